@@ -1,0 +1,32 @@
+import type { WorkerRequest } from '@cwo/contracts';
+
+/** What an executor is given for one job. */
+export interface ExecutorRun {
+  /** Absolute path of the project's workspace on this host (request.json is already written). */
+  workspace: string;
+  request: WorkerRequest;
+  /** Receives the executor's output as it streams, a line at a time (no trailing newline). */
+  log: (line: string) => void;
+  /** Aborted on cancel, timeout or shutdown: the executor stops the agent and returns quickly. */
+  signal: AbortSignal;
+}
+
+/**
+ * Runs the agent for one job. It resolves when the agent has stopped (the runner then reads and
+ * checks `.codex/result.json`); it rejects with InfrastructureError when the job could not be run
+ * for reasons outside the job (retried), or with another Error for a final failure.
+ */
+export interface Executor {
+  readonly name: 'dummy' | 'docker';
+  run(run: ExecutorRun): Promise<void>;
+  /** Releases connections; called once at shutdown. */
+  close?(): Promise<void>;
+}
+
+/** A failure of the infrastructure (database, Docker API), not of the job: worth a retry. */
+export class InfrastructureError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InfrastructureError';
+  }
+}

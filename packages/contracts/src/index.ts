@@ -1,0 +1,6 @@
+export { z } from './zod';
+export * from './enums';
+export * from './requests';
+export * from './responses';
+export * from './errors';
+export * from './worker-protocol';

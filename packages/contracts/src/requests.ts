@@ -1,0 +1,58 @@
+import { z } from './zod';
+import { JobType } from './enums';
+
+export const EMPTY_INSTRUCTION_MESSAGE = 'instruction must not be empty';
+
+/**
+ * The seed's instruction rule: trimmed first, then "must not be empty", then the length bounds
+ * (so whitespace-only input gets the empty message, not a length message).
+ */
+function instruction(min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .refine((s) => s.length > 0, { message: EMPTY_INSTRUCTION_MESSAGE, abort: true })
+    .pipe(
+      z
+        .string()
+        .min(min, { message: `String should have at least ${min} characters` })
+        .max(max, { message: `String should have at most ${max} characters` }),
+    )
+    .openapi({ type: 'string', minLength: min, maxLength: max });
+}
+
+export const ProjectCreate = z
+  .object({ instruction: instruction(5, 2000) })
+  .openapi('ProjectCreate', {
+    example: {
+      instruction:
+        'Generate a minimal Python CLI project that prints the first 10 Fibonacci numbers and includes a basic test.',
+    },
+  });
+export type ProjectCreate = z.infer<typeof ProjectCreate>;
+
+export const JobCreate = z
+  .object({ job_type: JobType, instruction: instruction(1, 2000) })
+  .openapi('JobCreate', {
+    example: { job_type: 'edit', instruction: 'Append a comment line to app.py describing the change.' },
+  });
+export type JobCreate = z.infer<typeof JobCreate>;
+
+export const ProjectListQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .openapi('ProjectListQuery');
+export type ProjectListQuery = z.infer<typeof ProjectListQuery>;
+
+export const LogQuery = z
+  .object({
+    offset: z.coerce.number().int().min(0).default(0),
+    follow: z
+      .enum(['0', '1', 'true', 'false'])
+      .optional()
+      .transform((v) => v === '1' || v === 'true'),
+  })
+  .openapi('LogQuery');
+export type LogQuery = z.infer<typeof LogQuery>;

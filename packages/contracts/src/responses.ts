@@ -1,0 +1,91 @@
+import { z } from './zod';
+import { JobType, Status } from './enums';
+
+const Timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-25T16:00:00.000Z' });
+
+export const TokenUsage = z
+  .object({
+    input_tokens: z.number().int().nonnegative(),
+    cached_input_tokens: z.number().int().nonnegative().default(0),
+    output_tokens: z.number().int().nonnegative(),
+  })
+  .openapi('TokenUsage');
+export type TokenUsage = z.infer<typeof TokenUsage>;
+
+export const JobSummary = z
+  .object({
+    id: z.uuid(),
+    project_id: z.uuid(),
+    job_type: JobType,
+    instruction: z.string(),
+    status: Status,
+    attempts: z.number().int(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    started_at: Timestamp.nullable(),
+    finished_at: Timestamp.nullable(),
+  })
+  .openapi('JobSummary');
+export type JobSummary = z.infer<typeof JobSummary>;
+
+export const JobDetail = JobSummary.extend({
+  summary: z.string().nullable(),
+  created_files: z.array(z.string()),
+  modified_files: z.array(z.string()),
+  deleted_files: z.array(z.string()),
+  errors: z.array(z.string()),
+  result_path: z.string().nullable(),
+  logs_path: z.string().nullable(),
+  /** Wall-clock seconds from start to finish, null until the job has finished. */
+  duration_seconds: z.number().nullable(),
+}).openapi('JobDetail');
+export type JobDetail = z.infer<typeof JobDetail>;
+
+export const ProjectSummary = z
+  .object({
+    id: z.uuid(),
+    instruction: z.string(),
+    status: Status,
+    summary: z.string().nullable(),
+    workspace_path: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi('ProjectSummary');
+export type ProjectSummary = z.infer<typeof ProjectSummary>;
+
+/** The answer to POST /projects: the project and the initial job it queued. */
+export const ProjectCreated = ProjectSummary.extend({ job: JobSummary }).openapi('ProjectCreated');
+export type ProjectCreated = z.infer<typeof ProjectCreated>;
+
+export const ProjectDetail = ProjectSummary.extend({ jobs: z.array(JobSummary) }).openapi('ProjectDetail');
+export type ProjectDetail = z.infer<typeof ProjectDetail>;
+
+export const ProjectList = z
+  .object({
+    items: z.array(ProjectSummary),
+    total: z.number().int(),
+    limit: z.number().int(),
+    offset: z.number().int(),
+  })
+  .openapi('ProjectList');
+export type ProjectList = z.infer<typeof ProjectList>;
+
+export const JobList = z.object({ items: z.array(JobSummary) }).openapi('JobList');
+export type JobList = z.infer<typeof JobList>;
+
+export const FileEntry = z.object({ path: z.string(), size: z.number().int() }).openapi('FileEntry');
+export const FileList = z.object({ files: z.array(FileEntry) }).openapi('FileList');
+export type FileList = z.infer<typeof FileList>;
+
+export const FileContent = z.object({ path: z.string(), contents: z.string() }).openapi('FileContent');
+export type FileContent = z.infer<typeof FileContent>;
+
+export const Health = z.object({ status: z.literal('ok') }).openapi('Health');
+export const Readiness = z
+  .object({
+    status: z.enum(['ok', 'unavailable']),
+    checks: z.object({ postgres: z.enum(['ok', 'down']), redis: z.enum(['ok', 'down']) }),
+  })
+  .openapi('Readiness');
+export type Readiness = z.infer<typeof Readiness>;

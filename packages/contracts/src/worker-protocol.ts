@@ -1,0 +1,55 @@
+import { z } from './zod';
+import { JobType, Status } from './enums';
+import { TokenUsage } from './responses';
+
+/** An earlier job of the same project, so the agent knows what was done before. */
+export const JobHistoryEntry = z.object({
+  job_id: z.uuid(),
+  job_type: JobType,
+  instruction: z.string(),
+  status: Status,
+  summary: z.string().nullable(),
+});
+
+/** `.codex/request.json`, written by the runner before the agent starts. */
+export const WorkerRequest = z.object({
+  project_id: z.uuid(),
+  job_id: z.uuid(),
+  job_type: JobType,
+  instruction: z.string().min(1),
+  history: z.array(JobHistoryEntry).default([]),
+});
+export type WorkerRequest = z.infer<typeof WorkerRequest>;
+
+/** Largest result.json the runner will read: it is untrusted input. */
+export const RESULT_MAX_BYTES = 1024 * 1024;
+
+const RelativePath = z.string().min(1).max(4096);
+
+/** `.codex/result.json`, written by the agent; the runner validates it before trusting it. */
+export const WorkerResult = z.object({
+  status: z.enum(['success', 'error']),
+  summary: z.string().max(20_000).default(''),
+  created_files: z.array(RelativePath).max(100_000).default([]),
+  modified_files: z.array(RelativePath).max(100_000).default([]),
+  deleted_files: z.array(RelativePath).max(100_000).default([]),
+  errors: z.array(z.string().max(10_000)).max(1_000).default([]),
+  logs: z.array(z.string().max(10_000)).max(10_000).default([]),
+  usage: TokenUsage.optional(),
+});
+export type WorkerResult = z.infer<typeof WorkerResult>;
+
+/** What Redis carries for a job: its id and nothing the user sent. */
+export const QueuePayload = z.object({ jobId: z.uuid() });
+export type QueuePayload = z.infer<typeof QueuePayload>;
+
+/** The BullMQ queue every job goes through. */
+export const JOBS_QUEUE_NAME = 'jobs';
+
+/**
+ * Redis pub/sub channel (under the queue prefix, `<prefix>:cancel`) on which the API announces a
+ * cancel request with the job id as the message; the runner holding that job aborts it. The
+ * request is also recorded in Postgres (jobs.cancel_requested_at), which stays the truth.
+ */
+export const CANCEL_CHANNEL = 'cancel';
+export const cancelChannel = (queuePrefix: string): string => `${queuePrefix}:${CANCEL_CHANNEL}`;

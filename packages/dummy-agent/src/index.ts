@@ -1,0 +1,84 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { WorkerRequest, WorkerResult } from '@cwo/contracts';
+import { APP_PY, README_MD, TEST_CLI_PY } from './templates';
+
+export const FORCE_ERROR_MARKER = 'force_error';
+
+/** One line of an edit comment: the instruction on a single line, so app.py stays valid Python. */
+function editComment(instruction: string): string {
+  return `# Edit: ${instruction.replace(/\s+/g, ' ').trim()}\n`;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs
+    .stat(p)
+    .then(() => true)
+    .catch(() => false);
+}
+
+/**
+ * The deterministic agent of the seed's dummy mode. It works on a workspace directory and returns
+ * the result it would write to `.codex/result.json`; the caller writes it (the runner in-process,
+ * the worker entrypoint in the container), so both go through the same protocol.
+ * `log` receives progress lines as they happen.
+ */
+export async function runDummyAgent(
+  workspace: string,
+  request: WorkerRequest,
+  log: (line: string) => void = () => {},
+): Promise<WorkerResult> {
+  log(`dummy agent: ${request.job_type} job ${request.job_id}`);
+  if (request.instruction.includes(FORCE_ERROR_MARKER)) {
+    log('dummy agent: instruction asks for a forced error');
+    return {
+      status: 'error',
+      summary: 'Forced error requested by the instruction.',
+      created_files: [],
+      modified_files: [],
+      deleted_files: [],
+      errors: ['forced_error'],
+      logs: ['forced_error requested'],
+    };
+  }
+
+  if (request.job_type === 'initial_project') {
+    const files: Array<[string, string]> = [
+      ['README.md', README_MD],
+      ['app.py', APP_PY],
+      ['tests/test_cli.py', TEST_CLI_PY],
+    ];
+    const created: string[] = [];
+    const modified: string[] = [];
+    for (const [rel, contents] of files) {
+      const target = path.join(workspace, rel);
+      (await exists(target)) ? modified.push(rel) : created.push(rel);
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      await fs.writeFile(target, contents);
+      log(`dummy agent: wrote ${rel}`);
+    }
+    return {
+      status: 'success',
+      summary: 'Generated a minimal Python CLI that prints the first 10 Fibonacci numbers, with a README and a test.',
+      created_files: created,
+      modified_files: modified,
+      deleted_files: [],
+      errors: [],
+      logs: created.concat(modified).map((f) => `wrote ${f}`),
+    };
+  }
+
+  const app = path.join(workspace, 'app.py');
+  const existed = await exists(app);
+  await fs.appendFile(app, editComment(request.instruction));
+  log(`dummy agent: appended a comment to app.py`);
+  return {
+    status: 'success',
+    summary: `Appended a comment to app.py describing the change: ${request.instruction.slice(0, 200)}`,
+    created_files: existed ? [] : ['app.py'],
+    modified_files: existed ? ['app.py'] : [],
+    deleted_files: [],
+    errors: [],
+    logs: ['appended a comment to app.py'],
+  };
+}

@@ -1,0 +1,2 @@
+export { checkRelativePath, resolveInsideWorkspace, InvalidPathError, FileMissingError, type ResolvedPath } from './resolve';
+export * from './layout';
