@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { ConfigError, loadConfig } from './index';
+
+describe('loadConfig', () => {
+  it('gives the seed-compatible defaults on an empty environment', () => {
+    const c = loadConfig({}, '/srv/app');
+    expect(c.PORT).toBe(8000);
+    expect(c.API_V1_STR).toBe('/api/v1');
+    expect(c.USE_DUMMY_WORKER).toBe(true);
+    expect(c.ALLOW_ORIGINS).toEqual(['http://localhost:3000', 'http://127.0.0.1:3000']);
+    expect(c.ALLOW_METHODS).toEqual(['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS']);
+    expect(c.ALLOW_HEADERS).toEqual(['Authorization', 'Content-Type']);
+    expect(c.ALLOW_CREDENTIALS).toBe(false);
+    expect(c.workspaceRoot).toBe(path.resolve('/srv/app', 'workspaces'));
+  });
+
+  it('reads the seed\'s booleans (False/True) and comma or JSON lists, trimmed', () => {
+    const c = loadConfig({
+      USE_DUMMY_WORKER: 'False',
+      ALLOW_CREDENTIALS: 'True',
+      ALLOW_ORIGINS: ' https://a.example.com , https://b.example.com ',
+      ALLOW_METHODS: '["GET", "POST"]',
+      ALLOW_HEADERS: '',
+    });
+    expect(c.USE_DUMMY_WORKER).toBe(false);
+    expect(c.ALLOW_CREDENTIALS).toBe(true);
+    expect(c.ALLOW_ORIGINS).toEqual(['https://a.example.com', 'https://b.example.com']);
+    expect(c.ALLOW_METHODS).toEqual(['GET', 'POST']);
+    expect(c.ALLOW_HEADERS).toEqual([]);
+  });
+
+  it('stops with a message naming every wrong variable and its value', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', USE_DUMMY_WORKER: 'maybe', DATABASE_URL: 'mysql://x/y' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/PORT: .*\(got "eighty"\)/);
+    expect(message).toMatch(/USE_DUMMY_WORKER: expected true or false, got "maybe"/);
+    expect(message).toMatch(/DATABASE_URL: expected a URL starting with postgresql:\/\//);
+    expect((error as ConfigError).problems).toHaveLength(3);
+  });
+
+  it('refuses an API prefix that is not a path', () => {
+    expect(() => loadConfig({ API_V1_STR: 'api/v1/' })).toThrow(/API_V1_STR/);
+  });
+});
