@@ -58,6 +58,25 @@ const url = (fallback: string, protocols: string[]) =>
       { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
     );
 
+/** Sizes as Docker writes them: "512m", "2g", "1.5g", or bytes; parsed to bytes. */
+const byteSize = (fallback: string, minBytes: number) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(v.trim());
+      const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m?.[2] ?? '').toLowerCase()];
+      const bytes = m && unit ? Math.floor(Number(m[1]) * unit) : NaN;
+      if (!Number.isFinite(bytes) || bytes < minBytes) {
+        ctx.addIssue({ code: 'custom', message: `expected a size like 512m or 2g, at least ${minBytes / 1024 ** 2}m` });
+        return z.NEVER;
+      }
+      return bytes;
+    });
+
+/** Names of environment variables (WORKER_ENV_PASSTHROUGH). */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 export const ConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(8000, 0, 65535),
@@ -86,6 +105,57 @@ export const ConfigSchema = z.object({
   RUNNER_MAX_ATTEMPTS: int(3, 1, 100),
   RECONCILE_INTERVAL_SECONDS: int(30, 1),
   SHUTDOWN_GRACE_SECONDS: int(30, 0),
+  /** TTL of a project's lock in Redis (one job per project at a time); renewed every third of it. */
+  PROJECT_LOCK_TTL_SECONDS: int(30, 1),
+  /** How long a job whose project is busy (or has older unfinished jobs) waits before trying again. */
+  PROJECT_BUSY_RETRY_MS: int(1000, 10),
+  /** BullMQ's job lock and stalled-job check: a dead runner's job moves on within about twice this. */
+  STALLED_CHECK_SECONDS: int(30, 1),
+  /** Fallback poll of jobs.cancel_requested_at for running jobs (the pub/sub message can be missed). */
+  CANCEL_POLL_SECONDS: int(5, 1),
+  /** The reconciler leaves alone queued jobs younger than this (the API may be enqueueing them). */
+  RECONCILE_GRACE_SECONDS: int(5, 0),
+  /** Tests and demos only: the dummy executor waits this long before running the dummy agent. */
+  DUMMY_WORKER_DELAY_MS: int(0, 0),
+  // The docker executor (USE_DUMMY_WORKER=false). DOCKER_HOST is read by dockerode itself.
+  /** Docker network of the worker containers: none (no network at all) unless an agent needs one. */
+  WORKER_NETWORK: z
+    .string()
+    .default('none')
+    .refine((v) => /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v), { message: 'expected a Docker network name: none, bridge, host or a network of yours' }),
+  /** Memory limit of a worker container (swap included: no swap beyond it). */
+  WORKER_MEMORY: byteSize('2g', 6 * 1024 ** 2),
+  WORKER_CPUS: z.coerce.number().positive('expected a positive number of CPUs, e.g. 1 or 0.5').max(1024).default(1),
+  WORKER_PIDS: int(256, 8, 1_000_000),
+  /** uid:gid the worker runs as; files it writes in the workspace belong to it on the host. */
+  WORKER_UID: z
+    .string()
+    .default('1000:1000')
+    .refine((v) => /^\d+(:\d+)?$/.test(v.trim()), { message: 'expected uid:gid in numbers, e.g. 1000:1000' })
+    .transform((v) => {
+      const [uid, gid = uid] = v.trim().split(':');
+      return { uid: Number(uid), gid: Number(gid) };
+    }),
+  /** Runner variables passed into the worker besides OPENAI_API_KEY, OPENAI_ORG_ID, OPENAI_PROJECT. */
+  WORKER_ENV_PASSTHROUGH: list([]).refine((names) => names.every((n) => ENV_NAME.test(n)), {
+    message: 'expected names of environment variables, comma-separated',
+  }),
+  /**
+   * WORKSPACE_ROOT as the Docker host sees it, when the runner itself runs in a container (the
+   * bind mount's source is a path on the Docker host). Unset: the same path.
+   */
+  WORKSPACE_HOST_ROOT: z
+    .string()
+    .optional()
+    .transform((v) => (v?.trim() ? v.trim() : undefined))
+    .refine((v) => v === undefined || v.startsWith('/'), { message: 'expected an absolute path on the Docker host' }),
+  /** The agent the worker container runs (worker-image/src/agents). */
+  WORKER_AGENT: z
+    .string()
+    .default('dummy')
+    .refine((v) => /^[a-z][a-z0-9_-]*$/.test(v), { message: 'expected an agent name such as dummy or codex' }),
+  /** How often the runner removes worker containers left behind by crashed runners. */
+  ORPHAN_REAP_INTERVAL_SECONDS: int(60, 1),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & {

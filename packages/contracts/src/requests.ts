@@ -56,3 +56,14 @@ export const LogQuery = z
   })
   .openapi('LogQuery');
 export type LogQuery = z.infer<typeof LogQuery>;
+
+/** GET …/files/{path}: `raw=1` asks for the bytes (application/octet-stream) whatever the file holds. */
+export const FileReadQuery = z
+  .object({
+    raw: z
+      .enum(['0', '1', 'true', 'false'])
+      .optional()
+      .transform((v) => v === '1' || v === 'true'),
+  })
+  .openapi('FileReadQuery');
+export type FileReadQuery = z.infer<typeof FileReadQuery>;

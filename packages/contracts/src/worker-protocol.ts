@@ -11,6 +11,9 @@ export const JobHistoryEntry = z.object({
   summary: z.string().nullable(),
 });
 
+/** A Codex conversation id (`thread.started`); kept per project so edit jobs can resume it. */
+export const AgentThreadId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/);
+
 /** `.codex/request.json`, written by the runner before the agent starts. */
 export const WorkerRequest = z.object({
   project_id: z.uuid(),
@@ -18,6 +21,8 @@ export const WorkerRequest = z.object({
   job_type: JobType,
   instruction: z.string().min(1),
   history: z.array(JobHistoryEntry).default([]),
+  /** The project's last agent thread, if any: the codex agent resumes it. */
+  thread_id: AgentThreadId.optional(),
 });
 export type WorkerRequest = z.infer<typeof WorkerRequest>;
 
@@ -36,6 +41,8 @@ export const WorkerResult = z.object({
   errors: z.array(z.string().max(10_000)).max(1_000).default([]),
   logs: z.array(z.string().max(10_000)).max(10_000).default([]),
   usage: TokenUsage.optional(),
+  /** The agent thread this job ran in; the runner keeps it for the project's next job. */
+  thread_id: AgentThreadId.optional(),
 });
 export type WorkerResult = z.infer<typeof WorkerResult>;
 

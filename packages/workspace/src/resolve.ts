@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { isInsideDirectory } from './containment';
 
 /** Why a path was refused; the API maps it to 400 "Invalid path". */
 export class InvalidPathError extends Error {
@@ -53,9 +54,25 @@ export function checkRelativePath(userPath: string): string {
   return parts.join('/');
 }
 
-function isInside(root: string, candidate: string): boolean {
-  const rel = path.relative(root, candidate);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+const isInside = isInsideDirectory;
+
+/**
+ * For a path that does not exist: follows what does exist of it, component by component, and
+ * says whether a symlink on the way (or a dangling one at the end) leads outside the workspace.
+ */
+async function missingPathEscapes(realRoot: string, relative: string): Promise<boolean> {
+  let current = realRoot;
+  for (const part of relative.split('/')) {
+    const next = path.join(current, part);
+    try {
+      current = await fs.realpath(next);
+    } catch {
+      const link = await fs.readlink(next).catch(() => null);
+      return link !== null && !isInside(realRoot, path.resolve(current, link));
+    }
+    if (!isInside(realRoot, current)) return true;
+  }
+  return false;
 }
 
 export interface ResolvedPath {
@@ -85,11 +102,9 @@ export async function resolveInsideWorkspace(workspaceRoot: string, userPath: st
     real = await fs.realpath(joined);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      // A dangling symlink pointing outside is still an escape attempt, not a missing file.
-      const link = await fs.readlink(joined).catch(() => null);
-      if (link !== null && !isInside(realRoot, path.resolve(path.dirname(joined), link))) {
-        throw new InvalidPathError('symlink escapes workspace');
-      }
+      // A link (dangling, or an ancestor directory link) pointing outside is still an escape
+      // attempt, not a missing file.
+      if (await missingPathEscapes(realRoot, relative)) throw new InvalidPathError('symlink escapes workspace');
       throw new FileMissingError(relative);
     }
     if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new FileMissingError(relative);

@@ -1,0 +1,65 @@
+import type { Db } from '@cwo/db';
+import { generateApiKey, hashApiKey } from './api-keys';
+
+/** The implicit user of AUTH_MODE=none (created by the users migration). */
+export const LOCAL_USER_ID = '00000000-0000-4000-8000-000000000001';
+
+/** Who is calling: the user every query is scoped by, and whether admin routes are open to them. */
+export interface Principal {
+  userId: string;
+  /** null for the implicit local user and for basic-auth admins. */
+  keyId: string | null;
+  isAdmin: boolean;
+}
+
+export class AccountError extends Error {}
+
+export async function createUser(db: Db, name: string) {
+  const trimmed = name.trim();
+  if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(trimmed)) {
+    throw new AccountError('a user name is 1-64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit');
+  }
+  if (await db.user.findUnique({ where: { name: trimmed } })) throw new AccountError(`user "${trimmed}" exists already`);
+  return db.user.create({ data: { name: trimmed } });
+}
+
+/** Creates a key for a user (by name or id); returns the key itself, which is never stored. */
+export async function createApiKey(db: Db, user: string, opts: { admin?: boolean; name?: string } = {}) {
+  const owner = await db.user.findFirst({
+    where: /^[0-9a-f-]{36}$/i.test(user) ? { OR: [{ id: user }, { name: user }] } : { name: user },
+  });
+  if (!owner) throw new AccountError(`no user "${user}"`);
+  const { key, prefix, hash } = generateApiKey();
+  const record = await db.apiKey.create({
+    data: { userId: owner.id, name: opts.name ?? 'default', prefix, keyHash: hash, isAdmin: Boolean(opts.admin) },
+  });
+  return { key, record, user: owner };
+}
+
+export async function revokeApiKey(db: Db, id: string) {
+  const found = await db.apiKey.findFirst({ where: /^[0-9a-f-]{36}$/i.test(id) ? { id } : { prefix: id } });
+  if (!found) throw new AccountError(`no API key "${id}"`);
+  if (found.revokedAt) return found;
+  return db.apiKey.update({ where: { id: found.id }, data: { revokedAt: new Date() } });
+}
+
+export async function listApiKeys(db: Db) {
+  return db.apiKey.findMany({ include: { user: true }, orderBy: { createdAt: 'asc' } });
+}
+
+/** The active (not revoked) key with this value, or null. */
+export async function findActiveKey(db: Db, key: string) {
+  const found = await db.apiKey.findUnique({ where: { keyHash: hashApiKey(key) } });
+  return found && !found.revokedAt ? found : null;
+}
+
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** Records use at most once a minute per key, so authentication is not a write per request. */
+export async function touchApiKey(db: Db, key: { id: string; lastUsedAt: Date | null }, now = new Date()) {
+  if (key.lastUsedAt && now.getTime() - key.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+  await db.apiKey.updateMany({
+    where: { id: key.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now.getTime() - LAST_USED_RESOLUTION_MS) } }] },
+    data: { lastUsedAt: now },
+  });
+}

@@ -1,0 +1,17 @@
+import type { Config } from '@cwo/config';
+import type { Db } from '@cwo/db';
+import type { Logger } from '@cwo/logger';
+import type { JobsQueue } from '@cwo/queue';
+import type { Redis } from 'ioredis';
+
+/** Everything the API talks to, passed in by main.ts (or a test) rather than created inside. */
+export interface AppDeps {
+  db: Db;
+  queue: JobsQueue;
+  /** Plain Redis commands of the API's own: cancel announcements (pub/sub) and readiness pings. */
+  redis: Redis;
+  config: Config;
+  logger: Logger;
+  /** Aborted when the process is shutting down: long-lived responses (log streams) end then. */
+  shutdownSignal?: AbortSignal;
+}

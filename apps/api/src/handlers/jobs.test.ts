@@ -1,0 +1,169 @@
+import request from 'supertest';
+import { cancelChannel } from '@cwo/contracts';
+import { Redis } from 'ioredis';
+import { startHarness, type Harness } from '../../test/harness';
+
+describe('jobs API', () => {
+  let h: Harness;
+  let projectId: string;
+  let initialJobId: string;
+  beforeAll(async () => {
+    h = await startHarness();
+    const res = await request(h.app).post('/api/v1/projects').send({ instruction: 'a project for job tests' }).expect(202);
+    projectId = res.body.id;
+    initialJobId = res.body.job.id;
+  });
+  afterAll(() => h.close());
+
+  const newEdit = async (instruction = 'Append a comment line to app.py describing the change.') =>
+    (
+      await request(h.app)
+        .post(`/api/v1/projects/${projectId}/jobs`)
+        .send({ job_type: 'edit', instruction })
+        .expect(202)
+    ).body;
+
+  describe('POST jobs', () => {
+    it('answers 202 with the queued job, enqueued under its DB id (canonical and seed short form)', async () => {
+      const canonical = await newEdit();
+      expect(canonical).toMatchObject({ project_id: projectId, job_type: 'edit', status: 'queued', started_at: null });
+      const short = await request(h.app)
+        .post(`/api/v1/${projectId}/jobs`)
+        .send({ job_type: 'edit', instruction: '  trimmed  ' })
+        .expect(202);
+      expect(short.body.instruction).toBe('trimmed');
+      for (const id of [canonical.id, short.body.id]) {
+        const queued = await h.queue.getJob(id);
+        expect(queued?.data).toEqual({ jobId: id });
+      }
+    });
+
+    it.each([
+      ['an invalid job_type', { job_type: 'rewrite', instruction: 'x' }, 'job_type', 'enum', "Input should be 'initial_project' or 'edit'"],
+      ['no job_type', { instruction: 'x' }, 'job_type', 'missing', 'Field required'],
+      ['an empty instruction', { job_type: 'edit', instruction: '' }, 'instruction', 'value_error', 'Value error, instruction must not be empty'],
+      ['a whitespace instruction', { job_type: 'edit', instruction: ' \n\t ' }, 'instruction', 'value_error', 'Value error, instruction must not be empty'],
+      ['a too long instruction', { job_type: 'edit', instruction: 'y'.repeat(2001) }, 'instruction', 'string_too_long', 'String should have at most 2000 characters'],
+    ])('422 for %s', async (_label, body, field, type, msg) => {
+      const res = await request(h.app).post(`/api/v1/projects/${projectId}/jobs`).send(body).expect(422);
+      expect(res.body).toMatchObject({ error: 'validation_error', code: 422, detail: [{ loc: ['body', field], type, msg }] });
+    });
+
+    it('accepts a one-character instruction (the seed allowed 1 for jobs)', async () => {
+      await request(h.app).post(`/api/v1/projects/${projectId}/jobs`).send({ job_type: 'edit', instruction: 'z' }).expect(202);
+    });
+
+    it('404 for an unknown project', async () => {
+      const res = await request(h.app)
+        .post('/api/v1/projects/00000000-0000-4000-8000-000000000000/jobs')
+        .send({ job_type: 'edit', instruction: 'x' })
+        .expect(404);
+      expect(res.body.detail).toBe('Project not found');
+    });
+
+    it('puts a finished project back to queued', async () => {
+      await h.db.project.update({ where: { id: projectId }, data: { status: 'completed' } });
+      await h.db.job.updateMany({ where: { projectId }, data: { status: 'completed' } });
+      await newEdit();
+      const project = await request(h.app).get(`/api/v1/projects/${projectId}`).expect(200);
+      expect(project.body.status).toBe('queued');
+    });
+  });
+
+  describe('GET jobs', () => {
+    it('lists the jobs in creation order, on both paths', async () => {
+      const canonical = await request(h.app).get(`/api/v1/projects/${projectId}/jobs`).expect(200);
+      const short = await request(h.app).get(`/api/v1/${projectId}/jobs`).expect(200);
+      expect(canonical.body.items[0].id).toBe(initialJobId);
+      expect(short.body).toEqual(canonical.body);
+      const created = canonical.body.items.map((j: { created_at: string }) => j.created_at);
+      expect([...created].sort()).toEqual(created);
+    });
+
+    it('shows a job with its result and duration', async () => {
+      const job = await newEdit();
+      await h.db.job.update({
+        where: { id: job.id },
+        data: {
+          status: 'completed',
+          summary: 'Added a comment',
+          modifiedFiles: ['app.py'],
+          startedAt: new Date('2026-01-01T10:00:00Z'),
+          finishedAt: new Date('2026-01-01T10:00:02.500Z'),
+          attempts: 1,
+        },
+      });
+      const res = await request(h.app).get(`/api/v1/projects/${projectId}/jobs/${job.id}`).expect(200);
+      expect(res.body).toMatchObject({
+        id: job.id,
+        status: 'completed',
+        summary: 'Added a comment',
+        created_files: [],
+        modified_files: ['app.py'],
+        deleted_files: [],
+        errors: [],
+        attempts: 1,
+        started_at: '2026-01-01T10:00:00.000Z',
+        finished_at: '2026-01-01T10:00:02.500Z',
+        duration_seconds: 2.5,
+      });
+      const short = await request(h.app).get(`/api/v1/${projectId}/jobs/${job.id}`).expect(200);
+      expect(short.body).toEqual(res.body);
+    });
+
+    it('404 for a job of another project, an unknown job and a malformed job id', async () => {
+      const other = await request(h.app).post('/api/v1/projects').send({ instruction: 'another project' }).expect(202);
+      for (const path of [
+        `/api/v1/projects/${projectId}/jobs/${other.body.job.id}`,
+        `/api/v1/projects/${projectId}/jobs/00000000-0000-4000-8000-000000000000`,
+        `/api/v1/projects/${projectId}/jobs/nope`,
+      ]) {
+        const res = await request(h.app).get(path).expect(404);
+        expect(res.body.detail).toBe('Job not found');
+      }
+    });
+  });
+
+  describe('POST …/cancel', () => {
+    it('cancels a queued job at once and takes it off the queue', async () => {
+      const fresh = await request(h.app).post('/api/v1/projects').send({ instruction: 'cancel me please' }).expect(202);
+      const res = await request(h.app)
+        .post(`/api/v1/projects/${fresh.body.id}/jobs/${fresh.body.job.id}/cancel`)
+        .expect(200);
+      expect(res.body.status).toBe('cancelled');
+      expect(res.body.finished_at).not.toBeNull();
+      expect(await h.queue.getJob(fresh.body.job.id)).toBeUndefined();
+      const project = await request(h.app).get(`/api/v1/projects/${fresh.body.id}`).expect(200);
+      expect(project.body.status).toBe('cancelled');
+    });
+
+    it('asks the runner to stop a running job: 202, cancel_requested_at set, job id published', async () => {
+      const job = await newEdit();
+      await h.db.job.update({ where: { id: job.id }, data: { status: 'in_progress', startedAt: new Date() } });
+      const subscriber = new Redis(h.config.REDIS_URL);
+      const messages: string[] = [];
+      await subscriber.subscribe(cancelChannel(h.config.QUEUE_PREFIX));
+      subscriber.on('message', (_c, m: string) => messages.push(m));
+      try {
+        const res = await request(h.app).post(`/api/v1/projects/${projectId}/jobs/${job.id}/cancel`).expect(202);
+        expect(res.body.status).toBe('in_progress');
+        const deadline = Date.now() + 5000;
+        while (messages.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      } finally {
+        subscriber.disconnect();
+      }
+      expect(messages).toEqual([job.id]);
+      const row = await h.db.job.findUniqueOrThrow({ where: { id: job.id } });
+      expect(row.cancelRequestedAt).not.toBeNull();
+      expect(row.status).toBe('in_progress'); // the runner writes the outcome
+    });
+
+    it('409 for a finished job', async () => {
+      const job = await newEdit();
+      await h.db.job.update({ where: { id: job.id }, data: { status: 'completed', finishedAt: new Date() } });
+      const res = await request(h.app).post(`/api/v1/projects/${projectId}/jobs/${job.id}/cancel`).expect(409);
+      expect(res.body).toMatchObject({ error: 'conflict', message: 'Conflict', code: 409 });
+      expect(res.body.detail).toContain('already finished');
+    });
+  });
+});

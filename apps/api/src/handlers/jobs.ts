@@ -1,0 +1,62 @@
+import { isFinished, type JobCreate, type JobList } from '@cwo/contracts';
+import type { Job } from '@cwo/db';
+import type { AppDeps } from '../deps';
+import { cancelQueuedJob, findJobById, insertJob, listJobs, requestRunningJobCancel } from '../data/jobs';
+import { conflict, notFound } from '../http/errors';
+import { json, type Reply } from '../http/reply';
+import type { RequestContext } from '../http/route';
+import { enqueueOr503, publishCancel, removeQueuedJob } from '../redis-actions';
+import { toJobDetail, toJobSummary } from '../serialize';
+import { requireJob, requireProject } from './lookups';
+
+/** POST …/jobs: a new queued job, enqueued; 202 at once, or 503 with the row left queued. */
+export async function createJob({ deps, params, body }: RequestContext<JobCreate>): Promise<Reply> {
+  const project = await requireProject(deps, params.projectId!);
+  const job = await insertJob(deps.db, project.id, body);
+  if (!job) throw notFound('Project not found');
+  await enqueueOr503(deps, job.id);
+  return json(202, toJobSummary(job));
+}
+
+export async function listProjectJobs({ deps, params }: RequestContext): Promise<Reply> {
+  const project = await requireProject(deps, params.projectId!);
+  const list: JobList = { items: (await listJobs(deps.db, project.id)).map(toJobSummary) };
+  return json(200, list);
+}
+
+export async function getJob({ deps, params }: RequestContext): Promise<Reply> {
+  const job = await requireJob(deps, params.projectId!, params.jobId!);
+  return json(200, toJobDetail(job));
+}
+
+async function reload(deps: Pick<AppDeps, 'db'>, job: Job): Promise<Job> {
+  const fresh = await findJobById(deps.db, job.id);
+  if (!fresh) throw notFound('Job not found');
+  return fresh;
+}
+
+/** Attempts before giving up on a job that keeps changing state under us (runner races). */
+const CANCEL_ATTEMPTS = 3;
+
+/**
+ * POST …/jobs/{jobId}/cancel. A queued job is cancelled at once (200). A running one gets a cancel
+ * request that the runner holding it acts on within seconds (202; poll the job for the outcome).
+ * A finished job cannot be cancelled (409). A runner may take or requeue the job at the same
+ * moment, so each step is a guarded update and a lost race re-reads the job and tries again.
+ */
+export async function cancelJob({ deps, params }: RequestContext): Promise<Reply> {
+  let job = await requireJob(deps, params.projectId!, params.jobId!);
+  for (let attempt = 0; attempt < CANCEL_ATTEMPTS; attempt++) {
+    if (isFinished(job.status)) throw conflict(`Job already finished (status ${job.status})`);
+    if (job.status === 'queued' && (await cancelQueuedJob(deps.db, job))) {
+      await removeQueuedJob(deps, job.id);
+      return json(200, toJobDetail(await reload(deps, job)));
+    }
+    if (job.status === 'in_progress' && (await requestRunningJobCancel(deps.db, job.id))) {
+      await publishCancel(deps, job.id);
+      return json(202, toJobDetail(await reload(deps, job)));
+    }
+    job = await reload(deps, job);
+  }
+  throw conflict('Job kept changing state while cancelling; try again');
+}

@@ -1,0 +1,124 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Express, Request, Response } from 'express';
+import type { ValidationIssue } from '@cwo/contracts';
+import type { AppDeps } from '../deps';
+import { HttpError, validationFailed } from './errors';
+import type { Reply } from './reply';
+import { requestIdOf } from './request-id';
+import type { Route } from './route';
+import { parseOr422 } from './validation';
+
+// The only place that knows Express: turns route table entries into Express routes, validates
+// their input, calls the handler, and sends its Reply.
+
+/** Segments before a trailing `*wildcard` in a pattern, to find the same part of the raw path. */
+function segmentsBeforeWildcard(pattern: string): number | undefined {
+  const star = pattern.indexOf('*');
+  return star < 0 ? undefined : pattern.slice(0, star).split('/').length - 1;
+}
+
+/** Express 5 hands wildcards over as arrays of decoded segments. */
+function flattenParams(params: Record<string, string | string[]>): Record<string, string> {
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : v]));
+}
+
+/** As body-parser decides it: a Content-Length above zero or a chunked body. */
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** Body and query together, so one 422 lists every problem, as the seed's FastAPI did. */
+function validate(route: Route, req: Request): { body: unknown; query: unknown } {
+  const issues: ValidationIssue[] = [];
+  const parse = (schema: Route['body'], input: unknown, where: 'body' | 'query') => {
+    if (!schema) return input;
+    try {
+      return parseOr422(schema, input, where);
+    } catch (err) {
+      if (err instanceof HttpError && Array.isArray(err.detail)) issues.push(...err.detail);
+      else throw err;
+    }
+  };
+  const query = parse(route.query, req.query, 'query');
+  // body-parser leaves `{}` when there is no body at all; the seed reported that as missing.
+  const body = parse(route.body, hasBody(req) ? req.body : undefined, 'body');
+  if (issues.length) throw validationFailed(issues);
+  return { body, query };
+}
+
+function abortSignalFor(res: Response, shutdown: AbortSignal | undefined): AbortSignal {
+  const closed = new AbortController();
+  res.once('close', () => closed.abort());
+  return shutdown ? AbortSignal.any([closed.signal, shutdown]) : closed.signal;
+}
+
+async function send(req: Request, res: Response, reply: Reply, deps: AppDeps): Promise<void> {
+  res.status(reply.status);
+  if (reply.headers) res.set(reply.headers);
+  if (reply.kind === 'json') {
+    res.json(reply.body);
+    return;
+  }
+  if (reply.kind === 'empty') {
+    res.end();
+    return;
+  }
+  const body = reply.body instanceof Readable ? reply.body : Readable.from(reply.body, { objectMode: false });
+  if (req.method === 'HEAD') {
+    body.destroy();
+    res.end();
+    return;
+  }
+  res.flushHeaders();
+  req.socket.setNoDelay(true);
+  try {
+    await pipeline(body, res);
+  } catch (err) {
+    // The client going away mid-stream is normal; anything else is worth a line.
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+      deps.logger.warn('response stream failed', { request_id: requestIdOf(res), error: (err as Error).message });
+    }
+  }
+}
+
+const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** The Allow header of a path: its methods, HEAD with GET, and OPTIONS (answered by CORS). */
+const allowHeader = (methods: Set<string>): string => {
+  const all = new Set([...methods].map((m) => m.toUpperCase()));
+  if (all.has('GET')) all.add('HEAD');
+  all.add('OPTIONS');
+  return METHOD_ORDER.filter((m) => all.has(m)).join(', ');
+};
+
+/**
+ * Mounts the routes under `prefix`. After them, each known path answers other methods with 405
+ * and an Allow header (an unknown path falls through to the 404 handler).
+ */
+export function mountRoutes(app: Express, routes: Route[], prefix: string, deps: AppDeps): void {
+  const methodsByPath = new Map<string, Set<string>>();
+  for (const route of routes) {
+    const path = `${prefix}${route.path}`;
+    const wildcardAt = segmentsBeforeWildcard(path);
+    methodsByPath.set(path, (methodsByPath.get(path) ?? new Set()).add(route.method));
+    app[route.method](path, async (req: Request, res: Response) => {
+      const { body, query } = validate(route, req);
+      const reply = await route.handler({
+        deps,
+        params: flattenParams(req.params as Record<string, string | string[]>),
+        // req.path is the path as sent (not decoded); a %2F inside a segment stays in its segment.
+        rawWildcard: wildcardAt === undefined ? undefined : req.path.split('/').slice(wildcardAt).join('/'),
+        query,
+        body,
+        headers: req.headers,
+        signal: abortSignalFor(res, deps.shutdownSignal),
+      });
+      await send(req, res, reply, deps);
+    });
+  }
+  for (const [path, methods] of methodsByPath) {
+    app.all(path, (_req, _res, next) => next(new HttpError(405, 'Method Not Allowed', { Allow: allowHeader(methods) })));
+  }
+}

@@ -1,0 +1,20 @@
+import type { Readable } from 'node:stream';
+
+// What a handler answers, independent of Express; http/express-adapter.ts sends it.
+
+export type Headers = Record<string, string>;
+
+export type Reply =
+  | { kind: 'json'; status: number; body: unknown; headers?: Headers }
+  | { kind: 'empty'; status: number; headers?: Headers }
+  /** A body produced over time: a file stream, or server-sent events from an async generator. */
+  | { kind: 'stream'; status: number; headers: Headers; body: Readable | AsyncIterable<string | Buffer> };
+
+export const json = (status: number, body: unknown, headers?: Headers): Reply => ({ kind: 'json', status, body, headers });
+export const empty = (status: number, headers?: Headers): Reply => ({ kind: 'empty', status, headers });
+export const stream = (status: number, headers: Headers, body: Readable | AsyncIterable<string | Buffer>): Reply => ({
+  kind: 'stream',
+  status,
+  headers,
+  body,
+});

@@ -1,0 +1,82 @@
+import type { Server } from 'node:http';
+import { ConfigError, loadConfig, type Config } from '@cwo/config';
+import { applyMigrations, createDb } from '@cwo/db';
+import { createLogger, logFormatFor, type Logger } from '@cwo/logger';
+import { createApp } from './app';
+import { createApiQueue, createApiRedis } from './redis-clients';
+
+// The API process: configuration, migrations, services, HTTP; and a clean stop on SIGTERM/SIGINT.
+
+/** How long in-flight requests get to finish on shutdown before their connections are cut. */
+const DRAIN_MS = 10_000;
+
+function configOrExit(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+function listening(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.once('listening', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const config = configOrExit();
+  const logger: Logger = createLogger({ level: config.LOG_LEVEL, format: logFormatFor(config.NODE_ENV), service: 'api' });
+
+  try {
+    await applyMigrations(config.DATABASE_URL);
+  } catch (err) {
+    logger.error('database migrations failed; not starting', { error: err });
+    process.exit(1);
+  }
+
+  const db = createDb(config.DATABASE_URL);
+  const queue = createApiQueue(config);
+  const redis = createApiRedis(config);
+  const shutdown = new AbortController();
+  const app = createApp({ db, queue, redis, config, logger, shutdownSignal: shutdown.signal });
+
+  const server = app.listen(config.PORT);
+  await listening(server);
+  logger.info('API listening', { port: config.PORT, api_prefix: config.API_V1_STR, docs: '/docs' });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    shutdown.abort(); // ends log streams; their clients reconnect elsewhere with Last-Event-ID
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+    await closed;
+    clearTimeout(cut);
+    await Promise.allSettled([queue.close(), redis.quit(), db.$disconnect()]);
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+process.on('unhandledRejection', (reason) => {
+  console.error('unhandled rejection', reason);
+});
+
+main().catch((err) => {
+  console.error('API failed to start', err);
+  process.exit(1);
+});

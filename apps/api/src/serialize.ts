@@ -1,0 +1,48 @@
+import type { JobDetail, JobSummary, ProjectSummary } from '@cwo/contracts';
+import type { Job, Project } from '@cwo/db';
+
+// Database rows (camelCase, Date) to the contract's response shapes (snake_case, ISO strings).
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function toJobSummary(job: Job): JobSummary {
+  return {
+    id: job.id,
+    project_id: job.projectId,
+    job_type: job.jobType,
+    instruction: job.instruction,
+    status: job.status,
+    attempts: job.attempts,
+    created_at: job.createdAt.toISOString(),
+    updated_at: job.updatedAt.toISOString(),
+    started_at: iso(job.startedAt),
+    finished_at: iso(job.finishedAt),
+  };
+}
+
+export function toJobDetail(job: Job): JobDetail {
+  return {
+    ...toJobSummary(job),
+    summary: job.summary,
+    created_files: job.createdFiles ?? [],
+    modified_files: job.modifiedFiles ?? [],
+    deleted_files: job.deletedFiles ?? [],
+    errors: job.errors ?? [],
+    result_path: job.resultPath,
+    logs_path: job.logsPath,
+    duration_seconds:
+      job.startedAt && job.finishedAt ? (job.finishedAt.getTime() - job.startedAt.getTime()) / 1000 : null,
+  };
+}
+
+export function toProjectSummary(project: Project): ProjectSummary {
+  return {
+    id: project.id,
+    instruction: project.instruction,
+    status: project.status,
+    summary: project.summary,
+    workspace_path: project.workspacePath,
+    created_at: project.createdAt.toISOString(),
+    updated_at: project.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { listWorkspaceFiles } from './list';
+
+describe('listWorkspaceFiles', () => {
+  let tmp: string;
+  let ws: string;
+
+  beforeAll(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-list-'));
+    ws = path.join(tmp, 'ws');
+    const outside = path.join(tmp, 'outside');
+    fs.mkdirSync(path.join(ws, 'tests'), { recursive: true });
+    fs.mkdirSync(path.join(ws, '.codex', 'jobs', 'j1'), { recursive: true });
+    fs.mkdirSync(path.join(ws, 'empty-dir'));
+    fs.mkdirSync(outside);
+    fs.writeFileSync(path.join(ws, 'app.py'), 'print("hi")\n');
+    fs.writeFileSync(path.join(ws, 'README.md'), '# readme\n');
+    fs.writeFileSync(path.join(ws, 'tests', 'test_cli.py'), 'x');
+    fs.writeFileSync(path.join(ws, '.codex', 'request.json'), '{}');
+    fs.writeFileSync(path.join(ws, '.codex', 'jobs', 'j1', 'job.log'), 'line\n');
+    fs.writeFileSync(path.join(outside, 'secret.txt'), 'secret');
+    fs.writeFileSync(path.join(outside, 'other.txt'), 'other');
+    fs.symlinkSync(outside, path.join(ws, 'linked-dir'));
+    fs.symlinkSync(path.join(ws, 'tests'), path.join(ws, 'inside-dir-link'));
+    fs.symlinkSync(path.join(outside, 'secret.txt'), path.join(ws, 'escaping-file'));
+    fs.symlinkSync('app.py', path.join(ws, 'app-link.py'));
+    fs.symlinkSync('missing-target', path.join(ws, 'dangling'));
+  });
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('lists every file with its size, sorted, .codex included, symlinked dirs and escapes skipped', async () => {
+    await expect(listWorkspaceFiles(ws)).resolves.toEqual([
+      { path: '.codex/jobs/j1/job.log', size: 5 },
+      { path: '.codex/request.json', size: 2 },
+      { path: 'README.md', size: 9 },
+      { path: 'app-link.py', size: 12 },
+      { path: 'app.py', size: 12 },
+      { path: 'tests/test_cli.py', size: 1 },
+    ]);
+  });
+
+  it('lists a missing workspace as empty', async () => {
+    await expect(listWorkspaceFiles(path.join(tmp, 'nope'))).resolves.toEqual([]);
+  });
+
+  it('walks wide and deep trees completely with a small concurrency', async () => {
+    const big = path.join(tmp, 'big');
+    const expected: string[] = [];
+    for (let d = 0; d < 20; d++) {
+      const dir = path.join(big, `d${String(d).padStart(2, '0')}`, 'nested');
+      fs.mkdirSync(dir, { recursive: true });
+      for (let f = 0; f < 50; f++) {
+        const name = `f${String(f).padStart(3, '0')}.txt`;
+        fs.writeFileSync(path.join(dir, name), 'x'.repeat(f));
+        expected.push(`d${String(d).padStart(2, '0')}/nested/${name}`);
+      }
+    }
+    const listed = await listWorkspaceFiles(big, { concurrency: 3 });
+    expect(listed.map((f) => f.path)).toEqual(expected.sort());
+    expect(listed.find((f) => f.path === 'd07/nested/f042.txt')?.size).toBe(42);
+  });
+});

@@ -1,0 +1,71 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { diffSnapshots, SnapshotLimitError, takeSnapshot } from './snapshot';
+
+describe('workspace snapshots and their diff', () => {
+  let ws: string;
+  beforeEach(async () => {
+    ws = await fs.mkdtemp(path.join(os.tmpdir(), 'cwo-snapshot-'));
+  });
+  afterEach(() => fs.rm(ws, { recursive: true, force: true }));
+
+  const write = async (rel: string, contents: string) => {
+    await fs.mkdir(path.dirname(path.join(ws, rel)), { recursive: true });
+    await fs.writeFile(path.join(ws, rel), contents);
+  };
+
+  it('reports created, modified and deleted files, nested ones included, and nothing that stayed the same', async () => {
+    await write('app.py', 'print(1)\n');
+    await write('README.md', 'readme\n');
+    await write('old/gone.txt', 'bye\n');
+    await write('src/keep.py', 'same\n');
+    const before = await takeSnapshot(ws);
+
+    await fs.appendFile(path.join(ws, 'app.py'), '# edit\n');
+    await fs.rm(path.join(ws, 'old'), { recursive: true });
+    await write('tests/test_cli.py', 'def test(): pass\n');
+    await write('README.md', 'readme\n'); // rewritten with the same contents: not a modification
+    const after = await takeSnapshot(ws);
+
+    expect(diffSnapshots(before, after)).toEqual({
+      created: ['tests/test_cli.py'],
+      modified: ['app.py'],
+      deleted: ['old/gone.txt'],
+    });
+  });
+
+  it('leaves out .codex, the runner’s own files', async () => {
+    const before = await takeSnapshot(ws);
+    await write('.codex/result.json', '{}');
+    await write('.codex/jobs/x/job.log', 'log');
+    await write('a.txt', 'a');
+    expect(diffSnapshots(before, await takeSnapshot(ws))).toEqual({ created: ['a.txt'], modified: [], deleted: [] });
+  });
+
+  it('records a symlink by its target without following it, even one pointing outside', async () => {
+    await fs.symlink('/etc/passwd', path.join(ws, 'escape'));
+    await fs.symlink('/etc', path.join(ws, 'dir-escape'));
+    const snap = await takeSnapshot(ws);
+    expect(snap.get('escape')?.kind).toBe('symlink');
+    expect(snap.get('dir-escape')?.kind).toBe('symlink');
+    expect([...snap.keys()].some((k) => k.startsWith('dir-escape/'))).toBe(false);
+
+    await fs.rm(path.join(ws, 'escape'));
+    await fs.symlink('/etc/hosts', path.join(ws, 'escape'));
+    expect(diffSnapshots(snap, await takeSnapshot(ws)).modified).toEqual(['escape']);
+  });
+
+  it('treats a missing workspace as empty, so a first job lists every file as created', async () => {
+    const missing = path.join(ws, 'not-yet');
+    const before = await takeSnapshot(missing);
+    await fs.mkdir(missing);
+    await fs.writeFile(path.join(missing, 'app.py'), 'x');
+    expect(diffSnapshots(before, await takeSnapshot(missing)).created).toEqual(['app.py']);
+  });
+
+  it('refuses a workspace with more entries than the limit', async () => {
+    for (let i = 0; i < 5; i++) await write(`f${i}`, 'x');
+    await expect(takeSnapshot(ws, { maxEntries: 3 })).rejects.toBeInstanceOf(SnapshotLimitError);
+  });
+});

@@ -1,0 +1,124 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { CODEX_DIR } from './layout';
+
+// What a workspace holds at one moment, so that the runner can tell for itself which files a job
+// created, modified or deleted, instead of trusting what the agent reports.
+
+export interface SnapshotEntry {
+  kind: 'file' | 'symlink';
+  size: number;
+  /** sha256 of the contents (of the link target string for a symlink, which is never followed). */
+  hash: string;
+}
+
+/** Workspace-relative, forward-slash path -> entry. Directories are not entries; their files are. */
+export type Snapshot = Map<string, SnapshotEntry>;
+
+export interface WorkspaceDiff {
+  created: string[];
+  modified: string[];
+  deleted: string[];
+}
+
+export interface SnapshotOptions {
+  /** Top-level names left out (default: `.codex`, the runner's own files). */
+  exclude?: readonly string[];
+  /** Refuse to walk workspaces with more entries than this (a runaway agent). */
+  maxEntries?: number;
+}
+
+export const DEFAULT_SNAPSHOT_EXCLUDE: readonly string[] = [CODEX_DIR];
+const DEFAULT_MAX_ENTRIES = 200_000;
+// Small files are read whole; larger ones are streamed so that memory stays flat.
+const READ_WHOLE_BELOW = 1024 * 1024;
+
+export class SnapshotLimitError extends Error {
+  constructor(readonly maxEntries: number) {
+    super(`workspace has more than ${maxEntries} entries`);
+    this.name = 'SnapshotLimitError';
+  }
+}
+
+async function hashFile(file: string, size: number): Promise<string> {
+  const hash = crypto.createHash('sha256');
+  if (size < READ_WHOLE_BELOW) {
+    hash.update(await fs.readFile(file));
+  } else {
+    const handle = await fs.open(file, 'r');
+    try {
+      for await (const chunk of handle.createReadStream()) hash.update(chunk as Buffer);
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+  return hash.digest('hex');
+}
+
+const isGone = (err: unknown): boolean =>
+  ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
+
+/**
+ * Walks a workspace without following symlinks (a link is recorded by its target, never read
+ * through), hashing every regular file. A missing workspace is an empty snapshot. Files that
+ * vanish during the walk are skipped: the snapshot is of what could be read.
+ */
+export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}): Promise<Snapshot> {
+  const exclude = new Set(opts.exclude ?? DEFAULT_SNAPSHOT_EXCLUDE);
+  const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const snapshot: Snapshot = new Map();
+  let seen = 0;
+
+  async function walk(dir: string, prefix: string): Promise<void> {
+    let entries;
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if (isGone(err)) return;
+      throw err;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (prefix === '' && exclude.has(entry.name)) continue;
+      if (++seen > maxEntries) throw new SnapshotLimitError(maxEntries);
+      const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+      const abs = path.join(dir, entry.name);
+      try {
+        if (entry.isDirectory()) {
+          await walk(abs, rel);
+        } else if (entry.isSymbolicLink()) {
+          const target = await fs.readlink(abs);
+          snapshot.set(rel, {
+            kind: 'symlink',
+            size: target.length,
+            hash: crypto.createHash('sha256').update(target).digest('hex'),
+          });
+        } else if (entry.isFile()) {
+          const stat = await fs.lstat(abs);
+          snapshot.set(rel, { kind: 'file', size: stat.size, hash: await hashFile(abs, stat.size) });
+        }
+        // Sockets, FIFOs and devices are not workspace content.
+      } catch (err) {
+        if (!isGone(err)) throw err;
+      }
+    }
+  }
+
+  await walk(workspace, '');
+  return snapshot;
+}
+
+/** Which paths appeared, changed (contents or kind) or disappeared between two snapshots; sorted. */
+export function diffSnapshots(before: Snapshot, after: Snapshot): WorkspaceDiff {
+  const created: string[] = [];
+  const modified: string[] = [];
+  const deleted: string[] = [];
+  for (const [rel, entry] of after) {
+    const old = before.get(rel);
+    if (!old) created.push(rel);
+    else if (old.kind !== entry.kind || old.hash !== entry.hash) modified.push(rel);
+  }
+  for (const rel of before.keys()) if (!after.has(rel)) deleted.push(rel);
+  return { created: created.sort(), modified: modified.sort(), deleted: deleted.sort() };
+}
