@@ -4,5 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+# A Docker Engine API for the docker executor's tests (podman's socket on machines without Docker)
+# and the worker image; exports DOCKER_HOST. Two steps, so that a failure stops the run.
+runtime_env=$(bash scripts/container-runtime.sh --env)
+eval "$runtime_env"
 pnpm test
 pnpm test:e2e

@@ -86,7 +86,7 @@ describe('worker entrypoint', () => {
     await writeRequest(request);
     const { code, result } = await run({ WORKER_AGENT: 'nope' });
     expect(code).toBe(0);
-    expect(result?.errors).toEqual(['WORKER_AGENT names no agent of this worker image: "nope" (known: dummy)']);
+    expect(result?.errors).toEqual(['WORKER_AGENT names no agent of this worker image: "nope" (known: dummy, codex)']);
   });
 
   it('offers the diagnostic agents only when WORKER_TEST_AGENTS=true', async () => {

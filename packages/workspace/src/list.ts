@@ -1,13 +1,17 @@
 import fs, { type Dirent, type Stats } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { isInsideDirectory } from './containment';
 
 // Lists a workspace for the files endpoint (the seed's os.walk with followlinks=False): every
 // regular file, hidden ones and .codex included; symlinked directories are never entered; a
 // symlinked file is listed only when its real path stays inside the workspace.
 //
-// Written with fs callbacks and a bounded number of calls in flight: for 20,000 files this is
-// several times faster than promises (one allocation and tick fewer per call) and, unlike the
-// synchronous calls, never blocks the event loop on a slow network volume.
+// Written with synchronous calls in short time slices: for 20,000 files this is about twice as
+// fast as callbacks through libuv's thread pool (measured 70 ms against 110-190 ms; `find` takes
+// ~55 ms), while the event loop still gets a turn every few milliseconds, so a large listing
+// does not stall other requests. The trade-off: one filesystem call that hangs (a dead network
+// volume) blocks the process, as it would block the thread pool.
 
 export interface WorkspaceFile {
   /** Workspace-relative, forward-slash path. */
@@ -17,119 +21,96 @@ export interface WorkspaceFile {
 }
 
 export interface ListOptions {
-  /** Filesystem calls in flight at once. */
-  concurrency?: number;
+  /** Longest stretch of synchronous work before the event loop gets a turn, in ms. */
+  sliceMs?: number;
 }
 
-const DEFAULT_CONCURRENCY = 128;
+const DEFAULT_SLICE_MS = 8;
+/** Entries between two looks at the clock (reading it is not free either). */
+const CLOCK_EVERY = 64;
 
-const isGone = (err: NodeJS.ErrnoException | null): boolean =>
-  err !== null && ['ENOENT', 'ENOTDIR', 'ELOOP'].includes(err.code ?? '');
-
-type Kind = 'file' | 'directory' | 'symlink' | 'other';
-
-function kindOf(entry: Dirent | Stats): Kind | null {
-  if (entry.isFile()) return 'file';
-  if (entry.isDirectory()) return 'directory';
-  if (entry.isSymbolicLink()) return 'symlink';
-  if (entry.isFIFO() || entry.isSocket() || entry.isBlockDevice() || entry.isCharacterDevice()) return 'other';
-  return null; // DT_UNKNOWN: some network filesystems do not report types in readdir.
-}
+const isGone = (err: unknown): boolean => ['ENOENT', 'ENOTDIR', 'ELOOP'].includes((err as NodeJS.ErrnoException)?.code ?? '');
 
 const byPath = (a: WorkspaceFile, b: WorkspaceFile): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
-/** One filesystem call; calls `done` when it has finished (and scheduled any follow-up calls). */
-type Task = (done: () => void) => void;
-
-/** Runs tasks with at most `limit` in flight; settles once all are done or one has failed. */
-class Walk {
-  private readonly tasks: Task[] = [];
-  private active = 0;
-  private failed = false;
-  readonly files: WorkspaceFile[] = [];
-
-  constructor(
-    private readonly limit: number,
-    private readonly resolve: (files: WorkspaceFile[]) => void,
-    private readonly reject: (err: Error) => void,
-  ) {}
-
-  schedule(task: Task): void {
-    this.tasks.push(task);
-    this.pump();
+/** Stats without throwing for entries that vanished meanwhile (the runner may be writing). */
+function statOrNull(p: string, follow: boolean): Stats | null {
+  try {
+    return (follow ? fs.statSync(p, { throwIfNoEntry: false }) : fs.lstatSync(p, { throwIfNoEntry: false })) ?? null;
+  } catch (err) {
+    if (isGone(err)) return null;
+    throw err;
   }
+}
 
-  /** Ends the walk with an error that is not "the entry vanished" (which is skipped). */
-  fail(err: Error): void {
-    if (this.failed) return;
-    this.failed = true;
-    this.tasks.length = 0;
-    this.reject(err);
-  }
-
-  private pump(): void {
-    while (!this.failed && this.active < this.limit && this.tasks.length > 0) {
-      const task = this.tasks.pop()!; // depth first: keeps the backlog small
-      this.active++;
-      task(() => {
-        this.active--;
-        if (this.failed) return;
-        if (this.active === 0 && this.tasks.length === 0) this.resolve(this.files.sort(byPath));
-        else this.pump();
-      });
-    }
+function readDirOrNull(p: string): Dirent[] | null {
+  try {
+    return fs.readdirSync(p, { withFileTypes: true });
+  } catch (err) {
+    if (isGone(err)) return null;
+    throw err;
   }
 }
 
 /**
  * Every file of a workspace with its size, sorted by path. A missing workspace lists as empty;
- * entries that vanish during the walk (the runner may be writing) are skipped. Uses the types
- * readdir reports, so a file costs one lstat, a symlink a stat and a realpath.
+ * entries that vanish during the walk are skipped. Uses the types readdir reports, so a file costs
+ * one lstat, a symlink a stat and a realpath.
  */
-export function listWorkspaceFiles(workspace: string, opts: ListOptions = {}): Promise<WorkspaceFile[]> {
-  const limit = Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY);
-  return new Promise((resolve, reject) => {
-    fs.realpath(workspace, (rootErr, realRoot) => {
-      if (rootErr) return isGone(rootErr) ? resolve([]) : reject(rootErr);
-      const walk = new Walk(limit, resolve, reject);
+export async function listWorkspaceFiles(workspace: string, opts: ListOptions = {}): Promise<WorkspaceFile[]> {
+  const sliceMs = opts.sliceMs ?? DEFAULT_SLICE_MS;
+  let realRoot: string;
+  try {
+    realRoot = await fs.promises.realpath(workspace);
+  } catch (err) {
+    if (isGone(err)) return [];
+    throw err;
+  }
+  const files: WorkspaceFile[] = [];
+  const pending: Array<[abs: string, rel: string]> = [[realRoot, '']];
+  let sliceStart = performance.now();
+  let sinceClock = 0;
 
-      const addFile = (rel: string, abs: string, done: () => void) =>
-        fs.lstat(abs, (err, stat) => {
-          if (err && !isGone(err)) walk.fail(err);
-          else if (stat) visit(rel, abs, kindOf(stat), stat);
-          done();
-        });
+  const addSymlink = (abs: string, rel: string) => {
+    const target = statOrNull(abs, true);
+    // A link to a directory is never entered; a dangling link is nothing to list.
+    if (!target?.isFile()) return;
+    let real: string;
+    try {
+      real = fs.realpathSync(abs);
+    } catch (err) {
+      if (isGone(err)) return;
+      throw err;
+    }
+    if (isInsideDirectory(realRoot, real)) files.push({ path: rel, size: target.size });
+  };
 
-      const addSymlink = (rel: string, abs: string, done: () => void) =>
-        fs.stat(abs, (err, target) => {
-          if (err && !isGone(err)) walk.fail(err);
-          // A link to a directory is never entered; a dangling link is nothing to list.
-          if (!target || !target.isFile()) return done();
-          fs.realpath(abs, (realErr, real) => {
-            if (realErr && !isGone(realErr)) walk.fail(realErr);
-            else if (!realErr && isInsideDirectory(realRoot, real)) walk.files.push({ path: rel, size: target.size });
-            done();
-          });
-        });
-
-      const addDirectory = (rel: string, abs: string, done: () => void) =>
-        fs.readdir(abs, { withFileTypes: true }, (err, entries) => {
-          if (err && !isGone(err)) walk.fail(err);
-          for (const entry of entries ?? []) {
-            visit(rel === '' ? entry.name : `${rel}/${entry.name}`, `${abs}/${entry.name}`, kindOf(entry));
-          }
-          done();
-        });
-
-      function visit(rel: string, abs: string, kind: Kind | null, stat?: Stats): void {
-        if (kind === 'directory') walk.schedule((done) => addDirectory(rel, abs, done));
-        else if (kind === 'symlink') walk.schedule((done) => addSymlink(rel, abs, done));
-        else if (kind === 'file' && stat) walk.files.push({ path: rel, size: stat.size });
-        else if (!stat && (kind === 'file' || kind === null)) walk.schedule((done) => addFile(rel, abs, done));
-        // FIFOs, sockets and devices are not workspace content.
+  while (pending.length > 0) {
+    const [dirAbs, dirRel] = pending.pop()!;
+    for (const entry of readDirOrNull(dirAbs) ?? []) {
+      if (++sinceClock === CLOCK_EVERY) {
+        sinceClock = 0;
+        if (performance.now() - sliceStart > sliceMs) {
+          await yieldToEventLoop();
+          sliceStart = performance.now();
+        }
       }
-
-      visit('', realRoot, 'directory');
-    });
-  });
+      const abs = `${dirAbs}/${entry.name}`;
+      const rel = dirRel === '' ? entry.name : `${dirRel}/${entry.name}`;
+      if (entry.isDirectory()) pending.push([abs, rel]);
+      else if (entry.isFile()) {
+        const stat = statOrNull(abs, false);
+        if (stat?.isFile()) files.push({ path: rel, size: stat.size });
+      } else if (entry.isSymbolicLink()) addSymlink(abs, rel);
+      else if (!entry.isFIFO() && !entry.isSocket() && !entry.isBlockDevice() && !entry.isCharacterDevice()) {
+        // DT_UNKNOWN: some network filesystems do not report types in readdir.
+        const stat = statOrNull(abs, false);
+        if (stat?.isDirectory()) pending.push([abs, rel]);
+        else if (stat?.isFile()) files.push({ path: rel, size: stat.size });
+        else if (stat?.isSymbolicLink()) addSymlink(abs, rel);
+      }
+      // FIFOs, sockets and devices are not workspace content.
+    }
+  }
+  return files.sort(byPath);
 }

@@ -1,4 +1,5 @@
 import { runDummyAgent } from '@cwo/dummy-agent';
+import { runCodexAgent } from './codex';
 import { TEST_AGENTS } from './test-agents';
 import type { Agent } from './types';
 
@@ -7,6 +8,7 @@ export type { Agent, AgentContext } from './types';
 /** The agents WORKER_AGENT can name. Adding one is one line here. */
 export const AGENTS: Readonly<Record<string, Agent>> = {
   dummy: ({ workspace, request, log }) => runDummyAgent(workspace, request, log),
+  codex: ({ workspace, request, log, env, signal }) => runCodexAgent(workspace, request, log, { env, signal }),
 };
 
 /**

@@ -1,0 +1,95 @@
+// Shared by the runner's tests: the real runner against this run's Postgres database and Redis,
+// each test file under a queue prefix of its own.
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { loadConfig, type Config } from '@cwo/config';
+import { createDb, type Db, type Job } from '@cwo/db';
+import { createLogger, type Logger } from '@cwo/logger';
+import { createJobsQueue, enqueueJob, type JobsQueue } from '@cwo/queue';
+import { jobLogFile, projectWorkspace } from '@cwo/workspace';
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  const base = { ...process.env } as Record<string, string>;
+  return loadConfig({
+    ...base,
+    QUEUE_PREFIX: `${base.QUEUE_PREFIX}-${crypto.randomBytes(3).toString('hex')}`,
+    WORKSPACE_ROOT: path.join(base.WORKSPACE_ROOT!, crypto.randomBytes(3).toString('hex')),
+    PROJECT_BUSY_RETRY_MS: '50',
+    // Other test files share this database; the reconciler must not take their jobs into this queue.
+    RECONCILE_GRACE_SECONDS: '3600',
+    RECONCILE_INTERVAL_SECONDS: '3600', // tests call the reconciler themselves
+    ...overrides,
+  });
+}
+
+export const quietLogger = (): Logger =>
+  createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'error', service: 'runner-test', format: 'pretty' });
+
+export const testDb = (): Db => createDb(process.env.DATABASE_URL!);
+
+export async function createProject(db: Db, config: Config, instruction = 'Build the Fibonacci CLI'): Promise<{ projectId: string; jobId: string }> {
+  const project = await db.project.create({ data: { instruction, workspacePath: 'pending' } });
+  await db.project.update({ where: { id: project.id }, data: { workspacePath: projectWorkspace(config.workspaceRoot, project.id) } });
+  const job = await db.job.create({ data: { projectId: project.id, jobType: 'initial_project', instruction } });
+  return { projectId: project.id, jobId: job.id };
+}
+
+export async function addEdit(db: Db, projectId: string, instruction: string): Promise<string> {
+  const job = await db.job.create({ data: { projectId, jobType: 'edit', instruction } });
+  return job.id;
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await fn();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+}
+
+const FINISHED = ['completed', 'error', 'cancelled'];
+
+export function waitForJob(db: Db, jobId: string, timeoutMs = 20_000): Promise<Job> {
+  return waitFor(`job ${jobId} to finish`, async () => {
+    const job = await db.job.findUnique({ where: { id: jobId } });
+    return job && FINISHED.includes(job.status) ? job : null;
+  }, timeoutMs);
+}
+
+export function waitForStatus(db: Db, jobId: string, status: string, timeoutMs = 20_000): Promise<Job> {
+  return waitFor(`job ${jobId} to be ${status}`, async () => {
+    const job = await db.job.findUnique({ where: { id: jobId } });
+    return job?.status === status ? job : null;
+  }, timeoutMs);
+}
+
+export async function readJobLog(config: Config, projectId: string, jobId: string): Promise<string> {
+  return fs.readFile(jobLogFile(projectWorkspace(config.workspaceRoot, projectId), jobId), 'utf8').catch(() => '');
+}
+
+/** A queue on the test's prefix, to enqueue as the API does. */
+export function testQueue(config: Config): JobsQueue & { enqueue(jobId: string): Promise<unknown> } {
+  const queue = createJobsQueue(config) as JobsQueue & { enqueue(jobId: string): Promise<unknown> };
+  queue.enqueue = (jobId) => enqueueJob(queue, config, jobId);
+  return queue;
+}
+
+export async function clearPrefix(config: Config): Promise<void> {
+  const redis = new Redis(config.REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.QUEUE_PREFIX}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
+  await redis.quit();
+}

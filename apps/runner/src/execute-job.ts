@@ -1,0 +1,137 @@
+import { WorkerResult, type WorkerRequest } from '@cwo/contracts';
+import type { Config } from '@cwo/config';
+import { CODEX_DIR, diffSnapshots, relativeJobResultPath, SnapshotLimitError, takeSnapshot, type WorkspaceDiff } from '@cwo/workspace';
+import { InfrastructureError, type Executor } from './executors/types';
+import { describeError } from './describe-error';
+import { abortReasonOf, JobAbort } from './job-abort';
+import type { JobLog } from './job-log';
+import type { JobOutcome } from './outcome';
+import { prepareWorkspace } from './prepare-workspace';
+import { readResultFile, ResultFileError } from './result-file';
+import { readRegularFile, writeFileInside } from './safe-fs';
+
+// One attempt at a job, from a prepared workspace to its outcome: request.json, a snapshot, the
+// executor under a time limit, a second snapshot, and result.json checked. Failures of the job
+// itself (timeout, cancel, a bad or failed result) become an outcome; failures around it
+// (infrastructure, this runner stopping) are thrown for the processor to retry or hand back.
+
+/** Thrown when the job must go back to the queue unfinished (this runner is shutting down). */
+export class HandBack extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HandBack';
+  }
+}
+
+export interface ExecuteContext {
+  config: Pick<Config, 'JOB_TIMEOUT_SECONDS'>;
+  executor: Executor;
+  workspace: string;
+  request: WorkerRequest;
+  attempt: number;
+  log: JobLog;
+  /** Aborted on cancel, shutdown or a lost lock; the time limit aborts it too. */
+  controller: AbortController;
+}
+
+/** How many earlier jobs are searched for an agent thread (a failed or cancelled one may have none). */
+const THREAD_LOOKBACK = 5;
+
+/**
+ * The agent thread the project's latest earlier jobs ran in (so that the agent can resume its
+ * conversation), from those jobs' own copies of result.json.
+ */
+export async function previousThreadId(workspace: string, request: WorkerRequest): Promise<string | undefined> {
+  for (const earlier of request.history.slice(-THREAD_LOOKBACK).reverse()) {
+    const file = await readRegularFile(workspace, relativeJobResultPath(earlier.job_id), 1024 * 1024).catch(() => null);
+    if (!file) continue;
+    try {
+      const parsed = WorkerResult.safeParse(JSON.parse(file.data.toString('utf8')));
+      if (parsed.success && parsed.data.thread_id) return parsed.data.thread_id;
+    } catch {
+      // not JSON: look further back
+    }
+  }
+  return undefined;
+}
+
+function describeDifferences(result: WorkerResult, files: WorkspaceDiff): string | null {
+  const listed = (a: string[]) => [...new Set(a.filter((p) => !p.startsWith(`${CODEX_DIR}/`)))].sort().join(', ');
+  const parts: string[] = [];
+  for (const [name, reported, seen] of [
+    ['created', result.created_files, files.created],
+    ['modified', result.modified_files, files.modified],
+    ['deleted', result.deleted_files, files.deleted],
+  ] as const) {
+    if (listed(reported) !== listed(seen)) parts.push(`${name}: agent said [${listed(reported)}], workspace shows [${listed(seen)}]`);
+  }
+  return parts.length ? parts.join('; ') : null;
+}
+
+export async function executeJob(ctx: ExecuteContext): Promise<JobOutcome> {
+  const { workspace, request, log, controller, executor } = ctx;
+  const signal = controller.signal;
+  await prepareWorkspace(workspace, request, (m) => log.step(m));
+  const before = await takeSnapshot(workspace);
+
+  const limitSeconds = ctx.config.JOB_TIMEOUT_SECONDS;
+  log.step(`running the ${executor.name} executor (time limit ${limitSeconds} s)`);
+  const timer = setTimeout(() => controller.abort(new JobAbort('timeout')), limitSeconds * 1000);
+  let runError: unknown = null;
+  try {
+    await executor.run({ workspace, request, log: (line) => log.agent(line), signal });
+  } catch (err) {
+    runError = err;
+  } finally {
+    clearTimeout(timer);
+  }
+
+  const reason = abortReasonOf(signal);
+  if (reason === 'shutdown') throw new HandBack('the runner is shutting down');
+  if (reason === 'lock_lost') throw new InfrastructureError('the project lock was lost while the job ran');
+  if (!reason && runError instanceof InfrastructureError) throw runError;
+
+  const base = { attempt: ctx.attempt, result_path: null, summary: null as string | null };
+  let files: WorkspaceDiff;
+  try {
+    files = diffSnapshots(before, await takeSnapshot(workspace));
+  } catch (err) {
+    if (!(err instanceof SnapshotLimitError)) throw err;
+    return { ...base, status: 'error', errors: [`the workspace is too large to check: ${err.message}`], created_files: [], modified_files: [], deleted_files: [] };
+  }
+  const withFiles = { ...base, created_files: files.created, modified_files: files.modified, deleted_files: files.deleted };
+
+  if (reason === 'timeout') {
+    log.step(`stopped: the time limit of ${limitSeconds} s passed`);
+    return { ...withFiles, status: 'error', summary: `Stopped after the time limit of ${limitSeconds} s.`, errors: ['timeout'] };
+  }
+  if (reason === 'cancel') {
+    log.step('stopped: cancelled on request');
+    return { ...withFiles, status: 'cancelled', summary: 'Cancelled on request.', errors: [] };
+  }
+  if (runError) {
+    const message = describeError(runError);
+    log.step(`the executor failed: ${message}`);
+    return { ...withFiles, status: 'error', errors: [`the executor failed: ${message}`] };
+  }
+
+  try {
+    const { result, raw } = await readResultFile(workspace);
+    await writeFileInside(workspace, relativeJobResultPath(request.job_id), raw);
+    const differences = describeDifferences(result, files);
+    if (differences) log.step(`the agent's file lists differ from the workspace (the workspace's are kept): ${differences}`);
+    const errors =
+      result.status === 'error' && result.errors.length === 0 ? ['the agent reported an error without details'] : result.errors;
+    return {
+      ...withFiles,
+      status: result.status === 'success' ? 'completed' : 'error',
+      summary: result.summary === '' ? null : result.summary,
+      errors,
+      result_path: relativeJobResultPath(request.job_id),
+    };
+  } catch (err) {
+    if (!(err instanceof ResultFileError)) throw err;
+    log.step(err.message);
+    return { ...withFiles, status: 'error', errors: [err.message] };
+  }
+}

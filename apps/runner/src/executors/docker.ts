@@ -1,0 +1,298 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { Duplex } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import Docker from 'dockerode';
+import type { Config } from '@cwo/config';
+import { createDb, type Db } from '@cwo/db';
+import type { Logger } from '@cwo/logger';
+import { Redis } from 'ioredis';
+import { createOrphanReaper, type OrphanReaper } from '../orphans';
+import { dockerHostDescription, dockerMessage, isUnreachable, statusCodeOf } from './docker-host';
+import { lineWriter } from './docker-log-lines';
+import {
+  containerName,
+  containerOptions,
+  deploymentFilter,
+  LABELS,
+  workerEnvironment,
+  type DockerExecutorConfig,
+} from './docker-options';
+import { giveWorkspaceTo } from './docker-workspace-owner';
+import { InfrastructureError, type Executor, type ExecutorRun } from './types';
+
+export interface DockerExecutorDeps {
+  config: DockerExecutorConfig & Pick<Config, 'ORPHAN_REAP_INTERVAL_SECONDS' | 'DATABASE_URL' | 'REDIS_URL'>;
+  logger: Logger;
+  /** For the orphan reaper (which jobs are finished); by default a small client of its own. */
+  db?: Db;
+  /** For the orphan reaper (which runners are alive); by default a connection of its own. */
+  redis?: Redis;
+  /** Defaults to a client of DOCKER_HOST (or the default socket), as dockerode reads it. */
+  docker?: Docker;
+  /** Where the allowlisted variables for the worker are read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** This runner's id on its containers' labels; unique per process. */
+  runnerId?: string;
+  /** Tests: how often the reaper's heartbeat is refreshed. */
+  heartbeatMs?: number;
+}
+
+export interface DockerExecutor extends Executor {
+  readonly name: 'docker';
+  readonly runnerId: string;
+  readonly docker: Docker;
+  readonly reaper: OrphanReaper;
+  /** Resolves after the first orphan pass at start (it never rejects; problems are logged). */
+  readonly ready: Promise<void>;
+  /** Stops the orphan reaper and closes the connections the executor opened itself. */
+  close(): Promise<void>;
+}
+
+/** How long to wait for the rest of the output once the container has exited. */
+const OUTPUT_DRAIN_MS = 2000;
+
+const formatBytes = (n: number) => (n >= 1024 ** 3 ? `${+(n / 1024 ** 3).toFixed(2)}g` : `${Math.round(n / 1024 ** 2)}m`);
+
+const abortReason = (signal: AbortSignal): string =>
+  (signal.reason as { reason?: unknown } | undefined)?.reason?.toString() ?? 'abort';
+
+/**
+ * The `docker` executor: runs each job in a container of the worker image (CODEX_WORKER_IMAGE)
+ * through the Docker Engine API, with the workspace bind-mounted at /workspace, hardened by default
+ * (no network, memory/CPU/pids limits, read-only root filesystem, no capabilities, a non-root
+ * user, an allowlisted environment). The container's output streams into the job log; the
+ * container is removed however the job ends. Creating the executor also starts the orphan reaper
+ * (with its runner heartbeat); close() stops it.
+ */
+export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
+  const { config, logger } = deps;
+  const docker = deps.docker ?? new Docker();
+  const env = deps.env ?? process.env;
+  const runnerId = deps.runnerId ?? `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+  const where = dockerHostDescription(docker, env);
+  // Connections it opens itself are its own to close.
+  const ownDb = deps.db ? null : createDb(config.DATABASE_URL, { poolSize: 2 });
+  const ownRedis = deps.redis ? null : new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+  ownRedis?.on('error', (err) => logger.warn('docker executor redis: error', { error: err.message }));
+  const reaper = createOrphanReaper({
+    docker,
+    db: deps.db ?? ownDb!,
+    redis: deps.redis ?? ownRedis!,
+    config,
+    logger,
+    runnerId,
+    heartbeatMs: deps.heartbeatMs,
+  });
+
+  /** A Docker API failure as the runner should see it: unreachable or 5xx is retried, the rest is final. */
+  function translate(err: unknown, action: string): Error {
+    if (err instanceof InfrastructureError) return err;
+    if (isUnreachable(err)) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return new InfrastructureError(`Docker API unreachable at ${where}: ${code}`, { cause: err });
+    }
+    const status = statusCodeOf(err);
+    const message = dockerMessage(err);
+    if (status === 404 && action === 'create' && /image/i.test(message)) {
+      return new Error(
+        `worker image "${config.CODEX_WORKER_IMAGE}" not found at ${where}: build it with \`pnpm worker:build\` (or set CODEX_WORKER_IMAGE)`,
+        { cause: err },
+      );
+    }
+    if (status !== undefined && status >= 500) {
+      return new InfrastructureError(`Docker API at ${where} failed to ${action} the worker container: ${message}`, {
+        cause: err,
+      });
+    }
+    return new Error(`could not ${action} the worker container: ${message}`, { cause: err });
+  }
+
+  /** Removes a container, retrying while the engine is still busy with it (podman: "state improper"). */
+  async function removeContainer(container: Docker.Container): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await container.remove({ force: true, v: true });
+        return true;
+      } catch (err) {
+        const status = statusCodeOf(err);
+        if (status === 404 || (status === 409 && /in progress/i.test(dockerMessage(err)))) return true;
+        if (attempt >= 8) {
+          logger.warn('could not remove a worker container; the orphan reaper will', {
+            container: container.id,
+            error: dockerMessage(err),
+          });
+          return false;
+        }
+        await delay(100 * attempt);
+      }
+    }
+  }
+
+  /**
+   * The container's exit code, as soon as it is known. The engine's wait is poll-bound (podman
+   * answers ~150-400 ms after the exit), while the attach stream ends as the process exits; so
+   * once the output has ended, inspect is polled briefly, with wait racing it as the fallback for a
+   * program that closes its output and keeps running. (Wait is called after start: a wait before
+   * start can return early on podman, see the notes.)
+   */
+  async function waitForExit(container: Docker.Container, outputEnded: Promise<void>): Promise<number> {
+    let settled = false;
+    const viaWait = (container.wait() as Promise<{ StatusCode: number }>).then((r) => r.StatusCode);
+    const viaInspect = outputEnded.then(async () => {
+      for (let pause = 5; !settled; pause = Math.min(pause * 2, 250)) {
+        const state = (await container.inspect()).State;
+        if (!state.Running && !state.Restarting && state.Status !== 'created') return state.ExitCode;
+        await delay(pause);
+      }
+      return viaWait;
+    });
+    try {
+      return await Promise.race([viaWait, viaInspect]);
+    } finally {
+      settled = true;
+      // The loser settles later (or fails once the container is removed): nothing waits on it.
+      viaWait.catch(() => undefined);
+      viaInspect.catch(() => undefined);
+    }
+  }
+
+  async function kill(container: Docker.Container): Promise<void> {
+    await container.kill({ signal: 'SIGKILL' }).catch(() => undefined); // not running (yet, or any more)
+  }
+
+  /**
+   * Containers of this job left by an earlier attempt (a runner that died): this runner holds the
+   * job now (its queue lock and the project's lock), so they can only be stale.
+   */
+  async function removeEarlierAttempts(jobId: string, log: (line: string) => void): Promise<void> {
+    const found = await docker.listContainers({
+      all: true,
+      filters: deploymentFilter(config.QUEUE_PREFIX, [`${LABELS.jobId}=${jobId}`]),
+    });
+    for (const info of found) {
+      log(`docker: removing container ${info.Id.slice(0, 12)} of an earlier attempt of this job`);
+      await removeContainer(docker.getContainer(info.Id));
+    }
+  }
+
+  async function run({ workspace, request, log, signal }: ExecutorRun): Promise<void> {
+    if (signal.aborted) return;
+    try {
+      await removeEarlierAttempts(request.job_id, log);
+    } catch (err) {
+      throw translate(err, 'list');
+    }
+    try {
+      await giveWorkspaceTo(workspace, config.WORKER_UID);
+    } catch (err) {
+      const { uid, gid } = config.WORKER_UID;
+      throw new Error(
+        `cannot make the workspace writable for WORKER_UID ${uid}:${gid} (${(err as Error).message}): run the runner as root, or set WORKER_UID to the runner's own uid:gid`,
+        { cause: err },
+      );
+    }
+
+    const environment = workerEnvironment(config, env);
+    const name = containerName(request, crypto.randomBytes(3).toString('hex'));
+    let container: Docker.Container;
+    try {
+      container = await docker.createContainer(
+        containerOptions({ config, request, workspace, runnerId, name, env: environment.entries }),
+      );
+    } catch (err) {
+      throw translate(err, 'create');
+    }
+    const short = container.id.slice(0, 12);
+    const { uid, gid } = config.WORKER_UID;
+    log(
+      `docker: container ${short} (${config.CODEX_WORKER_IMAGE}; network ${config.WORKER_NETWORK}, memory ${formatBytes(config.WORKER_MEMORY)}, cpus ${config.WORKER_CPUS}, pids ${config.WORKER_PIDS}, user ${uid}:${gid}; env ${environment.names.join(', ')})`,
+    );
+
+    const onAbort = () => void kill(container);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const stdout = lineWriter(log);
+    const stderr = lineWriter(log);
+    const started = Date.now();
+    let stream: Duplex | undefined;
+    try {
+      stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Duplex;
+      const outputEnded = new Promise<void>((resolve) => {
+        stream!.once('end', resolve);
+        stream!.once('close', resolve);
+        stream!.once('error', () => resolve());
+      });
+      docker.modem.demuxStream(stream, stdout, stderr);
+      if (signal.aborted) return;
+      await container.start();
+      // An abort that came while starting found nothing to kill yet.
+      if (signal.aborted) await kill(container);
+      const exitCode = await waitForExit(container, outputEnded);
+      await Promise.race([outputEnded, delay(OUTPUT_DRAIN_MS, undefined, { ref: false })]);
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      if (signal.aborted) {
+        log(`docker: container ${short} killed after ${seconds} s (${abortReason(signal)})`);
+        return;
+      }
+      log(`docker: container ${short} exited with code ${exitCode} after ${seconds} s`);
+      const state = (await container.inspect()).State;
+      if (state.OOMKilled) {
+        throw new Error(
+          `worker container ran out of memory: killed at its limit of WORKER_MEMORY=${formatBytes(config.WORKER_MEMORY)} (out-of-memory)`,
+        );
+      }
+      if (exitCode === 137) {
+        // SIGKILL that the runner did not send: the kernel's OOM killer, by far the likeliest. Some
+        // engines never set OOMKilled (podman 4.3 on a cgroup v1 host), so it is named either way.
+        throw new Error(
+          `worker container was killed (SIGKILL, exit code 137) without the runner stopping it: out-of-memory at WORKER_MEMORY=${formatBytes(config.WORKER_MEMORY)} most likely (the engine did not confirm it), or a kill from outside`,
+        );
+      }
+      if (exitCode !== 0) {
+        throw new Error(
+          `worker container exited with code ${exitCode} without writing a result (see the job log)${state.Error ? `: ${state.Error}` : ''}`,
+        );
+      }
+    } catch (err) {
+      // Killing the container can break the calls in flight; the job ends by its abort reason.
+      if (signal.aborted) return;
+      if (err instanceof Error && !statusCodeOf(err) && !isUnreachable(err)) throw err;
+      throw translate(err, 'run');
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      // The attach stream first, so that nothing is written to the line writers once they end.
+      stream?.destroy();
+      stdout.end();
+      stderr.end();
+      await removeContainer(container);
+    }
+  }
+
+  const ready = reaper.start().catch((err: unknown) => {
+    logger.warn('orphan reaper: first pass failed', { error: (err as Error).message });
+  });
+  void docker
+    .getImage(config.CODEX_WORKER_IMAGE)
+    .inspect()
+    .catch((err: unknown) => {
+      if (statusCodeOf(err) === 404) {
+        logger.warn(`worker image ${config.CODEX_WORKER_IMAGE} not found at ${where}: build it with \`pnpm worker:build\``);
+      } else {
+        logger.warn(`Docker API at ${where} did not answer: ${dockerMessage(err)}`);
+      }
+    });
+
+  return {
+    name: 'docker',
+    runnerId,
+    docker,
+    reaper,
+    ready,
+    run,
+    async close() {
+      await reaper.stop();
+      await ownRedis?.quit().catch(() => ownRedis.disconnect());
+      await ownDb?.$disconnect();
+    },
+  };
+}

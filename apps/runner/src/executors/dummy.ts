@@ -1,0 +1,43 @@
+import fs from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkerRequest } from '@cwo/contracts';
+import { runDummyAgent } from '@cwo/dummy-agent';
+import { requestFile, resultFile } from '@cwo/workspace';
+import type { Executor, ExecutorRun } from './types';
+
+export interface DummyExecutorOptions {
+  /**
+   * Tests and demos only (DUMMY_WORKER_DELAY_MS): wait this long before the agent runs, so that a
+   * job is observably running (to cancel it, time it out or kill its runner).
+   */
+  delayMs?: number;
+}
+
+/**
+ * The seed's dummy mode, in-process, through the same protocol as the container: it reads
+ * .codex/request.json, runs the deterministic dummy agent on the workspace and writes
+ * .codex/result.json. An aborted run stops before the agent (or before its result) and writes
+ * no result: a stopped agent has none.
+ */
+export function createDummyExecutor(opts: DummyExecutorOptions = {}): Executor {
+  const delayMs = opts.delayMs ?? 0;
+  return {
+    name: 'dummy',
+    async run({ workspace, log, signal }: ExecutorRun): Promise<void> {
+      const request = WorkerRequest.parse(JSON.parse(await fs.readFile(requestFile(workspace), 'utf8')));
+      if (delayMs > 0) {
+        log(`dummy executor: waiting ${delayMs} ms first (DUMMY_WORKER_DELAY_MS)`);
+        try {
+          await sleep(delayMs, undefined, { signal });
+        } catch {
+          return; // aborted while waiting
+        }
+      }
+      if (signal.aborted) return;
+      const result = await runDummyAgent(workspace, request, log);
+      if (signal.aborted) return;
+      await fs.writeFile(resultFile(workspace), `${JSON.stringify(result, null, 2)}\n`);
+      log(`dummy executor: wrote .codex/result.json (${result.status})`);
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import type { Config } from '@cwo/config';
+import type { Db } from '@cwo/db';
+import type { Logger } from '@cwo/logger';
+import { createDockerExecutor } from './docker';
+import { createDummyExecutor } from './dummy';
+import type { Executor } from './types';
+
+export { InfrastructureError, type Executor, type ExecutorRun } from './types';
+
+/** What an executor may share with the rest of the runner process. */
+export interface ExecutorContext {
+  db?: Db;
+}
+
+type ExecutorFactory = (config: Config, logger: Logger, context: ExecutorContext) => Executor;
+
+/** One factory per executor name. `docker` runs the agent in a container (dockerode -> worker-image). */
+const FACTORIES: Record<Executor['name'], ExecutorFactory> = {
+  dummy: (config) => createDummyExecutor({ delayMs: config.DUMMY_WORKER_DELAY_MS }),
+  docker: (config, logger, { db }) => createDockerExecutor({ config, logger, db }),
+};
+
+/** `dummy` when USE_DUMMY_WORKER is true (the default), else `docker`. */
+export function executorName(config: Pick<Config, 'USE_DUMMY_WORKER'>): Executor['name'] {
+  return config.USE_DUMMY_WORKER ? 'dummy' : 'docker';
+}
+
+export function createExecutor(config: Config, logger: Logger, context: ExecutorContext = {}): Executor {
+  return FACTORIES[executorName(config)](config, logger, context);
+}

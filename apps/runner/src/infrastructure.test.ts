@@ -1,0 +1,121 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createDb, type Db } from '@cwo/db';
+import { projectWorkspace } from '@cwo/workspace';
+import { createDummyExecutor } from './executors/dummy';
+import { InfrastructureError, type Executor } from './executors/types';
+import { createRunner, type Runner } from './runner';
+import { TcpProxy } from './__tests__/tcp-proxy';
+import {
+  addEdit,
+  clearPrefix,
+  createProject,
+  quietLogger,
+  readJobLog,
+  testConfig,
+  testDb,
+  testQueue,
+  waitFor,
+  waitForJob,
+} from './__tests__/helpers';
+
+// Failures around a job rather than of it are retried with backoff (RUNNER_MAX_ATTEMPTS);
+// the last attempt records the cause. The agent's own failure is final (see runner.test.ts).
+
+describe('infrastructure failures', () => {
+  let db: Db;
+  const cleanups: Array<() => Promise<unknown>> = [];
+  beforeAll(() => {
+    db = testDb();
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  afterAll(() => db.$disconnect());
+
+  it('Postgres going away while a job runs: the attempt fails, the retry records the same outcome without running the agent again', async () => {
+    const config = testConfig({ RUNNER_MAX_ATTEMPTS: '3' });
+    const queue = testQueue(config);
+    cleanups.push(async () => {
+      await queue.close();
+      await clearPrefix(config);
+    });
+
+    // The runner reaches Postgres through a proxy that the test can cut.
+    const pg = new URL(process.env.DATABASE_URL!);
+    const proxy = new TcpProxy(pg.hostname, Number(pg.port || 5432));
+    await proxy.up();
+    cleanups.push(() => proxy.down());
+    const viaProxy = new URL(pg);
+    viaProxy.port = String(proxy.port);
+    const runnerDb = createDb(viaProxy.toString());
+    cleanups.push(() => runnerDb.$disconnect());
+
+    const dummy = createDummyExecutor();
+    let runs = 0;
+    let outageAfter = '';
+    const agentThenOutage: Executor = {
+      name: 'dummy',
+      async run(run) {
+        if (run.request.job_id === outageAfter) runs++;
+        await dummy.run(run);
+        // Postgres is unreachable when the runner writes this job's outcome.
+        if (run.request.job_id === outageAfter && runs === 1) await proxy.down();
+      },
+    };
+    const runner: Runner = createRunner({ db: runnerDb, config, logger: quietLogger(), executor: agentThenOutage });
+    await runner.start();
+    cleanups.push(() => runner.stop(0));
+
+    const { projectId, jobId } = await createProject(db, config);
+    await queue.enqueue(jobId);
+    await waitForJob(db, jobId);
+    const edit = await addEdit(db, projectId, 'make it count to 20');
+    outageAfter = edit;
+    await queue.enqueue(edit);
+
+    await waitFor('the first attempt to fail', async () => /attempt 1 failed: .*it will be retried/.test(await readJobLog(config, projectId, edit)));
+    await proxy.up(); // Postgres is back before the retry (backoff of a second)
+
+    const job = await waitForJob(db, edit, 20_000);
+    expect(job).toMatchObject({ status: 'completed', attempts: 2, modifiedFiles: ['app.py'], errors: [] });
+    expect(runs).toBe(1); // the agent ran once
+    const app = await fs.readFile(path.join(projectWorkspace(config.workspaceRoot, projectId), 'app.py'), 'utf8');
+    expect(app.match(/# Edit: make it count to 20/g)).toHaveLength(1);
+    expect(await readJobLog(config, projectId, edit)).toMatch(/an earlier attempt finished the job \(completed\) but could not record it/);
+  }, 40_000);
+
+  it('an executor that keeps failing for infrastructure reasons: retried until the attempts run out, then error with the cause', async () => {
+    const config = testConfig({ RUNNER_MAX_ATTEMPTS: '2' });
+    const queue = testQueue(config);
+    cleanups.push(async () => {
+      await queue.close();
+      await clearPrefix(config);
+    });
+    let runs = 0;
+    const dockerDown: Executor = {
+      name: 'docker',
+      async run() {
+        runs++;
+        throw new InfrastructureError('the Docker API is unreachable (connect ENOENT /var/run/docker.sock)');
+      },
+    };
+    const runner = createRunner({ db, config, logger: quietLogger(), executor: dockerDown });
+    await runner.start();
+    cleanups.push(() => runner.stop(0));
+
+    const { projectId, jobId } = await createProject(db, config);
+    await queue.enqueue(jobId);
+    const job = await waitForJob(db, jobId, 20_000);
+    expect(runs).toBe(2);
+    expect(job).toMatchObject({
+      status: 'error',
+      attempts: 2,
+      errors: ['infrastructure error: the Docker API is unreachable (connect ENOENT /var/run/docker.sock)'],
+    });
+    const log = await readJobLog(config, projectId, jobId);
+    expect(log).toMatch(/attempt 1 failed: .*it will be retried/);
+    expect(log).toMatch(/attempt 2 failed: .*no attempts left/);
+    expect(await (await queue.getJob(jobId))?.getState()).toBe('failed');
+  }, 30_000);
+});

@@ -1,0 +1,63 @@
+// The runner process: takes jobs from the queue and runs them (`pnpm start:runner`).
+import { ConfigError, loadConfig, type Config } from '@cwo/config';
+import { createDb } from '@cwo/db';
+import { createLogger, logFormatFor } from '@cwo/logger';
+import { createExecutor } from './executors';
+import { createRunner } from './runner';
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger({ level: config.LOG_LEVEL, format: logFormatFor(config.NODE_ENV), service: 'runner' });
+  process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: String(reason) }));
+
+  const db = createDb(config.DATABASE_URL, { poolSize: config.RUNNER_CONCURRENCY + 4 });
+  let executor;
+  try {
+    executor = createExecutor(config, logger, { db });
+  } catch (err) {
+    logger.error(`cannot start: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  const runner = createRunner({ db, config, logger, executor });
+
+  let shuttingDown = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (shuttingDown) {
+      logger.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    shuttingDown = true;
+    logger.info(`${signal}: shutting down (grace ${config.SHUTDOWN_GRACE_SECONDS} s)`);
+    runner
+      .stop()
+      .then(() => db.$disconnect())
+      .then(
+        () => process.exit(0),
+        (err) => {
+          logger.error('shutdown failed', { error: (err as Error).message });
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+
+  await runner.start();
+}
+
+main().catch((err) => {
+  console.error('runner failed to start:', err);
+  process.exit(1);
+});

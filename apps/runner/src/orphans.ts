@@ -1,0 +1,150 @@
+import type Docker from 'dockerode';
+import type { Config } from '@cwo/config';
+import { isFinished } from '@cwo/contracts';
+import type { Db } from '@cwo/db';
+import type { Logger } from '@cwo/logger';
+import type { Redis } from 'ioredis';
+import { deploymentFilter, LABELS } from './executors/docker-options';
+
+// Worker containers whose runner crashed (SIGKILL, a lost machine) keep running and keep writing
+// in the workspace. With N runners on one Docker host a runner may remove only what it can prove
+// is orphaned:
+//   - its job is finished, or gone, in Postgres (the source of truth): nobody waits for it;
+//   - the runner that started it is not alive: every runner keeps a heartbeat key in Redis
+//     (`<QUEUE_PREFIX>:runners:<runnerId>`), and a container is only of use to the runner that
+//     attached to it.
+// A container of a live runner whose job is queued or in progress is never touched. (A retry of a
+// job also removes earlier containers of that job itself before it starts: see docker.ts.)
+
+export const DEFAULT_HEARTBEAT_MS = 10_000;
+/** A runner is dead when its heartbeat key expired: three missed refreshes. */
+const TTL_BEATS = 3;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const runnerHeartbeatKey = (queuePrefix: string, runnerId: string): string =>
+  `${queuePrefix}:runners:${runnerId}`;
+
+export interface OrphanReaperDeps {
+  docker: Docker;
+  db: Db;
+  redis: Redis;
+  config: Pick<Config, 'QUEUE_PREFIX' | 'ORPHAN_REAP_INTERVAL_SECONDS'>;
+  logger: Logger;
+  runnerId: string;
+  heartbeatMs?: number;
+}
+
+export interface ReapedContainer {
+  id: string;
+  jobId: string;
+  reason: string;
+}
+
+export interface OrphanReaper {
+  /** Announces this runner alive, reaps once, then keeps doing both periodically. */
+  start(): Promise<void>;
+  /** One pass: removes the provable orphans and returns them. */
+  reapOnce(): Promise<ReapedContainer[]>;
+  /** Stops the timers and withdraws this runner's heartbeat. */
+  stop(): Promise<void>;
+}
+
+export function createOrphanReaper(deps: OrphanReaperDeps): OrphanReaper {
+  const { docker, db, redis, config, logger, runnerId } = deps;
+  const heartbeatMs = deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const ownKey = runnerHeartbeatKey(config.QUEUE_PREFIX, runnerId);
+  const timers: NodeJS.Timeout[] = [];
+  let running: Promise<ReapedContainer[]> | null = null;
+  let stopped = false;
+
+  const beat = () => redis.set(ownKey, String(Date.now()), 'PX', heartbeatMs * TTL_BEATS);
+
+  /** Why the container is an orphan, or null when it may still be in use. */
+  async function judge(
+    containers: Docker.ContainerInfo[],
+  ): Promise<Array<{ info: Docker.ContainerInfo; jobId: string; reason: string }>> {
+    const jobIds = [...new Set(containers.map((c) => c.Labels[LABELS.jobId] ?? '').filter((id) => UUID.test(id)))];
+    const jobs = jobIds.length
+      ? await db.job.findMany({ where: { id: { in: jobIds } }, select: { id: true, status: true } })
+      : [];
+    const statusOf = new Map(jobs.map((j) => [j.id, j.status]));
+    const runnerIds = [...new Set(containers.map((c) => c.Labels[LABELS.runnerId] ?? ''))].filter(Boolean);
+    const alive = new Set<string>();
+    if (runnerIds.length) {
+      const beats = await redis.mget(runnerIds.map((id) => runnerHeartbeatKey(config.QUEUE_PREFIX, id)));
+      runnerIds.forEach((id, i) => beats[i] !== null && alive.add(id));
+    }
+    alive.add(runnerId);
+
+    const orphans = [];
+    for (const info of containers) {
+      const jobId = info.Labels[LABELS.jobId] ?? '';
+      const owner = info.Labels[LABELS.runnerId] ?? '';
+      const status = statusOf.get(jobId);
+      let reason: string | null = null;
+      if (!UUID.test(jobId)) reason = 'its job label is not a job id';
+      else if (status === undefined) reason = 'its job no longer exists';
+      else if (isFinished(status)) reason = `its job is ${status}`;
+      else if (!alive.has(owner)) reason = `its runner ${owner || '(unnamed)'} is not alive`;
+      if (reason) orphans.push({ info, jobId, reason });
+    }
+    return orphans;
+  }
+
+  async function pass(): Promise<ReapedContainer[]> {
+    const containers = await docker.listContainers({ all: true, filters: deploymentFilter(config.QUEUE_PREFIX) });
+    if (!containers.length) return [];
+    const reaped: ReapedContainer[] = [];
+    for (const { info, jobId, reason } of await judge(containers)) {
+      try {
+        await docker.getContainer(info.Id).remove({ force: true, v: true });
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 404) {
+          logger.warn('orphan reaper: could not remove a container', { container: info.Id, error: (err as Error).message });
+          continue;
+        }
+      }
+      reaped.push({ id: info.Id, jobId, reason });
+      logger.info('orphan reaper: removed an orphaned worker container', {
+        container: info.Id.slice(0, 12),
+        name: info.Names?.[0],
+        jobId,
+        reason,
+      });
+    }
+    return reaped;
+  }
+
+  function reapOnce(): Promise<ReapedContainer[]> {
+    // One pass at a time; a caller during a pass gets that pass's outcome.
+    running ??= pass().finally(() => {
+      running = null;
+    });
+    return running;
+  }
+
+  return {
+    async start() {
+      if (stopped) return;
+      timers.push(
+        setInterval(() => {
+          beat().catch((err: unknown) => logger.warn('runner heartbeat failed', { error: (err as Error).message }));
+        }, heartbeatMs),
+        setInterval(() => {
+          reapOnce().catch((err: unknown) => logger.warn('orphan reaper: pass failed', { error: (err as Error).message }));
+        }, config.ORPHAN_REAP_INTERVAL_SECONDS * 1000),
+      );
+      for (const t of timers) t.unref();
+      await beat();
+      await reapOnce();
+    },
+    reapOnce,
+    async stop() {
+      stopped = true;
+      for (const t of timers.splice(0)) clearInterval(t);
+      await running?.catch(() => undefined);
+      await redis.del(ownKey).catch(() => undefined);
+    },
+  };
+}

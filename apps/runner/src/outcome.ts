@@ -1,0 +1,49 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from '@cwo/contracts';
+
+// How a job ended, as the runner determined it: what is written to Postgres in one transaction.
+// It is also recorded on disk before that write, so that when the write fails (Postgres down)
+// the retry writes the same outcome instead of running the agent a second time (which would,
+// e.g., append an edit twice). The record lives under WORKSPACE_ROOT/.runner/, outside every
+// project's workspace, where no agent can forge one; it is removed once Postgres has it.
+
+export const JobOutcome = z.object({
+  /** The attempt (jobs.attempts) that produced it. */
+  attempt: z.number().int().min(1),
+  status: z.enum(['completed', 'error', 'cancelled']),
+  summary: z.string().nullable(),
+  errors: z.array(z.string()),
+  created_files: z.array(z.string()),
+  modified_files: z.array(z.string()),
+  deleted_files: z.array(z.string()),
+  /** Workspace-relative path of the job's copy of result.json, when the agent wrote a valid one. */
+  result_path: z.string().nullable(),
+});
+export type JobOutcome = z.infer<typeof JobOutcome>;
+
+const outcomeFile = (workspaceRoot: string, jobId: string) =>
+  path.join(workspaceRoot, '.runner', 'outcomes', `${jobId}.json`);
+
+export async function recordOutcome(workspaceRoot: string, jobId: string, outcome: JobOutcome): Promise<void> {
+  const file = outcomeFile(workspaceRoot, jobId);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  await fs.writeFile(tmp, `${JSON.stringify(outcome)}\n`);
+  await fs.rename(tmp, file);
+}
+
+/** The outcome an earlier attempt recorded but could not write to Postgres, if any. */
+export async function readRecordedOutcome(workspaceRoot: string, jobId: string): Promise<JobOutcome | null> {
+  try {
+    const parsed = JobOutcome.safeParse(JSON.parse(await fs.readFile(outcomeFile(workspaceRoot, jobId), 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function clearRecordedOutcome(workspaceRoot: string, jobId: string): Promise<void> {
+  await fs.rm(outcomeFile(workspaceRoot, jobId), { force: true });
+}

@@ -1,0 +1,66 @@
+import fs from 'node:fs/promises';
+import { WorkerRequest } from '@cwo/contracts';
+import { CODEX_DIR, relativeJobResultPath, requestFile, resultFile } from '@cwo/workspace';
+import { ensureRealDir, readRegularFile, writeFileInside } from './safe-fs';
+
+// Before the agent starts: the workspace and .codex/ exist, the previous job's top-level
+// result.json is out of the way (so a client polling .codex/result.json never reads a stale one),
+// and .codex/request.json says what to do, with a copy kept in the job's own directory.
+
+const REQUEST_MAX_BYTES = 1024 * 1024;
+
+/** The job id of the request.json in place, if there is a readable one. */
+async function currentRequestJobId(workspace: string): Promise<string | null> {
+  const file = await readRegularFile(workspace, `${CODEX_DIR}/request.json`, REQUEST_MAX_BYTES).catch(() => null);
+  if (!file) return null;
+  try {
+    const parsed = WorkerRequest.safeParse(JSON.parse(file.data.toString('utf8')));
+    return parsed.success ? parsed.data.job_id : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Moves a top-level result.json left by an earlier job into that job's directory (it belongs to
+ * the job named in the request.json beside it). One left by an earlier attempt of this same job,
+ * or one whose job is unknown or already has its copy, is removed.
+ */
+export async function retireEarlierResult(workspace: string, jobId: string, log: (m: string) => void): Promise<void> {
+  const top = resultFile(workspace);
+  let stat;
+  try {
+    stat = await fs.lstat(top);
+  } catch {
+    return;
+  }
+  const owner = stat.isFile() ? await currentRequestJobId(workspace) : null;
+  if (owner && owner !== jobId) {
+    const dest = relativeJobResultPath(owner);
+    const destDir = await ensureRealDir(workspace, dest.slice(0, dest.lastIndexOf('/')));
+    const hasCopy = await fs
+      .lstat(`${destDir}/result.json`)
+      .then(() => true)
+      .catch(() => false);
+    if (!hasCopy) {
+      await fs.rename(top, `${destDir}/result.json`);
+      log(`moved the result.json of job ${owner} to ${dest}`);
+      return;
+    }
+  }
+  await fs.rm(top, { force: true, recursive: !stat.isFile() && stat.isDirectory() });
+  log(owner === jobId ? 'removed the result.json of an earlier attempt of this job' : 'removed an earlier result.json');
+}
+
+export async function prepareWorkspace(
+  workspace: string,
+  request: WorkerRequest,
+  log: (m: string) => void,
+): Promise<void> {
+  await ensureRealDir(workspace, `${CODEX_DIR}/jobs/${request.job_id}`);
+  await retireEarlierResult(workspace, request.job_id, log);
+  const json = `${JSON.stringify(request, null, 2)}\n`;
+  await writeFileInside(workspace, `${CODEX_DIR}/request.json`, json);
+  await writeFileInside(workspace, `${CODEX_DIR}/jobs/${request.job_id}/request.json`, json);
+  log(`wrote ${requestFile(workspace).slice(workspace.length + 1)} (${request.job_type}, ${request.history.length} earlier jobs)`);
+}

@@ -1,0 +1,210 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DelayedError, type Job as BullJob } from 'bullmq';
+import { isFinished, QueuePayload, type WorkerRequest } from '@cwo/contracts';
+import type { Config } from '@cwo/config';
+import type { Db } from '@cwo/db';
+import type { Logger } from '@cwo/logger';
+import type { JobsQueue } from '@cwo/queue';
+import { projectWorkspace } from '@cwo/workspace';
+import type { Executor } from './executors/types';
+import { describeError } from './describe-error';
+import { executeJob, HandBack, previousThreadId } from './execute-job';
+import { JobAbort } from './job-abort';
+import { openJobLog, type JobLog } from './job-log';
+import {
+  finishJob,
+  findOlderUnfinished,
+  jobHistory,
+  loadJob,
+  markInProgress,
+  returnToQueue,
+  type JobWithProject,
+} from './job-store';
+import { clearRecordedOutcome, readRecordedOutcome, recordOutcome, type JobOutcome } from './outcome';
+import type { ProjectLock, ProjectLocks } from './project-lock';
+import type { RunningJobs } from './running-jobs';
+
+// The BullMQ processor: what happens to one {jobId} taken from the queue.
+//
+// Delivery is at-least-once, so every step tolerates a repeat: a finished job is acknowledged
+// and skipped; a job found in_progress (its runner died) is run again from the start, unless an
+// earlier attempt recorded its outcome and only the database write was missing.
+//
+// Ordering: a job runs only while it holds its project's lock in Redis AND it is the oldest
+// unfinished job of its project (by jobs.seq). Otherwise it goes back to the queue as a delayed
+// job (moveToDelayed + DelayedError), which does not count as an attempt.
+
+export type ProcessResult = 'missing' | 'already_finished' | 'cancelled' | 'completed' | 'error' | 'finished_elsewhere';
+
+export interface ProcessorDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  executor: Executor;
+  locks: ProjectLocks;
+  running: RunningJobs;
+  runnerId: string;
+  /** To wake a project's next job when one finishes (optional: without it, it wakes on its own). */
+  queue?: JobsQueue;
+}
+
+async function putBack(bullJob: BullJob, token: string | undefined, delayMs: number): Promise<never> {
+  // Jitter keeps the waiting jobs of one project from retrying in lockstep.
+  await bullJob.moveToDelayed(Date.now() + delayMs + Math.floor(Math.random() * delayMs * 0.5), token);
+  throw new DelayedError();
+}
+
+
+export function createJobProcessor(deps: ProcessorDeps) {
+  const { db, config, logger, locks, running } = deps;
+
+  async function buildRequest(job: JobWithProject, workspace: string): Promise<WorkerRequest> {
+    const request: WorkerRequest = {
+      project_id: job.projectId,
+      job_id: job.id,
+      job_type: job.jobType,
+      instruction: job.instruction,
+      history: await jobHistory(db, job),
+    };
+    const threadId = await previousThreadId(workspace, request);
+    return threadId ? { ...request, thread_id: threadId } : request;
+  }
+
+  /** Runs an attempt that holds the lock and is marked in_progress; returns the written status. */
+  async function runAttempt(
+    bullJob: BullJob,
+    token: string | undefined,
+    job: JobWithProject,
+    attempt: number,
+    controller: AbortController,
+  ): Promise<ProcessResult> {
+    const workspace = projectWorkspace(config.workspaceRoot, job.projectId);
+    let log: JobLog | null = null;
+    try {
+      log = await openJobLog(workspace, job.id, logger);
+      log.step(`attempt ${attempt} of job ${job.id} (${job.jobType}) started on runner ${deps.runnerId}`);
+      let outcome: JobOutcome | null = await readRecordedOutcome(config.workspaceRoot, job.id);
+      if (outcome) {
+        log.step(`an earlier attempt finished the job (${outcome.status}) but could not record it; recording it now`);
+        outcome = { ...outcome, attempt };
+      } else {
+        const request = await buildRequest(job, workspace);
+        outcome = await executeJob({ config, executor: deps.executor, workspace, request, attempt, log, controller });
+        await recordOutcome(config.workspaceRoot, job.id, outcome);
+      }
+      const written = await finishJob(db, job, attempt, outcome);
+      await clearRecordedOutcome(config.workspaceRoot, job.id);
+      if (!written) {
+        log.step('the job was finished or taken over elsewhere meanwhile; this attempt’s outcome is discarded');
+        return 'finished_elsewhere';
+      }
+      log.step(`finished: ${outcome.status}${outcome.errors.length ? ` (${outcome.errors.join('; ')})` : ''}`);
+      logger.info('job finished', { jobId: job.id, projectId: job.projectId, status: outcome.status, attempt });
+      return outcome.status === 'cancelled' ? 'cancelled' : outcome.status;
+    } catch (err) {
+      if (err instanceof HandBack) {
+        log?.step(`${err.message}: the job goes back to the queue for another runner`);
+        logger.info('job handed back to the queue', { jobId: job.id, attempt });
+        await returnToQueue(db, job, attempt).catch((e) => logger.warn('could not mark the job queued', { jobId: job.id, error: describeError(e) }));
+        await log?.close();
+        log = null;
+        return putBack(bullJob, token, 0);
+      }
+      // Infrastructure (Postgres, Redis, Docker, the disk): BullMQ retries with backoff until the
+      // attempts run out; the last one records the cause on the job.
+      const last = bullJob.attemptsMade + 1 >= (bullJob.opts.attempts ?? 1);
+      const message = describeError(err);
+      log?.step(`attempt ${attempt} failed: ${message}${last ? '; no attempts left' : '; it will be retried'}`);
+      logger.error('job attempt failed', { jobId: job.id, attempt, last, error: message });
+      if (last) {
+        // An outcome the agent's run produced beats the failure to record it, if it can be written now.
+        const recorded = await readRecordedOutcome(config.workspaceRoot, job.id);
+        const outcome: JobOutcome = recorded
+          ? { ...recorded, attempt }
+          : { attempt, status: 'error', summary: null, errors: [`infrastructure error: ${message}`], created_files: [], modified_files: [], deleted_files: [], result_path: null };
+        await finishJob(db, job, attempt, outcome)
+          .then(() => clearRecordedOutcome(config.workspaceRoot, job.id))
+          .catch((e) => logger.error('could not record the job’s end; the reconciler will', { jobId: job.id, error: describeError(e) }));
+      } else {
+        await returnToQueue(db, job, attempt).catch(() => undefined);
+      }
+      throw err;
+    } finally {
+      await log?.close();
+    }
+  }
+
+  /**
+   * Lets the project's next job start now rather than when its delay runs out. Only an
+   * optimisation: the next job would also find its turn on its own.
+   */
+  async function wakeNextOf(projectId: string): Promise<void> {
+    if (!deps.queue) return;
+    try {
+      const next = await db.job.findFirst({ where: { projectId, status: 'queued' }, orderBy: { seq: 'asc' }, select: { id: true } });
+      if (!next) return;
+      // If a runner is looking at it right now, it may be about to put it back for a while: look
+      // again shortly after.
+      for (const pause of [0, 100, 300]) {
+        if (pause) await sleep(pause);
+        const queued = await deps.queue.getJob(next.id);
+        const state = queued ? await queued.getState() : 'missing';
+        if (state === 'delayed') return void (await queued!.promote());
+        if (state !== 'active') return;
+      }
+    } catch (err) {
+      logger.debug('could not wake the project’s next job', { projectId, error: describeError(err) });
+    }
+  }
+
+  /** A job whose cancel was requested before it ran (the API normally ends queued ones itself). */
+  async function cancelBeforeStart(job: JobWithProject): Promise<ProcessResult> {
+    await finishJob(db, job, null, {
+      status: 'cancelled',
+      summary: 'Cancelled before it started.',
+      errors: [],
+      created_files: [],
+      modified_files: [],
+      deleted_files: [],
+      result_path: null,
+    });
+    await clearRecordedOutcome(config.workspaceRoot, job.id);
+    logger.info('job cancelled before it started', { jobId: job.id });
+    return 'cancelled';
+  }
+
+  return async function processJob(bullJob: BullJob, token?: string): Promise<ProcessResult> {
+    const { jobId } = QueuePayload.parse(bullJob.data);
+    const job = await loadJob(db, jobId);
+    if (!job) {
+      logger.warn('job not in the database (its project was deleted?); dropped', { jobId });
+      return 'missing';
+    }
+    if (isFinished(job.status)) return 'already_finished';
+    if (job.cancelRequestedAt) return cancelBeforeStart(job);
+
+    const lock: ProjectLock | null = await locks.acquire(job.projectId, job.id);
+    if (!lock) return putBack(bullJob, token, config.PROJECT_BUSY_RETRY_MS);
+    // Registered before the job is marked in_progress, so that a cancel sent from then on finds it.
+    const controller = running.add(job.id);
+    let ranToTheEnd = false;
+    try {
+      const older = await findOlderUnfinished(db, job);
+      if (older) return await putBack(bullJob, token, config.PROJECT_BUSY_RETRY_MS);
+      lock.onLost(() => controller.abort(new JobAbort('lock_lost')));
+      const started = await markInProgress(db, job);
+      if (!started) {
+        // Finished elsewhere, or a cancel was requested since the job was loaded.
+        const now = await loadJob(db, job.id);
+        return now && !isFinished(now.status) && now.cancelRequestedAt ? cancelBeforeStart(now) : 'finished_elsewhere';
+      }
+      const result = await runAttempt(bullJob, token, job, started.attempt, controller);
+      ranToTheEnd = true;
+      return result;
+    } finally {
+      running.remove(job.id);
+      await lock.release();
+      if (ranToTheEnd) void wakeNextOf(job.projectId);
+    }
+  };
+}

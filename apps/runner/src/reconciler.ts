@@ -1,0 +1,156 @@
+import type { Config } from '@cwo/config';
+import type { Db } from '@cwo/db';
+import type { Logger } from '@cwo/logger';
+import { enqueueJob, type JobsQueue } from '@cwo/queue';
+import { describeError } from './describe-error';
+import type { ProjectLocks } from './project-lock';
+
+// Postgres is the truth and Redis only the transport, so what falls between them is found here,
+// at start and every RECONCILE_INTERVAL_SECONDS:
+//   - a job `queued` in Postgres that BullMQ does not have (Redis was down when the API wrote it,
+//     or the API died between the two writes) is enqueued;
+//   - a job `in_progress` whose BullMQ job is gone or failed, and whose project lock no one holds
+//     for it, is queued again if it has attempts left, else ends in error "runner lost the job".
+// Every runner runs it; that is safe because enqueueing uses the job's own id (adding it twice is
+// a no-op) and every state change is a guarded update.
+
+/** BullMQ states in which the job is still on its way to (or in) a runner. */
+const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+const BATCH = 500;
+
+export interface ReconcileReport {
+  enqueued: string[];
+  requeued: string[];
+  failed: string[];
+}
+
+export interface ReconcilerDeps {
+  db: Db;
+  queue: JobsQueue;
+  config: Pick<Config, 'RUNNER_MAX_ATTEMPTS' | 'RECONCILE_INTERVAL_SECONDS' | 'RECONCILE_GRACE_SECONDS'>;
+  locks: ProjectLocks;
+  logger: Logger;
+}
+
+export interface Reconciler {
+  runOnce(): Promise<ReconcileReport>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createReconciler(deps: ReconcilerDeps): Reconciler {
+  const { db, queue, config, locks, logger } = deps;
+
+  /** The job's BullMQ state, 'missing' when Redis does not have it; with the reason of a failure. */
+  async function queueState(jobId: string): Promise<{ state: string; failedReason?: string }> {
+    const job = await queue.getJob(jobId);
+    if (!job) return { state: 'missing' };
+    const state = await job.getState();
+    return { state: state === 'unknown' ? 'missing' : state, failedReason: job.failedReason ? describeError(job.failedReason) : undefined };
+  }
+
+  /** Enqueues a job again; a finished BullMQ job of the same id is removed first (ids are unique). */
+  async function enqueueFresh(jobId: string, state: string): Promise<void> {
+    if (state === 'completed' || state === 'failed') {
+      const stale = await queue.getJob(jobId);
+      await stale?.remove().catch(() => undefined);
+    }
+    await enqueueJob(queue, config, jobId);
+  }
+
+  async function reconcileQueued(cutoff: Date, report: ReconcileReport): Promise<void> {
+    const rows = await db.job.findMany({
+      where: { status: 'queued', createdAt: { lt: cutoff } },
+      orderBy: { seq: 'asc' },
+      take: BATCH,
+      select: { id: true, attempts: true },
+    });
+    for (const row of rows) {
+      const { state, failedReason } = await queueState(row.id);
+      if (LIVE_STATES.has(state)) continue;
+      if (state === 'failed' && row.attempts >= config.RUNNER_MAX_ATTEMPTS) {
+        await giveUp(row.id, failedReason, report);
+        continue;
+      }
+      await enqueueFresh(row.id, state);
+      report.enqueued.push(row.id);
+      logger.info('reconciler: enqueued a queued job the queue did not have', { jobId: row.id, queueState: state });
+    }
+  }
+
+  async function reconcileInProgress(cutoff: Date, report: ReconcileReport): Promise<void> {
+    const rows = await db.job.findMany({
+      where: { status: 'in_progress', updatedAt: { lt: cutoff } },
+      orderBy: { seq: 'asc' },
+      take: BATCH,
+      select: { id: true, projectId: true, attempts: true },
+    });
+    for (const row of rows) {
+      const { state, failedReason } = await queueState(row.id);
+      if (LIVE_STATES.has(state)) continue;
+      if ((await locks.holderJobId(row.projectId)) === row.id) continue; // still running somewhere
+      if (row.attempts < config.RUNNER_MAX_ATTEMPTS) {
+        const { count } = await db.job.updateMany({
+          where: { id: row.id, status: 'in_progress', attempts: row.attempts },
+          data: { status: 'queued' },
+        });
+        if (count === 0) continue;
+        await enqueueFresh(row.id, state);
+        report.requeued.push(row.id);
+        logger.warn('reconciler: re-enqueued a job its runner lost', { jobId: row.id, queueState: state, attempts: row.attempts });
+      } else {
+        await giveUp(row.id, failedReason, report);
+      }
+    }
+  }
+
+  async function giveUp(jobId: string, failedReason: string | undefined, report: ReconcileReport): Promise<void> {
+    const errors = ['runner lost the job', ...(failedReason ? [failedReason] : [])];
+    const done = await db.$transaction(async (tx) => {
+      const job = await tx.job.findUnique({ where: { id: jobId }, select: { projectId: true } });
+      const { count } = await tx.job.updateMany({
+        where: { id: jobId, status: { in: ['queued', 'in_progress'] } },
+        data: { status: 'error', errors, finishedAt: new Date() },
+      });
+      if (count === 0 || !job) return false;
+      await tx.project.update({ where: { id: job.projectId }, data: { status: 'error' } });
+      return true;
+    });
+    if (done) {
+      report.failed.push(jobId);
+      logger.error('reconciler: a job ran out of attempts after its runner lost it', { jobId, failedReason });
+    }
+  }
+
+  async function runOnce(): Promise<ReconcileReport> {
+    const report: ReconcileReport = { enqueued: [], requeued: [], failed: [] };
+    const cutoff = new Date(Date.now() - config.RECONCILE_GRACE_SECONDS * 1000);
+    await reconcileQueued(cutoff, report);
+    await reconcileInProgress(cutoff, report);
+    return report;
+  }
+
+  let timer: NodeJS.Timeout | null = null;
+  let current: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const tick = () => {
+    current = runOnce()
+      .catch((err) => logger.warn('reconciler pass failed; next pass will try again', { error: (err as Error).message }))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, config.RECONCILE_INTERVAL_SECONDS * 1000);
+      });
+  };
+
+  return {
+    runOnce,
+    start() {
+      stopped = false;
+      tick();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await current;
+    },
+  };
+}

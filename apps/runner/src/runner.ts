@@ -1,0 +1,122 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { cancelChannel, JOBS_QUEUE_NAME, type QueuePayload } from '@cwo/contracts';
+import type { Config } from '@cwo/config';
+import type { Db } from '@cwo/db';
+import type { Logger } from '@cwo/logger';
+import { createJobsQueue, redisConnection, type JobsQueue } from '@cwo/queue';
+import { createCancelWatcher, type CancelWatcher } from './cancel-watcher';
+import { describeError } from './describe-error';
+import type { Executor } from './executors/types';
+import { createJobProcessor, type ProcessResult } from './processor';
+import { ProjectLocks } from './project-lock';
+import { createReconciler, type Reconciler } from './reconciler';
+import { RunningJobs } from './running-jobs';
+
+// The runner process's parts, wired together: a BullMQ worker with the job processor, the
+// project locks, the cancel watcher and the reconciler. Everything it needs from outside is
+// passed in, so tests build the real thing against the real Postgres and Redis.
+
+export interface RunnerDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  executor: Executor;
+}
+
+export interface Runner {
+  /** Unique per process: the BullMQ worker name and what job logs say ran an attempt. */
+  readonly id: string;
+  start(): Promise<void>;
+  /**
+   * Stops taking jobs, lets running ones finish for up to SHUTDOWN_GRACE_SECONDS (or `graceMs`),
+   * then aborts them so that they go back to the queue for another runner; then disconnects.
+   */
+  stop(graceMs?: number): Promise<void>;
+  /** The jobs this process is running now (tests and diagnostics). */
+  runningJobIds(): string[];
+  reconciler: Reconciler;
+  cancelWatcher: CancelWatcher;
+}
+
+export function createRunner(deps: RunnerDeps): Runner {
+  const { db, config, logger, executor } = deps;
+  const id = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  redis.on('error', (err) => logger.warn('runner redis: error', { error: err.message }));
+  const locks = new ProjectLocks({ redis, prefix: config.QUEUE_PREFIX, ttlMs: config.PROJECT_LOCK_TTL_SECONDS * 1000, logger });
+  const running = new RunningJobs();
+  const queue: JobsQueue = createJobsQueue(config);
+  queue.on('error', (err) => logger.warn('runner queue: redis error', { error: err.message }));
+  const reconciler = createReconciler({ db, queue, config, locks, logger });
+  const cancelWatcher = createCancelWatcher({
+    redisUrl: config.REDIS_URL,
+    channel: cancelChannel(config.QUEUE_PREFIX),
+    db,
+    running,
+    pollMs: config.CANCEL_POLL_SECONDS * 1000,
+    logger,
+  });
+  const processor = createJobProcessor({ db, config, logger, executor, locks, running, runnerId: id, queue });
+  let worker: Worker<QueuePayload, ProcessResult> | null = null;
+  let stopping: Promise<void> | null = null;
+
+  return {
+    id,
+    reconciler,
+    cancelWatcher,
+    runningJobIds: () => running.ids(),
+
+    async start() {
+      await redis.connect();
+      await cancelWatcher.start();
+      worker = new Worker<QueuePayload, ProcessResult>(JOBS_QUEUE_NAME, processor, {
+        connection: redisConnection(config.REDIS_URL),
+        prefix: config.QUEUE_PREFIX,
+        concurrency: config.RUNNER_CONCURRENCY,
+        name: id,
+        // A runner that dies stops renewing its jobs' locks; the stalled check (run by every
+        // runner) then moves those jobs back to the queue for another runner.
+        lockDuration: config.STALLED_CHECK_SECONDS * 1000,
+        stalledInterval: config.STALLED_CHECK_SECONDS * 1000,
+        maxStalledCount: 1,
+      });
+      worker.on('error', (err) => logger.warn('worker error', { error: describeError(err) }));
+      worker.on('failed', (job, err) =>
+        logger.warn('job attempt failed in the queue', { jobId: job?.id, attemptsMade: job?.attemptsMade, error: describeError(err) }),
+      );
+      await worker.waitUntilReady();
+      reconciler.start();
+      logger.info('runner started', {
+        runnerId: id,
+        executor: executor.name,
+        concurrency: config.RUNNER_CONCURRENCY,
+        queuePrefix: config.QUEUE_PREFIX,
+      });
+    },
+
+    stop(graceMs = config.SHUTDOWN_GRACE_SECONDS * 1000) {
+      stopping ??= (async () => {
+        logger.info('runner stopping: no new jobs', { runnerId: id, running: running.size, graceMs });
+        await reconciler.stop();
+        const grace = setTimeout(() => {
+          const n = running.abortAll('shutdown');
+          if (n) logger.warn('grace period over: handing running jobs back to the queue', { jobs: n });
+        }, graceMs);
+        try {
+          await worker?.close();
+        } finally {
+          clearTimeout(grace);
+        }
+        await cancelWatcher.stop();
+        await queue.close().catch(() => undefined);
+        await redis.quit().catch(() => redis.disconnect());
+        await executor.close?.();
+        logger.info('runner stopped', { runnerId: id });
+      })();
+      return stopping;
+    },
+  };
+}

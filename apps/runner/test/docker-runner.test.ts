@@ -1,0 +1,137 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { Redis } from 'ioredis';
+import type { Config } from '@cwo/config';
+import { cancelChannel } from '@cwo/contracts';
+import type { Db, Job } from '@cwo/db';
+import { projectWorkspace } from '@cwo/workspace';
+import { createDockerExecutor } from '../src/executors/docker';
+import { createDummyExecutor } from '../src/executors/dummy';
+import { LABELS } from '../src/executors/docker-options';
+import { createRunner, type Runner } from '../src/runner';
+import {
+  addEdit,
+  clearPrefix,
+  createProject,
+  quietLogger,
+  readJobLog,
+  testConfig,
+  testDb,
+  testQueue,
+  waitFor,
+  waitForJob,
+} from '../src/__tests__/helpers';
+import { filesOf, ourContainers, requireDockerApi, TEST_ENV } from './docker-helpers';
+
+// The whole runner (queue, project lock, processor) with the docker executor, next to the same
+// runner with the dummy executor: what a user sees must not depend on where the agent ran.
+
+interface Setup {
+  config: Config;
+  runner: Runner;
+  queue: ReturnType<typeof testQueue>;
+}
+
+let db: Db;
+let docker: Docker;
+const setups: Setup[] = [];
+
+async function startRunner(kind: 'dummy' | 'docker', overrides: Record<string, string> = {}): Promise<Setup> {
+  const config = testConfig({
+    USE_DUMMY_WORKER: kind === 'dummy' ? 'true' : 'false',
+    WORKER_ENV_PASSTHROUGH: 'WORKER_TEST_AGENTS',
+    ...overrides,
+  });
+  const logger = quietLogger();
+  const executor =
+    kind === 'dummy'
+      ? createDummyExecutor()
+      : createDockerExecutor({ config, logger, env: { ...process.env, ...TEST_ENV } });
+  const runner = createRunner({ db, config, logger, executor });
+  await runner.start();
+  const setup = { config, runner, queue: testQueue(config) };
+  setups.push(setup);
+  return setup;
+}
+
+/** A project job then an edit, through the queue; the two finished rows. */
+async function projectAndEdit({ config, queue }: Setup): Promise<{ projectId: string; jobs: Job[] }> {
+  const { projectId, jobId } = await createProject(db, config);
+  await queue.enqueue(jobId);
+  const first = await waitForJob(db, jobId);
+  const editId = await addEdit(db, projectId, 'Add a --count flag');
+  await queue.enqueue(editId);
+  return { projectId, jobs: [first, await waitForJob(db, editId)] };
+}
+
+const visible = (job: Job) => ({
+  status: job.status,
+  jobType: job.jobType,
+  createdFiles: job.createdFiles,
+  modifiedFiles: job.modifiedFiles,
+  deletedFiles: job.deletedFiles,
+  errors: job.errors,
+  // Summaries name no ids, so they compare as they are.
+  summary: job.summary,
+});
+
+beforeAll(async () => {
+  docker = await requireDockerApi(testConfig().CODEX_WORKER_IMAGE);
+  db = testDb();
+});
+
+afterAll(async () => {
+  for (const { runner, queue, config } of setups) {
+    await runner.stop(0);
+    await queue.close();
+    await clearPrefix(config);
+  }
+  if (!docker) return; // beforeAll failed, saying why
+  const left = (await Promise.all(setups.map((s) => ourContainers(docker, s.config.QUEUE_PREFIX)))).flat();
+  await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await db.$disconnect();
+  expect(left.map((c) => c.Names[0])).toEqual([]);
+});
+
+it('completes a project and an edit with the same results and files as the dummy executor', async () => {
+  const [dummy, inContainers] = await Promise.all([startRunner('dummy'), startRunner('docker')]);
+  const [expected, actual] = await Promise.all([projectAndEdit(dummy), projectAndEdit(inContainers)]);
+
+  expect(actual.jobs.map(visible)).toEqual(expected.jobs.map(visible));
+  expect(actual.jobs.map((j) => j.status)).toEqual(['completed', 'completed']);
+  const ws = (s: Setup, projectId: string) => projectWorkspace(s.config.workspaceRoot, projectId);
+  expect(await filesOf(ws(inContainers, actual.projectId))).toEqual(await filesOf(ws(dummy, expected.projectId)));
+
+  const log = await readJobLog(inContainers.config, actual.projectId, actual.jobs[0]!.id);
+  expect(log).toMatch(/docker: container \w{12} \(codex-worker:latest; network none/);
+  expect(log).toContain('dummy agent: wrote app.py');
+  const stat = await fs.stat(path.join(ws(inContainers, actual.projectId), 'app.py'));
+  expect([stat.uid, stat.gid]).toEqual([1000, 1000]);
+});
+
+it('kills the container of a job past JOB_TIMEOUT_SECONDS and of a cancelled job, and removes both', async () => {
+  const setup = await startRunner('docker', { WORKER_AGENT: 'sleep', JOB_TIMEOUT_SECONDS: '2', RUNNER_CONCURRENCY: '2' });
+  const { config, queue } = setup;
+  const timedOut = await createProject(db, config);
+  const cancelled = await createProject(db, config);
+  await queue.enqueue(timedOut.jobId);
+  await queue.enqueue(cancelled.jobId);
+
+  // Cancel as the API does, once the agent runs: the request in Postgres, then the message.
+  await waitFor('the agent to run', async () =>
+    (await readJobLog(config, cancelled.projectId, cancelled.jobId)).includes('sleep agent: sleeping'),
+  );
+  await db.job.update({ where: { id: cancelled.jobId }, data: { cancelRequestedAt: new Date() } });
+  const redis = new Redis(config.REDIS_URL);
+  await redis.publish(cancelChannel(config.QUEUE_PREFIX), cancelled.jobId);
+  await redis.quit();
+
+  const [timeoutJob, cancelJob] = await Promise.all([waitForJob(db, timedOut.jobId), waitForJob(db, cancelled.jobId)]);
+  expect(timeoutJob).toMatchObject({ status: 'error', errors: ['timeout'] });
+  expect(cancelJob.status).toBe('cancelled');
+  for (const { projectId, jobId } of [timedOut, cancelled]) {
+    expect(await readJobLog(config, projectId, jobId)).toMatch(/docker: container \w{12} killed after/);
+    expect(await ourContainers(docker, config.QUEUE_PREFIX, [`${LABELS.jobId}=${jobId}`])).toEqual([]);
+  }
+});
