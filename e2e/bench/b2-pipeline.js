@@ -1,0 +1,180 @@
+// B2: 2,000 dummy jobs over 200 projects through one runner at concurrency 4, beside a minimal
+// loop doing the same Postgres writes and BullMQ add/process with no application code.
+// Throughput: the jobs are written and enqueued first, then the worker drains them; jobs/s is
+// counted from the first start to the last finish (DB timestamps), the same way for both.
+// Latency: then one job at a time on an idle queue, enqueue -> completed (created_at -> finished_at).
+const path = require('node:path');
+const { randomUUID } = require('node:crypto');
+const { createBenchEnv, startRunner, waitFor, stats, round, sleep, req, fromRoot } = require('./lib');
+
+const PROJECTS = Number(process.env.BENCH_B2_PROJECTS || 200);
+const JOBS_PER_PROJECT = Number(process.env.BENCH_B2_JOBS_PER_PROJECT || 10);
+const IDLE_SAMPLES = Number(process.env.BENCH_B2_IDLE_SAMPLES || 100);
+const CONCURRENCY = 4;
+
+const { Client } = req('pg');
+const { Queue, Worker } = req('bullmq');
+const { redisConnection, enqueueJob } = require(fromRoot('packages/queue/dist'));
+
+async function pgClient(url) {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  return c;
+}
+
+/** Writes projects and jobs in creation order: job k of every project, then k+1 (users acting at once). */
+async function insertJobs(pg, workspaceRoot, projects, jobsPerProject, firstRound = 0) {
+  const ids = [];
+  for (let k = firstRound; k < firstRound + jobsPerProject; k++) {
+    const values = [];
+    const params = [];
+    projects.forEach((p, i) => {
+      const id = randomUUID();
+      ids.push(id);
+      params.push(id, p, k === 0 ? 'initial_project' : 'edit', k === 0 ? 'a Fibonacci CLI' : `edit number ${k}`);
+      const b = i * 4;
+      values.push(`($${b + 1}::uuid, $${b + 2}::uuid, $${b + 3}::"JobType", $${b + 4}, now())`);
+    });
+    await pg.query(
+      `INSERT INTO jobs (id, project_id, job_type, instruction, updated_at) VALUES ${values.join(',')}`,
+      params,
+    );
+  }
+  return ids;
+}
+
+async function insertProjects(pg, workspaceRoot, n) {
+  const ids = Array.from({ length: n }, () => randomUUID());
+  const values = ids.map((_, i) => `($${i * 2 + 1}::uuid, 'bench project', $${i * 2 + 2}, now())`);
+  await pg.query(
+    `INSERT INTO projects (id, instruction, workspace_path, updated_at) VALUES ${values.join(',')}`,
+    ids.flatMap((id) => [id, path.join(workspaceRoot, id)]),
+  );
+  return ids;
+}
+
+async function drainFigures(pg, ids) {
+  const { rows } = await pg.query(
+    `SELECT min(started_at) AS first, max(finished_at) AS last, count(*) FILTER (WHERE status = 'completed') AS done
+       FROM jobs WHERE id = ANY($1::uuid[])`,
+    [ids],
+  );
+  const seconds = (rows[0].last - rows[0].first) / 1000;
+  return { jobs: ids.length, completed: Number(rows[0].done), seconds: round(seconds, 3), jobs_per_s: round(ids.length / seconds, 1) };
+}
+
+async function waitAllFinished(pg, ids, timeoutMs) {
+  await waitFor(
+    `${ids.length} jobs to finish`,
+    async () => {
+      const { rows } = await pg.query(
+        `SELECT count(*) AS n FROM jobs WHERE id = ANY($1::uuid[]) AND status IN ('completed','error','cancelled')`,
+        [ids],
+      );
+      return Number(rows[0].n) === ids.length;
+    },
+    timeoutMs,
+  );
+}
+
+/** One job at a time on an idle queue: created_at -> finished_at, in ms. */
+async function idleLatencies(pg, enqueue, projectIds, samples) {
+  const out = [];
+  for (let i = 0; i < samples; i++) {
+    const project = projectIds[i % projectIds.length];
+    const [id] = await insertJobs(pg, null, [project], 1, 1000 + i);
+    await enqueue(id);
+    for (;;) {
+      const { rows } = await pg.query(
+        `SELECT status, extract(epoch from (finished_at - created_at)) * 1000 AS ms FROM jobs WHERE id = $1`,
+        [id],
+      );
+      if (rows[0].status === 'completed') {
+        out.push(Number(rows[0].ms));
+        break;
+      }
+      if (rows[0].status === 'error') throw new Error(`idle job ${id} ended in error`);
+      await sleep(2);
+    }
+  }
+  return stats(out);
+}
+
+async function measureRunner() {
+  const env = await createBenchEnv('b2');
+  const pg = await pgClient(env.env.DATABASE_URL);
+  const queue = new Queue('jobs', { connection: redisConnection(env.env.REDIS_URL), prefix: env.env.QUEUE_PREFIX });
+  const config = { RUNNER_MAX_ATTEMPTS: 3 };
+  let runner;
+  try {
+    const projects = await insertProjects(pg, env.workspaceRoot, PROJECTS);
+    const ids = await insertJobs(pg, env.workspaceRoot, projects, JOBS_PER_PROJECT);
+    for (let i = 0; i < ids.length; i += 500) await Promise.all(ids.slice(i, i + 500).map((id) => enqueueJob(queue, config, id)));
+    runner = await startRunner({ ...env.env, USE_DUMMY_WORKER: 'true', RUNNER_CONCURRENCY: String(CONCURRENCY) });
+    await waitAllFinished(pg, ids, 15 * 60_000);
+    const drain = await drainFigures(pg, ids);
+    const idle = await idleLatencies(pg, (id) => enqueueJob(queue, config, id), projects, IDLE_SAMPLES);
+    return { drain, idle };
+  } finally {
+    await runner?.stop();
+    await queue.close();
+    await pg.end();
+    await env.dispose();
+  }
+}
+
+/** The minimal loop: the same rows, BullMQ add/process, and the writes a job needs, nothing else. */
+async function measureBaseline() {
+  const env = await createBenchEnv('b2base');
+  const pg = await pgClient(env.env.DATABASE_URL);
+  const queueName = 'baseline';
+  const connection = redisConnection(env.env.REDIS_URL);
+  const queue = new Queue(queueName, { connection, prefix: env.env.QUEUE_PREFIX });
+  const add = (id) => queue.add('run', { jobId: id }, { jobId: id, removeOnComplete: true });
+  const workerPg = await pgClient(env.env.DATABASE_URL);
+  const pool = new (req('pg').Pool)({ connectionString: env.env.DATABASE_URL, max: CONCURRENCY });
+  let worker;
+  try {
+    const projects = await insertProjects(pg, env.workspaceRoot, PROJECTS);
+    const ids = await insertJobs(pg, env.workspaceRoot, projects, JOBS_PER_PROJECT);
+    for (let i = 0; i < ids.length; i += 500) await Promise.all(ids.slice(i, i + 500).map(add));
+    worker = new Worker(
+      queueName,
+      async (job) => {
+        const { rows } = await pool.query('SELECT project_id FROM jobs WHERE id = $1', [job.data.jobId]);
+        await pool.query(`UPDATE jobs SET status = 'in_progress', started_at = now(), attempts = attempts + 1 WHERE id = $1`, [job.data.jobId]);
+        await pool.query(`UPDATE jobs SET status = 'completed', finished_at = now() WHERE id = $1`, [job.data.jobId]);
+        await pool.query(`UPDATE projects SET status = 'completed' WHERE id = $1`, [rows[0].project_id]);
+      },
+      { connection: { ...connection, maxRetriesPerRequest: null }, prefix: env.env.QUEUE_PREFIX, concurrency: CONCURRENCY },
+    );
+    await waitAllFinished(pg, ids, 15 * 60_000);
+    const drain = await drainFigures(pg, ids);
+    const idle = await idleLatencies(pg, add, projects, IDLE_SAMPLES);
+    return { drain, idle };
+  } finally {
+    await worker?.close();
+    await queue.close();
+    await pool.end();
+    await workerPg.end();
+    await pg.end();
+    await env.dispose();
+  }
+}
+
+module.exports = async function b2() {
+  const baseline = await measureBaseline();
+  const runner = await measureRunner();
+  return {
+    ratio: round(runner.drain.jobs_per_s / baseline.drain.jobs_per_s, 3),
+    target: '>= 0.50, idle p50 <= 10 ms',
+    p50_ms: round(runner.idle.p50, 1),
+    p99_ms: round(runner.idle.p99, 1),
+    jobs_per_s: runner.drain.jobs_per_s,
+    runner,
+    minimal_loop: { ...baseline, p50_ms: round(baseline.idle.p50, 1), p99_ms: round(baseline.idle.p99, 1) },
+    projects: PROJECTS,
+    jobs: PROJECTS * JOBS_PER_PROJECT,
+    concurrency: CONCURRENCY,
+  };
+};

@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// `pnpm bench [B1 B2 B3 B4]`: runs the benchmarks (all by default), prints a table and writes
+// e2e/bench/results/bench-<time>.json and latest.json. Every figure stands beside a baseline
+// measured in the same run; the ratio is what counts on a noisy machine.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const BENCHES = {
+  B1: { title: 'API create-project vs bare Express', run: () => require('./b1-api')() },
+  B2: { title: 'Pipeline (2,000 dummy jobs) vs minimal BullMQ+Postgres loop', run: () => require('./b2-pipeline')() },
+  B3: { title: 'Docker executor vs plain `run` of the same image', run: () => require('./b3-containers')() },
+  B4: { title: 'Files: list vs find; RSS while serving 200 MB raw', run: () => require('./b4-files')() },
+};
+
+function machine() {
+  return {
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model,
+    memory_gb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.type()} ${os.release()}`,
+    date: new Date().toISOString(),
+  };
+}
+
+function headline(name, r) {
+  switch (name) {
+    case 'B1':
+      return `ratio ${r.ratio} (api ${r.api.rps} req/s p50 ${r.api.p50_ms} ms p99 ${r.api.p99_ms} ms; bare ${r.bare_express.rps} req/s)`;
+    case 'B2':
+      return `ratio ${r.ratio} (runner ${r.jobs_per_s} jobs/s, minimal loop ${r.minimal_loop.drain.jobs_per_s} jobs/s); idle p50 ${r.p50_ms} ms p99 ${r.p99_ms} ms (minimal loop p50 ${r.minimal_loop.p50_ms} ms)`;
+    case 'B3':
+      return `ratio ${r.ratio} (executor median ${r.executor_median_ms} ms, plain run median ${r.plain_run_median_ms} ms)`;
+    case 'B4':
+      return `list_ratio ${r.list_ratio} (api ${r.list_api_ms} ms, find ${r.list_find_ms} ms); rss_growth_mb ${r.rss_growth_mb}`;
+    default:
+      return JSON.stringify(r);
+  }
+}
+
+async function main() {
+  const wanted = process.argv.slice(2).map((a) => a.toUpperCase());
+  const unknown = wanted.filter((w) => !BENCHES[w]);
+  if (unknown.length) {
+    console.error(`unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}`);
+    process.exit(2);
+  }
+  const names = wanted.length ? wanted : Object.keys(BENCHES);
+  const results = { machine: machine() };
+  let failed = false;
+  for (const name of names) {
+    process.stdout.write(`${name} ${BENCHES[name].title} ...\n`);
+    try {
+      results[name] = await BENCHES[name].run();
+      process.stdout.write(`${name} ${headline(name, results[name])}\n`);
+    } catch (err) {
+      failed = true;
+      results[name] = { error: String(err && err.stack ? err.stack : err) };
+      process.stdout.write(`${name} FAILED: ${err && err.message ? err.message : err}\n`);
+    }
+  }
+  const dir = path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const json = JSON.stringify(results, null, 2);
+  const file = path.join(dir, `bench-${results.machine.date.replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, json);
+  fs.writeFileSync(path.join(dir, 'latest.json'), json);
+
+  console.log('\n| bench | figure | target |\n| --- | --- | --- |');
+  for (const name of names) {
+    const r = results[name];
+    console.log(`| ${name} | ${r.error ? 'FAILED' : headline(name, r)} | ${r.target ?? ''} |`);
+  }
+  console.log(`\nmachine: ${results.machine.cpus} × ${results.machine.cpu_model}, ${results.machine.memory_gb} GiB, node ${results.machine.node}`);
+  console.log(`results: ${path.relative(process.cwd(), file)}`);
+  process.exit(failed ? 1 : 0);
+}
+
+main();
