@@ -1,13 +1,16 @@
 import express, { type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { BULL_BOARD_PATH, bullBoardRouter } from './admin/bull-board';
+import { adminUnreachableReason, requireAdmin } from './auth/admin-access';
+import { createAuthenticator } from './auth/authenticate';
 import type { AppDeps } from './deps';
 import { accessLog } from './http/access-log';
 import { corsMiddleware } from './http/cors';
 import { errorHandler, notFoundHandler } from './http/error-handler';
-import { mountRoutes } from './http/express-adapter';
+import { mountRoutes, type RouteGuards } from './http/express-adapter';
 import { requestId } from './http/request-id';
-import { buildOpenApiDocument } from './openapi';
+import { createCreationRateLimit } from './limits/creation-rate-limit';
+import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
 import { apiRoutes, rootRoutes } from './routes';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -26,6 +29,29 @@ function watchRedisErrors({ queue, redis, logger }: Pick<AppDeps, 'queue' | 'red
   queue.on('error', report('jobs queue'));
   redis.on('error', report('redis'));
   redis.on('ready', () => (last = ''));
+}
+
+/**
+ * Bull Board, behind the admin check, when BULL_BOARD_ENABLED=true and someone could pass that
+ * check; otherwise it stays off and start-up says why. Returns what the OpenAPI document shows.
+ */
+function mountAdminBoard(app: Express, { config, logger, queue }: AppDeps, guards: RouteGuards): OpenApiOptions['adminBoard'] {
+  if (!config.BULL_BOARD_ENABLED) return undefined;
+  const unreachable = adminUnreachableReason(config);
+  if (unreachable) {
+    logger.warn(
+      `Bull Board stays off although BULL_BOARD_ENABLED=true: ${unreachable}. To enable it, set ADMIN_USER and ` +
+        'ADMIN_PASSWORD (HTTP basic auth), or AUTH_MODE=api_key and use an admin key (pnpm admin create-key <user> --admin).',
+    );
+    return undefined;
+  }
+  app.use(BULL_BOARD_PATH, requireAdmin(config, guards.authenticate), bullBoardRouter(queue));
+  const basic = config.ADMIN_USER !== undefined;
+  const keys = config.AUTH_MODE === 'api_key';
+  logger.info(`Bull Board is at ${BULL_BOARD_PATH}, for admins`, {
+    admin_auth: [...(keys ? ['admin API key'] : []), ...(basic ? ['basic auth (ADMIN_USER)'] : [])].join(', '),
+  });
+  return { path: BULL_BOARD_PATH, basic, keys };
 }
 
 /**
@@ -49,21 +75,25 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
-  mountRoutes(app, rootRoutes, '', deps);
-  mountRoutes(app, apiRoutes, config.API_V1_STR, deps);
+  const guards: RouteGuards = {
+    authenticate: createAuthenticator(deps),
+    rateLimits: { create: createCreationRateLimit(deps) },
+  };
+  mountRoutes(app, rootRoutes, '', deps, guards);
+  mountRoutes(app, apiRoutes, config.API_V1_STR, deps, guards);
 
-  const openApi = buildOpenApiDocument({ root: rootRoutes, api: apiRoutes }, config.API_V1_STR);
+  const adminBoard = mountAdminBoard(app, deps, guards);
+  const openApi = buildOpenApiDocument({ root: rootRoutes, api: apiRoutes }, config.API_V1_STR, {
+    authMode: config.AUTH_MODE,
+    adminBoard,
+  });
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
   // serveFiles, not serve: the page is bound to this app's document (tests build several apps).
-  const docsOptions = { customSiteTitle: 'Codex Workspace Orchestrator API' };
+  // persistAuthorization: the key entered under "Authorize" survives a reload of the page.
+  const docsOptions = { customSiteTitle: 'Codex Workspace Orchestrator API', swaggerOptions: { persistAuthorization: true } };
   app.use('/docs', swaggerUi.serveFiles(openApi, docsOptions), swaggerUi.setup(openApi, docsOptions));
-
-  if (config.BULL_BOARD_ENABLED) {
-    app.use(BULL_BOARD_PATH, bullBoardRouter(deps.queue));
-    logger.warn(`Bull Board is enabled at ${BULL_BOARD_PATH} without authentication`);
-  }
 
   app.use(notFoundHandler());
   app.use(errorHandler());

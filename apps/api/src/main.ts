@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from '@cwo/config';
-import { applyMigrations, createDb } from '@cwo/db';
+import { applyMigrations, createDb, type Db } from '@cwo/db';
 import { createLogger, logFormatFor, type Logger } from '@cwo/logger';
 import { createApp } from './app';
+import { countActiveKeys } from './auth/accounts';
 import { createApiQueue, createApiRedis } from './redis-clients';
 
 // The API process: configuration, migrations, services, HTTP; and a clean stop on SIGTERM/SIGINT.
@@ -32,6 +33,24 @@ function listening(server: Server): Promise<void> {
   });
 }
 
+/** Says at start-up how callers authenticate, and what to do when nobody can yet. */
+async function reportAuthentication(config: Config, db: Db, logger: Logger): Promise<void> {
+  if (config.AUTH_MODE === 'none') {
+    const note = 'AUTH_MODE=none: API keys are not checked; every request acts as the one local user';
+    if (config.NODE_ENV === 'production') logger.warn(`${note}. Set AUTH_MODE=api_key where others can reach the API.`);
+    else logger.info(note);
+    return;
+  }
+  const keys = await countActiveKeys(db).catch(() => undefined);
+  if (keys === 0) {
+    logger.warn(
+      'AUTH_MODE=api_key and no API key exists yet: every API request answers 401 until one does. ' +
+        'Create one: pnpm admin create-user <name>, then pnpm admin create-key <name> (in compose: ' +
+        'docker compose exec api node apps/api/dist/admin.js …)',
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const config = configOrExit();
   const logger: Logger = createLogger({ level: config.LOG_LEVEL, format: logFormatFor(config.NODE_ENV), service: 'api' });
@@ -51,7 +70,8 @@ async function main(): Promise<void> {
 
   const server = app.listen(config.PORT);
   await listening(server);
-  logger.info('API listening', { port: config.PORT, api_prefix: config.API_V1_STR, docs: '/docs' });
+  logger.info('API listening', { port: config.PORT, api_prefix: config.API_V1_STR, docs: '/docs', auth_mode: config.AUTH_MODE });
+  await reportAuthentication(config, db, logger);
 
   let stopping = false;
   const stop = async (signal: string) => {

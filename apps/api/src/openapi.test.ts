@@ -41,22 +41,51 @@ describe('OpenAPI document and docs', () => {
   });
 });
 
-describe('Bull Board', () => {
-  it('is absent unless BULL_BOARD_ENABLED=true', async () => {
-    const off = await startHarness();
-    try {
-      await request(off.app).get('/admin/queues').expect(404);
-    } finally {
-      await off.close();
+describe('OpenAPI security', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ AUTH_MODE: 'api_key', BULL_BOARD_ENABLED: 'true', ADMIN_USER: 'operator', ADMIN_PASSWORD: 'long enough password' });
+  });
+  afterAll(() => h.close());
+
+  it('documents the bearer scheme on every API operation, and none on the probes', async () => {
+    const doc = (await request(h.app).get('/openapi.json').expect(200)).body;
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    for (const route of apiRoutes) {
+      const op = doc.paths[openApiPath(`/api/v1${route.path}`)][route.method];
+      expect([route.path, op.security]).toEqual([route.path, [{ bearerAuth: [] }]]);
+      expect(op.responses['401'].content['application/json'].schema.$ref).toBe('#/components/schemas/ErrorResponse');
     }
-    const on = await startHarness({ BULL_BOARD_ENABLED: 'true' });
+    for (const route of rootRoutes) expect(doc.paths[route.path][route.method].security).toBeUndefined();
+  });
+
+  it('documents the 429 and its Retry-After on the creating operations only', async () => {
+    const doc = (await request(h.app).get('/openapi.json').expect(200)).body;
+    expect(doc.paths['/api/v1/projects'].post.responses['429'].headers).toHaveProperty('Retry-After');
+    expect(doc.paths['/api/v1/projects/{projectId}/jobs'].post.responses['429']).toBeDefined();
+    expect(doc.paths['/api/v1/projects'].get.responses['429']).toBeUndefined();
+  });
+
+  it('documents Bull Board with basic auth or an admin key', async () => {
+    const doc = (await request(h.app).get('/openapi.json').expect(200)).body;
+    expect(doc.components.securitySchemes.adminBasic).toMatchObject({ type: 'http', scheme: 'basic' });
+    expect(doc.paths['/admin/queues'].get.security).toEqual([{ adminBasic: [] }, { bearerAuth: [] }]);
+  });
+
+  it('Swagger UI keeps what was entered under "Authorize" across reloads', async () => {
+    const init = await request(h.app).get('/docs/swagger-ui-init.js').expect(200);
+    expect(init.text).toMatch(/"persistAuthorization":\s*true/);
+  });
+
+  it('AUTH_MODE=none documents no security: no key is needed', async () => {
+    const none = await startHarness({ AUTH_MODE: 'none' });
     try {
-      const page = await request(on.app).get('/admin/queues').expect(200);
-      expect(page.text.toLowerCase()).toContain('<html');
-      const queues = await request(on.app).get('/admin/queues/api/queues').expect(200);
-      expect(JSON.stringify(queues.body)).toContain('jobs');
+      const doc = (await request(none.app).get('/openapi.json').expect(200)).body;
+      expect(doc.components.securitySchemes).toBeUndefined();
+      expect(doc.paths['/api/v1/projects'].get.security).toBeUndefined();
+      expect(doc.paths['/api/v1/projects'].get.responses['401']).toBeUndefined();
     } finally {
-      await on.close();
+      await none.close();
     }
   });
 });

@@ -19,6 +19,21 @@ function paramsSchema(path: string): z.ZodObject | undefined {
   return z.object(Object.fromEntries(names.map((n) => [n, PARAM_DOCS[n] ?? z.string()])));
 }
 
+/** Errors the adapter adds to routes (authentication, rate limits), described once here. */
+const ERROR_DOCS: Partial<Record<ErrorStatus, { description: string; headers?: Record<string, string> }>> = {
+  401: {
+    description: 'No API key, or a malformed, unknown or revoked one',
+    headers: { 'WWW-Authenticate': 'How to authenticate: Bearer (Basic on the admin routes)' },
+  },
+  429: {
+    description: 'Too many requests: the creation rate limit or the active-job cap (the detail says which)',
+    headers: { 'Retry-After': 'Seconds to wait before trying again' },
+  },
+};
+
+const headersDoc = (headers: Record<string, string>) =>
+  Object.fromEntries(Object.entries(headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' as const } }]));
+
 function responsesOf(route: Route, implicitErrors: ErrorStatus[]): RouteConfig['responses'] {
   const responses: RouteConfig['responses'] = {};
   for (const [status, doc] of Object.entries(route.doc.responses)) {
@@ -31,20 +46,41 @@ function responsesOf(route: Route, implicitErrors: ErrorStatus[]): RouteConfig['
     responses[status] = {
       description: [doc.description, ...Object.entries(doc.media ?? {}).map(([m, d]) => `${m}: ${d}`)].join('. '),
       ...(Object.keys(content).length ? { content } : {}),
-      ...(doc.headers
-        ? { headers: Object.fromEntries(Object.entries(doc.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) }
-        : {}),
+      ...(doc.headers ? { headers: headersDoc(doc.headers) } : {}),
     };
   }
-  for (const status of [...route.doc.errors, ...implicitErrors]) {
-    responses[status] ??= { description: ERROR_KINDS[status].message, content: { 'application/json': { schema: ErrorResponse } } };
-  }
+  for (const status of [...route.doc.errors, ...implicitErrors]) responses[status] ??= errorResponse(status);
   return responses;
 }
 
-function register(registry: OpenAPIRegistry, route: Route, prefix: string, implicitErrors: ErrorStatus[]): void {
+function errorResponse(status: ErrorStatus, description?: string) {
+  const extra = ERROR_DOCS[status];
+  return {
+    description: description ?? extra?.description ?? ERROR_KINDS[status].message,
+    ...(extra?.headers ? { headers: headersDoc(extra.headers) } : {}),
+    content: { 'application/json': { schema: ErrorResponse } },
+  };
+}
+
+export const BEARER_SCHEME = 'bearerAuth';
+export const ADMIN_BASIC_SCHEME = 'adminBasic';
+
+export interface OpenApiOptions {
+  /** api_key (the default): API routes document the bearer scheme and their 401. */
+  authMode?: 'api_key' | 'none';
+  /** Bull Board's path and how admins authenticate there, when it is mounted. */
+  adminBoard?: { path: string; basic: boolean; keys: boolean };
+}
+
+function register(registry: OpenAPIRegistry, route: Route, prefix: string, implicitErrors: ErrorStatus[], keys: boolean): void {
   const path = `${prefix}${route.path}`;
   const params = paramsSchema(path);
+  const secured = keys && route.access === 'user';
+  const errors: ErrorStatus[] = [
+    ...(secured ? [401 as const] : []),
+    ...(route.access === 'user' && route.rateLimit ? [429 as const] : []),
+    ...implicitErrors,
+  ];
   registry.registerPath({
     method: route.method,
     path: openApiPath(path),
@@ -52,21 +88,59 @@ function register(registry: OpenAPIRegistry, route: Route, prefix: string, impli
     ...(route.doc.description ? { description: route.doc.description } : {}),
     tags: [route.doc.tag],
     ...(route.doc.deprecated ? { deprecated: true } : {}),
+    ...(secured ? { security: [{ [BEARER_SCHEME]: [] }] } : {}),
     request: {
       ...(params ? { params } : {}),
       ...(route.query ? { query: route.query as z.ZodObject } : {}),
       ...(route.body ? { body: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
     },
-    responses: responsesOf(route, implicitErrors),
+    responses: responsesOf(route, errors),
   });
 }
 
-export function buildOpenApiDocument(routes: { root: Route[]; api: Route[] }, apiPrefix: string): OpenApiDocument {
+/** Bull Board is a UI, not a route of the table; documented so that its authentication is. */
+function registerAdminBoard(registry: OpenAPIRegistry, board: NonNullable<OpenApiOptions['adminBoard']>): void {
+  registry.registerPath({
+    method: 'get',
+    path: board.path,
+    summary: 'Bull Board: the jobs queue, for operators (admins only)',
+    tags: ['admin'],
+    security: [...(board.basic ? [{ [ADMIN_BASIC_SCHEME]: [] }] : []), ...(board.keys ? [{ [BEARER_SCHEME]: [] }] : [])],
+    responses: {
+      200: { description: 'The Bull Board page', content: { 'text/html': { schema: { type: 'string' } } } },
+      401: errorResponse(401, 'No admin credentials, or wrong ones'),
+      403: errorResponse(403, 'An API key that is not an admin key'),
+    },
+  });
+}
+
+export function buildOpenApiDocument(
+  routes: { root: Route[]; api: Route[] },
+  apiPrefix: string,
+  options: OpenApiOptions = {},
+): OpenApiDocument {
+  const keys = (options.authMode ?? 'api_key') === 'api_key';
   const registry = new OpenAPIRegistry();
   registry.register('ErrorResponse', ErrorResponse);
+  if (keys || options.adminBoard?.keys) {
+    registry.registerComponent('securitySchemes', BEARER_SCHEME, {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'cwo_<8 characters>_<43 characters>',
+      description: 'An API key (`pnpm admin create-key <user>`), sent as `Authorization: Bearer <key>`.',
+    });
+  }
+  if (options.adminBoard?.basic) {
+    registry.registerComponent('securitySchemes', ADMIN_BASIC_SCHEME, {
+      type: 'http',
+      scheme: 'basic',
+      description: 'ADMIN_USER and ADMIN_PASSWORD, for the admin routes only.',
+    });
+  }
   // Any route can fail unexpectedly (500); every API route needs Postgres (503 when it is down).
-  for (const route of routes.root) register(registry, route, '', [500]);
-  for (const route of routes.api) register(registry, route, apiPrefix, [500, 503]);
+  for (const route of routes.root) register(registry, route, '', [500], keys);
+  for (const route of routes.api) register(registry, route, apiPrefix, [500, 503], keys);
+  if (options.adminBoard) registerAdminBoard(registry, options.adminBoard);
   return new OpenApiGeneratorV3(registry.definitions).generateDocument({
     openapi: '3.0.3',
     info: {

@@ -18,23 +18,26 @@ import {
 import { listFiles, readFile } from './handlers/files';
 import { liveness, readiness } from './handlers/health';
 import { cancelJob, createJob, getJob, listProjectJobs } from './handlers/jobs';
+import { readJobDiff } from './handlers/diff';
 import { readJobLog } from './handlers/logs';
 import { createProject, deleteProject, getProject, listAllProjects } from './handlers/projects';
-import { alias, route, type Route } from './http/route';
+import { alias, publicRoute, route, type Route } from './http/route';
 
 // The whole HTTP surface on one screen. API routes are mounted under API_V1_STR; the seed's short
-// forms (/{id}/jobs, /{id}/files…) are aliases of the canonical /projects/{id}/… routes.
+// forms (/{id}/jobs, /{id}/files…) are aliases of the canonical /projects/{id}/… routes. Every
+// route() needs an authenticated caller and sees only the caller's projects; publicRoute() is
+// open. `rateLimit: 'create'` counts a call against the caller's creation rate limit.
 
 const projectRoutes: Route[] = [
   route({
-    method: 'post', path: '/projects', body: ProjectCreate, handler: createProject,
+    method: 'post', path: '/projects', body: ProjectCreate, handler: createProject, rateLimit: 'create',
     doc: { tag: 'projects', summary: 'Create a project; its initial job is queued',
       responses: { 202: { description: 'The project (queued) and its initial job', schema: ProjectCreated } },
       errors: [400, 413, 422] },
   }),
   route({
     method: 'get', path: '/projects', query: ProjectListQuery, handler: listAllProjects,
-    doc: { tag: 'projects', summary: 'List projects, newest first',
+    doc: { tag: 'projects', summary: "List the caller's projects, newest first",
       responses: { 200: { description: 'One page of projects', schema: ProjectList } }, errors: [422] },
   }),
   route({
@@ -51,7 +54,7 @@ const projectRoutes: Route[] = [
 
 const jobRoutes: Route[] = [
   route({
-    method: 'post', path: '/projects/:projectId/jobs', body: JobCreate, handler: createJob,
+    method: 'post', path: '/projects/:projectId/jobs', body: JobCreate, handler: createJob, rateLimit: 'create',
     doc: { tag: 'jobs', summary: 'Queue a job (an edit) on a project',
       responses: { 202: { description: 'The job (queued)', schema: JobSummary } }, errors: [400, 404, 413, 422] },
   }),
@@ -85,6 +88,17 @@ const jobRoutes: Route[] = [
         'text/plain': 'The log bytes from the offset', 'text/event-stream': 'log events, then end' },
         headers: { 'X-Log-Offset': 'Offset to ask for next', 'X-Job-Status': 'The job status' } } },
       errors: [400, 404, 422] },
+  }),
+  route({
+    method: 'get', path: '/projects/:projectId/jobs/:jobId/diff', handler: readJobDiff,
+    doc: { tag: 'jobs', summary: "A job's changes as a unified diff",
+      description: 'The diff of the commit the runner made when the job ended (the job detail names it as ' +
+        '`commit`): against the previous job\'s commit, or against nothing for the first job. `.codex/` is ' +
+        'not part of the history. 404 while the job has no commit (queued, running, cancelled before it ran).',
+      responses: { 200: { description: 'The diff (empty when the job changed nothing)',
+        media: { 'text/plain': 'A unified diff, as `git show --patch` prints it' },
+        headers: { 'X-Commit': 'The commit id' } } },
+      errors: [404] },
   }),
 ];
 
@@ -121,17 +135,18 @@ export const apiRoutes: Route[] = [
   seedShortForm('post', '/projects/:projectId/jobs', '/:projectId/jobs'),
   seedShortForm('get', '/projects/:projectId/jobs', '/:projectId/jobs'),
   seedShortForm('get', '/projects/:projectId/jobs/:jobId', '/:projectId/jobs/:jobId'),
+  seedShortForm('get', '/projects/:projectId/jobs/:jobId/diff', '/:projectId/jobs/:jobId/diff'),
   seedShortForm('get', '/projects/:projectId/files', '/:projectId/files'),
   seedShortForm('get', '/projects/:projectId/files/*path', '/:projectId/files/*path'),
 ];
 
 /** Mounted at the root: probes for orchestrators. */
 export const rootRoutes: Route[] = [
-  route({
+  publicRoute({
     method: 'get', path: '/healthz', handler: liveness,
     doc: { tag: 'health', summary: 'Liveness: the process answers', responses: { 200: { description: 'Alive', schema: Health } }, errors: [] },
   }),
-  route({
+  publicRoute({
     method: 'get', path: '/readyz', handler: readiness,
     doc: { tag: 'health', summary: 'Readiness: Postgres and Redis answer',
       responses: { 200: { description: 'Ready', schema: Readiness }, 503: { description: 'A dependency is down', schema: Readiness } },

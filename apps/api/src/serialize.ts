@@ -1,4 +1,4 @@
-import type { JobDetail, JobSummary, ProjectSummary } from '@cwo/contracts';
+import type { JobDetail, JobSummary, ProjectSummary, TokenUsage } from '@cwo/contracts';
 import type { Job, Project } from '@cwo/db';
 
 // Database rows (camelCase, Date) to the contract's response shapes (snake_case, ISO strings).
@@ -32,7 +32,14 @@ export function toJobDetail(job: Job): JobDetail {
     logs_path: job.logsPath,
     duration_seconds:
       job.startedAt && job.finishedAt ? (job.finishedAt.getTime() - job.startedAt.getTime()) / 1000 : null,
+    usage: toTokenUsage(job),
+    commit: job.commitSha,
   };
+}
+
+function toTokenUsage(job: Job): TokenUsage | null {
+  if (job.inputTokens === null || job.outputTokens === null) return null;
+  return { input_tokens: job.inputTokens, cached_input_tokens: job.cachedInputTokens ?? 0, output_tokens: job.outputTokens };
 }
 
 export function toProjectSummary(project: Project): ProjectSummary {

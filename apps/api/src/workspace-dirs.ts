@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import type { Config } from '@cwo/config';
-import { projectWorkspace } from '@cwo/workspace';
+import { projectWorkspace, removeProjectHistory } from '@cwo/workspace';
 import type { Logger } from '@cwo/logger';
 
 /**
@@ -21,5 +21,14 @@ export async function removeWorkspaceDir(dir: string, logger: Logger): Promise<v
     await fs.rm(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 200 });
   } catch (err) {
     logger.warn('could not remove a deleted project workspace', { workspace: dir, error: (err as Error).message });
+  }
+}
+
+/** Removes a deleted project's history (the runner's commits, kept outside the workspace); failures are logged. */
+export async function removeHistoryDir(config: Pick<Config, 'workspaceRoot'>, projectId: string, logger: Logger): Promise<void> {
+  try {
+    await removeProjectHistory(config.workspaceRoot, projectId);
+  } catch (err) {
+    logger.warn('could not remove a deleted project history', { project_id: projectId, error: (err as Error).message });
   }
 }

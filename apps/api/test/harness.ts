@@ -34,7 +34,12 @@ export const DEAD_REDIS_URL = 'redis://127.0.0.1:1';
 /** A Postgres URL where nothing listens: the "Postgres is down" case. */
 export const DEAD_DATABASE_URL = 'postgresql://postgres@127.0.0.1:1/nothing';
 
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+export interface HarnessOptions {
+  /** Level of the captured log (default info). */
+  logLevel?: string;
+}
+
+export async function startHarness(env: Record<string, string> = {}, opts: HarnessOptions = {}): Promise<Harness> {
   const basePrefix = process.env.QUEUE_PREFIX;
   if (!process.env.DATABASE_URL || !basePrefix) {
     throw new Error('DATABASE_URL/QUEUE_PREFIX are not set: run the tests through the root jest config (pnpm test)');
@@ -42,6 +47,11 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const config = loadConfig({
     ...process.env,
     QUEUE_PREFIX: `${basePrefix}-api-${randomBytes(3).toString('hex')}`,
+    // Tests other than the auth and limits tests run as the implicit local user, whose projects
+    // pile up over the whole run (one database): limits are off unless a test turns them on.
+    AUTH_MODE: 'none',
+    RATE_LIMIT_CREATE_PER_MINUTE: '0',
+    MAX_ACTIVE_JOBS_PER_USER: '0',
     ...env,
   });
   const logs: LogLine[] = [];
@@ -49,7 +59,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   stream.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) logs.push(JSON.parse(line) as LogLine);
   });
-  const logger = createLogger({ level: 'info', format: 'json', service: 'api', stream });
+  const logger = createLogger({ level: opts.logLevel ?? 'info', format: 'json', service: 'api', stream });
   const db = createDb(config.DATABASE_URL);
   const queue = createApiQueue(config);
   const redis = createApiRedis(config);

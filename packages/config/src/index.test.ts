@@ -48,3 +48,35 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ API_V1_STR: 'api/v1/' })).toThrow(/API_V1_STR/);
   });
 });
+
+describe('authentication and limits', () => {
+  it('defaults: no keys (local development), 30 creations a minute, 20 active jobs, no admin user', () => {
+    const c = loadConfig({});
+    expect(c.AUTH_MODE).toBe('none');
+    expect(c.RATE_LIMIT_CREATE_PER_MINUTE).toBe(30);
+    expect(c.RATE_LIMIT_WINDOW_SECONDS).toBe(60);
+    expect(c.MAX_ACTIVE_JOBS_PER_USER).toBe(20);
+    expect(c.ADMIN_USER).toBeUndefined();
+    expect(c.ADMIN_PASSWORD).toBeUndefined();
+  });
+
+  it('takes ADMIN_USER and ADMIN_PASSWORD together or not at all; empty counts as unset', () => {
+    expect(loadConfig({ ADMIN_USER: '', ADMIN_PASSWORD: '' }).ADMIN_USER).toBeUndefined();
+    expect(() => loadConfig({ ADMIN_USER: 'operator' })).toThrow(/ADMIN_PASSWORD: set ADMIN_USER and ADMIN_PASSWORD together/);
+    expect(() => loadConfig({ ADMIN_PASSWORD: 'long enough password' })).toThrow(/ADMIN_USER: set ADMIN_USER and ADMIN_PASSWORD together/);
+    expect(loadConfig({ ADMIN_USER: 'operator', ADMIN_PASSWORD: 'long enough password' }).ADMIN_USER).toBe('operator');
+  });
+
+  it('refuses a short admin password without echoing it, and an unknown AUTH_MODE', () => {
+    let error: unknown;
+    try {
+      loadConfig({ ADMIN_USER: 'operator', ADMIN_PASSWORD: 'hunter2', AUTH_MODE: 'jwt' });
+    } catch (e) {
+      error = e;
+    }
+    const message = (error as Error).message;
+    expect(message).toMatch(/ADMIN_PASSWORD: expected at least 12 characters/);
+    expect(message).toMatch(/AUTH_MODE: .*\(got "jwt"\)/);
+    expect(message).not.toContain('hunter2');
+  });
+});

@@ -74,6 +74,13 @@ const byteSize = (fallback: string, minBytes: number) =>
       return bytes;
     });
 
+/** A string that may be unset; empty counts as unset (compose passes `${X:-}` as ""). */
+const optionalText = () =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? undefined : v));
+
 /** Names of environment variables (WORKER_ENV_PASSTHROUGH). */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -156,12 +163,48 @@ export const ConfigSchema = z.object({
     .refine((v) => /^[a-z][a-z0-9_-]*$/.test(v), { message: 'expected an agent name such as dummy or codex' }),
   /** How often the runner removes worker containers left behind by crashed runners. */
   ORPHAN_REAP_INTERVAL_SECONDS: int(60, 1),
+  // Authentication and limits (the API).
+  /** api_key: every API request needs `Authorization: Bearer <key>`; none: one implicit local user (development). */
+  AUTH_MODE: z.enum(['api_key', 'none']).default('none'),
+  /** HTTP basic auth for Bull Board and other admin routes; both set, or neither. */
+  ADMIN_USER: optionalText().refine((v) => v === undefined || !v.includes(':'), {
+    message: 'expected a user name without ":" (basic auth separates user and password with it)',
+  }),
+  ADMIN_PASSWORD: optionalText().refine((v) => v === undefined || v.length >= 12, {
+    message: 'expected at least 12 characters (it guards the queue admin)',
+  }),
+  /** Projects and jobs one API key (one user in AUTH_MODE=none) may create per window; 0: no limit. */
+  RATE_LIMIT_CREATE_PER_MINUTE: int(30, 0),
+  /** The rate limit's window; a minute unless tests need a shorter one. */
+  RATE_LIMIT_WINDOW_SECONDS: int(60, 1),
+  /** Jobs one user may have queued or in_progress at once; 0: no cap. */
+  MAX_ACTIVE_JOBS_PER_USER: int(20, 0),
+  // The project history (the runner commits each job's changes; the API serves their diffs).
+  /** Author and committer of the runner's commits. */
+  GIT_AUTHOR_NAME: z.string().trim().min(1).max(200).default('Codex Workspace Orchestrator'),
+  GIT_AUTHOR_EMAIL: z
+    .string()
+    .trim()
+    .default('orchestrator@localhost')
+    .refine((v) => /^[^\s<>@]+@[^\s<>@]+$/.test(v), { message: 'expected an email address such as orchestrator@localhost' }),
+  /**
+   * Where the worker runs when USE_DUMMY_WORKER=false: docker (a container per job, isolated) or
+   * host (the worker entrypoint as a child process of the runner, no isolation: development and tests).
+   */
+  WORKER_EXECUTOR: z.enum(['docker', 'host']).default('docker'),
+}).superRefine((c, ctx) => {
+  if ((c.ADMIN_USER === undefined) !== (c.ADMIN_PASSWORD === undefined)) {
+    const missing = c.ADMIN_USER === undefined ? 'ADMIN_USER' : 'ADMIN_PASSWORD';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'set ADMIN_USER and ADMIN_PASSWORD together, or neither' });
+  }
 });
 
 export type Config = z.infer<typeof ConfigSchema> & {
   /** WORKSPACE_ROOT made absolute. */
   workspaceRoot: string;
 };
+
+const SECRET_NAME = /PASSWORD|SECRET|TOKEN|API_KEY/i;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -181,7 +224,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       parsed.error.issues.map((i) => {
         const name = i.path.join('.');
         const raw = env[name];
-        return `${name}: ${i.message}${raw !== undefined ? ` (got "${raw}")` : ''}`;
+        // Secrets are never echoed (this message goes to the console and to logs).
+        const shown = raw !== undefined && !SECRET_NAME.test(name) ? ` (got "${raw}")` : '';
+        return `${name}: ${i.message}${shown}`;
       }),
     );
   }

@@ -7,8 +7,9 @@ import type { JobsQueue } from '@cwo/queue';
 export const BULL_BOARD_PATH = '/admin/queues';
 
 /**
- * Bull Board over the jobs queue, for operators. Only mounted when BULL_BOARD_ENABLED=true: it
- * can retry and delete jobs, and has no authentication of its own yet.
+ * Bull Board over the jobs queue, for operators. Only mounted when BULL_BOARD_ENABLED=true, and
+ * only behind requireAdmin (auth/admin-access.ts): it can retry and delete jobs, and has no
+ * authentication of its own.
  */
 export function bullBoardRouter(queue: JobsQueue): Router {
   const serverAdapter = new ExpressAdapter();

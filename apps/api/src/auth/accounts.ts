@@ -1,4 +1,5 @@
-import type { Db } from '@cwo/db';
+import { Prisma, type Db } from '@cwo/db';
+import { isUuid } from '../data/ids';
 import { generateApiKey, hashApiKey } from './api-keys';
 
 /** The implicit user of AUTH_MODE=none (created by the users migration). */
@@ -20,14 +21,20 @@ export async function createUser(db: Db, name: string) {
     throw new AccountError('a user name is 1-64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit');
   }
   if (await db.user.findUnique({ where: { name: trimmed } })) throw new AccountError(`user "${trimmed}" exists already`);
-  return db.user.create({ data: { name: trimmed } });
+  try {
+    return await db.user.create({ data: { name: trimmed } });
+  } catch (err) {
+    // Created by someone else between the check and the insert.
+    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+      throw new AccountError(`user "${trimmed}" exists already`);
+    }
+    throw err;
+  }
 }
 
 /** Creates a key for a user (by name or id); returns the key itself, which is never stored. */
 export async function createApiKey(db: Db, user: string, opts: { admin?: boolean; name?: string } = {}) {
-  const owner = await db.user.findFirst({
-    where: /^[0-9a-f-]{36}$/i.test(user) ? { OR: [{ id: user }, { name: user }] } : { name: user },
-  });
+  const owner = await db.user.findFirst({ where: isUuid(user) ? { OR: [{ id: user }, { name: user }] } : { name: user } });
   if (!owner) throw new AccountError(`no user "${user}"`);
   const { key, prefix, hash } = generateApiKey();
   const record = await db.apiKey.create({
@@ -36,11 +43,18 @@ export async function createApiKey(db: Db, user: string, opts: { admin?: boolean
   return { key, record, user: owner };
 }
 
+/** Revokes a key by its id or its prefix (`cwo_xxxxxxxx`, as list-keys shows it); revoking twice is harmless. */
 export async function revokeApiKey(db: Db, id: string) {
-  const found = await db.apiKey.findFirst({ where: /^[0-9a-f-]{36}$/i.test(id) ? { id } : { prefix: id } });
+  const matches = await db.apiKey.findMany({ where: isUuid(id) ? { id } : { prefix: id.replace(/…$/, '') }, take: 2 });
+  if (matches.length > 1) throw new AccountError(`more than one key has the prefix "${id}": revoke it by its id`);
+  const found = matches[0];
   if (!found) throw new AccountError(`no API key "${id}"`);
   if (found.revokedAt) return found;
   return db.apiKey.update({ where: { id: found.id }, data: { revokedAt: new Date() } });
+}
+
+export async function countActiveKeys(db: Db): Promise<number> {
+  return db.apiKey.count({ where: { revokedAt: null } });
 }
 
 export async function listApiKeys(db: Db) {

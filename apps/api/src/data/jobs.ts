@@ -1,12 +1,30 @@
 import type { JobCreate, Status } from '@cwo/contracts';
 import { Prisma, type Db, type Job } from '@cwo/db';
+import { ensureActiveJobSlot } from './active-jobs';
 import { isUuid } from './ids';
 import { recomputeProjectStatus } from './project-status';
 
-/** A new queued job; the project becomes queued too unless something is running. Null when the project is gone. */
-export async function insertJob(db: Db, projectId: string, input: JobCreate): Promise<Job | null> {
+// Every query is scoped by the owner of the job's project: another tenant's job reads as missing.
+
+const ownedBy = (ownerId: string) => ({ project: { ownerId } });
+
+/**
+ * A new queued job on one of the owner's projects; the project becomes queued too unless something
+ * is running. Null when the owner has no such project (any more). Under the owner's active-job cap
+ * (ActiveJobLimitError when it is reached; `maxActiveJobs` 0: no cap).
+ */
+export async function insertJob(
+  db: Db,
+  ownerId: string,
+  projectId: string,
+  input: JobCreate,
+  maxActiveJobs: number,
+): Promise<Job | null> {
+  if (!isUuid(projectId)) return null;
   try {
     return await db.$transaction(async (tx) => {
+      if (!(await tx.project.findFirst({ where: { id: projectId, ownerId }, select: { id: true } }))) return null;
+      await ensureActiveJobSlot(tx, ownerId, maxActiveJobs);
       const job = await tx.job.create({
         data: { projectId, jobType: input.job_type, instruction: input.instruction },
       });
@@ -20,18 +38,20 @@ export async function insertJob(db: Db, projectId: string, input: JobCreate): Pr
   }
 }
 
-/** A job of the given project (null for another project's job or a malformed id). */
-export async function findJob(db: Db, projectId: string, jobId: string): Promise<Job | null> {
+/** A job of the given project (null for another project's or owner's job, or a malformed id). */
+export async function findJob(db: Db, ownerId: string, projectId: string, jobId: string): Promise<Job | null> {
   if (!isUuid(projectId) || !isUuid(jobId)) return null;
-  return db.job.findFirst({ where: { id: jobId, projectId } });
+  return db.job.findFirst({ where: { id: jobId, projectId, ...ownedBy(ownerId) } });
 }
 
-export async function listJobs(db: Db, projectId: string): Promise<Job[]> {
-  return db.job.findMany({ where: { projectId }, orderBy: { seq: 'asc' } });
+export async function listJobs(db: Db, ownerId: string, projectId: string): Promise<Job[]> {
+  if (!isUuid(projectId)) return [];
+  return db.job.findMany({ where: { projectId, ...ownedBy(ownerId) }, orderBy: { seq: 'asc' } });
 }
 
-export async function findJobStatus(db: Db, jobId: string): Promise<Status | null> {
-  const job = await db.job.findUnique({ where: { id: jobId }, select: { status: true } });
+/** Null when the job is gone (its project deleted). */
+export async function findJobStatus(db: Db, ownerId: string, jobId: string): Promise<Status | null> {
+  const job = await db.job.findFirst({ where: { id: jobId, ...ownedBy(ownerId) }, select: { status: true } });
   return job?.status ?? null;
 }
 
@@ -39,11 +59,11 @@ export async function findJobStatus(db: Db, jobId: string): Promise<Status | nul
  * queued -> cancelled, guarded so that a runner taking the job at the same moment wins or loses
  * cleanly. False when the job was no longer queued.
  */
-export async function cancelQueuedJob(db: Db, job: Pick<Job, 'id' | 'projectId'>): Promise<boolean> {
+export async function cancelQueuedJob(db: Db, ownerId: string, job: Pick<Job, 'id' | 'projectId'>): Promise<boolean> {
   return db.$transaction(async (tx) => {
     const now = new Date();
     const { count } = await tx.job.updateMany({
-      where: { id: job.id, status: 'queued' },
+      where: { id: job.id, status: 'queued', ...ownedBy(ownerId) },
       data: { status: 'cancelled', finishedAt: now },
     });
     if (count === 1) await recomputeProjectStatus(tx, job.projectId);
@@ -55,17 +75,17 @@ export async function cancelQueuedJob(db: Db, job: Pick<Job, 'id' | 'projectId'>
  * Records a cancel request on a running job (the runner aborts it and writes the final status).
  * The first request's time is kept. False when the job was no longer running.
  */
-export async function requestRunningJobCancel(db: Db, jobId: string): Promise<boolean> {
+export async function requestRunningJobCancel(db: Db, ownerId: string, jobId: string): Promise<boolean> {
   const now = new Date();
   const first = await db.job.updateMany({
-    where: { id: jobId, status: 'in_progress', cancelRequestedAt: null },
+    where: { id: jobId, status: 'in_progress', cancelRequestedAt: null, ...ownedBy(ownerId) },
     data: { cancelRequestedAt: now },
   });
   if (first.count === 1) return true;
-  const again = await db.job.count({ where: { id: jobId, status: 'in_progress' } });
+  const again = await db.job.count({ where: { id: jobId, status: 'in_progress', ...ownedBy(ownerId) } });
   return again === 1;
 }
 
-export async function findJobById(db: Db, jobId: string): Promise<Job | null> {
-  return isUuid(jobId) ? db.job.findUnique({ where: { id: jobId } }) : null;
+export async function findJobById(db: Db, ownerId: string, jobId: string): Promise<Job | null> {
+  return isUuid(jobId) ? db.job.findFirst({ where: { id: jobId, ...ownedBy(ownerId) } }) : null;
 }

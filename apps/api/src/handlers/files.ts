@@ -15,8 +15,8 @@ import { workspaceOf } from '../workspace-dirs';
 import { requireProject } from './lookups';
 
 /** GET …/files: every file of the workspace with its size, sorted by path. */
-export async function listFiles({ deps, params }: RequestContext): Promise<Reply> {
-  const project = await requireProject(deps, params.projectId!);
+export async function listFiles({ deps, params, principal }: RequestContext): Promise<Reply> {
+  const project = await requireProject(deps, principal.userId, params.projectId!);
   const list: FileList = { files: await listWorkspaceFiles(workspaceOf(deps.config, project.id)) };
   return json(200, list);
 }
@@ -50,8 +50,15 @@ async function open(workspace: string, rawPath: string): Promise<OpenedWorkspace
  * The path is taken from the URL as sent (still percent-encoded) and decoded by the policy
  * itself, so encoded and double-encoded traversal are judged on what they decode to.
  */
-export async function readFile({ deps, params, rawWildcard, query, headers }: RequestContext<unknown, FileReadQuery>): Promise<Reply> {
-  const project = await requireProject(deps, params.projectId!);
+export async function readFile({
+  deps,
+  params,
+  rawWildcard,
+  query,
+  headers,
+  principal,
+}: RequestContext<unknown, FileReadQuery>): Promise<Reply> {
+  const project = await requireProject(deps, principal.userId, params.projectId!);
   const file = await open(workspaceOf(deps.config, project.id), rawWildcard ?? params.path ?? '');
   try {
     if (!wantsRaw(query, headers.accept)) {

@@ -1,7 +1,7 @@
 import type { Readiness } from '@cwo/contracts';
 import { pingDb } from '@cwo/db';
 import { json, type Reply } from '../http/reply';
-import type { RequestContext } from '../http/route';
+import type { PublicContext } from '../http/route';
 import { pingRedis } from '../redis-actions';
 import { DEPENDENCY_TIMEOUT_MS, withTimeout } from '../timeouts';
 
@@ -11,7 +11,7 @@ export async function liveness(): Promise<Reply> {
 }
 
 /** GET /readyz: Postgres and Redis both answer; 503 with which one is down otherwise. */
-export async function readiness({ deps }: RequestContext): Promise<Reply> {
+export async function readiness({ deps }: PublicContext): Promise<Reply> {
   const [postgres, redis] = await Promise.all([
     withTimeout(pingDb(deps.db), DEPENDENCY_TIMEOUT_MS, 'Postgres (ping)').catch(() => false),
     pingRedis(deps),

@@ -26,8 +26,15 @@ const wantsEventStream = (accept: string | undefined): boolean => /\btext\/event
  * With `follow=1` (or Accept: text/event-stream) a server-sent event stream until the job ends;
  * Last-Event-ID resumes it. A job without a log yet has an empty log, not a 404.
  */
-export async function readJobLog({ deps, params, query, headers, signal }: RequestContext<unknown, LogQuery>): Promise<Reply> {
-  const job = await requireJob(deps, params.projectId!, params.jobId!);
+export async function readJobLog({
+  deps,
+  params,
+  query,
+  headers,
+  signal,
+  principal,
+}: RequestContext<unknown, LogQuery>): Promise<Reply> {
+  const job = await requireJob(deps, principal.userId, params.projectId!, params.jobId!);
   const workspace = workspaceOf(deps.config, job.projectId);
   const offset = lastEventOffset(headers['last-event-id']) ?? query.offset;
 
@@ -35,7 +42,7 @@ export async function readJobLog({ deps, params, query, headers, signal }: Reque
     const events = followLog(
       {
         readChunk: (from, max) => readLogChunk(workspace, job.id, from, max),
-        jobStatus: () => findJobStatus(deps.db, job.id),
+        jobStatus: () => findJobStatus(deps.db, principal.userId, job.id),
       },
       offset,
       { signal },

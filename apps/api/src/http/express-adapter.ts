@@ -2,15 +2,24 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Express, Request, Response } from 'express';
 import type { ValidationIssue } from '@cwo/contracts';
+import type { Principal } from '../auth/accounts';
+import type { Authenticate } from '../auth/authenticate';
 import type { AppDeps } from '../deps';
+import { PRINCIPAL_KEY } from './access-log';
 import { HttpError, validationFailed } from './errors';
 import type { Reply } from './reply';
 import { requestIdOf } from './request-id';
-import type { Route } from './route';
+import type { PublicContext, RateLimitName, Route } from './route';
 import { parseOr422 } from './validation';
 
-// The only place that knows Express: turns route table entries into Express routes, validates
-// their input, calls the handler, and sends its Reply.
+// The only place that knows Express: turns route table entries into Express routes, checks who is
+// calling, validates their input, applies rate limits, calls the handler, and sends its Reply.
+
+/** What stands before the handlers: who the caller is, and the rate limits routes can name. */
+export interface RouteGuards {
+  authenticate: Authenticate;
+  rateLimits: Record<RateLimitName, (principal: Principal) => Promise<void>>;
+}
 
 /** Segments before a trailing `*wildcard` in a pattern, to find the same part of the raw path. */
 function segmentsBeforeWildcard(pattern: string): number | undefined {
@@ -96,25 +105,41 @@ const allowHeader = (methods: Set<string>): string => {
 /**
  * Mounts the routes under `prefix`. After them, each known path answers other methods with 405
  * and an Allow header (an unknown path falls through to the 404 handler).
+ *
+ * For a route that needs a caller, the order is: authentication (401 before anything about the
+ * request is revealed), validation (422), the route's rate limit (429; invalid requests are not
+ * counted), then the handler.
  */
-export function mountRoutes(app: Express, routes: Route[], prefix: string, deps: AppDeps): void {
+export function mountRoutes(app: Express, routes: Route[], prefix: string, deps: AppDeps, guards: RouteGuards): void {
   const methodsByPath = new Map<string, Set<string>>();
   for (const route of routes) {
     const path = `${prefix}${route.path}`;
     const wildcardAt = segmentsBeforeWildcard(path);
     methodsByPath.set(path, (methodsByPath.get(path) ?? new Set()).add(route.method));
     app[route.method](path, async (req: Request, res: Response) => {
-      const { body, query } = validate(route, req);
-      const reply = await route.handler({
-        deps,
-        params: flattenParams(req.params as Record<string, string | string[]>),
-        // req.path is the path as sent (not decoded); a %2F inside a segment stays in its segment.
-        rawWildcard: wildcardAt === undefined ? undefined : req.path.split('/').slice(wildcardAt).join('/'),
-        query,
-        body,
-        headers: req.headers,
-        signal: abortSignalFor(res, deps.shutdownSignal),
-      });
+      const context = (): PublicContext => {
+        const { body, query } = validate(route, req);
+        return {
+          deps,
+          params: flattenParams(req.params as Record<string, string | string[]>),
+          // req.path is the path as sent (not decoded); a %2F inside a segment stays in its segment.
+          rawWildcard: wildcardAt === undefined ? undefined : req.path.split('/').slice(wildcardAt).join('/'),
+          query,
+          body,
+          headers: req.headers,
+          signal: abortSignalFor(res, deps.shutdownSignal),
+        };
+      };
+      let reply: Reply;
+      if (route.access === 'user') {
+        const principal = await guards.authenticate(req.headers.authorization);
+        res.locals[PRINCIPAL_KEY] = principal;
+        const ctx = context();
+        if (route.rateLimit) await guards.rateLimits[route.rateLimit](principal);
+        reply = await route.handler({ ...ctx, principal });
+      } else {
+        reply = await route.handler(context());
+      }
       await send(req, res, reply, deps);
     });
   }

@@ -1,15 +1,18 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { z } from 'zod';
 import type { ErrorStatus } from '@cwo/contracts';
+import type { Principal } from '../auth/accounts';
 import type { AppDeps } from '../deps';
 import type { Reply } from './reply';
 
-// A route is data: method, path, the schemas its input must match, the handler, and what the
-// OpenAPI document says about it. The Express adapter and the OpenAPI generator both read it.
+// A route is data: method, path, the schemas its input must match, who may call it, the handler,
+// and what the OpenAPI document says about it. The Express adapter and the OpenAPI generator both
+// read it.
 
 export type Method = 'get' | 'post' | 'delete';
 
-export interface RequestContext<Body = unknown, Query = unknown> {
+/** What a public route's handler gets (the probes): no caller identity. */
+export interface PublicContext<Body = unknown, Query = unknown> {
   deps: AppDeps;
   /** Path parameters, percent-decoded (a wildcard's segments joined with "/"). */
   params: Record<string, string>;
@@ -22,7 +25,16 @@ export interface RequestContext<Body = unknown, Query = unknown> {
   signal: AbortSignal;
 }
 
+/** What an authenticated route's handler gets: also who is calling (every query is scoped by it). */
+export interface RequestContext<Body = unknown, Query = unknown> extends PublicContext<Body, Query> {
+  principal: Principal;
+}
+
 export type Handler<Body = unknown, Query = unknown> = (ctx: RequestContext<Body, Query>) => Promise<Reply>;
+export type PublicHandler<Body = unknown, Query = unknown> = (ctx: PublicContext<Body, Query>) => Promise<Reply>;
+
+/** Named rate limits a route can be subject to (limits/creation-rate-limit.ts). */
+export type RateLimitName = 'create';
 
 export interface ResponseDoc {
   description: string;
@@ -44,19 +56,42 @@ export interface RouteDoc {
   deprecated?: boolean;
 }
 
-export interface Route<Body = unknown, Query = unknown> {
+interface RouteBase<Body, Query> {
   method: Method;
   /** Express 5 pattern: `:name` parameters, `*name` for a trailing wildcard. */
   path: string;
   body?: z.ZodType<Body>;
   query?: z.ZodType<Query>;
-  handler: Handler<Body, Query>;
   doc: RouteDoc;
 }
 
-/** Ties a handler's input types to the schemas that validate them. */
-export function route<Body = unknown, Query = unknown>(r: Route<Body, Query>): Route {
-  return r as unknown as Route;
+/** Needs an authenticated caller (AUTH_MODE=none: the implicit local user). */
+export interface UserRoute<Body = unknown, Query = unknown> extends RouteBase<Body, Query> {
+  access: 'user';
+  handler: Handler<Body, Query>;
+  /** Counted against this rate limit of the caller, after authentication and validation. */
+  rateLimit?: RateLimitName;
+}
+
+/** Open to anyone (health probes). */
+export interface PublicRoute<Body = unknown, Query = unknown> extends RouteBase<Body, Query> {
+  access: 'public';
+  handler: PublicHandler<Body, Query>;
+}
+
+export type Route = UserRoute | PublicRoute;
+
+/**
+ * An authenticated route (the default: a route is public only when declared with publicRoute).
+ * Ties a handler's input types to the schemas that validate them.
+ */
+export function route<Body = unknown, Query = unknown>(r: Omit<UserRoute<Body, Query>, 'access'>): Route {
+  return { ...r, access: 'user' } as unknown as Route;
+}
+
+/** A route anyone may call, without credentials. */
+export function publicRoute<Body = unknown, Query = unknown>(r: Omit<PublicRoute<Body, Query>, 'access'>): Route {
+  return { ...r, access: 'public' } as unknown as Route;
 }
 
 /** The same route under another path (the seed's short forms), marked deprecated in the docs. */

@@ -1,0 +1,61 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import parseBasicAuth from 'basic-auth';
+import type { RequestHandler } from 'express';
+import type { Config } from '@cwo/config';
+import { forbidden, unauthorized } from '../http/errors';
+import type { Authenticate } from './authenticate';
+
+// Who may use the admin routes (Bull Board): an admin API key (AUTH_MODE=api_key), or HTTP basic
+// auth with ADMIN_USER/ADMIN_PASSWORD (either mode). In AUTH_MODE=none API keys are not looked at,
+// as everywhere else in that mode.
+
+type AdminConfig = Pick<Config, 'AUTH_MODE' | 'ADMIN_USER' | 'ADMIN_PASSWORD'>;
+
+const basicConfigured = (config: AdminConfig): boolean => config.ADMIN_USER !== undefined && config.ADMIN_PASSWORD !== undefined;
+const keysAccepted = (config: AdminConfig): boolean => config.AUTH_MODE === 'api_key';
+
+/** Why nobody could ever pass the admin check with this configuration, or null when someone can. */
+export function adminUnreachableReason(config: AdminConfig): string | null {
+  if (basicConfigured(config) || keysAccepted(config)) return null;
+  return 'AUTH_MODE=none and ADMIN_USER/ADMIN_PASSWORD are unset, so nobody could authenticate as admin';
+}
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** Compares in constant time, whatever the lengths (both sides are hashed to 32 bytes first). */
+function sameSecret(given: string, expected: string): boolean {
+  return timingSafeEqual(sha256(given), sha256(expected));
+}
+
+/**
+ * Lets admins through; anyone else gets 401 (no or wrong credentials) or 403 (a valid API key that
+ * is not an admin key: the caller is known, the key just does not open this door). The 401's
+ * challenge is Basic when basic auth is configured, so that browsers ask for the password.
+ */
+export function requireAdmin(config: AdminConfig, authenticate: Authenticate): RequestHandler {
+  const challenge = basicConfigured(config) ? 'Basic realm="admin", charset="UTF-8"' : 'Bearer realm="admin"';
+  const how = [
+    ...(keysAccepted(config) ? ['an admin API key (Authorization: Bearer <key>)'] : []),
+    ...(basicConfigured(config) ? ['the admin user and password (HTTP basic auth)'] : []),
+  ].join(' or ');
+  return (req, _res, next) => {
+    const header = req.headers.authorization;
+    const scheme = header?.split(' ', 1)[0]?.toLowerCase();
+    if (scheme === 'basic' && basicConfigured(config)) {
+      const credentials = parseBasicAuth(req);
+      // Both comparisons always run, so the time taken does not tell which one failed.
+      const userOk = sameSecret(credentials?.name ?? '', config.ADMIN_USER!);
+      const passwordOk = sameSecret(credentials?.pass ?? '', config.ADMIN_PASSWORD!);
+      if (credentials && userOk && passwordOk) return next();
+      return next(unauthorized('Invalid admin user or password', challenge));
+    }
+    if (scheme === 'bearer' && keysAccepted(config)) {
+      authenticate(header).then(
+        (principal) => next(principal.isAdmin ? undefined : forbidden('This API key is not an admin key')),
+        next,
+      );
+      return;
+    }
+    next(unauthorized(`Admin credentials required: ${how}`, challenge));
+  };
+}

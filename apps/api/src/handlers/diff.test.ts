@@ -1,0 +1,104 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import request from 'supertest';
+import { commitJob } from '@cwo/workspace';
+import { startHarness, type Harness } from '../../test/harness';
+import { createTenant } from '../../test/tenants';
+
+// GET …/jobs/{jobId}/diff. The runner's part (committing each job) is played here by the same
+// history module it uses; the job row then names the commit, as the runner writes it.
+
+describe('GET …/jobs/{jobId}/diff', () => {
+  let h: Harness;
+  let projectId: string;
+  let firstJobId: string;
+  let ws: string;
+
+  const author = { name: 'Codex Workspace Orchestrator', email: 'orchestrator@localhost' };
+  async function runJob(jobId: string, jobType: string, instruction: string, files: Record<string, string>): Promise<string> {
+    for (const [rel, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(ws, rel)), { recursive: true });
+      fs.writeFileSync(path.join(ws, rel), text);
+    }
+    const sha = await commitJob({ workspaceRoot: h.config.workspaceRoot, projectId, workspace: ws, job: { id: jobId, jobType, instruction }, author });
+    await h.db.job.update({ where: { id: jobId }, data: { status: 'completed', commitSha: sha, startedAt: new Date(), finishedAt: new Date() } });
+    return sha;
+  }
+
+  beforeAll(async () => {
+    h = await startHarness();
+    const res = await request(h.app).post('/api/v1/projects').send({ instruction: 'a CLI with a diff' }).expect(202);
+    projectId = res.body.id;
+    firstJobId = res.body.job.id;
+    ws = res.body.workspace_path;
+  });
+  afterAll(() => h.close());
+
+  it('answers 404 while the job has no commit', async () => {
+    const res = await request(h.app).get(`/api/v1/projects/${projectId}/jobs/${firstJobId}/diff`).expect(404);
+    expect(res.body).toMatchObject({ code: 404, detail: 'The job has no commit (yet): it has not finished running' });
+    expect(res.body.correlation_id).toBe(res.headers['x-request-id']);
+  });
+
+  it("serves the job's unified diff as text, under the canonical and the short path", async () => {
+    const sha = await runJob(firstJobId, 'initial_project', 'a CLI with a diff', {
+      'app.py': 'print("fib")\n',
+      '.codex/result.json': '{"status":"success"}',
+    });
+
+    const res = await request(h.app).get(`/api/v1/projects/${projectId}/jobs/${firstJobId}/diff`).expect(200);
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.headers['x-commit']).toBe(sha);
+    expect(res.text).toBe(
+      'diff --git a/app.py b/app.py\nnew file mode 100644\nindex 0000000..7e83898\n--- /dev/null\n+++ b/app.py\n@@ -0,0 +1 @@\n+print("fib")\n',
+    );
+    const short = await request(h.app).get(`/api/v1/${projectId}/jobs/${firstJobId}/diff`).expect(200);
+    expect(short.text).toBe(res.text);
+
+    const detail = await request(h.app).get(`/api/v1/projects/${projectId}/jobs/${firstJobId}`).expect(200);
+    expect(detail.body).toMatchObject({ commit: sha, usage: null });
+  });
+
+  it('shows an edit against the job before it, and the token usage in the job detail', async () => {
+    const edit = await request(h.app).post(`/api/v1/projects/${projectId}/jobs`).send({ job_type: 'edit', instruction: 'print more' }).expect(202);
+    await runJob(edit.body.id, 'edit', 'print more', { 'app.py': 'print("fib")\nprint("more")\n' });
+    await h.db.job.update({ where: { id: edit.body.id }, data: { inputTokens: 2000, cachedInputTokens: 400, outputTokens: 100 } });
+
+    const res = await request(h.app).get(`/api/v1/projects/${projectId}/jobs/${edit.body.id}/diff`).expect(200);
+    expect(res.text).toContain('--- a/app.py\n+++ b/app.py\n@@ -1 +1,2 @@\n print("fib")\n+print("more")\n');
+    const detail = await request(h.app).get(`/api/v1/projects/${projectId}/jobs/${edit.body.id}`).expect(200);
+    expect(detail.body.usage).toEqual({ input_tokens: 2000, cached_input_tokens: 400, output_tokens: 100 });
+  });
+
+  it('answers 404 for an unknown job, and for a commit missing from the history', async () => {
+    const unknown = await request(h.app).get(`/api/v1/projects/${projectId}/jobs/00000000-0000-4000-8000-000000000000/diff`).expect(404);
+    expect(unknown.body.detail).toBe('Job not found');
+    const other = await request(h.app).post('/api/v1/projects').send({ instruction: 'no history here' }).expect(202);
+    await h.db.job.update({ where: { id: other.body.job.id }, data: { commitSha: 'f'.repeat(40) } });
+    const missing = await request(h.app).get(`/api/v1/projects/${other.body.id}/jobs/${other.body.job.id}/diff`).expect(404);
+    expect(missing.body.detail).toBe('The job’s commit is missing from the project history');
+  });
+
+  it("does not show another tenant's diff", async () => {
+    const keyed = await startHarness({ AUTH_MODE: 'api_key' });
+    try {
+      const [owner, stranger] = [await createTenant(keyed.db, 'owner'), await createTenant(keyed.db, 'stranger')];
+      const created = await request(keyed.app).post('/api/v1/projects').set(owner.auth).send({ instruction: 'private work' }).expect(202);
+      const sha = await commitJob({
+        workspaceRoot: keyed.config.workspaceRoot,
+        projectId: created.body.id,
+        workspace: created.body.workspace_path,
+        job: { id: created.body.job.id, jobType: 'initial_project', instruction: 'private work' },
+        author,
+      });
+      await keyed.db.job.update({ where: { id: created.body.job.id }, data: { commitSha: sha } });
+      const url = `/api/v1/projects/${created.body.id}/jobs/${created.body.job.id}/diff`;
+
+      await request(keyed.app).get(url).set(owner.auth).expect(200);
+      const res = await request(keyed.app).get(url).set(stranger.auth).expect(404);
+      expect(res.body.detail).toBe('Project not found');
+    } finally {
+      await keyed.close();
+    }
+  });
+});
