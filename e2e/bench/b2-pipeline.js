@@ -111,9 +111,9 @@ async function measureRunner() {
     const ids = await insertJobs(pg, env.workspaceRoot, projects, JOBS_PER_PROJECT);
     for (let i = 0; i < ids.length; i += 500) await Promise.all(ids.slice(i, i + 500).map((id) => enqueueJob(queue, config, id)));
     runner = await startRunner({ ...env.env, USE_DUMMY_WORKER: 'true', RUNNER_CONCURRENCY: String(CONCURRENCY) });
-    await waitAllFinished(pg, ids, 15 * 60_000);
+    await Promise.race([waitAllFinished(pg, ids, 15 * 60_000), runner.died]);
     const drain = await drainFigures(pg, ids);
-    const idle = await idleLatencies(pg, (id) => enqueueJob(queue, config, id), projects, IDLE_SAMPLES);
+    const idle = await Promise.race([idleLatencies(pg, (id) => enqueueJob(queue, config, id), projects, IDLE_SAMPLES), runner.died]);
     return { drain, idle };
   } finally {
     await runner?.stop();

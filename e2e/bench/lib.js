@@ -8,7 +8,7 @@ const path = require('node:path');
 const { createTestDatabase, dropTestDatabase, clearRedisPrefix, ROOT } = require('../../test/services');
 
 const fromRoot = (...p) => path.join(ROOT, ...p);
-const req = (name) => require(require.resolve(name, { paths: [__dirname, fromRoot('apps/runner'), fromRoot('apps/api')] }));
+const req = (name) => require(require.resolve(name, { paths: [__dirname, fromRoot('apps/runner'), fromRoot('apps/api'), fromRoot('packages/db')] }));
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -36,8 +36,9 @@ async function createBenchEnv(label) {
     QUEUE_PREFIX: db.queuePrefix,
     WORKSPACE_ROOT: workspaceRoot,
     AUTH_MODE: 'none',
-    RATE_LIMIT_CREATE_PER_MINUTE: '100000000',
-    MAX_ACTIVE_JOBS_PER_USER: '100000000',
+    // The limits are off (0): the benchmarks measure the pipeline, not the per-tenant limits.
+    RATE_LIMIT_CREATE_PER_MINUTE: '0',
+    MAX_ACTIVE_JOBS_PER_USER: '0',
   };
   return {
     env,
@@ -52,16 +53,24 @@ async function createBenchEnv(label) {
 }
 
 /** Starts a built entry point as a child process; its output goes to a log file for post-mortems. */
-function startProcess(name, entry, env) {
+function startProcess(name, entry, env, nodeArgs = []) {
   const logDir = fromRoot('e2e', 'bench', 'results');
   fs.mkdirSync(logDir, { recursive: true });
   const out = fs.openSync(path.join(logDir, `${name}.log`), 'w');
-  const child = spawn(process.execPath, [fromRoot(entry)], { env, stdio: ['ignore', out, out], cwd: ROOT });
+  const child = spawn(process.execPath, [...nodeArgs, fromRoot(entry)], { env, stdio: ['ignore', out, out], cwd: ROOT });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  let stopping = false;
+  // A process that dies on its own fails the benchmark at once instead of leaving it waiting.
+  const died = exited.then(({ code, signal }) => {
+    if (!stopping) throw new Error(`${name} exited early (code ${code}, signal ${signal}); see e2e/bench/results/${name}.log`);
+  });
+  died.catch(() => {});
   return {
     child,
     pid: child.pid,
+    died,
     async stop() {
+      stopping = true;
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -88,14 +97,17 @@ async function waitFor(what, check, timeoutMs = 60_000) {
 
 async function startApi(env) {
   const port = await freePort();
-  const proc = startProcess('api', 'apps/api/dist/main.js', { ...env, PORT: String(port) });
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const proc = startProcess('api', 'apps/api/dist/main.js', { ...env, PORT: String(port) }, profile);
   const base = `http://127.0.0.1:${port}`;
   await waitFor('the API', async () => (await fetch(`${base}/healthz`)).ok);
   return { ...proc, base, port };
 }
 
 async function startRunner(env, name = 'runner') {
-  const proc = startProcess(name, 'apps/runner/dist/main.js', env);
+  // BENCH_PROFILE_DIR=<dir>: the runner writes a V8 CPU profile there (for finding hot spots).
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const proc = startProcess(name, 'apps/runner/dist/main.js', env, profile);
   return proc;
 }
 

@@ -1,4 +1,4 @@
-import type { Prisma } from '@cwo/db';
+import { Prisma, type Db } from '@cwo/db';
 
 /** A tenant has MAX_ACTIVE_JOBS_PER_USER jobs queued or in_progress already. */
 export class ActiveJobLimitError extends Error {
@@ -13,15 +13,24 @@ export class ActiveJobLimitError extends Error {
 const ACTIVE_JOBS_LOCK_SPACE = 0x63776f01;
 
 /**
- * Called inside the transaction that creates a job: waits for the owner's advisory lock (held
- * until that transaction ends), then counts their jobs queued or in_progress. Concurrent creations
- * by one owner therefore count one after another and cannot together pass the cap; other owners
- * are not held up (a hash collision between two owners only makes them take turns). Runners only
- * ever lower the count, so they need no lock. `limit` 0 means no cap.
+ * The owner's advisory lock, held until the transaction it runs in ends. A creation under a cap
+ * runs as `$transaction([lockActiveJobs(...), insert])`: concurrent creations by one owner take
+ * turns, and since each statement of a read-committed transaction takes a fresh snapshot, the
+ * insert's count sees every creation that went before. Other owners are not held up (a hash
+ * collision between two owners only makes them take turns). Runners only ever lower the count.
  */
-export async function ensureActiveJobSlot(tx: Prisma.TransactionClient, ownerId: string, limit: number): Promise<void> {
-  if (limit === 0) return;
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ACTIVE_JOBS_LOCK_SPACE}::int, hashtext(${ownerId}))`;
-  const active = await tx.job.count({ where: { status: { in: ['queued', 'in_progress'] }, project: { ownerId } } });
-  if (active >= limit) throw new ActiveJobLimitError(limit);
+export function lockActiveJobs(db: Db, ownerId: string) {
+  return db.$executeRaw`SELECT pg_advisory_xact_lock(${ACTIVE_JOBS_LOCK_SPACE}::int, hashtext(${ownerId}))`;
+}
+
+/**
+ * A boolean SQL expression for an insert's WHERE: the owner has fewer than `limit` jobs queued or
+ * in_progress (always true for `limit` 0, no cap).
+ */
+export function activeJobsBelowCap(ownerId: string, limit: number): Prisma.Sql {
+  if (limit === 0) return Prisma.sql`true`;
+  return Prisma.sql`(
+    SELECT count(*) FROM jobs JOIN projects ON projects.id = jobs.project_id
+    WHERE projects.owner_id = ${ownerId}::uuid AND jobs.status IN ('queued', 'in_progress')
+  ) < ${limit}`;
 }

@@ -1,6 +1,8 @@
 import type { JobCreate, Status } from '@cwo/contracts';
 import { Prisma, type Db, type Job } from '@cwo/db';
-import { ensureActiveJobSlot } from './active-jobs';
+import { randomUUID } from 'node:crypto';
+import { ActiveJobLimitError, activeJobsBelowCap, lockActiveJobs } from './active-jobs';
+import { jobFromJson } from './rows';
 import { isUuid } from './ids';
 import { recomputeProjectStatus } from './project-status';
 
@@ -21,21 +23,35 @@ export async function insertJob(
   maxActiveJobs: number,
 ): Promise<Job | null> {
   if (!isUuid(projectId)) return null;
+  // One statement (creation is the hot path), under the owner's lock when there is a cap (see
+  // lockActiveJobs). A project with a running job stays in_progress; any other becomes queued.
+  const insert = db.$queryRaw<Array<{ owned: number; job: Record<string, unknown> | null }>>`
+    WITH owned AS (SELECT id FROM projects WHERE id = ${projectId}::uuid AND owner_id = ${ownerId}::uuid),
+    allowed AS (SELECT ${activeJobsBelowCap(ownerId, maxActiveJobs)} AS ok),
+    j AS (
+      INSERT INTO jobs (id, project_id, job_type, instruction, updated_at)
+      SELECT ${randomUUID()}::uuid, owned.id, ${input.job_type}::"JobType", ${input.instruction}, now()
+      FROM owned, allowed WHERE allowed.ok
+      RETURNING *
+    ),
+    touched AS (
+      UPDATE projects SET status = 'queued', updated_at = now()
+      WHERE id IN (SELECT project_id FROM j) AND status NOT IN ('queued', 'in_progress')
+      RETURNING id
+    )
+    SELECT (SELECT count(*) FROM owned)::int AS owned, (SELECT row_to_json(j) FROM j) AS job`;
+  let rows;
   try {
-    return await db.$transaction(async (tx) => {
-      if (!(await tx.project.findFirst({ where: { id: projectId, ownerId }, select: { id: true } }))) return null;
-      await ensureActiveJobSlot(tx, ownerId, maxActiveJobs);
-      const job = await tx.job.create({
-        data: { projectId, jobType: input.job_type, instruction: input.instruction },
-      });
-      await recomputeProjectStatus(tx, projectId);
-      return job;
-    });
+    rows = maxActiveJobs === 0 ? await insert : (await db.$transaction([lockActiveJobs(db, ownerId), insert]))[1];
   } catch (err) {
     // The project was deleted between the lookup and the insert.
-    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2003') return null;
+    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2010' && /foreign key/i.test(err.message)) return null;
     throw err;
   }
+  const row = rows[0]!;
+  if (row.owned === 0) return null;
+  if (!row.job) throw new ActiveJobLimitError(maxActiveJobs);
+  return jobFromJson(row.job);
 }
 
 /** A job of the given project (null for another project's or owner's job, or a malformed id). */

@@ -1,7 +1,9 @@
 import type { ProjectListQuery } from '@cwo/contracts';
+import { randomUUID } from 'node:crypto';
 import type { Db, Job, Project } from '@cwo/db';
-import { ensureActiveJobSlot } from './active-jobs';
+import { ActiveJobLimitError, activeJobsBelowCap, lockActiveJobs } from './active-jobs';
 import { isUuid } from './ids';
+import { jobFromJson, projectFromJson } from './rows';
 
 // Every query is scoped by the owner: another tenant's project reads as missing.
 
@@ -16,14 +18,27 @@ export async function insertProjectWithInitialJob(
   input: { id: string; ownerId: string; instruction: string; workspacePath: string },
   maxActiveJobs: number,
 ): Promise<{ project: Project; job: Job }> {
-  return db.$transaction(async (tx) => {
-    await ensureActiveJobSlot(tx, input.ownerId, maxActiveJobs);
-    const { jobs, ...project } = await tx.project.create({
-      data: { ...input, jobs: { create: { jobType: 'initial_project', instruction: input.instruction } } },
-      include: { jobs: true },
-    });
-    return { project, job: jobs[0]! };
-  });
+  // One statement writes both rows (creation is the hot path: a Prisma nested create in an
+  // interactive transaction measured 6x slower). Under a cap, the owner's advisory lock is taken
+  // first in the same transaction, so the count in the statement sees every earlier creation.
+  const insert = db.$queryRaw<Array<{ project: Record<string, unknown>; job: Record<string, unknown> }>>`
+    WITH allowed AS (SELECT ${activeJobsBelowCap(input.ownerId, maxActiveJobs)} AS ok),
+    p AS (
+      INSERT INTO projects (id, owner_id, instruction, workspace_path, updated_at)
+      SELECT ${input.id}::uuid, ${input.ownerId}::uuid, ${input.instruction}, ${input.workspacePath}, now()
+      FROM allowed WHERE allowed.ok
+      RETURNING *
+    ),
+    j AS (
+      INSERT INTO jobs (id, project_id, job_type, instruction, updated_at)
+      SELECT ${randomUUID()}::uuid, p.id, 'initial_project', p.instruction, now() FROM p
+      RETURNING *
+    )
+    SELECT row_to_json(p) AS project, (SELECT row_to_json(j) FROM j) AS job FROM p`;
+  const rows = maxActiveJobs === 0 ? await insert : (await db.$transaction([lockActiveJobs(db, input.ownerId), insert]))[1];
+  const row = rows[0];
+  if (!row) throw new ActiveJobLimitError(maxActiveJobs);
+  return { project: projectFromJson(row.project), job: jobFromJson(row.job) };
 }
 
 export async function findProject(db: Db, ownerId: string, id: string): Promise<Project | null> {

@@ -14,9 +14,9 @@ import { requireJob, requireProject, withinActiveJobCap } from './lookups';
  * the caller has MAX_ACTIVE_JOBS_PER_USER jobs queued or running already.
  */
 export async function createJob({ deps, params, body, principal }: RequestContext<JobCreate>): Promise<Reply> {
-  const project = await requireProject(deps, principal.userId, params.projectId!);
+  // The insert checks the project is the caller's (null otherwise): no separate lookup.
   const job = await withinActiveJobCap(() =>
-    insertJob(deps.db, principal.userId, project.id, body, deps.config.MAX_ACTIVE_JOBS_PER_USER),
+    insertJob(deps.db, principal.userId, params.projectId!, body, deps.config.MAX_ACTIVE_JOBS_PER_USER),
   );
   if (!job) throw notFound('Project not found');
   await enqueueOr503(deps, job.id);

@@ -1,0 +1,148 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { commitJob, commitSubject, openCommitDiff, projectHistoryDir, removeProjectHistory } from './history';
+
+const author = { name: 'Test Orchestrator', email: 'orchestrator@test.invalid' };
+
+async function readAll(stream: Readable | null): Promise<string> {
+  if (!stream) throw new Error('no diff');
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** git on the history, as an operator would read it (only for the assertions). */
+function gitLog(gitDir: string, ...args: string[]): string {
+  return execFileSync('git', [`--git-dir=${gitDir}`, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' } });
+}
+
+describe('the project history', () => {
+  let root: string;
+  let workspace: string;
+  const projectId = randomUUID();
+  const write = async (rel: string, text: string) => {
+    await fs.mkdir(path.dirname(path.join(workspace, rel)), { recursive: true });
+    await fs.writeFile(path.join(workspace, rel), text);
+  };
+  const commit = (instruction: string, id = randomUUID(), jobType = 'edit') =>
+    commitJob({ workspaceRoot: root, projectId, workspace, job: { id, jobType, instruction }, author });
+  const diffOf = async (sha: string) => readAll(await openCommitDiff({ workspaceRoot: root, projectId, sha }));
+
+  beforeEach(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'cwo-history-'));
+    workspace = path.join(root, projectId);
+    await fs.mkdir(workspace);
+  });
+  afterEach(() => fs.rm(root, { recursive: true, force: true }));
+
+  it('commits the first job as a root commit whose diff adds its files, .codex/ left out', async () => {
+    await write('app.py', 'print("hi")\n');
+    await write('tests/test_app.py', 'def test(): pass\n');
+    await write('.codex/result.json', '{}');
+    const jobId = randomUUID();
+
+    const sha = await commit('Build a CLI\nwith a test', jobId, 'initial_project');
+
+    const gitDir = projectHistoryDir(root, projectId);
+    expect(gitLog(gitDir, 'log', '--format=%an <%ae>|%cn <%ce>|%B').trim()).toBe(
+      `Test Orchestrator <orchestrator@test.invalid>|Test Orchestrator <orchestrator@test.invalid>|initial_project: Build a CLI\n\nJob-Id: ${jobId}`,
+    );
+    expect(gitLog(gitDir, 'ls-tree', '-r', '--name-only', sha).trim().split('\n')).toEqual(['app.py', 'tests/test_app.py']);
+    const diff = await diffOf(sha);
+    expect(diff).toContain('diff --git a/app.py b/app.py\nnew file mode 100644');
+    expect(diff).toContain('+print("hi")');
+    expect(diff).toContain('+++ b/tests/test_app.py');
+    expect(diff).not.toContain('.codex');
+    // Nothing of the history is in the workspace.
+    expect(await fs.readdir(workspace)).toEqual(expect.not.arrayContaining(['.git']));
+  });
+
+  it("gives each later job a commit with only its own change, an empty one when it changed nothing", async () => {
+    await write('app.py', 'one\n');
+    await write('old.txt', 'bye\n');
+    const first = await commit('Build it');
+    await write('app.py', 'one\ntwo\n');
+    await fs.rm(path.join(workspace, 'old.txt'));
+
+    const second = await commit('Add a line');
+    const third = await commit('Do nothing');
+
+    const diff = await diffOf(second);
+    expect(diff).toContain('--- a/app.py\n+++ b/app.py');
+    expect(diff).toContain(' one\n+two');
+    expect(diff).toContain('deleted file mode 100644');
+    expect(await diffOf(third)).toBe('');
+    const gitDir = projectHistoryDir(root, projectId);
+    expect(gitLog(gitDir, 'rev-list', 'HEAD').trim().split('\n')).toEqual([third, second, first]);
+  });
+
+  it('replaces its own commit when the same job commits again (a run repeated after a crash)', async () => {
+    await write('app.py', 'one\n');
+    const first = await commit('Build it');
+    const jobId = randomUUID();
+    await write('app.py', 'one\ntwo\n');
+    await commit('Add lines', jobId);
+    await write('app.py', 'one\ntwo\nthree\n');
+
+    const again = await commit('Add lines', jobId);
+
+    const gitDir = projectHistoryDir(root, projectId);
+    expect(gitLog(gitDir, 'rev-list', 'HEAD').trim().split('\n')).toEqual([again, first]);
+    expect(await diffOf(again)).toContain(' one\n+two\n+three');
+  });
+
+  it('runs nothing the agent planted (a .git with fsmonitor, filters and hooks; .gitattributes), nor hooks set in the history’s config', async () => {
+    const pwned = path.join(root, 'pwned');
+    await write('.git/config', `[core]\n\tfsmonitor = "touch ${pwned}"\n[filter "evil"]\n\tclean = touch ${pwned}\n`);
+    await write('.git/hooks/pre-commit', `#!/bin/sh\ntouch ${pwned}\n`);
+    await fs.chmod(path.join(workspace, '.git/hooks/pre-commit'), 0o755);
+    await write('.gitattributes', '* filter=evil\n');
+    await write('app.py', 'x\n');
+    const first = await commit('Build it');
+    await expect(fs.stat(pwned)).rejects.toMatchObject({ code: 'ENOENT' });
+    // Hooks and fsmonitor set in the history's own config (only the runner writes it) are overridden too.
+    const gitDir = projectHistoryDir(root, projectId);
+    await fs.appendFile(path.join(gitDir, 'config'), `[core]\n\thooksPath = ${path.join(workspace, '.git/hooks')}\n\tfsmonitor = "touch ${pwned}"\n`);
+    await write('app.py', 'y\n');
+
+    const second = await commit('Change it');
+
+    await expect(fs.stat(pwned)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(gitLog(gitDir, 'ls-tree', '-r', '--name-only', first).trim().split('\n')).toEqual(['.gitattributes', 'app.py']);
+    expect(await diffOf(second)).toContain('-x\n+y');
+  });
+
+  it('recovers from a lock left by an interrupted commit', async () => {
+    await write('app.py', 'one\n');
+    await commit('Build it');
+    const gitDir = projectHistoryDir(root, projectId);
+    await fs.writeFile(path.join(gitDir, 'index.lock'), '');
+    await write('app.py', 'two\n');
+
+    const sha = await commit('Change it');
+
+    expect(await diffOf(sha)).toContain('-one\n+two');
+  });
+
+  it('has no diff for an unknown commit, a malformed id or a project without history', async () => {
+    await write('app.py', 'one\n');
+    await commit('Build it');
+    expect(await openCommitDiff({ workspaceRoot: root, projectId, sha: 'f'.repeat(40) })).toBeNull();
+    expect(await openCommitDiff({ workspaceRoot: root, projectId, sha: '--output=/tmp/x' })).toBeNull();
+    expect(await openCommitDiff({ workspaceRoot: root, projectId: randomUUID(), sha: 'f'.repeat(40) })).toBeNull();
+    await removeProjectHistory(root, projectId);
+    await expect(fs.stat(projectHistoryDir(root, projectId))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('writes a one-line subject from the instruction’s first line', () => {
+    expect(commitSubject({ jobType: 'edit', instruction: '\n  Add a flag\nand more' })).toBe('edit: Add a flag');
+    expect(commitSubject({ jobType: 'edit', instruction: 'tab\there\u0000' })).toBe('edit: tab here');
+    const long = commitSubject({ jobType: 'edit', instruction: 'x'.repeat(300) });
+    expect(long).toHaveLength(100);
+    expect(long.endsWith('…')).toBe(true);
+  });
+});

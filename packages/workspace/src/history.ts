@@ -1,0 +1,269 @@
+import { execFile, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { CODEX_DIR } from './layout';
+
+// A project's history: a git repository in which the runner commits what each job changed, and
+// from which the API serves a job's diff. It is driven through the `git` CLI (execFile, no shell).
+//
+// The repository lives OUTSIDE the workspace, under WORKSPACE_ROOT/.runner/history/<projectId>.git,
+// with the workspace as its work tree. The agent owns the workspace directory, so it could rename
+// a .git kept there (root-owned or not) and plant one of its own whose config (filter drivers,
+// fsmonitor, hooks) would run its commands as the runner. No worker container mounts .runner/.
+// Every call also runs with a fixed, minimal configuration: no system or global config, no hooks,
+// no fsmonitor, no pager, no background gc.
+
+const execFileAsync = promisify(execFile);
+
+/** The branch every project history is on. */
+export const HISTORY_BRANCH = 'main';
+/** The trailer naming the job a commit belongs to. */
+export const JOB_TRAILER = 'Job-Id';
+/** A commit id: SHA-1 (40 hex digits) or SHA-256 (64) repositories. */
+export const COMMIT_SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
+const SUBJECT_MAX_CHARS = 100;
+const GIT_TIMEOUT_MS = 120_000;
+const OUTPUT_MAX_BYTES = 1024 * 1024;
+/** Written in the history after each commit: the job it was for (see commitJob). */
+const LAST_JOB_FILE = 'cwo-last-job';
+
+export interface CommitAuthor {
+  name: string;
+  email: string;
+}
+
+export interface JobToCommit {
+  id: string;
+  jobType: string;
+  instruction: string;
+}
+
+export class HistoryError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HistoryError';
+  }
+}
+
+/** The history repository of a project (a bare repository; the workspace is its work tree). */
+export function projectHistoryDir(workspaceRoot: string, projectId: string): string {
+  return path.join(workspaceRoot, '.runner', 'history', `${projectId}.git`);
+}
+
+/** Settings passed on every call: they override whatever the repository's own config says. */
+const SAFE_CONFIG = [
+  'core.hooksPath=/dev/null',
+  'core.fsmonitor=false',
+  'core.excludesFile=/dev/null',
+  'core.attributesFile=/dev/null',
+  'core.autocrlf=false',
+  'core.symlinks=true',
+  'core.quotePath=false',
+  'core.pager=cat',
+  'color.ui=false',
+  'commit.gpgSign=false',
+  'gc.auto=0',
+  'maintenance.auto=false',
+  'advice.detachedHead=false',
+].flatMap((setting) => ['-c', setting]);
+
+/** The environment of every git call: nothing inherited but PATH; no config file outside the repository is read. */
+function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: '/nonexistent',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_OPTIONAL_LOCKS: '0',
+    LC_ALL: 'C',
+    ...extra,
+  };
+}
+
+function gitArgs(gitDir: string, workTree: string | null, args: string[]): string[] {
+  return [...SAFE_CONFIG, `--git-dir=${gitDir}`, ...(workTree ? [`--work-tree=${workTree}`] : []), ...args];
+}
+
+const exists = (p: string) =>
+  fs.lstat(p).then(
+    () => true,
+    () => false,
+  );
+
+async function git(gitDir: string, workTree: string | null, args: string[], env?: Record<string, string>): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync('git', gitArgs(gitDir, workTree, args), {
+      env: gitEnv(env),
+      // The repository's parent exists before `git init` creates the repository.
+      cwd: workTree ?? path.dirname(gitDir),
+      timeout: GIT_TIMEOUT_MS,
+      maxBuffer: OUTPUT_MAX_BYTES,
+      encoding: 'utf8',
+    });
+    return stdout;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === 'ENOENT' && e.path === 'git') {
+      // Node says the same when the working directory is missing.
+      const cwdExists = await exists(workTree ?? path.dirname(gitDir));
+      throw new HistoryError(cwdExists ? 'git is not installed (the runner and the API need the `git` command)' : `${workTree ?? gitDir} does not exist`, { cause: err });
+    }
+    const detail = (e.stderr ?? '').trim().split('\n').filter(Boolean).at(-1) ?? e.message;
+    throw new HistoryError(`git ${args[0]} failed: ${detail}`, { cause: err });
+  }
+}
+
+/** Creates the history on a project's first job: a bare repository that ignores `.codex/`. */
+async function ensureHistory(gitDir: string): Promise<boolean> {
+  if (await exists(path.join(gitDir, 'HEAD'))) return false;
+  await fs.mkdir(path.dirname(gitDir), { recursive: true });
+  // No template: no sample hooks, nothing the runner did not write itself.
+  await git(gitDir, null, ['init', '--quiet', '--bare', '--template=', `--initial-branch=${HISTORY_BRANCH}`, gitDir]);
+  await fs.mkdir(path.join(gitDir, 'info'), { recursive: true });
+  await fs.writeFile(path.join(gitDir, 'info', 'exclude'), `# The runner's protocol files and the agent's state are not project history.\n/${CODEX_DIR}/\n`);
+  return true;
+}
+
+/** `<job_type>: <first line of the instruction>`, control characters removed, kept short. */
+export function commitSubject(job: Pick<JobToCommit, 'jobType' | 'instruction'>): string {
+  // eslint-disable-next-line no-control-regex
+  const first = (job.instruction.split(/\r?\n/).find((l) => l.trim() !== '') ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+  const line = `${job.jobType}: ${first}`;
+  return line.length > SUBJECT_MAX_CHARS ? `${line.slice(0, SUBJECT_MAX_CHARS - 1)}…` : line;
+}
+
+/**
+ * Commits the workspace as it is now for one job: every change since the previous job's commit
+ * (`.codex/` excluded; the project's own .gitignore files apply), an empty commit if there is
+ * none, so that every job that ran has a commit. Returns the commit id.
+ *
+ * The caller must hold the project's lock: lock files left by an interrupted earlier call are
+ * removed as stale. A job run again (its runner died after committing) replaces its own commit
+ * (amend), so its commit still holds everything the job changed since the previous job.
+ */
+export async function commitJob(args: {
+  workspaceRoot: string;
+  projectId: string;
+  workspace: string;
+  job: JobToCommit;
+  author: CommitAuthor;
+}): Promise<string> {
+  const { workspace, job, author } = args;
+  const gitDir = projectHistoryDir(args.workspaceRoot, args.projectId);
+  // A project deleted meanwhile gets no history back.
+  if (!(await exists(workspace))) throw new HistoryError(`the workspace ${workspace} does not exist (the project was deleted?)`);
+  const created = await ensureHistory(gitDir);
+  await Promise.all(
+    ['index.lock', 'HEAD.lock', `refs/heads/${HISTORY_BRANCH}.lock`].map((f) => fs.rm(path.join(gitDir, f), { force: true })),
+  );
+  const marker = path.join(gitDir, LAST_JOB_FILE);
+  const amend = !created && (await fs.readFile(marker, 'utf8').catch(() => '')).trim() === job.id;
+
+  await git(gitDir, workspace, ['add', '--all', '--', '.']);
+  const identity = {
+    GIT_AUTHOR_NAME: author.name,
+    GIT_AUTHOR_EMAIL: author.email,
+    GIT_COMMITTER_NAME: author.name,
+    GIT_COMMITTER_EMAIL: author.email,
+  };
+  await git(
+    gitDir,
+    workspace,
+    [
+      'commit',
+      '--quiet',
+      '--allow-empty',
+      '--no-verify',
+      '--cleanup=whitespace',
+      ...(amend ? ['--amend'] : []),
+      '-m',
+      commitSubject(job),
+      '-m',
+      `${JOB_TRAILER}: ${job.id}`,
+    ],
+    identity,
+  );
+  const sha = await headCommit(gitDir);
+  const tmp = `${marker}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  await fs.writeFile(tmp, `${job.id}\n`);
+  await fs.rename(tmp, marker);
+  return sha;
+}
+
+/**
+ * The branch's commit. Read from its loose ref file (documented in gitrepository-layout; the
+ * history is never packed, gc is off), which saves a process on every job; `git rev-parse` when
+ * that file is not there (refs packed by hand, another ref format).
+ */
+async function headCommit(gitDir: string): Promise<string> {
+  const loose = (await fs.readFile(path.join(gitDir, 'refs', 'heads', HISTORY_BRANCH), 'utf8').catch(() => '')).trim();
+  if (COMMIT_SHA.test(loose)) return loose;
+  const sha = (await git(gitDir, null, ['rev-parse', '--verify', `refs/heads/${HISTORY_BRANCH}`])).trim();
+  if (!COMMIT_SHA.test(sha)) throw new HistoryError(`git rev-parse printed no commit id: ${sha.slice(0, 80)}`);
+  return sha;
+}
+
+/**
+ * A commit's unified diff against its parent (a project's first commit against the empty tree),
+ * as it streams out of `git show`; null when the project has no history or no such commit.
+ * Aborting `signal`, or destroying the stream, stops git. A failure half-way destroys the stream
+ * with the error.
+ */
+export async function openCommitDiff(args: {
+  workspaceRoot: string;
+  projectId: string;
+  sha: string;
+  signal?: AbortSignal;
+}): Promise<Readable | null> {
+  const { sha } = args;
+  if (!COMMIT_SHA.test(sha)) return null;
+  const gitDir = projectHistoryDir(args.workspaceRoot, args.projectId);
+  if (!(await exists(path.join(gitDir, 'HEAD')))) return null;
+  try {
+    await git(gitDir, null, ['cat-file', '-e', `${sha}^{commit}`]);
+  } catch (err) {
+    if (err instanceof HistoryError && /git is not installed/.test(err.message)) throw err;
+    return null;
+  }
+
+  const child = spawn(
+    'git',
+    gitArgs(gitDir, null, ['show', '--format=', '--patch', '--no-ext-diff', '--no-textconv', '--no-color', sha, '--']),
+    { env: gitEnv(), cwd: gitDir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const out = new PassThrough();
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    if (stderr.length < 4096) stderr += chunk;
+  });
+  child.stdout.pipe(out, { end: false });
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  out.once('close', stop);
+  args.signal?.addEventListener('abort', stop, { once: true });
+  child.once('error', (err) => out.destroy(new HistoryError(`git show failed: ${err.message}`, { cause: err })));
+  child.once('close', (code) => {
+    args.signal?.removeEventListener('abort', stop);
+    if (code === 0) out.end();
+    else if (!out.destroyed) out.destroy(new HistoryError(`git show failed: ${stderr.trim() || `exit code ${code}`}`));
+  });
+  return out;
+}
+
+/** `git --version`; rejects when git is not installed. */
+export async function gitVersion(): Promise<string> {
+  const { stdout } = await execFileAsync('git', ['--version'], { env: gitEnv(), timeout: 10_000, encoding: 'utf8' });
+  return stdout.trim();
+}
+
+/** Removes a deleted project's history. */
+export async function removeProjectHistory(workspaceRoot: string, projectId: string): Promise<void> {
+  await fs.rm(projectHistoryDir(workspaceRoot, projectId), { recursive: true, force: true, maxRetries: 3, retryDelay: 200 });
+}
