@@ -15,6 +15,10 @@ RUN pnpm install --frozen-lockfile \
  && node scripts/worker-image-stage.js /worker-context
 
 FROM ${NODE_IMAGE} AS app
+# git: the runner commits each job to the project history, the API serves the diffs.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /repo
 ENV NODE_ENV=production
 COPY --from=build /repo /repo

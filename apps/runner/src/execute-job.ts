@@ -1,4 +1,4 @@
-import { WorkerResult, type WorkerRequest } from '@cwo/contracts';
+import type { WorkerRequest, WorkerResult } from '@cwo/contracts';
 import type { Config } from '@cwo/config';
 import { CODEX_DIR, diffSnapshots, relativeJobResultPath, SnapshotLimitError, takeSnapshot, type WorkspaceDiff } from '@cwo/workspace';
 import { InfrastructureError, type Executor } from './executors/types';
@@ -8,7 +8,7 @@ import type { JobLog } from './job-log';
 import type { JobOutcome } from './outcome';
 import { prepareWorkspace } from './prepare-workspace';
 import { readResultFile, ResultFileError } from './result-file';
-import { readRegularFile, writeFileInside } from './safe-fs';
+import { writeFileInside } from './safe-fs';
 
 // One attempt at a job, from a prepared workspace to its outcome: request.json, a snapshot, the
 // executor under a time limit, a second snapshot, and result.json checked. Failures of the job
@@ -32,27 +32,6 @@ export interface ExecuteContext {
   log: JobLog;
   /** Aborted on cancel, shutdown or a lost lock; the time limit aborts it too. */
   controller: AbortController;
-}
-
-/** How many earlier jobs are searched for an agent thread (a failed or cancelled one may have none). */
-const THREAD_LOOKBACK = 5;
-
-/**
- * The agent thread the project's latest earlier jobs ran in (so that the agent can resume its
- * conversation), from those jobs' own copies of result.json.
- */
-export async function previousThreadId(workspace: string, request: WorkerRequest): Promise<string | undefined> {
-  for (const earlier of request.history.slice(-THREAD_LOOKBACK).reverse()) {
-    const file = await readRegularFile(workspace, relativeJobResultPath(earlier.job_id), 1024 * 1024).catch(() => null);
-    if (!file) continue;
-    try {
-      const parsed = WorkerResult.safeParse(JSON.parse(file.data.toString('utf8')));
-      if (parsed.success && parsed.data.thread_id) return parsed.data.thread_id;
-    } catch {
-      // not JSON: look further back
-    }
-  }
-  return undefined;
 }
 
 function describeDifferences(result: WorkerResult, files: WorkspaceDiff): string | null {
@@ -91,7 +70,14 @@ export async function executeJob(ctx: ExecuteContext): Promise<JobOutcome> {
   if (reason === 'lock_lost') throw new InfrastructureError('the project lock was lost while the job ran');
   if (!reason && runError instanceof InfrastructureError) throw runError;
 
-  const base = { attempt: ctx.attempt, result_path: null, summary: null as string | null };
+  const base = {
+    attempt: ctx.attempt,
+    result_path: null,
+    summary: null as string | null,
+    usage: null,
+    thread_id: null,
+    commit_sha: null,
+  };
   let files: WorkspaceDiff;
   try {
     files = diffSnapshots(before, await takeSnapshot(workspace));
@@ -128,6 +114,8 @@ export async function executeJob(ctx: ExecuteContext): Promise<JobOutcome> {
       summary: result.summary === '' ? null : result.summary,
       errors,
       result_path: relativeJobResultPath(request.job_id),
+      usage: result.usage ?? null,
+      thread_id: result.thread_id ?? null,
     };
   } catch (err) {
     if (!(err instanceof ResultFileError)) throw err;

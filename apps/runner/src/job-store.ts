@@ -62,6 +62,19 @@ export async function jobHistory(db: Db, job: Pick<Job, 'projectId' | 'seq'>): P
 }
 
 /**
+ * The agent conversation of the project's latest earlier job that had one, so that this job can
+ * continue it (a failed or cancelled job may have none).
+ */
+export async function latestThreadId(db: Db, job: Pick<Job, 'projectId' | 'seq'>): Promise<string | undefined> {
+  const row = await db.job.findFirst({
+    where: { projectId: job.projectId, seq: { lt: job.seq }, threadId: { not: null } },
+    orderBy: { seq: 'desc' },
+    select: { threadId: true },
+  });
+  return row?.threadId ?? undefined;
+}
+
+/**
  * Writes a job's outcome and its project's status and summary in one transaction. With an
  * attempt number the write happens only if the job is still in_progress in that attempt (a
  * runner whose job was handed to another cannot overwrite it); without one (a job ended before
@@ -88,6 +101,11 @@ export async function finishJob(
         deletedFiles: outcome.deleted_files,
         resultPath: outcome.result_path,
         logsPath: relativeJobLogPath(job.id),
+        inputTokens: outcome.usage?.input_tokens ?? null,
+        cachedInputTokens: outcome.usage?.cached_input_tokens ?? null,
+        outputTokens: outcome.usage?.output_tokens ?? null,
+        threadId: outcome.thread_id,
+        commitSha: outcome.commit_sha,
         finishedAt: new Date(),
       },
     });

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { z } from '@cwo/contracts';
+import { AgentThreadId, TokenUsage, z } from '@cwo/contracts';
 
 // How a job ended, as the runner determined it: what is written to Postgres in one transaction.
 // It is also recorded on disk before that write, so that when the write fails (Postgres down)
@@ -20,6 +20,12 @@ export const JobOutcome = z.object({
   deleted_files: z.array(z.string()),
   /** Workspace-relative path of the job's copy of result.json, when the agent wrote a valid one. */
   result_path: z.string().nullable(),
+  /** Tokens the agent reported for this job. (Defaults: records written before these fields.) */
+  usage: TokenUsage.nullable().default(null),
+  /** The agent conversation the job ran in, for the project's next job. */
+  thread_id: AgentThreadId.nullable().default(null),
+  /** The job's commit in the project history. */
+  commit_sha: z.string().nullable().default(null),
 });
 export type JobOutcome = z.infer<typeof JobOutcome>;
 

@@ -8,13 +8,15 @@ import type { JobsQueue } from '@cwo/queue';
 import { projectWorkspace } from '@cwo/workspace';
 import type { Executor } from './executors/types';
 import { describeError } from './describe-error';
-import { executeJob, HandBack, previousThreadId } from './execute-job';
+import { executeJob, HandBack } from './execute-job';
+import { commitJobChanges } from './job-commit';
 import { JobAbort } from './job-abort';
 import { openJobLog, type JobLog } from './job-log';
 import {
   finishJob,
   findOlderUnfinished,
   jobHistory,
+  latestThreadId,
   loadJob,
   markInProgress,
   returnToQueue,
@@ -58,7 +60,7 @@ async function putBack(bullJob: BullJob, token: string | undefined, delayMs: num
 export function createJobProcessor(deps: ProcessorDeps) {
   const { db, config, logger, locks, running } = deps;
 
-  async function buildRequest(job: JobWithProject, workspace: string): Promise<WorkerRequest> {
+  async function buildRequest(job: JobWithProject): Promise<WorkerRequest> {
     const request: WorkerRequest = {
       project_id: job.projectId,
       job_id: job.id,
@@ -66,7 +68,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
       instruction: job.instruction,
       history: await jobHistory(db, job),
     };
-    const threadId = await previousThreadId(workspace, request);
+    const threadId = await latestThreadId(db, job);
     return threadId ? { ...request, thread_id: threadId } : request;
   }
 
@@ -88,8 +90,10 @@ export function createJobProcessor(deps: ProcessorDeps) {
         log.step(`an earlier attempt finished the job (${outcome.status}) but could not record it; recording it now`);
         outcome = { ...outcome, attempt };
       } else {
-        const request = await buildRequest(job, workspace);
+        const request = await buildRequest(job);
         outcome = await executeJob({ config, executor: deps.executor, workspace, request, attempt, log, controller });
+        // Before the outcome is recorded, so that a retry of the database write does not commit again.
+        outcome = { ...outcome, commit_sha: await commitJobChanges({ config, job, workspace, log, logger }) };
         await recordOutcome(config.workspaceRoot, job.id, outcome);
       }
       const written = await finishJob(db, job, attempt, outcome);
@@ -121,7 +125,19 @@ export function createJobProcessor(deps: ProcessorDeps) {
         const recorded = await readRecordedOutcome(config.workspaceRoot, job.id);
         const outcome: JobOutcome = recorded
           ? { ...recorded, attempt }
-          : { attempt, status: 'error', summary: null, errors: [`infrastructure error: ${message}`], created_files: [], modified_files: [], deleted_files: [], result_path: null };
+          : {
+              attempt,
+              status: 'error',
+              summary: null,
+              errors: [`infrastructure error: ${message}`],
+              created_files: [],
+              modified_files: [],
+              deleted_files: [],
+              result_path: null,
+              usage: null,
+              thread_id: null,
+              commit_sha: null,
+            };
         await finishJob(db, job, attempt, outcome)
           .then(() => clearRecordedOutcome(config.workspaceRoot, job.id))
           .catch((e) => logger.error('could not record the job’s end; the reconciler will', { jobId: job.id, error: describeError(e) }));
@@ -167,6 +183,9 @@ export function createJobProcessor(deps: ProcessorDeps) {
       modified_files: [],
       deleted_files: [],
       result_path: null,
+      usage: null,
+      thread_id: null,
+      commit_sha: null,
     });
     await clearRecordedOutcome(config.workspaceRoot, job.id);
     logger.info('job cancelled before it started', { jobId: job.id });

@@ -7,6 +7,7 @@ import type { Config } from '@cwo/config';
 import type { Db } from '@cwo/db';
 import type { Logger } from '@cwo/logger';
 import { createJobsQueue, redisConnection, type JobsQueue } from '@cwo/queue';
+import { gitVersion } from '@cwo/workspace';
 import { createCancelWatcher, type CancelWatcher } from './cancel-watcher';
 import { describeError } from './describe-error';
 import type { Executor } from './executors/types';
@@ -89,11 +90,14 @@ export function createRunner(deps: RunnerDeps): Runner {
       );
       await worker.waitUntilReady();
       reconciler.start();
+      const git = await gitVersion().catch(() => null);
+      if (!git) logger.warn('git is not installed: jobs will get no commit in their project history, and no diff');
       logger.info('runner started', {
         runnerId: id,
         executor: executor.name,
         concurrency: config.RUNNER_CONCURRENCY,
         queuePrefix: config.QUEUE_PREFIX,
+        git,
       });
     },
 

@@ -38,6 +38,16 @@ export const JobDetail = JobSummary.extend({
   logs_path: z.string().nullable(),
   /** Wall-clock seconds from start to finish, null until the job has finished. */
   duration_seconds: z.number().nullable(),
+  /** Tokens the agent used in this job; null when it reported none (the dummy agent, a job that never ran). */
+  // A union rather than .nullable(): the OpenAPI 3.0 generator would mark the shared TokenUsage
+  // component itself nullable.
+  usage: z.union([TokenUsage, z.null()]),
+  /** The job's commit in the project's history (its diff: GET …/jobs/{jobId}/diff); null until the job has ended. */
+  commit: z
+    .string()
+    .regex(/^[0-9a-f]{40,64}$/)
+    .nullable()
+    .openapi({ example: '3f786850e387550fdab836ed7e6dc881de23001b' }),
 }).openapi('JobDetail');
 export type JobDetail = z.infer<typeof JobDetail>;
 

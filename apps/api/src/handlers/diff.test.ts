@@ -79,6 +79,22 @@ describe('GET …/jobs/{jobId}/diff', () => {
     expect(missing.body.detail).toBe('The job’s commit is missing from the project history');
   });
 
+  it('is in the OpenAPI document, with the commit and usage of the job detail', async () => {
+    const doc = (await request(h.app).get('/openapi.json').expect(200)).body;
+    for (const path of ['/api/v1/projects/{projectId}/jobs/{jobId}/diff', '/api/v1/{projectId}/jobs/{jobId}/diff']) {
+      const op = doc.paths[path].get;
+      expect(Object.keys(op.responses['200'].content)).toEqual(['text/plain']);
+      expect(op.responses['404'].content['application/json'].schema.$ref).toBe('#/components/schemas/ErrorResponse');
+    }
+    const detail = doc.components.schemas.JobDetail.allOf[1];
+    expect(detail.required).toEqual(expect.arrayContaining(['usage', 'commit']));
+    expect(detail.properties).toMatchObject({
+      commit: { type: 'string', nullable: true },
+      usage: { anyOf: [{ $ref: '#/components/schemas/TokenUsage' }, { nullable: true }] },
+    });
+    expect(doc.components.schemas.TokenUsage.nullable).toBeUndefined();
+  });
+
   it("does not show another tenant's diff", async () => {
     const keyed = await startHarness({ AUTH_MODE: 'api_key' });
     try {

@@ -59,7 +59,7 @@ export function hostWorkspacePath(config: DockerExecutorConfig, workspace: strin
  * DATABASE_URL and the like). Returns the names too, for a log line that shows no value.
  */
 export function workerEnvironment(
-  config: DockerExecutorConfig,
+  config: Pick<DockerExecutorConfig, 'WORKER_AGENT' | 'WORKER_ENV_PASSTHROUGH'>,
   env: NodeJS.ProcessEnv,
 ): { entries: string[]; names: string[] } {
   const names = [...new Set([...OPENAI_VARIABLES, ...config.WORKER_ENV_PASSTHROUGH])].filter(

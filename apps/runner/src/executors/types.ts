@@ -17,7 +17,7 @@ export interface ExecutorRun {
  * for reasons outside the job (retried), or with another Error for a final failure.
  */
 export interface Executor {
-  readonly name: 'dummy' | 'docker';
+  readonly name: 'dummy' | 'docker' | 'host';
   run(run: ExecutorRun): Promise<void>;
   /** Releases connections; called once at shutdown. */
   close?(): Promise<void>;

@@ -1,0 +1,38 @@
+import type { Config } from '@cwo/config';
+import type { Logger } from '@cwo/logger';
+import { commitJob } from '@cwo/workspace';
+import { describeError } from './describe-error';
+import type { JobLog } from './job-log';
+import type { JobWithProject } from './job-store';
+
+// After a job has run: its changes become one commit in the project history (packages/workspace
+// history.ts), which GET …/jobs/{jobId}/diff serves. The history is a record, not the job: a
+// failure to commit is logged and leaves the job without a commit; it does not fail the job, and
+// it is not worth running the agent again.
+
+export async function commitJobChanges(args: {
+  config: Pick<Config, 'workspaceRoot' | 'GIT_AUTHOR_NAME' | 'GIT_AUTHOR_EMAIL'>;
+  job: JobWithProject;
+  workspace: string;
+  log: JobLog;
+  logger: Logger;
+}): Promise<string | null> {
+  const { config, job, workspace, log } = args;
+  const started = performance.now();
+  try {
+    const sha = await commitJob({
+      workspaceRoot: config.workspaceRoot,
+      projectId: job.projectId,
+      workspace,
+      job: { id: job.id, jobType: job.jobType, instruction: job.instruction },
+      author: { name: config.GIT_AUTHOR_NAME, email: config.GIT_AUTHOR_EMAIL },
+    });
+    log.step(`history: committed the job's changes as ${sha.slice(0, 12)} (${Math.round(performance.now() - started)} ms)`);
+    return sha;
+  } catch (err) {
+    const message = describeError(err);
+    log.step(`history: could not commit the job's changes, so the job has no diff: ${message}`);
+    args.logger.warn('could not commit a job to its project history', { jobId: job.id, projectId: job.projectId, error: message });
+    return null;
+  }
+}
