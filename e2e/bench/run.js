@@ -56,8 +56,8 @@ async function main() {
       process.stdout.write(`${name} ${headline(name, results[name])}\n`);
     } catch (err) {
       failed = true;
-      results[name] = { error: String(err && err.stack ? err.stack : err) };
-      process.stdout.write(`${name} FAILED: ${err && err.message ? err.message : err}\n`);
+      results[name] = { error: String(err && err.stack ? err.stack : err), cause: err && err.cause ? String(err.cause.stack ?? err.cause) : undefined };
+      process.stdout.write(`${name} FAILED: ${err && err.message ? err.message : err}${err && err.cause ? ` (${err.cause.message ?? err.cause})` : ""}\n`);
     }
   }
   const dir = path.join(__dirname, 'results');

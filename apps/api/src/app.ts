@@ -63,6 +63,9 @@ export function createApp(deps: AppDeps): Express {
   watchRedisErrors(deps);
   const app = express();
   app.disable('x-powered-by');
+  // No ETags on API answers: they change with every job, and hashing a 20,000-file listing costs
+  // more than it could save (static Swagger assets keep theirs).
+  app.set('etag', false);
 
   app.use(requestId());
   app.use(accessLog(logger));

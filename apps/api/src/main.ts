@@ -69,6 +69,11 @@ async function main(): Promise<void> {
   const app = createApp({ db, queue, redis, config, logger, shutdownSignal: shutdown.signal });
 
   const server = app.listen(config.PORT);
+  // Idle keep-alive connections live longer than the usual proxy/load-balancer idle timeout (60 s),
+  // so the proxy, not Node (5 s by default), closes them: otherwise a request sent on a connection
+  // Node is closing fails with "other side closed".
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await listening(server);
   logger.info('API listening', { port: config.PORT, api_prefix: config.API_V1_STR, docs: '/docs', auth_mode: config.AUTH_MODE });
   await reportAuthentication(config, db, logger);
