@@ -60,11 +60,6 @@ export function poolConfigFromUrl(databaseUrl: string, max?: number): pg.PoolCon
   };
 }
 
-/** The driver adapter the application's Prisma client uses. */
-export function createPgAdapter(databaseUrl: string, max?: number): PrismaPg {
-  return new PrismaPg(poolConfigFromUrl(databaseUrl, max));
-}
-
 /**
  * The adapter for the Prisma CLI (migrate). Its shadow database is dropped only after the
  * shadow pool has been closed, and with FORCE: otherwise the DROP fails with

@@ -1,7 +1,8 @@
 import type { JobCreate, Status } from '@cwo/contracts';
-import { Prisma, type Db, type Job } from '@cwo/db';
+import type { Db, Job } from '@cwo/db';
 import { randomUUID } from 'node:crypto';
-import { ActiveJobLimitError, activeJobsBelowCap, lockActiveJobs } from './active-jobs';
+import { ActiveJobLimitError, activeJobsBelowCap } from './active-jobs';
+import { runCreation } from './creation';
 import { jobFromJson } from './rows';
 import { isUuid } from './ids';
 import { recomputeProjectStatus } from './project-status';
@@ -24,28 +25,30 @@ export async function insertJob(
 ): Promise<Job | null> {
   if (!isUuid(projectId)) return null;
   // One statement (creation is the hot path), under the owner's lock when there is a cap (see
-  // lockActiveJobs). A project with a running job stays in_progress; any other becomes queued.
-  const insert = db.$queryRaw<Array<{ owned: number; job: Record<string, unknown> | null }>>`
-    WITH owned AS (SELECT id FROM projects WHERE id = ${projectId}::uuid AND owner_id = ${ownerId}::uuid),
-    allowed AS (SELECT ${activeJobsBelowCap(ownerId, maxActiveJobs)} AS ok),
-    j AS (
-      INSERT INTO jobs (id, project_id, job_type, instruction, updated_at)
-      SELECT ${randomUUID()}::uuid, owned.id, ${input.job_type}::"JobType", ${input.instruction}, now()
-      FROM owned, allowed WHERE allowed.ok
-      RETURNING *
-    ),
-    touched AS (
-      UPDATE projects SET status = 'queued', updated_at = now()
-      WHERE id IN (SELECT project_id FROM j) AND status NOT IN ('queued', 'in_progress')
-      RETURNING id
-    )
-    SELECT (SELECT count(*) FROM owned)::int AS owned, (SELECT row_to_json(j) FROM j) AS job`;
-  let rows;
+  // runCreation). A project with a running job stays in_progress; any other becomes queued.
+  let rows: Array<{ owned: number; job: Record<string, unknown> | null }>;
   try {
-    rows = maxActiveJobs === 0 ? await insert : (await db.$transaction([lockActiveJobs(db, ownerId), insert]))[1];
+    rows = await runCreation(
+      db,
+      ownerId,
+      maxActiveJobs > 0,
+      `WITH owned AS (SELECT id FROM projects WHERE id = $1::uuid AND owner_id = $2::uuid),
+      allowed AS (SELECT ${activeJobsBelowCap('$2', maxActiveJobs)} AS ok),
+      j AS (
+        INSERT INTO jobs (id, project_id, job_type, instruction, updated_at)
+        SELECT $3::uuid, owned.id, $4::"JobType", $5, now() FROM owned, allowed WHERE allowed.ok
+        RETURNING *
+      ),
+      touched AS (
+        UPDATE projects SET status = 'queued', updated_at = now()
+        WHERE id IN (SELECT project_id FROM j) AND status NOT IN ('queued', 'in_progress')
+      )
+      SELECT (SELECT count(*) FROM owned)::int AS owned, (SELECT row_to_json(j) FROM j) AS job`,
+      [projectId, ownerId, randomUUID(), input.job_type, input.instruction],
+    );
   } catch (err) {
-    // The project was deleted between the lookup and the insert.
-    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2010' && /foreign key/i.test(err.message)) return null;
+    // The project was deleted between the lookup and the insert (foreign_key_violation).
+    if ((err as { code?: string }).code === '23503') return null;
     throw err;
   }
   const row = rows[0]!;
