@@ -9,7 +9,7 @@ import {
   type OpenedWorkspaceFile,
 } from '@cwo/workspace';
 import { badRequest, notFound } from '../http/errors';
-import { empty, json, stream, type Reply } from '../http/reply';
+import { empty, file as fileReply, json, type Reply } from '../http/reply';
 import type { RequestContext } from '../http/route';
 import { workspaceOf } from '../workspace-dirs';
 import { requireProject } from './lookups';
@@ -84,7 +84,6 @@ export async function readFile({
     await file.handle.close();
     return empty(200, rawHeaders);
   }
-  // Exactly the size announced, even if the file grows meanwhile. The handle closes when the
-  // stream ends or is destroyed (client gone).
-  return stream(200, rawHeaders, file.handle.createReadStream({ start: 0, end: file.size - 1 }));
+  // Exactly the size announced, even if the file grows meanwhile; the adapter closes the handle.
+  return fileReply(200, rawHeaders, file.handle, file.size);
 }

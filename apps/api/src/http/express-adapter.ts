@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { sendFile } from './send-file';
 import type { Express, Request, Response } from 'express';
 import type { ValidationIssue } from '@cwo/contracts';
 import type { Principal } from '../auth/accounts';
@@ -72,6 +73,15 @@ async function send(req: Request, res: Response, reply: Reply, deps: AppDeps): P
   }
   if (reply.kind === 'empty') {
     res.end();
+    return;
+  }
+  if (reply.kind === 'file') {
+    if (req.method === 'HEAD') {
+      await reply.handle.close();
+      res.end();
+      return;
+    }
+    await sendFile(res, reply.handle, reply.length);
     return;
   }
   const body = reply.body instanceof Readable ? reply.body : Readable.from(reply.body, { objectMode: false });

@@ -1,3 +1,4 @@
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
 // What a handler answers, independent of Express; http/express-adapter.ts sends it.
@@ -8,7 +9,9 @@ export type Reply =
   | { kind: 'json'; status: number; body: unknown; headers?: Headers }
   | { kind: 'empty'; status: number; headers?: Headers }
   /** A body produced over time: a file stream, or server-sent events from an async generator. */
-  | { kind: 'stream'; status: number; headers: Headers; body: Readable | AsyncIterable<string | Buffer> };
+  | { kind: 'stream'; status: number; headers: Headers; body: Readable | AsyncIterable<string | Buffer> }
+  /** The first `length` bytes of an open file (the adapter closes the handle). */
+  | { kind: 'file'; status: number; headers: Headers; handle: FileHandle; length: number };
 
 export const json = (status: number, body: unknown, headers?: Headers): Reply => ({ kind: 'json', status, body, headers });
 export const empty = (status: number, headers?: Headers): Reply => ({ kind: 'empty', status, headers });
@@ -17,4 +20,11 @@ export const stream = (status: number, headers: Headers, body: Readable | AsyncI
   status,
   headers,
   body,
+});
+export const file = (status: number, headers: Headers, handle: FileHandle, length: number): Reply => ({
+  kind: 'file',
+  status,
+  headers,
+  handle,
+  length,
 });
