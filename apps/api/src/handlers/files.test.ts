@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -152,6 +153,32 @@ describe('files API (the seed\'s "Security: File Access" policy)', () => {
       const text = await get(`/api/v1/projects/${pid}/files/big.txt`);
       expect(text.headers['content-type']).toBe('application/octet-stream');
       expect(text.body.toString()).toBe(bigText);
+    });
+
+    it('a client that leaves mid-download does not leave the file open, and the API keeps serving', async () => {
+      const huge = path.join(ws, 'huge.bin');
+      fs.writeFileSync(huge, Buffer.alloc(64 * 1024 * 1024, 1));
+      const openOnHuge = () =>
+        fs.readdirSync('/proc/self/fd').filter((fd) => {
+          try {
+            return fs.readlinkSync(`/proc/self/fd/${fd}`) === fs.realpathSync(huge);
+          } catch {
+            return false;
+          }
+        }).length;
+      await new Promise<void>((resolve, reject) => {
+        const req = http.get({ port, path: `/api/v1/projects/${pid}/files/huge.bin?raw=1` }, (res) => {
+          res.once('data', () => {
+            expect(openOnHuge()).toBe(1);
+            req.destroy(); // the client goes away after the first chunk
+            resolve();
+          });
+        });
+        req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(err)));
+      });
+      for (let i = 0; i < 100 && openOnHuge() > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(openOnHuge()).toBe(0);
+      expect((await get(`/api/v1/projects/${pid}/files/app.py?raw=1`)).body.toString()).toBe('print("fib")\n');
     });
 
     it('404 for files of an unknown project', async () => {
