@@ -61,14 +61,15 @@ export function createJobProcessor(deps: ProcessorDeps) {
   const { db, config, logger, locks, running } = deps;
 
   async function buildRequest(job: JobWithProject): Promise<WorkerRequest> {
+    // Independent reads: one round trip's wait instead of two.
+    const [history, threadId] = await Promise.all([jobHistory(db, job), latestThreadId(db, job)]);
     const request: WorkerRequest = {
       project_id: job.projectId,
       job_id: job.id,
       job_type: job.jobType,
       instruction: job.instruction,
-      history: await jobHistory(db, job),
+      history,
     };
-    const threadId = await latestThreadId(db, job);
     return threadId ? { ...request, thread_id: threadId } : request;
   }
 
@@ -83,9 +84,12 @@ export function createJobProcessor(deps: ProcessorDeps) {
     const workspace = projectWorkspace(config.workspaceRoot, job.projectId);
     let log: JobLog | null = null;
     try {
+      // Independent: the log file and the outcome an earlier attempt may have recorded.
+      const recorded = readRecordedOutcome(config.workspaceRoot, job.id);
+      recorded.catch(() => undefined); // awaited below; not unhandled if opening the log fails first
       log = await openJobLog(workspace, job.id, logger);
       log.step(`attempt ${attempt} of job ${job.id} (${job.jobType}) started on runner ${deps.runnerId}`);
-      let outcome: JobOutcome | null = await readRecordedOutcome(config.workspaceRoot, job.id);
+      let outcome: JobOutcome | null = await recorded;
       if (outcome) {
         log.step(`an earlier attempt finished the job (${outcome.status}) but could not record it; recording it now`);
         outcome = { ...outcome, attempt };

@@ -116,6 +116,35 @@ describe('the project history', () => {
     expect(await diffOf(second)).toContain('-x\n+y');
   });
 
+  it('commits the tree `git add --all` would stage (.gitignore rules, symlinks, modes), in a repository git finds valid', async () => {
+    await write('.gitignore', '*.log\nbuild/\n!keep.log\n');
+    await write('keep.log', 'kept\n');
+    await write('drop.log', 'dropped\n');
+    await write('build/out.js', 'x\n');
+    await write('src/.gitignore', '!*.log\nsecret.txt\n');
+    await write('src/trace.log', 'kept: a deeper .gitignore wins\n');
+    await write('src/secret.txt', 's\n');
+    await write('src/a b/ü.py', 'print(1)\n');
+    await write('run.sh', '#!/bin/sh\n');
+    await fs.chmod(path.join(workspace, 'run.sh'), 0o755);
+    await fs.symlink('/etc/passwd', path.join(workspace, 'link'));
+    await fs.mkdir(path.join(workspace, 'empty'));
+    await write('.codex/request.json', '{}');
+
+    const sha = await commit('Build it');
+
+    const gitDir = projectHistoryDir(root, projectId);
+    // What git itself stages from the same workspace, in an index of its own.
+    const env = { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent', GIT_INDEX_FILE: path.join(root, 'check-index') };
+    const run = (...args: string[]) => execFileSync('git', [`--git-dir=${gitDir}`, `--work-tree=${workspace}`, ...args], { encoding: 'utf8', env, cwd: workspace });
+    run('add', '--all', '--', '.');
+    expect(gitLog(gitDir, 'rev-parse', `${sha}^{tree}`).trim()).toBe(run('write-tree').trim());
+    expect(gitLog(gitDir, 'ls-tree', '-r', '-z', '--name-only', sha).split('\0').filter(Boolean)).toEqual(
+      ['.gitignore', 'keep.log', 'link', 'run.sh', 'src/.gitignore', 'src/a b/ü.py', 'src/trace.log'],
+    );
+    expect(() => gitLog(gitDir, 'fsck', '--strict', '--no-dangling')).not.toThrow();
+  });
+
   it('recovers from a lock left by an interrupted commit', async () => {
     await write('app.py', 'one\n');
     await commit('Build it');

@@ -4,10 +4,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { commitBody, readCommitParents, writeObject } from './git-objects';
+import { writeWorkspaceTree } from './history-tree';
 import { CODEX_DIR } from './layout';
 
 // A project's history: a git repository in which the runner commits what each job changed, and
-// from which the API serves a job's diff. It is driven through the `git` CLI (execFile, no shell).
+// from which the API serves a job's diff. The runner writes each commit in-process (git-objects.ts,
+// history-tree.ts: no child process per job); creating the repository and reading diffs go
+// through the `git` CLI (execFile, no shell).
 //
 // The repository lives OUTSIDE the workspace, under WORKSPACE_ROOT/.runner/history/<projectId>.git,
 // with the workspace as its work tree. The agent owns the workspace directory, so it could rename
@@ -158,41 +162,52 @@ export async function commitJob(args: {
   // A project deleted meanwhile gets no history back.
   if (!(await exists(workspace))) throw new HistoryError(`the workspace ${workspace} does not exist (the project was deleted?)`);
   const created = await ensureHistory(gitDir);
-  await Promise.all(
-    ['index.lock', 'HEAD.lock', `refs/heads/${HISTORY_BRANCH}.lock`].map((f) => fs.rm(path.join(gitDir, f), { force: true })),
-  );
   const marker = path.join(gitDir, LAST_JOB_FILE);
-  const amend = !created && (await fs.readFile(marker, 'utf8').catch(() => '')).trim() === job.id;
+  const [lastJob] = await Promise.all([
+    created ? '' : fs.readFile(marker, 'utf8').catch(() => ''),
+    ...['index.lock', 'HEAD.lock', `refs/heads/${HISTORY_BRANCH}.lock`].map((f) => fs.rm(path.join(gitDir, f), { force: true })),
+  ]);
+  const amend = !created && lastJob.trim() === job.id;
 
-  await git(gitDir, workspace, ['add', '--all', '--', '.']);
-  const identity = {
-    GIT_AUTHOR_NAME: author.name,
-    GIT_AUTHOR_EMAIL: author.email,
-    GIT_COMMITTER_NAME: author.name,
-    GIT_COMMITTER_EMAIL: author.email,
-  };
-  await git(
+  // The commit is written in-process (git-objects.ts, history-tree.ts): no `git add`/`git commit`
+  // child processes on every job. `git` still creates the repository and serves diffs.
+  const tree = await writeWorkspaceTree(gitDir, workspace, [CODEX_DIR]);
+  const head = created ? null : await branchCommit(gitDir);
+  let parents = head ? [head] : [];
+  if (amend && head) {
+    parents = (await readCommitParents(gitDir, head)) ?? (await git(gitDir, null, ['rev-list', '--parents', '-n', '1', head])).trim().split(/\s+/).slice(1);
+  }
+  const when = Math.floor(Date.now() / 1000);
+  const signature = { name: author.name, email: author.email, when };
+  const commit = await writeObject(
     gitDir,
-    workspace,
-    [
-      'commit',
-      '--quiet',
-      '--allow-empty',
-      '--no-verify',
-      '--cleanup=whitespace',
-      ...(amend ? ['--amend'] : []),
-      '-m',
-      commitSubject(job),
-      '-m',
-      `${JOB_TRAILER}: ${job.id}`,
-    ],
-    identity,
+    'commit',
+    commitBody({ tree, parents, author: signature, committer: signature, message: `${commitSubject(job)}\n\n${JOB_TRAILER}: ${job.id}\n` }),
   );
+  await writeRef(gitDir, commit);
   const sha = await headCommit(gitDir);
   const tmp = `${marker}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   await fs.writeFile(tmp, `${job.id}\n`);
   await fs.rename(tmp, marker);
   return sha;
+}
+
+/** Points the branch at `commit`, the way git updates a loose ref (a lock file renamed over it). */
+async function writeRef(gitDir: string, commit: string): Promise<void> {
+  const ref = path.join(gitDir, 'refs', 'heads', HISTORY_BRANCH);
+  await fs.mkdir(path.dirname(ref), { recursive: true });
+  await fs.writeFile(`${ref}.lock`, `${commit}\n`);
+  await fs.rename(`${ref}.lock`, ref);
+}
+
+/** The branch's commit, null before the first one. */
+async function branchCommit(gitDir: string): Promise<string | null> {
+  try {
+    return await headCommit(gitDir);
+  } catch (err) {
+    if (err instanceof HistoryError) return null;
+    throw err;
+  }
 }
 
 /**

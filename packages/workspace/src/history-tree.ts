@@ -1,0 +1,87 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+import { writeObject, treeBody, type TreeEntry } from './git-objects';
+
+// The workspace as a git tree, written into the history's object store without `git add`: what
+// `git add --all` would stage into an empty index. Symlinks are stored as links (never
+// followed), a file with its owner's execute bit as 100755, empty directories not at all, and
+// paths ignored by the project's .gitignore files left out (a deeper .gitignore wins, the last
+// matching line of a file wins, nothing under an ignored directory comes back), as git does.
+// Directories named `.git` are never content (git refuses such paths too); top-level names in
+// `exclude` (the runner's `.codex/`) are left out.
+
+interface Rules {
+  /** Workspace-relative directory the .gitignore is in ('' for the top). */
+  base: string;
+  ig: Ignore;
+}
+
+const isGone = (err: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
+
+function isIgnored(rules: Rules[], rel: string, isDir: boolean): boolean {
+  // Deepest rules first: the first file with a say decides.
+  for (let i = rules.length - 1; i >= 0; i--) {
+    const { base, ig } = rules[i]!;
+    const sub = base === '' ? rel : rel.slice(base.length + 1);
+    const verdict = ig.test(isDir ? `${sub}/` : sub);
+    if (verdict.ignored) return true;
+    if (verdict.unignored) return false;
+  }
+  return false;
+}
+
+/** Writes the workspace's blobs and trees; returns the top tree's id. */
+export async function writeWorkspaceTree(gitDir: string, workspace: string, exclude: readonly string[]): Promise<string> {
+  const excluded = new Set(exclude);
+
+  async function walk(dir: string, rel: string, inherited: Rules[]): Promise<TreeEntry[]> {
+    let names;
+    try {
+      names = await fs.readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if (isGone(err)) return [];
+      throw err;
+    }
+    let rules = inherited;
+    if (names.some((d) => d.name === '.gitignore' && d.isFile())) {
+      const text = await fs.readFile(path.join(dir, '.gitignore'), 'utf8').catch((err) => (isGone(err) ? null : Promise.reject(err)));
+      if (text !== null) rules = [...inherited, { base: rel, ig: ignore().add(text) }];
+    }
+    const entries = await Promise.all(
+      names.map(async (d): Promise<TreeEntry | null> => {
+        if (d.name === '.git' || (rel === '' && excluded.has(d.name))) return null;
+        const childRel = rel === '' ? d.name : `${rel}/${d.name}`;
+        const abs = path.join(dir, d.name);
+        try {
+          if (d.isDirectory()) {
+            if (isIgnored(rules, childRel, true)) return null;
+            const children = await walk(abs, childRel, rules);
+            if (children.length === 0) return null;
+            return { mode: '40000', name: d.name, oid: await writeObject(gitDir, 'tree', treeBody(children)) };
+          }
+          if (!d.isFile() && !d.isSymbolicLink()) return null; // sockets, FIFOs, devices
+          if (isIgnored(rules, childRel, false)) return null;
+          if (d.isSymbolicLink()) {
+            return { mode: '120000', name: d.name, oid: await writeObject(gitDir, 'blob', Buffer.from(await fs.readlink(abs))) };
+          }
+          const handle = await fs.open(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+          try {
+            const stat = await handle.stat();
+            const contents = await handle.readFile();
+            return { mode: stat.mode & 0o100 ? '100755' : '100644', name: d.name, oid: await writeObject(gitDir, 'blob', contents) };
+          } finally {
+            await handle.close();
+          }
+        } catch (err) {
+          // Vanished (or replaced) during the walk: the commit is of what could be read.
+          if (isGone(err) || (err as NodeJS.ErrnoException).code === 'ELOOP') return null;
+          throw err;
+        }
+      }),
+    );
+    return entries.filter((e): e is TreeEntry => e !== null);
+  }
+
+  return writeObject(gitDir, 'tree', treeBody(await walk(workspace, '', [])));
+}
