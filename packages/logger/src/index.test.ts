@@ -17,6 +17,11 @@ describe('secret redaction', () => {
     expect(s).toContain('postgresql://user:[REDACTED]@db:5432/x');
   });
 
+  it('hides the secret part of our own API keys, keeping their prefix', () => {
+    const key = `cwo_AbCd1234_${'x'.repeat(43)}`;
+    expect(redactString(`bad key ${key} used`)).toBe('bad key cwo_AbCd1234_[REDACTED] used');
+  });
+
   it('hides the values of secret-named keys at any depth, keeping the rest', () => {
     const out = redact({ env: { OPENAI_API_KEY: 'x1', PATH: '/bin' }, headers: { authorization: 'y' }, n: 1 }) as any;
     expect(out.env.OPENAI_API_KEY).toBe('[REDACTED]');

@@ -6,6 +6,8 @@ const SECRET_KEY = /(pass(word)?|secret|token|api[_-]?key|authorization|cookie|c
 // Values that look like secrets wherever they appear: OpenAI-style keys, bearer tokens, URL passwords.
 const SECRET_VALUES: Array<[RegExp, string]> = [
   [/\bsk-[A-Za-z0-9_-]{8,}/g, 'sk-[REDACTED]'],
+  // Our own API keys (cwo_<prefix>_<secret>): the prefix stays, so a key can still be told apart.
+  [/\b(cwo_[A-Za-z0-9]{8})_[A-Za-z0-9_-]{20,}/g, '$1_[REDACTED]'],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 [REDACTED]'],
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:)[^@\s/]+@/gi, '$1[REDACTED]@'],
 ];
