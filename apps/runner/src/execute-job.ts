@@ -1,6 +1,6 @@
 import type { WorkerRequest, WorkerResult } from '@cwo/contracts';
 import type { Config } from '@cwo/config';
-import { CODEX_DIR, diffSnapshots, relativeJobResultPath, SnapshotLimitError, takeSnapshot, type WorkspaceDiff } from '@cwo/workspace';
+import { CODEX_DIR, diffSnapshots, relativeJobResultPath, SnapshotLimitError, takeSnapshot, type Snapshot, type WorkspaceDiff } from '@cwo/workspace';
 import { InfrastructureError, type Executor } from './executors/types';
 import { describeError } from './describe-error';
 import { abortReasonOf, JobAbort } from './job-abort';
@@ -47,11 +47,23 @@ function describeDifferences(result: WorkerResult, files: WorkspaceDiff): string
   return parts.length ? parts.join('; ') : null;
 }
 
-export async function executeJob(ctx: ExecuteContext): Promise<JobOutcome> {
+export interface ExecutedJob {
+  outcome: JobOutcome;
+  /** The workspace after the run (null when it could not be taken): the history commits it. */
+  after: Snapshot | null;
+}
+
+export async function executeJob(ctx: ExecuteContext): Promise<ExecutedJob> {
+  let after: Snapshot | null = null;
+  const outcome = await runAndCheck(ctx, (s) => (after = s));
+  return { outcome, after };
+}
+
+async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void): Promise<JobOutcome> {
   const { workspace, request, log, controller, executor } = ctx;
   const signal = controller.signal;
-  await prepareWorkspace(workspace, request, (m) => log.step(m));
-  const before = await takeSnapshot(workspace);
+  // Independent: the snapshot leaves out .codex/, the only place the preparation writes to.
+  const [, before] = await Promise.all([prepareWorkspace(workspace, request, (m) => log.step(m)), takeSnapshot(workspace)]);
 
   const limitSeconds = ctx.config.JOB_TIMEOUT_SECONDS;
   log.step(`running the ${executor.name} executor (time limit ${limitSeconds} s)`);
@@ -78,9 +90,22 @@ export async function executeJob(ctx: ExecuteContext): Promise<JobOutcome> {
     thread_id: null,
     commit_sha: null,
   };
+  // result.json (under .codex/, which the snapshot leaves out) is read, and the job's copy
+  // written, while the workspace is walked.
+  const reading =
+    reason || runError
+      ? null
+      : readResultFile(workspace).then(async (file) => {
+          await writeFileInside(workspace, relativeJobResultPath(request.job_id), file.raw);
+          return file;
+        });
+  reading?.catch(() => undefined); // awaited below, unless the snapshot fails first
   let files: WorkspaceDiff;
   try {
-    files = diffSnapshots(before, await takeSnapshot(workspace));
+    // The "before" of this attempt lets unchanged files keep their hash without being read again.
+    const after = await takeSnapshot(workspace, { previous: before });
+    keepAfter(after);
+    files = diffSnapshots(before, after);
   } catch (err) {
     if (!(err instanceof SnapshotLimitError)) throw err;
     return { ...base, status: 'error', errors: [`the workspace is too large to check: ${err.message}`], created_files: [], modified_files: [], deleted_files: [] };
@@ -102,8 +127,7 @@ export async function executeJob(ctx: ExecuteContext): Promise<JobOutcome> {
   }
 
   try {
-    const { result, raw } = await readResultFile(workspace);
-    await writeFileInside(workspace, relativeJobResultPath(request.job_id), raw);
+    const { result } = await reading!;
     const differences = describeDifferences(result, files);
     if (differences) log.step(`the agent's file lists differ from the workspace (the workspace's are kept): ${differences}`);
     const errors =

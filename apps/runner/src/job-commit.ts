@@ -1,9 +1,9 @@
 import type { Config } from '@cwo/config';
 import type { Logger } from '@cwo/logger';
-import { commitJob } from '@cwo/workspace';
+import { commitJob, type Snapshot } from '@cwo/workspace';
 import { describeError } from './describe-error';
 import type { JobLog } from './job-log';
-import type { JobWithProject } from './job-store';
+import type { RunnableJob } from './job-store';
 
 // After a job has run: its changes become one commit in the project history (packages/workspace
 // history.ts), which GET …/jobs/{jobId}/diff serves. The history is a record, not the job: a
@@ -12,10 +12,12 @@ import type { JobWithProject } from './job-store';
 
 export async function commitJobChanges(args: {
   config: Pick<Config, 'workspaceRoot' | 'GIT_AUTHOR_NAME' | 'GIT_AUTHOR_EMAIL'>;
-  job: JobWithProject;
+  job: RunnableJob;
   workspace: string;
   log: JobLog;
   logger: Logger;
+  /** The workspace as the job left it (see commitJob). */
+  snapshot?: Snapshot;
 }): Promise<string | null> {
   const { config, job, workspace, log } = args;
   const started = performance.now();
@@ -26,6 +28,7 @@ export async function commitJobChanges(args: {
       workspace,
       job: { id: job.id, jobType: job.jobType, instruction: job.instruction },
       author: { name: config.GIT_AUTHOR_NAME, email: config.GIT_AUTHOR_EMAIL },
+      snapshot: args.snapshot,
     });
     log.step(`history: committed the job's changes as ${sha.slice(0, 12)} (${Math.round(performance.now() - started)} ms)`);
     return sha;

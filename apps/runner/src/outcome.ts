@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AgentThreadId, TokenUsage, z } from '@cwo/contracts';
@@ -34,10 +33,17 @@ const outcomeFile = (workspaceRoot: string, jobId: string) =>
 
 export async function recordOutcome(workspaceRoot: string, jobId: string, outcome: JobOutcome): Promise<void> {
   const file = outcomeFile(workspaceRoot, jobId);
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  await fs.writeFile(tmp, `${JSON.stringify(outcome)}\n`);
-  await fs.rename(tmp, file);
+  const data = `${JSON.stringify(outcome)}\n`;
+  // Written in place, without a temporary file and a rename (file creation is the runner's
+  // dearest cost per job): a write torn by a crash is one JSON object cut short, which never
+  // parses, so it reads as "no outcome recorded" and the job runs again, as if the crash had come
+  // just before. A readable record is never overwritten (an attempt that finds one uses it).
+  // The directory is made only when missing (once per WORKSPACE_ROOT).
+  await fs.writeFile(file, data).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, data);
+  });
 }
 
 /** The outcome an earlier attempt recorded but could not write to Postgres, if any. */

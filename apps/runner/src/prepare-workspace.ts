@@ -60,7 +60,10 @@ export async function prepareWorkspace(
   await ensureRealDir(workspace, `${CODEX_DIR}/jobs/${request.job_id}`);
   await retireEarlierResult(workspace, request.job_id, log);
   const json = `${JSON.stringify(request, null, 2)}\n`;
-  await writeFileInside(workspace, `${CODEX_DIR}/request.json`, json);
-  await writeFileInside(workspace, `${CODEX_DIR}/jobs/${request.job_id}/request.json`, json);
+  // Different files, each written atomically: concurrently.
+  await Promise.all([
+    writeFileInside(workspace, `${CODEX_DIR}/request.json`, json),
+    writeFileInside(workspace, `${CODEX_DIR}/jobs/${request.job_id}/request.json`, json),
+  ]);
   log(`wrote ${requestFile(workspace).slice(workspace.length + 1)} (${request.job_type}, ${request.history.length} earlier jobs)`);
 }

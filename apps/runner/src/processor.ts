@@ -12,16 +12,7 @@ import { executeJob, HandBack } from './execute-job';
 import { commitJobChanges } from './job-commit';
 import { JobAbort } from './job-abort';
 import { openJobLog, type JobLog } from './job-log';
-import {
-  finishJob,
-  findOlderUnfinished,
-  jobHistory,
-  latestThreadId,
-  loadJob,
-  markInProgress,
-  returnToQueue,
-  type JobWithProject,
-} from './job-store';
+import { finishJob, jobContext, loadJob, markInProgress, nextQueuedJobId, returnToQueue, type RunnableJob } from './job-store';
 import { clearRecordedOutcome, readRecordedOutcome, recordOutcome, type JobOutcome } from './outcome';
 import type { ProjectLock, ProjectLocks } from './project-lock';
 import type { RunningJobs } from './running-jobs';
@@ -60,9 +51,8 @@ async function putBack(bullJob: BullJob, token: string | undefined, delayMs: num
 export function createJobProcessor(deps: ProcessorDeps) {
   const { db, config, logger, locks, running } = deps;
 
-  async function buildRequest(job: JobWithProject): Promise<WorkerRequest> {
-    // Independent reads: one round trip's wait instead of two.
-    const [history, threadId] = await Promise.all([jobHistory(db, job), latestThreadId(db, job)]);
+  async function buildRequest(job: RunnableJob): Promise<WorkerRequest> {
+    const { history, threadId } = await jobContext(db, job);
     const request: WorkerRequest = {
       project_id: job.projectId,
       job_id: job.id,
@@ -77,16 +67,20 @@ export function createJobProcessor(deps: ProcessorDeps) {
   async function runAttempt(
     bullJob: BullJob,
     token: string | undefined,
-    job: JobWithProject,
+    job: RunnableJob,
     attempt: number,
     controller: AbortController,
   ): Promise<ProcessResult> {
     const workspace = projectWorkspace(config.workspaceRoot, job.projectId);
     let log: JobLog | null = null;
     try {
-      // Independent: the log file and the outcome an earlier attempt may have recorded.
+      // Independent: the log file, the outcome an earlier attempt may have recorded, and the
+      // request (read from Postgres; unused when an outcome was recorded, which is rare).
       const recorded = readRecordedOutcome(config.workspaceRoot, job.id);
-      recorded.catch(() => undefined); // awaited below; not unhandled if opening the log fails first
+      const requested = buildRequest(job);
+      // Awaited below; not unhandled if opening the log fails first.
+      recorded.catch(() => undefined);
+      requested.catch(() => undefined);
       log = await openJobLog(workspace, job.id, logger);
       log.step(`attempt ${attempt} of job ${job.id} (${job.jobType}) started on runner ${deps.runnerId}`);
       let outcome: JobOutcome | null = await recorded;
@@ -94,10 +88,11 @@ export function createJobProcessor(deps: ProcessorDeps) {
         log.step(`an earlier attempt finished the job (${outcome.status}) but could not record it; recording it now`);
         outcome = { ...outcome, attempt };
       } else {
-        const request = await buildRequest(job);
-        outcome = await executeJob({ config, executor: deps.executor, workspace, request, attempt, log, controller });
+        const request = await requested;
+        const executed = await executeJob({ config, executor: deps.executor, workspace, request, attempt, log, controller });
         // Before the outcome is recorded, so that a retry of the database write does not commit again.
-        outcome = { ...outcome, commit_sha: await commitJobChanges({ config, job, workspace, log, logger }) };
+        const commitSha = await commitJobChanges({ config, job, workspace, log, logger, snapshot: executed.after ?? undefined });
+        outcome = { ...executed.outcome, commit_sha: commitSha };
         await recordOutcome(config.workspaceRoot, job.id, outcome);
       }
       const written = await finishJob(db, job, attempt, outcome);
@@ -161,13 +156,13 @@ export function createJobProcessor(deps: ProcessorDeps) {
   async function wakeNextOf(projectId: string): Promise<void> {
     if (!deps.queue) return;
     try {
-      const next = await db.job.findFirst({ where: { projectId, status: 'queued' }, orderBy: { seq: 'asc' }, select: { id: true } });
+      const next = await nextQueuedJobId(db, projectId);
       if (!next) return;
       // If a runner is looking at it right now, it may be about to put it back for a while: look
       // again shortly after.
       for (const pause of [0, 100, 300]) {
         if (pause) await sleep(pause);
-        const queued = await deps.queue.getJob(next.id);
+        const queued = await deps.queue.getJob(next);
         const state = queued ? await queued.getState() : 'missing';
         if (state === 'delayed') return void (await queued!.promote());
         if (state !== 'active') return;
@@ -178,7 +173,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
   }
 
   /** A job whose cancel was requested before it ran (the API normally ends queued ones itself). */
-  async function cancelBeforeStart(job: JobWithProject): Promise<ProcessResult> {
+  async function cancelBeforeStart(job: RunnableJob): Promise<ProcessResult> {
     await finishJob(db, job, null, {
       status: 'cancelled',
       summary: 'Cancelled before it started.',
@@ -205,6 +200,8 @@ export function createJobProcessor(deps: ProcessorDeps) {
     }
     if (isFinished(job.status)) return 'already_finished';
     if (job.cancelRequestedAt) return cancelBeforeStart(job);
+    // Not its turn (see loadJob: checked before the lock, which saves taking and releasing it).
+    if (job.olderUnfinishedId) return putBack(bullJob, token, config.PROJECT_BUSY_RETRY_MS);
 
     const lock: ProjectLock | null = await locks.acquire(job.projectId, job.id);
     if (!lock) return putBack(bullJob, token, config.PROJECT_BUSY_RETRY_MS);
@@ -212,8 +209,6 @@ export function createJobProcessor(deps: ProcessorDeps) {
     const controller = running.add(job.id);
     let ranToTheEnd = false;
     try {
-      const older = await findOlderUnfinished(db, job);
-      if (older) return await putBack(bullJob, token, config.PROJECT_BUSY_RETRY_MS);
       lock.onLost(() => controller.abort(new JobAbort('lock_lost')));
       const started = await markInProgress(db, job);
       if (!started) {

@@ -14,6 +14,31 @@ const isMissing = (err: unknown): boolean => (err as NodeJS.ErrnoException).code
  * (planted by an agent) is removed and replaced by a directory.
  */
 export async function ensureRealDir(workspace: string, relDir: string): Promise<string> {
+  const parts = relDir.split('/').filter(Boolean);
+  if (parts.some((p) => p === '..' || p === '.')) throw new Error(`refusing a relative directory with "${relDir}"`);
+  // Usually the chain is there already: one check (both resolved in the kernel, concurrently)
+  // instead of an lstat per level. The resolved path equals the plain one only when no level is
+  // a link; the trailing "/." fails unless the last level is a directory.
+  // A job's new directory is usually the only level missing: its parent is checked the same way
+  // (concurrently) and the last level made with mkdir, which makes a real directory or fails.
+  const wanted = path.join(workspace, ...parts);
+  const parent = path.dirname(wanted);
+  const [realWorkspace, realWanted, realParent] = await Promise.all([
+    fs.realpath(workspace).catch(() => null),
+    fs.realpath(`${wanted}/.`).catch(() => null),
+    parts.length > 0 ? fs.realpath(`${parent}/.`).catch(() => null) : null,
+  ]);
+  if (realWorkspace !== null) {
+    if (realWanted !== null && realWanted === path.join(realWorkspace, ...parts)) return wanted;
+    if (realWanted === null && realParent !== null && realParent === path.join(realWorkspace, ...parts.slice(0, -1))) {
+      const made = await fs.mkdir(wanted).then(
+        () => true,
+        () => false,
+      );
+      if (made) return wanted;
+    }
+  }
+
   await fs.mkdir(workspace, { recursive: true });
   let current = workspace;
   for (const part of relDir.split('/').filter(Boolean)) {

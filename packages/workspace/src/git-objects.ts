@@ -1,6 +1,9 @@
 import crypto from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 
@@ -15,6 +18,7 @@ import zlib from 'node:zlib';
 
 const deflate = promisify(zlib.deflate);
 const inflate = promisify(zlib.inflate);
+const INLINE_BELOW = 64 * 1024;
 
 export type GitObjectType = 'blob' | 'tree' | 'commit';
 
@@ -35,12 +39,28 @@ export async function writeObject(gitDir: string, type: GitObjectType, body: Buf
   const wrapped = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
   const oid = crypto.createHash('sha1').update(wrapped).digest('hex');
   const file = objectPath(gitDir, oid);
+  const tmp = `${file}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  if (wrapped.length < INLINE_BELOW) {
+    // Small objects (trees, commits, most source files): a handful of microsecond syscalls on a
+    // file that stays in the page cache (no fsync), so done inline; each round trip through the
+    // thread pool would cost more than the work, and a commit makes several in a row.
+    if (existsSync(file)) return oid;
+    const data = zlib.deflateSync(wrapped, { level: 1 });
+    try {
+      writeFileSync(tmp, data, { mode: 0o444 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(tmp, data, { mode: 0o444 });
+    }
+    renameSync(tmp, file);
+    return oid;
+  }
   const present = await fs.access(file).then(
     () => true,
     () => false,
   );
   if (present) return oid;
-  const tmp = `${file}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   const data = await deflate(wrapped, { level: 1 });
   // Objects are read-only in git's own stores (0444). The fan-out directory is made only when missing.
   await fs.writeFile(tmp, data, { mode: 0o444 }).catch(async (err: NodeJS.ErrnoException) => {
@@ -50,6 +70,69 @@ export async function writeObject(gitDir: string, type: GitObjectType, body: Buf
   });
   await fs.rename(tmp, file);
   return oid;
+}
+
+/** Whether the store holds the object (loose: the runner never packs the history). */
+export function hasObject(gitDir: string, oid: string): boolean {
+  // One stat, inline (see writeObject).
+  return existsSync(objectPath(gitDir, oid));
+}
+
+/** Files below this are read whole; larger ones are streamed so that memory stays flat. */
+const STREAM_FROM_BYTES = 1024 * 1024;
+
+/**
+ * Writes the contents of a regular file (opened without following a link) as a blob; returns
+ * its id. A large file is streamed: hashed and deflated as it is read, to a temporary file
+ * renamed to its id at the end, so that memory does not grow with the file. The header needs the
+ * size, taken from fstat: exactly that many bytes are stored (a file that shrinks meanwhile
+ * fails with ENOENT, as if it had vanished).
+ */
+export async function writeBlobFromFile(gitDir: string, file: string): Promise<{ oid: string; executable: boolean }> {
+  const handle = await fs.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'ENOENT' });
+    const executable = (stat.mode & 0o100) !== 0;
+    if (stat.size < STREAM_FROM_BYTES) return { oid: await writeObject(gitDir, 'blob', await handle.readFile()), executable };
+
+    const size = stat.size;
+    const sha = crypto.createHash('sha1');
+    const header = Buffer.from(`blob ${size}\0`);
+    sha.update(header);
+    let read = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        sha.update(chunk);
+        read += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const deflater = zlib.createDeflate({ level: 1 });
+    deflater.write(header);
+    const objects = path.join(gitDir, 'objects');
+    await fs.mkdir(objects, { recursive: true });
+    const tmp = path.join(objects, `tmp_obj_${crypto.randomBytes(6).toString('hex')}`);
+    try {
+      await pipeline(
+        handle.createReadStream({ start: 0, end: size - 1, autoClose: false }),
+        tap,
+        deflater,
+        (await fs.open(tmp, 'wx', 0o444)).createWriteStream(),
+      );
+      if (read !== size) throw Object.assign(new Error(`${file} shrank while it was read`), { code: 'ENOENT' });
+      const oid = sha.digest('hex');
+      const target = objectPath(gitDir, oid);
+      if (hasObject(gitDir, oid)) return { oid, executable };
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      await fs.rename(tmp, target);
+      return { oid, executable };
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Git's tree order: byte order of the names, a tree's name compared as if it ended in '/'. */

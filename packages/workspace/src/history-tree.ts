@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import { writeObject, treeBody, type TreeEntry } from './git-objects';
+import { hasObject, writeBlobFromFile, writeObject, treeBody, type TreeEntry } from './git-objects';
+import type { Snapshot } from './snapshot';
 
 // The workspace as a git tree, written into the history's object store without `git add`: what
 // `git add --all` would stage into an empty index. Symlinks are stored as links (never
@@ -65,14 +66,8 @@ export async function writeWorkspaceTree(gitDir: string, workspace: string, excl
           if (d.isSymbolicLink()) {
             return { mode: '120000', name: d.name, oid: await writeObject(gitDir, 'blob', Buffer.from(await fs.readlink(abs))) };
           }
-          const handle = await fs.open(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-          try {
-            const stat = await handle.stat();
-            const contents = await handle.readFile();
-            return { mode: stat.mode & 0o100 ? '100755' : '100644', name: d.name, oid: await writeObject(gitDir, 'blob', contents) };
-          } finally {
-            await handle.close();
-          }
+          const { oid, executable } = await writeBlobFromFile(gitDir, abs);
+          return { mode: executable ? '100755' : '100644', name: d.name, oid };
         } catch (err) {
           // Vanished (or replaced) during the walk: the commit is of what could be read.
           if (isGone(err) || (err as NodeJS.ErrnoException).code === 'ELOOP') return null;
@@ -84,4 +79,69 @@ export async function writeWorkspaceTree(gitDir: string, workspace: string, excl
   }
 
   return writeObject(gitDir, 'tree', treeBody(await walk(workspace, '', [])));
+}
+
+interface DirNode {
+  files: Map<string, { rel: string; entry: NonNullable<ReturnType<Snapshot['get']>> }>;
+  dirs: Map<string, DirNode>;
+}
+
+/**
+ * The same tree, from a snapshot the runner took of the workspace just before (its "after"
+ * snapshot, whose hashes are git blob ids): no second walk, and a file whose blob the history
+ * already holds is not read again. New contents are read from the file; if it changed since the
+ * snapshot, what is read now is stored. The snapshot must exclude the same top-level names.
+ */
+export async function writeSnapshotTree(gitDir: string, workspace: string, snapshot: Snapshot, exclude: readonly string[]): Promise<string> {
+  const excluded = new Set(exclude);
+  const root: DirNode = { files: new Map(), dirs: new Map() };
+  for (const [rel, entry] of snapshot) {
+    const parts = rel.split('/');
+    if (parts.includes('.git') || excluded.has(parts[0]!)) continue;
+    let node = root;
+    for (const part of parts.slice(0, -1)) {
+      let next = node.dirs.get(part);
+      if (!next) node.dirs.set(part, (next = { files: new Map(), dirs: new Map() }));
+      node = next;
+    }
+    node.files.set(parts.at(-1)!, { rel, entry });
+  }
+
+  async function build(node: DirNode, rel: string, inherited: Rules[]): Promise<TreeEntry[]> {
+    let rules = inherited;
+    if (node.files.get('.gitignore')?.entry.kind === 'file') {
+      const text = await fs.readFile(path.join(workspace, rel, '.gitignore'), 'utf8').catch((err) => (isGone(err) ? null : Promise.reject(err)));
+      if (text !== null) rules = [...inherited, { base: rel, ig: ignore().add(text) }];
+    }
+    const dirs = await Promise.all(
+      [...node.dirs].map(async ([name, child]): Promise<TreeEntry | null> => {
+        const childRel = rel === '' ? name : `${rel}/${name}`;
+        if (isIgnored(rules, childRel, true)) return null;
+        const children = await build(child, childRel, rules);
+        if (children.length === 0) return null;
+        return { mode: '40000', name, oid: await writeObject(gitDir, 'tree', treeBody(children)) };
+      }),
+    );
+    const files = await Promise.all(
+      [...node.files].map(async ([name, { rel: fileRel, entry }]): Promise<TreeEntry | null> => {
+        if (isIgnored(rules, fileRel, false)) return null;
+        const abs = path.join(workspace, fileRel);
+        try {
+          if (entry.kind === 'symlink') {
+            const oid = hasObject(gitDir, entry.hash) ? entry.hash : await writeObject(gitDir, 'blob', await fs.readlink(abs, { encoding: 'buffer' }));
+            return { mode: '120000', name, oid };
+          }
+          if (hasObject(gitDir, entry.hash)) return { mode: entry.executable ? '100755' : '100644', name, oid: entry.hash };
+          const { oid, executable } = await writeBlobFromFile(gitDir, abs);
+          return { mode: executable ? '100755' : '100644', name, oid };
+        } catch (err) {
+          if (isGone(err) || (err as NodeJS.ErrnoException).code === 'ELOOP' || (err as NodeJS.ErrnoException).code === 'EINVAL') return null;
+          throw err;
+        }
+      }),
+    );
+    return [...dirs, ...files].filter((e): e is TreeEntry => e !== null);
+  }
+
+  return writeObject(gitDir, 'tree', treeBody(await build(root, '', [])));
 }

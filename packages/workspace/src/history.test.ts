@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import crypto, { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { commitJob, commitSubject, openCommitDiff, projectHistoryDir, removeProjectHistory } from './history';
+import { takeSnapshot, type Snapshot } from './snapshot';
 
 const author = { name: 'Test Orchestrator', email: 'orchestrator@test.invalid' };
 
@@ -28,8 +29,8 @@ describe('the project history', () => {
     await fs.mkdir(path.dirname(path.join(workspace, rel)), { recursive: true });
     await fs.writeFile(path.join(workspace, rel), text);
   };
-  const commit = (instruction: string, id = randomUUID(), jobType = 'edit') =>
-    commitJob({ workspaceRoot: root, projectId, workspace, job: { id, jobType, instruction }, author });
+  const commit = (instruction: string, id = randomUUID(), jobType = 'edit', snapshot?: Snapshot) =>
+    commitJob({ workspaceRoot: root, projectId, workspace, job: { id, jobType, instruction }, author, snapshot });
   const diffOf = async (sha: string) => readAll(await openCommitDiff({ workspaceRoot: root, projectId, sha }));
 
   beforeEach(async () => {
@@ -116,7 +117,10 @@ describe('the project history', () => {
     expect(await diffOf(second)).toContain('-x\n+y');
   });
 
-  it('commits the tree `git add --all` would stage (.gitignore rules, symlinks, modes), in a repository git finds valid', async () => {
+  it.each([
+    ['walking the workspace', false],
+    ['from the runner’s snapshot of it', true],
+  ])('commits the tree `git add --all` would stage (.gitignore rules, symlinks, modes), in a repository git finds valid, %s', async (_, fromSnapshot) => {
     await write('.gitignore', '*.log\nbuild/\n!keep.log\n');
     await write('keep.log', 'kept\n');
     await write('drop.log', 'dropped\n');
@@ -131,7 +135,7 @@ describe('the project history', () => {
     await fs.mkdir(path.join(workspace, 'empty'));
     await write('.codex/request.json', '{}');
 
-    const sha = await commit('Build it');
+    const sha = await commit('Build it', randomUUID(), 'edit', fromSnapshot ? await takeSnapshot(workspace) : undefined);
 
     const gitDir = projectHistoryDir(root, projectId);
     // What git itself stages from the same workspace, in an index of its own.
@@ -143,6 +147,26 @@ describe('the project history', () => {
       ['.gitignore', 'keep.log', 'link', 'run.sh', 'src/.gitignore', 'src/a b/ü.py', 'src/trace.log'],
     );
     expect(() => gitLog(gitDir, 'fsck', '--strict', '--no-dangling')).not.toThrow();
+  });
+
+  it('stores a file of several MB (streamed, not read whole) so that git reads it back byte for byte', async () => {
+    const big = Buffer.concat(Array.from({ length: 48 }, (_, i) => Buffer.concat([crypto.randomBytes(64 * 1024), Buffer.alloc(64 * 1024, i)])));
+    await fs.writeFile(path.join(workspace, 'big.bin'), big);
+    await write('small.txt', 'small\n');
+
+    const first = await commit('Add a big file', randomUUID(), 'edit', await takeSnapshot(workspace));
+    await fs.appendFile(path.join(workspace, 'big.bin'), 'more');
+    const second = await commit('Grow it');
+
+    const gitDir = projectHistoryDir(root, projectId);
+    expect(() => gitLog(gitDir, 'fsck', '--strict', '--no-dangling')).not.toThrow();
+    const blob = (rev: string) =>
+      execFileSync('git', [`--git-dir=${gitDir}`, 'cat-file', 'blob', rev], { maxBuffer: 64 * 1024 * 1024, env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' } });
+    expect(blob(`${first}:big.bin`).equals(big)).toBe(true);
+    expect(blob(`${second}:big.bin`).equals(Buffer.concat([big, Buffer.from('more')]))).toBe(true);
+    expect(gitLog(gitDir, 'diff', '--stat', first, second)).toContain('big.bin');
+    // No temporary object left behind.
+    expect((await fs.readdir(path.join(gitDir, 'objects'))).filter((n) => n.startsWith('tmp_'))).toEqual([]);
   });
 
   it('recovers from a lock left by an interrupted commit', async () => {

@@ -1,11 +1,13 @@
 import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
+import { renameSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { commitBody, readCommitParents, writeObject } from './git-objects';
-import { writeWorkspaceTree } from './history-tree';
+import { writeSnapshotTree, writeWorkspaceTree } from './history-tree';
+import type { Snapshot } from './snapshot';
 import { CODEX_DIR } from './layout';
 
 // A project's history: a git repository in which the runner commits what each job changed, and
@@ -156,23 +158,29 @@ export async function commitJob(args: {
   workspace: string;
   job: JobToCommit;
   author: CommitAuthor;
+  /**
+   * A snapshot of the workspace taken just before, excluding `.codex/` (the runner's "after"
+   * snapshot): the tree is built from it instead of walking the workspace again.
+   */
+  snapshot?: Snapshot;
 }): Promise<string> {
   const { workspace, job, author } = args;
   const gitDir = projectHistoryDir(args.workspaceRoot, args.projectId);
   // A project deleted meanwhile gets no history back.
-  if (!(await exists(workspace))) throw new HistoryError(`the workspace ${workspace} does not exist (the project was deleted?)`);
-  const created = await ensureHistory(gitDir);
+  const [workspaceExists, historyExists] = await Promise.all([exists(workspace), exists(path.join(gitDir, 'HEAD'))]);
+  if (!workspaceExists) throw new HistoryError(`the workspace ${workspace} does not exist (the project was deleted?)`);
+  const created = historyExists ? false : await ensureHistory(gitDir);
   const marker = path.join(gitDir, LAST_JOB_FILE);
-  const [lastJob] = await Promise.all([
+  // The commit is written in-process (git-objects.ts, history-tree.ts): no `git add`/`git commit`
+  // child processes on every job. `git` still creates the repository and serves diffs. The tree,
+  // the branch's commit and the last job are independent reads and writes: done concurrently.
+  const [lastJob, tree, head] = await Promise.all([
     created ? '' : fs.readFile(marker, 'utf8').catch(() => ''),
+    args.snapshot ? writeSnapshotTree(gitDir, workspace, args.snapshot, [CODEX_DIR]) : writeWorkspaceTree(gitDir, workspace, [CODEX_DIR]),
+    created ? null : branchCommit(gitDir),
     ...['index.lock', 'HEAD.lock', `refs/heads/${HISTORY_BRANCH}.lock`].map((f) => fs.rm(path.join(gitDir, f), { force: true })),
   ]);
   const amend = !created && lastJob.trim() === job.id;
-
-  // The commit is written in-process (git-objects.ts, history-tree.ts): no `git add`/`git commit`
-  // child processes on every job. `git` still creates the repository and serves diffs.
-  const tree = await writeWorkspaceTree(gitDir, workspace, [CODEX_DIR]);
-  const head = created ? null : await branchCommit(gitDir);
   let parents = head ? [head] : [];
   if (amend && head) {
     parents = (await readCommitParents(gitDir, head)) ?? (await git(gitDir, null, ['rev-list', '--parents', '-n', '1', head])).trim().split(/\s+/).slice(1);
@@ -185,19 +193,25 @@ export async function commitJob(args: {
     commitBody({ tree, parents, author: signature, committer: signature, message: `${commitSubject(job)}\n\n${JOB_TRAILER}: ${job.id}\n` }),
   );
   await writeRef(gitDir, commit);
-  const sha = await headCommit(gitDir);
+  // After the ref: the marker must never name a job whose commit is not on the branch.
   const tmp = `${marker}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  await fs.writeFile(tmp, `${job.id}\n`);
-  await fs.rename(tmp, marker);
-  return sha;
+  writeFileSync(tmp, `${job.id}\n`);
+  renameSync(tmp, marker);
+  return commit;
 }
 
 /** Points the branch at `commit`, the way git updates a loose ref (a lock file renamed over it). */
 async function writeRef(gitDir: string, commit: string): Promise<void> {
+  // A few bytes into the page cache: inline, like the small objects (git-objects.ts).
   const ref = path.join(gitDir, 'refs', 'heads', HISTORY_BRANCH);
-  await fs.mkdir(path.dirname(ref), { recursive: true });
-  await fs.writeFile(`${ref}.lock`, `${commit}\n`);
-  await fs.rename(`${ref}.lock`, ref);
+  try {
+    writeFileSync(`${ref}.lock`, `${commit}\n`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await fs.mkdir(path.dirname(ref), { recursive: true });
+    writeFileSync(`${ref}.lock`, `${commit}\n`);
+  }
+  renameSync(`${ref}.lock`, ref);
 }
 
 /** The branch's commit, null before the first one. */

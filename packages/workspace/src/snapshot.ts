@@ -9,12 +9,19 @@ import { CODEX_DIR } from './layout';
 export interface SnapshotEntry {
   kind: 'file' | 'symlink';
   size: number;
-  /** sha256 of the contents (of the link target string for a symlink, which is never followed). */
+  /**
+   * The git blob id of the contents (of the link target string for a symlink, which is never
+   * followed): the history's commit reuses it (history-tree.ts) instead of reading the file again.
+   */
   hash: string;
+  /** Whether the owner may execute it (git's 100755). */
+  executable: boolean;
+  /** What the hash was computed for: a file whose stat still says the same need not be read again. */
+  stat: { mtimeNs: bigint; ctimeNs: bigint; ino: bigint };
 }
 
 /** Workspace-relative, forward-slash path -> entry. Directories are not entries; their files are. */
-export type Snapshot = Map<string, SnapshotEntry>;
+export type Snapshot = Map<string, SnapshotEntry> & { takenAtNs?: bigint };
 
 export interface WorkspaceDiff {
   created: string[];
@@ -27,6 +34,12 @@ export interface SnapshotOptions {
   exclude?: readonly string[];
   /** Refuse to walk workspaces with more entries than this (a runaway agent). */
   maxEntries?: number;
+  /**
+   * An earlier snapshot of the same workspace taken by this process (the "before" of the same
+   * attempt): a file whose size, mtime, ctime and inode are unchanged since then, and were already
+   * settled when it was taken, keeps its hash without being read again.
+   */
+  previous?: Snapshot;
 }
 
 export const DEFAULT_SNAPSHOT_EXCLUDE: readonly string[] = [CODEX_DIR];
@@ -41,10 +54,23 @@ export class SnapshotLimitError extends Error {
   }
 }
 
+/**
+ * File timestamps come from a coarse clock (a jiffy or more), so a file changed twice within one
+ * tick can keep its stat: only a stat older than the earlier snapshot by this much is trusted.
+ */
+const SETTLED_NS = 2_000_000_000n;
+
+function gitBlobHasher(size: number): crypto.Hash {
+  return crypto.createHash('sha1').update(`blob ${size}\0`);
+}
+
 async function hashFile(file: string, size: number): Promise<string> {
-  const hash = crypto.createHash('sha256');
+  const hash = gitBlobHasher(size);
   if (size < READ_WHOLE_BELOW) {
-    hash.update(await fs.readFile(file));
+    const data = await fs.readFile(file);
+    // Changed between the stat and the read: hashed as read.
+    if (data.length !== size) return gitBlobHasher(data.length).update(data).digest('hex');
+    hash.update(data);
   } else {
     const handle = await fs.open(file, 'r');
     try {
@@ -68,6 +94,10 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
   const exclude = new Set(opts.exclude ?? DEFAULT_SNAPSHOT_EXCLUDE);
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const snapshot: Snapshot = new Map();
+  // Wall clock, as file timestamps are.
+  snapshot.takenAtNs = BigInt(Date.now()) * 1_000_000n;
+  const previous = opts.previous;
+  const settledBefore = previous?.takenAtNs !== undefined ? previous.takenAtNs - SETTLED_NS : -1n;
   let seen = 0;
 
   async function walk(dir: string, prefix: string): Promise<void> {
@@ -88,15 +118,30 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
         if (entry.isDirectory()) {
           await walk(abs, rel);
         } else if (entry.isSymbolicLink()) {
-          const target = await fs.readlink(abs);
+          const target = await fs.readlink(abs, { encoding: 'buffer' });
           snapshot.set(rel, {
             kind: 'symlink',
             size: target.length,
-            hash: crypto.createHash('sha256').update(target).digest('hex'),
+            hash: gitBlobHasher(target.length).update(target).digest('hex'),
+            executable: false,
+            stat: { mtimeNs: 0n, ctimeNs: 0n, ino: 0n },
           });
         } else if (entry.isFile()) {
-          const stat = await fs.lstat(abs);
-          snapshot.set(rel, { kind: 'file', size: stat.size, hash: await hashFile(abs, stat.size) });
+          const st = await fs.lstat(abs, { bigint: true });
+          if (!st.isFile()) continue;
+          const size = Number(st.size);
+          const stat = { mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino };
+          const old = previous?.get(rel);
+          const unchanged =
+            old?.kind === 'file' &&
+            old.size === size &&
+            old.stat.mtimeNs === stat.mtimeNs &&
+            old.stat.ctimeNs === stat.ctimeNs &&
+            old.stat.ino === stat.ino &&
+            stat.ctimeNs < settledBefore &&
+            stat.mtimeNs < settledBefore;
+          const hash = unchanged ? old.hash : await hashFile(abs, size);
+          snapshot.set(rel, { kind: 'file', size, hash, executable: (Number(st.mode) & 0o100) !== 0, stat });
         }
         // Sockets, FIFOs and devices are not workspace content.
       } catch (err) {
