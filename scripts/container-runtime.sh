@@ -106,8 +106,9 @@ else
   rm -f "$SOCK"
   say "starting podman system service on $SOCK"
   # setsid: the service outlives this script and the shell that called it. The lock fd is not
-  # passed on, or the service would hold the lock for ever.
-  setsid podman system service --time=0 "unix://$SOCK" </dev/null >>"$DIR/service.log" 2>&1 9>&- &
+  # passed on, or the service would hold the lock for ever. It runs in the state directory:
+  # conmon drops files (an `oom` marker when a container is OOM-killed) in its working directory.
+  (cd "$DIR" && exec setsid podman system service --time=0 "unix://$SOCK" </dev/null >>"$DIR/service.log" 2>&1 9>&-) &
   echo $! >"$DIR/service.pid"
   for _ in $(seq 1 100); do ping && break; sleep 0.1; done
   if ! ping; then
