@@ -1,55 +1,32 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { createDb, type Db } from '@cwo/db';
+import { createDb } from '@cwo/db';
 import { projectWorkspace } from '@cwo/workspace';
 import { createDummyExecutor } from './executors/dummy';
 import { InfrastructureError, type Executor } from './executors/types';
-import { createRunner, type Runner } from './runner';
 import { TcpProxy } from './__tests__/tcp-proxy';
-import {
-  addEdit,
-  clearPrefix,
-  createProject,
-  quietLogger,
-  readJobLog,
-  testConfig,
-  testDb,
-  testQueue,
-  waitFor,
-  waitForJob,
-} from './__tests__/helpers';
+import { addEdit, createProject, readJobLog, testConfig, useRunnerHarness, waitFor, waitForJob } from './__tests__/helpers';
 
 // Failures around a job rather than of it are retried with backoff (RUNNER_MAX_ATTEMPTS);
 // the last attempt records the cause. The agent's own failure is final (see runner.test.ts).
 
 describe('infrastructure failures', () => {
-  let db: Db;
-  const cleanups: Array<() => Promise<unknown>> = [];
-  beforeAll(() => {
-    db = testDb();
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(() => db.$disconnect());
+  const harness = useRunnerHarness();
+  const { db } = harness;
 
   it('Postgres going away while a job runs: the attempt fails, the retry records the same outcome without running the agent again', async () => {
     const config = testConfig({ RUNNER_MAX_ATTEMPTS: '3' });
-    const queue = testQueue(config);
-    cleanups.push(async () => {
-      await queue.close();
-      await clearPrefix(config);
-    });
+    const queue = harness.queue(config);
 
     // The runner reaches Postgres through a proxy that the test can cut.
     const pg = new URL(process.env.DATABASE_URL!);
     const proxy = new TcpProxy(pg.hostname, Number(pg.port || 5432));
     await proxy.up();
-    cleanups.push(() => proxy.down());
+    harness.onCleanup(() => proxy.down());
     const viaProxy = new URL(pg);
     viaProxy.port = String(proxy.port);
     const runnerDb = createDb(viaProxy.toString());
-    cleanups.push(() => runnerDb.$disconnect());
+    harness.onCleanup(() => runnerDb.$disconnect());
 
     const dummy = createDummyExecutor();
     let runs = 0;
@@ -63,9 +40,7 @@ describe('infrastructure failures', () => {
         if (run.request.job_id === outageAfter && runs === 1) await proxy.down();
       },
     };
-    const runner: Runner = createRunner({ db: runnerDb, config, logger: quietLogger(), executor: agentThenOutage });
-    await runner.start();
-    cleanups.push(() => runner.stop(0));
+    await harness.startRunner(config, agentThenOutage, { db: runnerDb });
 
     const { projectId, jobId } = await createProject(db, config);
     await queue.enqueue(jobId);
@@ -87,11 +62,7 @@ describe('infrastructure failures', () => {
 
   it('an executor that keeps failing for infrastructure reasons: retried until the attempts run out, then error with the cause', async () => {
     const config = testConfig({ RUNNER_MAX_ATTEMPTS: '2' });
-    const queue = testQueue(config);
-    cleanups.push(async () => {
-      await queue.close();
-      await clearPrefix(config);
-    });
+    const queue = harness.queue(config);
     let runs = 0;
     const dockerDown: Executor = {
       name: 'docker',
@@ -100,9 +71,7 @@ describe('infrastructure failures', () => {
         throw new InfrastructureError('the Docker API is unreachable (connect ENOENT /var/run/docker.sock)');
       },
     };
-    const runner = createRunner({ db, config, logger: quietLogger(), executor: dockerDown });
-    await runner.start();
-    cleanups.push(() => runner.stop(0));
+    await harness.startRunner(config, dockerDown);
 
     const { projectId, jobId } = await createProject(db, config);
     await queue.enqueue(jobId);

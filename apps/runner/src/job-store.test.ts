@@ -1,7 +1,7 @@
 import type { Db } from '@cwo/db';
 import { createProject, testConfig, testDb } from './__tests__/helpers';
 import { finishJob, latestThreadId, loadJob, markInProgress } from './job-store';
-import type { JobOutcome } from './outcome';
+import { outcomeWithoutRun, type JobOutcome } from './outcome';
 
 // What the runner keeps of a job's agent run in Postgres: usage, thread, commit; and which thread
 // the project's next job continues.
@@ -13,16 +13,7 @@ beforeAll(() => {
 afterAll(() => db.$disconnect());
 
 const outcome = (extra: Partial<JobOutcome> = {}): Omit<JobOutcome, 'attempt'> => ({
-  status: 'completed',
-  summary: 'done',
-  errors: [],
-  created_files: [],
-  modified_files: [],
-  deleted_files: [],
-  result_path: null,
-  usage: null,
-  thread_id: null,
-  commit_sha: null,
+  ...outcomeWithoutRun('completed', 'done', []),
   ...extra,
 });
 

@@ -1,18 +1,16 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Db } from '@cwo/db';
 import { projectWorkspace } from '@cwo/workspace';
 import { createDummyExecutor } from './executors/dummy';
 import type { Executor } from './executors/types';
-import { createRunner, type Runner } from './runner';
-import { addEdit, clearPrefix, createProject, quietLogger, testConfig, testDb, testQueue, waitForJob } from './__tests__/helpers';
+import { addEdit, createProject, testConfig, useRunnerHarness, waitForJob } from './__tests__/helpers';
 
 describe('jobs of one project run one at a time, in creation order, across runners', () => {
+  const harness = useRunnerHarness();
+  const { db } = harness;
   const config = testConfig({ RUNNER_CONCURRENCY: '3', PROJECT_BUSY_RETRY_MS: '1000' });
-  let db: Db;
-  const runners: Runner[] = [];
-  const queue = testQueue(config);
+  const queue = harness.queue(config);
 
   // The dummy agent, slowed a little so that overlapping runs would be seen, recording what ran when.
   const dummy = createDummyExecutor();
@@ -45,18 +43,7 @@ describe('jobs of one project run one at a time, in creation order, across runne
   };
 
   beforeAll(async () => {
-    db = testDb();
-    for (let i = 0; i < 2; i++) {
-      const runner = createRunner({ db, config, logger: quietLogger(), executor: recording });
-      await runner.start();
-      runners.push(runner);
-    }
-  });
-  afterAll(async () => {
-    await Promise.all(runners.map((r) => r.stop(0)));
-    await queue.close();
-    await clearPrefix(config);
-    await db.$disconnect();
+    for (let i = 0; i < 2; i++) await harness.startRunner(config, recording);
   });
 
   it('runs ten edits of a project in order with no overlap, while another project’s jobs run beside them', async () => {

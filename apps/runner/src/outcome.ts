@@ -28,6 +28,26 @@ export const JobOutcome = z.object({
 });
 export type JobOutcome = z.infer<typeof JobOutcome>;
 
+/** The outcome of a job the agent left nothing of: no files, no result.json, no usage, thread or commit. */
+export function outcomeWithoutRun(
+  status: JobOutcome['status'],
+  summary: string | null,
+  errors: string[],
+): Omit<JobOutcome, 'attempt'> {
+  return {
+    status,
+    summary,
+    errors,
+    created_files: [],
+    modified_files: [],
+    deleted_files: [],
+    result_path: null,
+    usage: null,
+    thread_id: null,
+    commit_sha: null,
+  };
+}
+
 const outcomeFile = (workspaceRoot: string, jobId: string) =>
   path.join(workspaceRoot, '.runner', 'outcomes', `${jobId}.json`);
 

@@ -13,7 +13,7 @@ import { commitJobChanges } from './job-commit';
 import { JobAbort } from './job-abort';
 import { openJobLog, type JobLog } from './job-log';
 import { finishJob, jobContext, loadJob, markInProgress, nextQueuedJobId, returnToQueue, type RunnableJob } from './job-store';
-import { clearRecordedOutcome, readRecordedOutcome, recordOutcome, type JobOutcome } from './outcome';
+import { clearRecordedOutcome, outcomeWithoutRun, readRecordedOutcome, recordOutcome, type JobOutcome } from './outcome';
 import type { ProjectLock, ProjectLocks } from './project-lock';
 import type { RunningJobs } from './running-jobs';
 
@@ -124,19 +124,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
         const recorded = await readRecordedOutcome(config.workspaceRoot, job.id);
         const outcome: JobOutcome = recorded
           ? { ...recorded, attempt }
-          : {
-              attempt,
-              status: 'error',
-              summary: null,
-              errors: [`infrastructure error: ${message}`],
-              created_files: [],
-              modified_files: [],
-              deleted_files: [],
-              result_path: null,
-              usage: null,
-              thread_id: null,
-              commit_sha: null,
-            };
+          : { ...outcomeWithoutRun('error', null, [`infrastructure error: ${message}`]), attempt };
         await finishJob(db, job, attempt, outcome)
           .then(() => clearRecordedOutcome(config.workspaceRoot, job.id))
           .catch((e) => logger.error('could not record the job’s end; the reconciler will', { jobId: job.id, error: describeError(e) }));
@@ -174,18 +162,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
 
   /** A job whose cancel was requested before it ran (the API normally ends queued ones itself). */
   async function cancelBeforeStart(job: RunnableJob): Promise<ProcessResult> {
-    await finishJob(db, job, null, {
-      status: 'cancelled',
-      summary: 'Cancelled before it started.',
-      errors: [],
-      created_files: [],
-      modified_files: [],
-      deleted_files: [],
-      result_path: null,
-      usage: null,
-      thread_id: null,
-      commit_sha: null,
-    });
+    await finishJob(db, job, null, outcomeWithoutRun('cancelled', 'Cancelled before it started.', []));
     await clearRecordedOutcome(config.workspaceRoot, job.id);
     logger.info('job cancelled before it started', { jobId: job.id });
     return 'cancelled';

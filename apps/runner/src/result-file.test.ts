@@ -1,11 +1,9 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Db } from '@cwo/db';
 import type { Executor } from './executors/types';
 import { readResultFile, ResultFileError, type ResultProblem } from './result-file';
-import { createRunner, type Runner } from './runner';
-import { clearPrefix, createProject, quietLogger, testConfig, testDb, testQueue, waitForJob } from './__tests__/helpers';
+import { createProject, testConfig, useRunnerHarness, waitForJob } from './__tests__/helpers';
 
 const VALID = { status: 'success', summary: 'ok', created_files: ['a.txt'], modified_files: [], deleted_files: [], errors: [], logs: [] };
 
@@ -87,24 +85,16 @@ describe('reading result.json as untrusted input', () => {
 });
 
 describe('a job whose agent writes a bad result.json ends in error saying why', () => {
+  const harness = useRunnerHarness();
+  const { db } = harness;
   const config = testConfig();
-  let db: Db;
-  let runner: Runner;
-  const queue = testQueue(config);
+  const queue = harness.queue(config);
   // An executor standing in for an agent that misbehaves: it writes whatever the test says.
   let writeBadResult: (workspace: string) => Promise<void> = async () => undefined;
   const badAgent: Executor = { name: 'dummy', run: ({ workspace }) => writeBadResult(workspace) };
 
   beforeAll(async () => {
-    db = testDb();
-    runner = createRunner({ db, config, logger: quietLogger(), executor: badAgent });
-    await runner.start();
-  });
-  afterAll(async () => {
-    await runner.stop(0);
-    await queue.close();
-    await clearPrefix(config);
-    await db.$disconnect();
+    await harness.startRunner(config, badAgent);
   });
 
   it.each([

@@ -1,39 +1,21 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { WorkerRequest, WorkerResult } from '@cwo/contracts';
-import type { Db } from '@cwo/db';
 import { APP_PY, README_MD, TEST_CLI_PY } from '../../../packages/dummy-agent/src/templates';
 import { projectWorkspace } from '@cwo/workspace';
 import { createDummyExecutor } from './executors/dummy';
-import { createRunner, type Runner } from './runner';
-import {
-  addEdit,
-  clearPrefix,
-  createProject,
-  quietLogger,
-  readJobLog,
-  testConfig,
-  testDb,
-  testQueue,
-  waitForJob,
-} from './__tests__/helpers';
+import type { Runner } from './runner';
+import { addEdit, createProject, readJobLog, testConfig, useRunnerHarness, waitForJob } from './__tests__/helpers';
 
 describe('the runner with the dummy executor, end to end against Postgres and Redis', () => {
+  const harness = useRunnerHarness();
+  const { db } = harness;
   const config = testConfig();
-  let db: Db;
   let runner: Runner;
-  const queue = testQueue(config);
+  const queue = harness.queue(config);
 
   beforeAll(async () => {
-    db = testDb();
-    runner = createRunner({ db, config, logger: quietLogger(), executor: createDummyExecutor() });
-    await runner.start();
-  });
-  afterAll(async () => {
-    await runner.stop(0);
-    await queue.close();
-    await clearPrefix(config);
-    await db.$disconnect();
+    runner = await harness.startRunner(config, createDummyExecutor());
   });
 
   const ws = (projectId: string) => projectWorkspace(config.workspaceRoot, projectId);

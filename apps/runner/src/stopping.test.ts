@@ -3,59 +3,27 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { cancelChannel } from '@cwo/contracts';
 import type { Config } from '@cwo/config';
-import type { Db } from '@cwo/db';
 import { projectWorkspace } from '@cwo/workspace';
 import { createDummyExecutor } from './executors/dummy';
-import { createRunner, type Runner } from './runner';
-import {
-  addEdit,
-  clearPrefix,
-  createProject,
-  quietLogger,
-  readJobLog,
-  testConfig,
-  testDb,
-  testQueue,
-  waitFor,
-  waitForJob,
-  waitForStatus,
-} from './__tests__/helpers';
+import type { Runner } from './runner';
+import { addEdit, createProject, readJobLog, testConfig, useRunnerHarness, waitFor, waitForJob, waitForStatus } from './__tests__/helpers';
 
 // Jobs that are stopped while they run: by the time limit, by a cancel request (pub/sub, or the
 // poll when the message is missed), and by the runner shutting down.
 
 describe('stopping a running job', () => {
-  let db: Db;
-  const cleanups: Array<() => Promise<unknown>> = [];
-  beforeAll(() => {
-    db = testDb();
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(() => db.$disconnect());
+  const harness = useRunnerHarness();
+  const { db } = harness;
 
   /** A runner whose dummy agent takes `delayMs` before doing anything. */
-  async function startRunner(config: Config, delayMs: number): Promise<Runner> {
-    const runner = createRunner({ db, config, logger: quietLogger(), executor: createDummyExecutor({ delayMs }) });
-    await runner.start();
-    cleanups.push(() => runner.stop(0));
-    return runner;
-  }
-  function queueFor(config: Config) {
-    const queue = testQueue(config);
-    cleanups.push(async () => {
-      await queue.close();
-      await clearPrefix(config);
-    });
-    return queue;
-  }
+  const startRunner = (config: Config, delayMs: number): Promise<Runner> =>
+    harness.startRunner(config, createDummyExecutor({ delayMs }));
   const runningOn = (runner: Runner, jobId: string) =>
     waitFor(`job ${jobId} to be running`, async () => runner.runningJobIds().includes(jobId));
 
   it('ends a job that runs past JOB_TIMEOUT_SECONDS in error "timeout", final', async () => {
     const config = testConfig({ JOB_TIMEOUT_SECONDS: '1' });
-    const queue = queueFor(config);
+    const queue = harness.queue(config);
     await startRunner(config, 30_000);
     const { projectId, jobId } = await createProject(db, config);
     await queue.enqueue(jobId);
@@ -68,7 +36,7 @@ describe('stopping a running job', () => {
 
   it('cancels a running job within seconds when the cancel is published (the poll is too slow to be what did it)', async () => {
     const config = testConfig({ CANCEL_POLL_SECONDS: '600' });
-    const queue = queueFor(config);
+    const queue = harness.queue(config);
     const runner = await startRunner(config, 30_000);
     const { projectId, jobId } = await createProject(db, config);
     await queue.enqueue(jobId);
@@ -90,7 +58,7 @@ describe('stopping a running job', () => {
 
   it('cancels a running job through the poll of cancel_requested_at when no message comes', async () => {
     const config = testConfig({ CANCEL_POLL_SECONDS: '1' });
-    const queue = queueFor(config);
+    const queue = harness.queue(config);
     const runner = await startRunner(config, 30_000);
     const { jobId } = await createProject(db, config);
     await queue.enqueue(jobId);
@@ -101,7 +69,7 @@ describe('stopping a running job', () => {
 
   it('skips a queued job whose cancel was requested before it ran, and runs the next one', async () => {
     const config = testConfig();
-    const queue = queueFor(config);
+    const queue = harness.queue(config);
     await startRunner(config, 0);
     const { projectId, jobId } = await createProject(db, config);
     const edit = await addEdit(db, projectId, 'never run');
@@ -114,7 +82,7 @@ describe('stopping a running job', () => {
 
   it('on shutdown, hands a job still running after the grace period back to the queue, and another runner finishes it', async () => {
     const config = testConfig();
-    const queue = queueFor(config);
+    const queue = harness.queue(config);
     const first = await startRunner(config, 30_000);
     const { projectId, jobId } = await createProject(db, config);
     await queue.enqueue(jobId);
@@ -135,7 +103,7 @@ describe('stopping a running job', () => {
 
   it('on shutdown, lets a job that ends within the grace period finish', async () => {
     const config = testConfig();
-    const queue = queueFor(config);
+    const queue = harness.queue(config);
     const runner = await startRunner(config, 500);
     const { jobId } = await createProject(db, config);
     await queue.enqueue(jobId);

@@ -4,23 +4,22 @@ import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import type { Config } from '@cwo/config';
 import { cancelChannel } from '@cwo/contracts';
-import type { Db, Job } from '@cwo/db';
+import type { Job } from '@cwo/db';
 import { projectWorkspace } from '@cwo/workspace';
 import { createDockerExecutor } from '../src/executors/docker';
 import { createDummyExecutor } from '../src/executors/dummy';
 import { LABELS } from '../src/executors/docker-options';
-import { createRunner, type Runner } from '../src/runner';
+import type { Runner } from '../src/runner';
 import {
   addEdit,
-  clearPrefix,
   createProject,
   quietLogger,
   readJobLog,
   testConfig,
-  testDb,
-  testQueue,
+  useRunnerHarness,
   waitFor,
   waitForJob,
+  type TestQueue,
 } from '../src/__tests__/helpers';
 import { filesOf, ourContainers, requireDockerApi, TEST_ENV } from './docker-helpers';
 
@@ -30,10 +29,11 @@ import { filesOf, ourContainers, requireDockerApi, TEST_ENV } from './docker-hel
 interface Setup {
   config: Config;
   runner: Runner;
-  queue: ReturnType<typeof testQueue>;
+  queue: TestQueue;
 }
 
-let db: Db;
+const harness = useRunnerHarness();
+const { db } = harness;
 let docker: Docker;
 const setups: Setup[] = [];
 
@@ -48,9 +48,9 @@ async function startRunner(kind: 'dummy' | 'docker', overrides: Record<string, s
     kind === 'dummy'
       ? createDummyExecutor()
       : createDockerExecutor({ config, logger, env: { ...process.env, ...TEST_ENV } });
-  const runner = createRunner({ db, config, logger, executor });
-  await runner.start();
-  const setup = { config, runner, queue: testQueue(config) };
+  const queue = harness.queue(config);
+  const runner = await harness.startRunner(config, executor, { logger });
+  const setup = { config, runner, queue };
   setups.push(setup);
   return setup;
 }
@@ -78,19 +78,12 @@ const visible = (job: Job) => ({
 
 beforeAll(async () => {
   docker = await requireDockerApi(testConfig().CODEX_WORKER_IMAGE);
-  db = testDb();
 });
 
 afterAll(async () => {
-  for (const { runner, queue, config } of setups) {
-    await runner.stop(0);
-    await queue.close();
-    await clearPrefix(config);
-  }
   if (!docker) return; // beforeAll failed, saying why
   const left = (await Promise.all(setups.map((s) => ourContainers(docker, s.config.QUEUE_PREFIX)))).flat();
   await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-  await db.$disconnect();
   expect(left.map((c) => c.Names[0])).toEqual([]);
 });
 

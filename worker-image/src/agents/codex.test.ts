@@ -13,32 +13,8 @@ import {
   instructionsOf,
   startModelServer,
 } from '../../../e2e/helpers/model-server';
+import { APP_PY, FAKE_KEY, TEST_APP_PY } from '../../../e2e/helpers/codex-project';
 import { runCodexAgent, type CodexAgentOptions } from './codex';
-
-const FAKE_KEY = 'sk-test-not-a-real-key';
-
-const APP_PY = `import sys
-
-
-def fibonacci(n):
-    a, b = 0, 1
-    out = []
-    for _ in range(n):
-        out.append(a)
-        a, b = b, a + b
-    return out
-
-
-if __name__ == "__main__":
-    print(" ".join(str(x) for x in fibonacci(int(sys.argv[1]) if len(sys.argv) > 1 else 10)))
-`;
-
-const TEST_APP_PY = `from app import fibonacci
-
-
-def test_first_five():
-    assert fibonacci(5) == [0, 1, 1, 2, 3]
-`;
 
 /** Turn one builds the project (4 model requests); turn two edits it (2 requests). */
 function projectScript() {

@@ -9,6 +9,8 @@ import { createDb, type Db, type Job } from '@cwo/db';
 import { createLogger, type Logger } from '@cwo/logger';
 import { createJobsQueue, enqueueJob, type JobsQueue } from '@cwo/queue';
 import { jobLogFile, projectWorkspace } from '@cwo/workspace';
+import type { Executor } from '../executors/types';
+import { createRunner, type Runner } from '../runner';
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   const base = { ...process.env } as Record<string, string>;
@@ -92,4 +94,66 @@ export async function clearPrefix(config: Config): Promise<void> {
     if (keys.length) await redis.del(...keys);
   } while (cursor !== '0');
   await redis.quit();
+}
+
+export type TestQueue = ReturnType<typeof testQueue>;
+
+export interface RunnerHarness {
+  /** This run's test database (it connects on first use), closed after the block's tests. */
+  readonly db: Db;
+  /** A queue on the config's prefix (see testQueue); closed, and the prefix cleared, at teardown. */
+  queue(config: Config): TestQueue;
+  /** A started runner on the test database (or `options.db`); stopped at teardown. */
+  startRunner(config: Config, executor: Executor, options?: { db?: Db; logger?: Logger }): Promise<Runner>;
+  /** Anything else to undo at teardown. */
+  onCleanup(cleanup: () => Promise<unknown>): void;
+}
+
+/**
+ * The set-up the runner's test files share, as jest hooks: call it first in a describe block (or
+ * a file). What a test starts through it is undone after that test, the last started first; what
+ * a beforeAll or the describe body starts, after the block's tests. The database is closed last.
+ */
+export function useRunnerHarness(): RunnerHarness {
+  const db = testDb();
+  let inTest = false;
+  const afterTest: Array<() => Promise<unknown>> = [];
+  const afterBlock: Array<() => Promise<unknown>> = [];
+  const undo = async (cleanups: Array<() => Promise<unknown>>) => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+
+  beforeEach(() => {
+    inTest = true;
+  });
+  afterEach(async () => {
+    inTest = false;
+    await undo(afterTest);
+  });
+  afterAll(async () => {
+    await undo(afterBlock);
+    await db.$disconnect();
+  });
+
+  const harness: RunnerHarness = {
+    db,
+    onCleanup(cleanup) {
+      (inTest ? afterTest : afterBlock).push(cleanup);
+    },
+    queue(config) {
+      const queue = testQueue(config);
+      harness.onCleanup(async () => {
+        await queue.close();
+        await clearPrefix(config);
+      });
+      return queue;
+    },
+    async startRunner(config, executor, options = {}) {
+      const runner = createRunner({ db: options.db ?? db, config, logger: options.logger ?? quietLogger(), executor });
+      await runner.start();
+      harness.onCleanup(() => runner.stop(0));
+      return runner;
+    },
+  };
+  return harness;
 }
