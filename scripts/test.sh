@@ -8,5 +8,12 @@ bash scripts/bootstrap.sh
 # and the worker image; exports DOCKER_HOST. Two steps, so that a failure stops the run.
 runtime_env=$(bash scripts/container-runtime.sh --env)
 eval "$runtime_env"
-pnpm test
-pnpm test:e2e
+mkdir -p .cache
+pnpm test --json --outputFile=.cache/jest-unit.json
+pnpm test:e2e --json --outputFile=.cache/jest-e2e.json
+# One closing line for both suites together.
+node -e '
+  const files = [".cache/jest-unit.json", ".cache/jest-e2e.json"].map((f) => require("./" + f));
+  const sum = (k) => files.reduce((n, r) => n + r[k], 0);
+  console.log(`tests: ${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed`);
+'
