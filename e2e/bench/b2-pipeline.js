@@ -23,7 +23,7 @@ async function pgClient(url) {
 }
 
 /** Writes projects and jobs in creation order: job k of every project, then k+1 (users acting at once). */
-async function insertJobs(pg, workspaceRoot, projects, jobsPerProject, firstRound = 0) {
+async function insertJobs(pg, projects, jobsPerProject, firstRound = 0) {
   const ids = [];
   for (let k = firstRound; k < firstRound + jobsPerProject; k++) {
     const values = [];
@@ -82,7 +82,7 @@ async function idleLatencies(pg, enqueue, projectIds, samples) {
   const out = [];
   for (let i = 0; i < samples; i++) {
     const project = projectIds[i % projectIds.length];
-    const [id] = await insertJobs(pg, null, [project], 1, 1000 + i);
+    const [id] = await insertJobs(pg, [project], 1, 1000 + i);
     await enqueue(id);
     for (;;) {
       const { rows } = await pg.query(
@@ -108,7 +108,7 @@ async function measureRunner() {
   let runner;
   try {
     const projects = await insertProjects(pg, env.workspaceRoot, PROJECTS);
-    const ids = await insertJobs(pg, env.workspaceRoot, projects, JOBS_PER_PROJECT);
+    const ids = await insertJobs(pg, projects, JOBS_PER_PROJECT);
     for (let i = 0; i < ids.length; i += 500) await Promise.all(ids.slice(i, i + 500).map((id) => enqueueJob(queue, config, id)));
     runner = await startRunner({ ...env.env, USE_DUMMY_WORKER: 'true', RUNNER_CONCURRENCY: String(CONCURRENCY) });
     await Promise.race([waitAllFinished(pg, ids, 15 * 60_000), runner.died]);
@@ -136,7 +136,7 @@ async function measureBaseline() {
   let worker;
   try {
     const projects = await insertProjects(pg, env.workspaceRoot, PROJECTS);
-    const ids = await insertJobs(pg, env.workspaceRoot, projects, JOBS_PER_PROJECT);
+    const ids = await insertJobs(pg, projects, JOBS_PER_PROJECT);
     for (let i = 0; i < ids.length; i += 500) await Promise.all(ids.slice(i, i + 500).map(add));
     worker = new Worker(
       queueName,

@@ -1,6 +1,6 @@
 import type { Db } from '@cwo/db';
 import { createProject, testConfig, testDb } from './__tests__/helpers';
-import { finishJob, latestThreadId, loadJob, markInProgress } from './job-store';
+import { finishJob, jobContext, loadJob, markInProgress } from './job-store';
 import { outcomeWithoutRun, type JobOutcome } from './outcome';
 
 // What the runner keeps of a job's agent run in Postgres: usage, thread, commit; and which thread
@@ -43,13 +43,13 @@ it('continues the latest thread among the earlier jobs, skipping jobs that have 
   const { projectId, jobId } = await createProject(db, testConfig());
   const add = async () => (await db.job.create({ data: { projectId, jobType: 'edit', instruction: 'x' } })).id;
   const [second, third, fourth] = [await add(), await add(), await add()];
-  expect(await latestThreadId(db, (await loadJob(db, jobId))!)).toBeUndefined();
+  expect((await jobContext(db, (await loadJob(db, jobId))!)).threadId).toBeUndefined();
 
   await runJob(jobId, { thread_id: 'thread-old' });
   await runJob(second, { thread_id: 'thread-new' });
   await runJob(third, { status: 'error', errors: ['forced_error'] }); // no thread
 
-  expect(await latestThreadId(db, (await loadJob(db, fourth))!)).toBe('thread-new');
+  expect((await jobContext(db, (await loadJob(db, fourth))!)).threadId).toBe('thread-new');
   // Only earlier jobs count, not later ones.
-  expect(await latestThreadId(db, (await loadJob(db, second))!)).toBe('thread-old');
+  expect((await jobContext(db, (await loadJob(db, second))!)).threadId).toBe('thread-old');
 });

@@ -128,16 +128,6 @@ export async function jobContext(
   return { history, threadId: rows[0]?.thread ?? undefined };
 }
 
-/** The earlier jobs of the project, oldest first, for request.json. */
-export async function jobHistory(db: Db, job: JobRef): Promise<Array<z.infer<typeof JobHistoryEntry>>> {
-  return (await jobContext(db, job)).history;
-}
-
-/** The agent conversation of the project's latest earlier job that had one. */
-export async function latestThreadId(db: Db, job: JobRef): Promise<string | undefined> {
-  return (await jobContext(db, job)).threadId;
-}
-
 /**
  * Writes a job's outcome and its project's status and summary in one statement (atomic on its
  * own). With an attempt number the write happens only if the job is still in_progress in that
