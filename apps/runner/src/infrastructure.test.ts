@@ -5,7 +5,7 @@ import { projectWorkspace } from '@cwo/workspace';
 import { createDummyExecutor } from './executors/dummy';
 import { InfrastructureError, type Executor } from './executors/types';
 import { TcpProxy } from './__tests__/tcp-proxy';
-import { addEdit, createProject, readJobLog, testConfig, useRunnerHarness, waitFor, waitForJob } from './__tests__/helpers';
+import { addEdit, createProject, readJobLog, testConfig, useRunnerHarness, waitFor, waitForBullState, waitForJob } from './__tests__/helpers';
 
 // Failures around a job rather than of it are retried with backoff (RUNNER_MAX_ATTEMPTS);
 // the last attempt records the cause. The agent's own failure is final (see runner.test.ts).
@@ -85,6 +85,6 @@ describe('infrastructure failures', () => {
     const log = await readJobLog(config, projectId, jobId);
     expect(log).toMatch(/attempt 1 failed: .*it will be retried/);
     expect(log).toMatch(/attempt 2 failed: .*no attempts left/);
-    expect(await (await queue.getJob(jobId))?.getState()).toBe('failed');
+    await waitForBullState(queue, jobId, 'failed');
   }, 30_000);
 });

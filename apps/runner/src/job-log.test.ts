@@ -43,6 +43,19 @@ describe('a job’s log file', () => {
     await second.close();
   });
 
+  it('holds every line written so far once flushed, while it stays open for more', async () => {
+    const log = await openJobLog(ws, JOB, quietLogger());
+    for (let i = 0; i < 200; i++) log.agent(`line ${i} ${'x'.repeat(1000)}`);
+    log.step('finished: completed');
+    await log.flush();
+    const text = await fs.readFile(jobLogFile(ws, JOB), 'utf8');
+    expect(text.trimEnd().split('\n')).toHaveLength(201);
+    expect(text).toMatch(/\[runner\] finished: completed\n$/);
+    log.step('after the flush');
+    await log.close();
+    expect(await fs.readFile(jobLogFile(ws, JOB), 'utf8')).toMatch(/after the flush\n$/);
+  });
+
   it('is written in a real directory even when an agent replaced the job’s directory with a link elsewhere', async () => {
     const elsewhere = await fs.mkdtemp(path.join(os.tmpdir(), 'cwo-elsewhere-'));
     await fs.mkdir(path.join(ws, '.codex', 'jobs'), { recursive: true });

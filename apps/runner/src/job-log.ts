@@ -15,6 +15,11 @@ export interface JobLog {
   step(message: string): void;
   /** A line of the executor's output. */
   agent(line: string): void;
+  /**
+   * Resolves once every line written so far is in the file. Called before the job's final status
+   * is written: the API ends a log stream on that status, and must find the last lines there.
+   */
+  flush(): Promise<void>;
   /** Flushes and closes the file. */
   close(): Promise<void>;
 }
@@ -41,12 +46,16 @@ export async function openJobLog(workspace: string, jobId: string, logger: Logge
     if (!failed) logger.error('job log write failed', { jobId, error: err.message });
     failed = true;
   });
+  // Writes complete in order, so the last one's callback marks everything before it as written.
+  let lastWrite: Promise<void> = Promise.resolve();
   const write = (source: 'runner' | 'agent', text: string) => {
-    if (!failed && !stream.destroyed && !stream.writableEnded) stream.write(format(source, text));
+    if (failed || stream.destroyed || stream.writableEnded) return;
+    lastWrite = new Promise<void>((resolve) => stream.write(format(source, text), () => resolve()));
   };
   return {
     step: (message) => write('runner', message),
     agent: (line) => write('agent', line),
+    flush: () => lastWrite,
     close: () =>
       new Promise<void>((resolve) => {
         if (stream.destroyed || stream.writableEnded) return resolve();

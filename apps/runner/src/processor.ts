@@ -95,13 +95,15 @@ export function createJobProcessor(deps: ProcessorDeps) {
         outcome = { ...executed.outcome, commit_sha: commitSha };
         await recordOutcome(config.workspaceRoot, job.id, outcome);
       }
+      // The last line is in the file before the status says finished (see JobLog.flush).
+      log.step(`finished: ${outcome.status}${outcome.errors.length ? ` (${outcome.errors.join('; ')})` : ''}`);
+      await log.flush();
       const written = await finishJob(db, job, attempt, outcome);
       await clearRecordedOutcome(config.workspaceRoot, job.id);
       if (!written) {
         log.step('the job was finished or taken over elsewhere meanwhile; this attempt’s outcome is discarded');
         return 'finished_elsewhere';
       }
-      log.step(`finished: ${outcome.status}${outcome.errors.length ? ` (${outcome.errors.join('; ')})` : ''}`);
       logger.info('job finished', { jobId: job.id, projectId: job.projectId, status: outcome.status, attempt });
       return outcome.status === 'cancelled' ? 'cancelled' : outcome.status;
     } catch (err) {
@@ -125,6 +127,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
         const outcome: JobOutcome = recorded
           ? { ...recorded, attempt }
           : { ...outcomeWithoutRun('error', null, [`infrastructure error: ${message}`]), attempt };
+        await log?.flush();
         await finishJob(db, job, attempt, outcome)
           .then(() => clearRecordedOutcome(config.workspaceRoot, job.id))
           .catch((e) => logger.error('could not record the job’s end; the reconciler will', { jobId: job.id, error: describeError(e) }));

@@ -5,7 +5,7 @@ import { APP_PY, README_MD, TEST_CLI_PY } from '../../../packages/dummy-agent/sr
 import { projectWorkspace } from '@cwo/workspace';
 import { createDummyExecutor } from './executors/dummy';
 import type { Runner } from './runner';
-import { addEdit, createProject, readJobLog, testConfig, useRunnerHarness, waitForJob } from './__tests__/helpers';
+import { addEdit, createProject, readJobLog, testConfig, useRunnerHarness, waitForBullState, waitForJob } from './__tests__/helpers';
 
 describe('the runner with the dummy executor, end to end against Postgres and Redis', () => {
   const harness = useRunnerHarness();
@@ -91,13 +91,28 @@ describe('the runner with the dummy executor, end to end against Postgres and Re
     expect((await db.project.findUniqueOrThrow({ where: { id: projectId } })).status).toBe('error');
   });
 
+  it('has the log’s last line in the file by the time the job’s status is final (a client reads the log on that status)', async () => {
+    const { projectId, jobId } = await createProject(db, config);
+    await queue.enqueue(jobId);
+    // Polled without pause, so that the moment the row turns final is caught.
+    const deadline = Date.now() + 20_000;
+    let status = 'queued';
+    while (Date.now() < deadline) {
+      status = (await db.job.findUniqueOrThrow({ where: { id: jobId }, select: { status: true } })).status;
+      if (status !== 'queued' && status !== 'in_progress') break;
+    }
+    const log = await readJobLog(config, projectId, jobId);
+    expect(status).toBe('completed');
+    expect(log).toMatch(/\[runner\] finished: completed\n$/);
+  });
+
   it('acknowledges a job delivered again after it finished, without running it again', async () => {
     const { projectId, jobId } = await createProject(db, config);
     await queue.enqueue(jobId);
     const done = await waitForJob(db, jobId);
-    await (await queue.getJob(jobId))?.remove();
+    await (await waitForBullState(queue, jobId, 'completed')).remove();
     await queue.enqueue(jobId);
-    await waitForBullCompleted(jobId);
+    await waitForBullState(queue, jobId, 'completed');
     const again = await db.job.findUniqueOrThrow({ where: { id: jobId } });
     expect(again.attempts).toBe(1);
     expect(again.finishedAt).toEqual(done.finishedAt);
@@ -117,15 +132,6 @@ describe('the runner with the dummy executor, end to end against Postgres and Re
     const { projectId, jobId } = await createProject(db, config);
     await db.project.delete({ where: { id: projectId } });
     await queue.enqueue(jobId);
-    expect(await waitForBullCompleted(jobId)).toBe('missing');
+    expect((await waitForBullState(queue, jobId, 'completed')).returnvalue).toBe('missing');
   });
-
-  async function waitForBullCompleted(jobId: string): Promise<unknown> {
-    for (let i = 0; i < 400; i++) {
-      const job = await queue.getJob(jobId);
-      if (job && (await job.getState()) === 'completed') return job.returnvalue;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`BullMQ job ${jobId} did not complete`);
-  }
 });

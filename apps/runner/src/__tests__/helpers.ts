@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '@cwo/config';
 import { createDb, type Db, type Job } from '@cwo/db';
 import { createLogger, type Logger } from '@cwo/logger';
+import type { Job as BullJob } from 'bullmq';
 import { createJobsQueue, enqueueJob, type JobsQueue } from '@cwo/queue';
 import { jobLogFile, projectWorkspace } from '@cwo/workspace';
 import type { Executor } from '../executors/types';
@@ -97,6 +98,17 @@ export async function clearPrefix(config: Config): Promise<void> {
 }
 
 export type TestQueue = ReturnType<typeof testQueue>;
+
+/**
+ * Waits for BullMQ's own state of a job. The runner writes the row's final status before BullMQ
+ * moves the job on, so a test that reads the row first must wait here before touching the queue.
+ */
+export function waitForBullState(queue: JobsQueue, jobId: string, state: string, timeoutMs = 20_000): Promise<BullJob> {
+  return waitFor(`BullMQ job ${jobId} to be ${state}`, async () => {
+    const job = await queue.getJob(jobId);
+    return job && (await job.getState()) === state ? job : null;
+  }, timeoutMs);
+}
 
 export interface RunnerHarness {
   /** This run's test database (it connects on first use), closed after the block's tests. */
