@@ -8,7 +8,7 @@ import type { JobLog } from './job-log';
 import type { JobOutcome } from './outcome';
 import { prepareWorkspace } from './prepare-workspace';
 import { readResultFile, ResultFileError } from './result-file';
-import { writeFileInside } from './safe-fs';
+import { writeFileDirect } from './safe-fs';
 
 // One attempt at a job, from a prepared workspace to its outcome: request.json, a snapshot, the
 // executor under a time limit, a second snapshot, and result.json checked. Failures of the job
@@ -96,7 +96,7 @@ async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void
     reason || runError
       ? null
       : readResultFile(workspace).then(async (file) => {
-          await writeFileInside(workspace, relativeJobResultPath(request.job_id), file.raw);
+          await writeFileDirect(workspace, relativeJobResultPath(request.job_id), file.raw);
           return file;
         });
   reading?.catch(() => undefined); // awaited below, unless the snapshot fails first

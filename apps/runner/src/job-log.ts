@@ -1,11 +1,11 @@
-import type { Writable } from 'node:stream';
+import fs from 'node:fs';
 import { redactString, type Logger } from '@cwo/logger';
 import { relativeJobLogPath } from '@cwo/workspace';
 import { openForAppend } from './safe-fs';
 
 // A job's log (.codex/jobs/<jobId>/job.log): the runner's steps and the agent's output, one line
 // each with an ISO timestamp and its source, appended as they happen so that the API can serve
-// and follow the file while the job runs. Nothing is kept in memory beyond the stream's queue.
+// and follow the file while the job runs. Nothing is kept in memory beyond one turn's lines.
 
 /** Longest line kept; a runaway line is cut rather than filling the disk in one write. */
 const MAX_LINE_CHARS = 16 * 1024;
@@ -38,29 +38,45 @@ function format(source: 'runner' | 'agent', text: string): string {
 }
 
 export async function openJobLog(workspace: string, jobId: string, logger: Logger): Promise<JobLog> {
-  const handle = await openForAppend(workspace, relativeJobLogPath(jobId));
-  const stream: Writable = handle.createWriteStream({ encoding: 'utf8' });
+  const fd = await openForAppend(workspace, relativeJobLogPath(jobId));
+  // Lines are gathered during one turn of the event loop and appended in one synchronous write
+  // right after it: a few microseconds, where a write through the thread pool costs tens (see
+  // safe-fs.ts), and an agent printing fast makes few writes.
+  let pending: string[] = [];
+  let scheduled = false;
+  let closed = false;
   let failed = false;
-  stream.on('error', (err) => {
-    // A full disk must not fail the job; the process log says why the job log stopped.
-    if (!failed) logger.error('job log write failed', { jobId, error: err.message });
-    failed = true;
-  });
-  // Writes complete in order, so the last one's callback marks everything before it as written.
-  let lastWrite: Promise<void> = Promise.resolve();
+  const writeOut = () => {
+    scheduled = false;
+    if (pending.length === 0 || closed) return;
+    const data = Buffer.from(pending.join(''), 'utf8');
+    pending = [];
+    if (failed) return;
+    try {
+      for (let done = 0; done < data.length; ) done += fs.writeSync(fd, data, done, data.length - done);
+    } catch (err) {
+      // A full disk must not fail the job; the process log says why the job log stopped.
+      failed = true;
+      logger.error('job log write failed', { jobId, error: (err as Error).message });
+    }
+  };
   const write = (source: 'runner' | 'agent', text: string) => {
-    if (failed || stream.destroyed || stream.writableEnded) return;
-    lastWrite = new Promise<void>((resolve) => stream.write(format(source, text), () => resolve()));
+    if (closed || failed) return;
+    pending.push(format(source, text));
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(writeOut);
+    }
   };
   return {
     step: (message) => write('runner', message),
     agent: (line) => write('agent', line),
-    flush: () => lastWrite,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (stream.destroyed || stream.writableEnded) return resolve();
-        stream.end(() => resolve());
-        stream.once('error', () => resolve());
-      }),
+    flush: async () => writeOut(),
+    close: async () => {
+      if (closed) return;
+      writeOut();
+      closed = true;
+      fs.closeSync(fd);
+    },
   };
 }

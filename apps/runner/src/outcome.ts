@@ -1,4 +1,4 @@
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import path from 'node:path';
 import { AgentThreadId, TokenUsage, z } from '@cwo/contracts';
 
@@ -58,18 +58,24 @@ export async function recordOutcome(workspaceRoot: string, jobId: string, outcom
   // dearest cost per job): a write torn by a crash is one JSON object cut short, which never
   // parses, so it reads as "no outcome recorded" and the job runs again, as if the crash had come
   // just before. A readable record is never overwritten (an attempt that finds one uses it).
-  // The directory is made only when missing (once per WORKSPACE_ROOT).
-  await fs.writeFile(file, data).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    await fs.writeFile(file, data);
-  });
+  // The directory is made only when missing (once per WORKSPACE_ROOT). Synchronous: a small
+  // file, see safe-fs.ts.
+  try {
+    fs.writeFileSync(file, data);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, data);
+  }
 }
 
 /** The outcome an earlier attempt recorded but could not write to Postgres, if any. */
 export async function readRecordedOutcome(workspaceRoot: string, jobId: string): Promise<JobOutcome | null> {
+  const file = outcomeFile(workspaceRoot, jobId);
+  // Usually there is none: asked without the cost of an exception.
+  if (!fs.statSync(file, { throwIfNoEntry: false })) return null;
   try {
-    const parsed = JobOutcome.safeParse(JSON.parse(await fs.readFile(outcomeFile(workspaceRoot, jobId), 'utf8')));
+    const parsed = JobOutcome.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
@@ -77,5 +83,5 @@ export async function readRecordedOutcome(workspaceRoot: string, jobId: string):
 }
 
 export async function clearRecordedOutcome(workspaceRoot: string, jobId: string): Promise<void> {
-  await fs.rm(outcomeFile(workspaceRoot, jobId), { force: true });
+  fs.rmSync(outcomeFile(workspaceRoot, jobId), { force: true });
 }

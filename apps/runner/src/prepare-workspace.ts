@@ -1,13 +1,16 @@
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import { WorkerRequest } from '@cwo/contracts';
 import { CODEX_DIR, relativeJobResultPath, requestFile, resultFile } from '@cwo/workspace';
-import { ensureRealDir, readRegularFile, writeFileInside } from './safe-fs';
+import { ensureRealDirSync, readRegularFile, writeFileDirect, writeFileInside } from './safe-fs';
 
 // Before the agent starts: the workspace and .codex/ exist, the previous job's top-level
 // result.json is out of the way (so a client polling .codex/result.json never reads a stale one),
 // and .codex/request.json says what to do, with a copy kept in the job's own directory.
 
 const REQUEST_MAX_BYTES = 1024 * 1024;
+
+/** Whether anything (a link included, not followed) is at `p`. */
+const present = (p: string): boolean => fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined;
 
 /** The job id of the request.json in place, if there is a readable one. */
 async function currentRequestJobId(workspace: string): Promise<string | null> {
@@ -30,25 +33,21 @@ export async function retireEarlierResult(workspace: string, jobId: string, log:
   const top = resultFile(workspace);
   let stat;
   try {
-    stat = await fs.lstat(top);
+    stat = fs.lstatSync(top);
   } catch {
     return;
   }
   const owner = stat.isFile() ? await currentRequestJobId(workspace) : null;
   if (owner && owner !== jobId) {
     const dest = relativeJobResultPath(owner);
-    const destDir = await ensureRealDir(workspace, dest.slice(0, dest.lastIndexOf('/')));
-    const hasCopy = await fs
-      .lstat(`${destDir}/result.json`)
-      .then(() => true)
-      .catch(() => false);
-    if (!hasCopy) {
-      await fs.rename(top, `${destDir}/result.json`);
+    const destDir = ensureRealDirSync(workspace, dest.slice(0, dest.lastIndexOf('/')));
+    if (!present(`${destDir}/result.json`)) {
+      fs.renameSync(top, `${destDir}/result.json`);
       log(`moved the result.json of job ${owner} to ${dest}`);
       return;
     }
   }
-  await fs.rm(top, { force: true, recursive: !stat.isFile() && stat.isDirectory() });
+  fs.rmSync(top, { force: true, recursive: !stat.isFile() && stat.isDirectory() });
   log(owner === jobId ? 'removed the result.json of an earlier attempt of this job' : 'removed an earlier result.json');
 }
 
@@ -57,13 +56,10 @@ export async function prepareWorkspace(
   request: WorkerRequest,
   log: (m: string) => void,
 ): Promise<void> {
-  await ensureRealDir(workspace, `${CODEX_DIR}/jobs/${request.job_id}`);
+  ensureRealDirSync(workspace, `${CODEX_DIR}/jobs/${request.job_id}`);
   await retireEarlierResult(workspace, request.job_id, log);
   const json = `${JSON.stringify(request, null, 2)}\n`;
-  // Different files, each written atomically: concurrently.
-  await Promise.all([
-    writeFileInside(workspace, `${CODEX_DIR}/request.json`, json),
-    writeFileInside(workspace, `${CODEX_DIR}/jobs/${request.job_id}/request.json`, json),
-  ]);
+  await writeFileInside(workspace, `${CODEX_DIR}/request.json`, json);
+  await writeFileDirect(workspace, `${CODEX_DIR}/jobs/${request.job_id}/request.json`, json);
   log(`wrote ${requestFile(workspace).slice(workspace.length + 1)} (${request.job_type}, ${request.history.length} earlier jobs)`);
 }

@@ -1,4 +1,4 @@
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { WorkerRequest, WorkerResult } from '@cwo/contracts';
 import { APP_PY, README_MD, TEST_CLI_PY } from './templates';
@@ -10,12 +10,9 @@ function editComment(instruction: string): string {
   return `# Edit: ${instruction.replace(/\s+/g, ' ').trim()}\n`;
 }
 
-async function exists(p: string): Promise<boolean> {
-  return fs
-    .stat(p)
-    .then(() => true)
-    .catch(() => false);
-}
+// Synchronous file calls: three small files, where the thread pool's hand-off would cost more
+// than the writes (the runner runs this agent in-process).
+const exists = (p: string): boolean => fs.statSync(p, { throwIfNoEntry: false }) !== undefined;
 
 /**
  * The deterministic agent of the seed's dummy mode. It works on a workspace directory and returns
@@ -52,9 +49,9 @@ export async function runDummyAgent(
     const modified: string[] = [];
     for (const [rel, contents] of files) {
       const target = path.join(workspace, rel);
-      (await exists(target)) ? modified.push(rel) : created.push(rel);
-      await fs.mkdir(path.dirname(target), { recursive: true });
-      await fs.writeFile(target, contents);
+      (exists(target) ? modified : created).push(rel);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, contents);
       log(`dummy agent: wrote ${rel}`);
     }
     return {
@@ -69,8 +66,8 @@ export async function runDummyAgent(
   }
 
   const app = path.join(workspace, 'app.py');
-  const existed = await exists(app);
-  await fs.appendFile(app, editComment(request.instruction));
+  const existed = exists(app);
+  fs.appendFileSync(app, editComment(request.instruction));
   log(`dummy agent: appended a comment to app.py`);
   return {
     status: 'success',

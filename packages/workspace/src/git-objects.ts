@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -17,7 +17,6 @@ import zlib from 'node:zlib';
 // object is never rewritten, so a truncated one would stay corrupt for good).
 
 const deflate = promisify(zlib.deflate);
-const inflate = promisify(zlib.inflate);
 const INLINE_BELOW = 64 * 1024;
 
 export type GitObjectType = 'blob' | 'tree' | 'commit';
@@ -89,49 +88,53 @@ const STREAM_FROM_BYTES = 1024 * 1024;
  * fails with ENOENT, as if it had vanished).
  */
 export async function writeBlobFromFile(gitDir: string, file: string): Promise<{ oid: string; executable: boolean }> {
-  const handle = await fs.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  // Small files are read inline, like the small objects (see writeObject). O_NONBLOCK: a FIFO in
+  // the file's place must not hold the process; fstat then refuses it.
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
-    const stat = await handle.stat();
+    const stat = fstatSync(fd);
     if (!stat.isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'ENOENT' });
     const executable = (stat.mode & 0o100) !== 0;
-    if (stat.size < STREAM_FROM_BYTES) return { oid: await writeObject(gitDir, 'blob', await handle.readFile()), executable };
-
-    const size = stat.size;
-    const sha = crypto.createHash('sha1');
-    const header = Buffer.from(`blob ${size}\0`);
-    sha.update(header);
-    let read = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        sha.update(chunk);
-        read += chunk.length;
-        done(null, chunk);
-      },
-    });
-    const deflater = zlib.createDeflate({ level: 1 });
-    deflater.write(header);
-    const objects = path.join(gitDir, 'objects');
-    await fs.mkdir(objects, { recursive: true });
-    const tmp = path.join(objects, `tmp_obj_${crypto.randomBytes(6).toString('hex')}`);
-    try {
-      await pipeline(
-        handle.createReadStream({ start: 0, end: size - 1, autoClose: false }),
-        tap,
-        deflater,
-        (await fs.open(tmp, 'wx', 0o444)).createWriteStream(),
-      );
-      if (read !== size) throw Object.assign(new Error(`${file} shrank while it was read`), { code: 'ENOENT' });
-      const oid = sha.digest('hex');
-      const target = objectPath(gitDir, oid);
-      if (hasObject(gitDir, oid)) return { oid, executable };
-      await fs.mkdir(path.dirname(target), { recursive: true });
-      await fs.rename(tmp, target);
-      return { oid, executable };
-    } finally {
-      await fs.rm(tmp, { force: true });
-    }
+    if (stat.size < STREAM_FROM_BYTES) return { oid: await writeObject(gitDir, 'blob', readFileSync(fd)), executable };
+    return { oid: await writeLargeBlob(gitDir, file, fd, stat.size), executable };
   } finally {
-    await handle.close();
+    closeSync(fd);
+  }
+}
+
+async function writeLargeBlob(gitDir: string, file: string, fd: number, size: number): Promise<string> {
+  const sha = crypto.createHash('sha1');
+  const header = Buffer.from(`blob ${size}\0`);
+  sha.update(header);
+  let read = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      sha.update(chunk);
+      read += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const deflater = zlib.createDeflate({ level: 1 });
+  deflater.write(header);
+  const objects = path.join(gitDir, 'objects');
+  await fs.mkdir(objects, { recursive: true });
+  const tmp = path.join(objects, `tmp_obj_${crypto.randomBytes(6).toString('hex')}`);
+  try {
+    await pipeline(
+      createReadStream('', { fd, start: 0, end: size - 1, autoClose: false }),
+      tap,
+      deflater,
+      (await fs.open(tmp, 'wx', 0o444)).createWriteStream(),
+    );
+    if (read !== size) throw Object.assign(new Error(`${file} shrank while it was read`), { code: 'ENOENT' });
+    const oid = sha.digest('hex');
+    if (hasObject(gitDir, oid)) return oid;
+    const target = objectPath(gitDir, oid);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await fs.rename(tmp, target);
+    return oid;
+  } finally {
+    await fs.rm(tmp, { force: true });
   }
 }
 
@@ -166,14 +169,34 @@ export function commitBody(args: { tree: string; parents: string[]; author: Sign
   return Buffer.from(`${lines.join('\n')}\n\n${args.message}`);
 }
 
+export interface CommitInfo {
+  parents: string[];
+  /** The message: everything after the header's blank line. */
+  message: string;
+}
+
+/** A commit's parents and message, from the text of a commit object (without its type header). */
+export function parseCommit(text: string): CommitInfo {
+  const split = text.indexOf('\n\n');
+  const header = split < 0 ? text : text.slice(0, split);
+  return {
+    parents: header
+      .split('\n')
+      .filter((l) => l.startsWith('parent '))
+      .map((l) => l.slice('parent '.length).trim()),
+    message: split < 0 ? '' : text.slice(split + 2),
+  };
+}
+
 /**
- * The parents of a loose commit object; null when the commit is not stored loose (the history is
- * never packed by the runner, so only a repository packed by hand gets there).
+ * A loose commit object's parents and message; null when the commit is not stored loose (the
+ * history is never packed by the runner, so only a repository packed by hand gets there). Read
+ * inline: one small file (see writeObject).
  */
-export async function readCommitParents(gitDir: string, oid: string): Promise<string[] | null> {
+export function readLooseCommit(gitDir: string, oid: string): CommitInfo | null {
   let raw: Buffer;
   try {
-    raw = await inflate(await fs.readFile(objectPath(gitDir, oid)));
+    raw = zlib.inflateSync(readFileSync(objectPath(gitDir, oid)));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
@@ -181,9 +204,5 @@ export async function readCommitParents(gitDir: string, oid: string): Promise<st
   const text = raw.toString('utf8');
   const nul = text.indexOf('\0');
   if (!text.startsWith('commit ') || nul < 0) throw new Error(`object ${oid} is not a commit`);
-  const header = text.slice(nul + 1, text.indexOf('\n\n', nul));
-  return header
-    .split('\n')
-    .filter((l) => l.startsWith('parent '))
-    .map((l) => l.slice('parent '.length).trim());
+  return parseCommit(text.slice(nul + 1));
 }

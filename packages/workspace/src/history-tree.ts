@@ -1,4 +1,4 @@
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { hasObject, writeBlobFromFile, writeObject, treeBody, type TreeEntry } from './git-objects';
@@ -20,6 +20,26 @@ interface Rules {
 
 const isGone = (err: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
 
+/**
+ * A .gitignore's rules; null when there is none. Not through a link (git does not follow a
+ * symlinked .gitignore either), and never waiting on a FIFO: the read is synchronous, like the
+ * object writes (see git-objects.ts).
+ */
+function readGitignore(file: string): string | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch (err) {
+    if (isGone(err) || (err as NodeJS.ErrnoException).code === 'ELOOP') return null;
+    throw err;
+  }
+  try {
+    return fs.fstatSync(fd).isFile() ? fs.readFileSync(fd, 'utf8') : null;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 function isIgnored(rules: Rules[], rel: string, isDir: boolean): boolean {
   // Deepest rules first: the first file with a say decides.
   for (let i = rules.length - 1; i >= 0; i--) {
@@ -39,14 +59,14 @@ export async function writeWorkspaceTree(gitDir: string, workspace: string, excl
   async function walk(dir: string, rel: string, inherited: Rules[]): Promise<TreeEntry[]> {
     let names;
     try {
-      names = await fs.readdir(dir, { withFileTypes: true });
+      names = fs.readdirSync(dir, { withFileTypes: true });
     } catch (err) {
       if (isGone(err)) return [];
       throw err;
     }
     let rules = inherited;
     if (names.some((d) => d.name === '.gitignore' && d.isFile())) {
-      const text = await fs.readFile(path.join(dir, '.gitignore'), 'utf8').catch((err) => (isGone(err) ? null : Promise.reject(err)));
+      const text = readGitignore(path.join(dir, '.gitignore'));
       if (text !== null) rules = [...inherited, { base: rel, ig: ignore().add(text) }];
     }
     const entries = await Promise.all(
@@ -64,7 +84,7 @@ export async function writeWorkspaceTree(gitDir: string, workspace: string, excl
           if (!d.isFile() && !d.isSymbolicLink()) return null; // sockets, FIFOs, devices
           if (isIgnored(rules, childRel, false)) return null;
           if (d.isSymbolicLink()) {
-            return { mode: '120000', name: d.name, oid: await writeObject(gitDir, 'blob', Buffer.from(await fs.readlink(abs))) };
+            return { mode: '120000', name: d.name, oid: await writeObject(gitDir, 'blob', fs.readlinkSync(abs, { encoding: 'buffer' })) };
           }
           const { oid, executable } = await writeBlobFromFile(gitDir, abs);
           return { mode: executable ? '100755' : '100644', name: d.name, oid };
@@ -110,7 +130,7 @@ export async function writeSnapshotTree(gitDir: string, workspace: string, snaps
   async function build(node: DirNode, rel: string, inherited: Rules[]): Promise<TreeEntry[]> {
     let rules = inherited;
     if (node.files.get('.gitignore')?.entry.kind === 'file') {
-      const text = await fs.readFile(path.join(workspace, rel, '.gitignore'), 'utf8').catch((err) => (isGone(err) ? null : Promise.reject(err)));
+      const text = readGitignore(path.join(workspace, rel, '.gitignore'));
       if (text !== null) rules = [...inherited, { base: rel, ig: ignore().add(text) }];
     }
     const dirs = await Promise.all(
@@ -128,7 +148,7 @@ export async function writeSnapshotTree(gitDir: string, workspace: string, snaps
         const abs = path.join(workspace, fileRel);
         try {
           if (entry.kind === 'symlink') {
-            const oid = hasObject(gitDir, entry.hash) ? entry.hash : await writeObject(gitDir, 'blob', await fs.readlink(abs, { encoding: 'buffer' }));
+            const oid = hasObject(gitDir, entry.hash) ? entry.hash : await writeObject(gitDir, 'blob', fs.readlinkSync(abs, { encoding: 'buffer' }));
             return { mode: '120000', name, oid };
           }
           if (hasObject(gitDir, entry.hash)) return { mode: entry.executable ? '100755' : '100644', name, oid: entry.hash };

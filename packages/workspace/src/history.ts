@@ -1,11 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import { renameSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { commitBody, readCommitParents, writeObject } from './git-objects';
+import { commitBody, parseCommit, readLooseCommit, writeObject, type CommitInfo } from './git-objects';
 import { writeSnapshotTree, writeWorkspaceTree } from './history-tree';
 import type { Snapshot } from './snapshot';
 import { CODEX_DIR } from './layout';
@@ -34,8 +34,6 @@ export const COMMIT_SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 const SUBJECT_MAX_CHARS = 100;
 const GIT_TIMEOUT_MS = 120_000;
 const OUTPUT_MAX_BYTES = 1024 * 1024;
-/** Written in the history after each commit: the job it was for (see commitJob). */
-const LAST_JOB_FILE = 'cwo-last-job';
 
 export interface CommitAuthor {
   name: string;
@@ -95,11 +93,16 @@ function gitArgs(gitDir: string, workTree: string | null, args: string[]): strin
   return [...SAFE_CONFIG, `--git-dir=${gitDir}`, ...(workTree ? [`--work-tree=${workTree}`] : []), ...args];
 }
 
-const exists = (p: string) =>
-  fs.lstat(p).then(
-    () => true,
-    () => false,
-  );
+const exists = (p: string): boolean => lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+
+/** A small file's text, '' when it is missing or unreadable (inline: see git-objects.ts). */
+function readSmall(p: string): string {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 async function git(gitDir: string, workTree: string | null, args: string[], env?: Record<string, string>): Promise<string> {
   try {
@@ -116,7 +119,7 @@ async function git(gitDir: string, workTree: string | null, args: string[], env?
     const e = err as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === 'ENOENT' && e.path === 'git') {
       // Node says the same when the working directory is missing.
-      const cwdExists = await exists(workTree ?? path.dirname(gitDir));
+      const cwdExists = exists(workTree ?? path.dirname(gitDir));
       throw new HistoryError(cwdExists ? 'git is not installed (the runner and the API need the `git` command)' : `${workTree ?? gitDir} does not exist`, { cause: err });
     }
     const detail = (e.stderr ?? '').trim().split('\n').filter(Boolean).at(-1) ?? e.message;
@@ -124,14 +127,46 @@ async function git(gitDir: string, workTree: string | null, args: string[], env?
   }
 }
 
-/** Creates the history on a project's first job: a bare repository that ignores `.codex/`. */
+/** What `git init --bare --template= --initial-branch=main` writes, plus the exclude file. */
+const NEW_REPOSITORY: Array<[string, string | null]> = [
+  ['objects', null],
+  ['refs', null],
+  ['refs/heads', null],
+  ['refs/tags', null],
+  ['info', null],
+  ['info/exclude', `# The runner's protocol files and the agent's state are not project history.\n/${CODEX_DIR}/\n`],
+  ['config', '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n'],
+  ['HEAD', `ref: refs/heads/${HISTORY_BRANCH}\n`],
+];
+
+/**
+ * Creates the history on a project's first job: a bare repository that ignores `.codex/`. Written
+ * in-process (the layout of gitrepository-layout(5), as `git init` makes it without a template:
+ * no sample hooks) in a temporary directory renamed into place, so that a half-made repository is
+ * never seen. `git init` takes over when a directory is in the way (it re-initialises in place,
+ * keeping what is there).
+ */
 async function ensureHistory(gitDir: string): Promise<boolean> {
-  if (await exists(path.join(gitDir, 'HEAD'))) return false;
-  await fs.mkdir(path.dirname(gitDir), { recursive: true });
-  // No template: no sample hooks, nothing the runner did not write itself.
+  if (exists(path.join(gitDir, 'HEAD'))) return false;
+  mkdirSync(path.dirname(gitDir), { recursive: true });
+  const tmp = `${gitDir}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  try {
+    mkdirSync(tmp);
+    for (const [rel, contents] of NEW_REPOSITORY) {
+      if (contents === null) mkdirSync(path.join(tmp, rel));
+      else writeFileSync(path.join(tmp, rel), contents);
+    }
+    renameSync(tmp, gitDir);
+    return true;
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw err;
+  }
+  if (exists(path.join(gitDir, 'HEAD'))) return false;
   await git(gitDir, null, ['init', '--quiet', '--bare', '--template=', `--initial-branch=${HISTORY_BRANCH}`, gitDir]);
-  await fs.mkdir(path.join(gitDir, 'info'), { recursive: true });
-  await fs.writeFile(path.join(gitDir, 'info', 'exclude'), `# The runner's protocol files and the agent's state are not project history.\n/${CODEX_DIR}/\n`);
+  mkdirSync(path.join(gitDir, 'info'), { recursive: true });
+  writeFileSync(path.join(gitDir, 'info', 'exclude'), NEW_REPOSITORY.find(([rel]) => rel === 'info/exclude')![1]!);
   return true;
 }
 
@@ -167,24 +202,19 @@ export async function commitJob(args: {
   const { workspace, job, author } = args;
   const gitDir = projectHistoryDir(args.workspaceRoot, args.projectId);
   // A project deleted meanwhile gets no history back.
-  const [workspaceExists, historyExists] = await Promise.all([exists(workspace), exists(path.join(gitDir, 'HEAD'))]);
-  if (!workspaceExists) throw new HistoryError(`the workspace ${workspace} does not exist (the project was deleted?)`);
-  const created = historyExists ? false : await ensureHistory(gitDir);
-  const marker = path.join(gitDir, LAST_JOB_FILE);
+  if (!exists(workspace)) throw new HistoryError(`the workspace ${workspace} does not exist (the project was deleted?)`);
+  const created = await ensureHistory(gitDir);
   // The commit is written in-process (git-objects.ts, history-tree.ts): no `git add`/`git commit`
-  // child processes on every job. `git` still creates the repository and serves diffs. The tree,
-  // the branch's commit and the last job are independent reads and writes: done concurrently.
-  const [lastJob, tree, head] = await Promise.all([
-    created ? '' : fs.readFile(marker, 'utf8').catch(() => ''),
-    args.snapshot ? writeSnapshotTree(gitDir, workspace, args.snapshot, [CODEX_DIR]) : writeWorkspaceTree(gitDir, workspace, [CODEX_DIR]),
-    created ? null : branchCommit(gitDir),
-    ...['index.lock', 'HEAD.lock', `refs/heads/${HISTORY_BRANCH}.lock`].map((f) => fs.rm(path.join(gitDir, f), { force: true })),
-  ]);
-  const amend = !created && lastJob.trim() === job.id;
-  let parents = head ? [head] : [];
-  if (amend && head) {
-    parents = (await readCommitParents(gitDir, head)) ?? (await git(gitDir, null, ['rev-list', '--parents', '-n', '1', head])).trim().split(/\s+/).slice(1);
-  }
+  // child processes on every job; `git` serves diffs.
+  for (const lock of ['index.lock', 'HEAD.lock', `refs/heads/${HISTORY_BRANCH}.lock`]) rmSync(path.join(gitDir, lock), { force: true });
+  const head = created ? null : await branchCommit(gitDir);
+  const headInfo = head ? await readCommit(gitDir, head) : null;
+  const tree = args.snapshot
+    ? await writeSnapshotTree(gitDir, workspace, args.snapshot, [CODEX_DIR])
+    : await writeWorkspaceTree(gitDir, workspace, [CODEX_DIR]);
+  // The branch's commit is this job's own when its trailer names it: an earlier attempt committed.
+  const amend = headInfo !== null && jobOfCommit(headInfo.message) === job.id;
+  const parents = !head ? [] : amend ? headInfo!.parents : [head];
   const when = Math.floor(Date.now() / 1000);
   const signature = { name: author.name, email: author.email, when };
   const commit = await writeObject(
@@ -192,23 +222,30 @@ export async function commitJob(args: {
     'commit',
     commitBody({ tree, parents, author: signature, committer: signature, message: `${commitSubject(job)}\n\n${JOB_TRAILER}: ${job.id}\n` }),
   );
-  await writeRef(gitDir, commit);
-  // After the ref: the marker must never name a job whose commit is not on the branch.
-  const tmp = `${marker}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, `${job.id}\n`);
-  renameSync(tmp, marker);
+  writeRef(gitDir, commit);
   return commit;
 }
 
+/** The job named by a commit message's Job-Id trailer, if any. */
+export function jobOfCommit(message: string): string | null {
+  const match = new RegExp(`^${JOB_TRAILER}: (\\S+)\\s*$`, 'm').exec(message);
+  return match ? match[1]! : null;
+}
+
+/** A commit's parents and message: the loose object, or `git cat-file` when it is packed. */
+async function readCommit(gitDir: string, oid: string): Promise<CommitInfo> {
+  return readLooseCommit(gitDir, oid) ?? parseCommit(await git(gitDir, null, ['cat-file', 'commit', oid]));
+}
+
 /** Points the branch at `commit`, the way git updates a loose ref (a lock file renamed over it). */
-async function writeRef(gitDir: string, commit: string): Promise<void> {
+function writeRef(gitDir: string, commit: string): void {
   // A few bytes into the page cache: inline, like the small objects (git-objects.ts).
   const ref = path.join(gitDir, 'refs', 'heads', HISTORY_BRANCH);
   try {
     writeFileSync(`${ref}.lock`, `${commit}\n`);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    await fs.mkdir(path.dirname(ref), { recursive: true });
+    mkdirSync(path.dirname(ref), { recursive: true });
     writeFileSync(`${ref}.lock`, `${commit}\n`);
   }
   renameSync(`${ref}.lock`, ref);
@@ -230,7 +267,7 @@ async function branchCommit(gitDir: string): Promise<string | null> {
  * that file is not there (refs packed by hand, another ref format).
  */
 async function headCommit(gitDir: string): Promise<string> {
-  const loose = (await fs.readFile(path.join(gitDir, 'refs', 'heads', HISTORY_BRANCH), 'utf8').catch(() => '')).trim();
+  const loose = readSmall(path.join(gitDir, 'refs', 'heads', HISTORY_BRANCH)).trim();
   if (COMMIT_SHA.test(loose)) return loose;
   const sha = (await git(gitDir, null, ['rev-parse', '--verify', `refs/heads/${HISTORY_BRANCH}`])).trim();
   if (!COMMIT_SHA.test(sha)) throw new HistoryError(`git rev-parse printed no commit id: ${sha.slice(0, 80)}`);
@@ -252,7 +289,7 @@ export async function openCommitDiff(args: {
   const { sha } = args;
   if (!COMMIT_SHA.test(sha)) return null;
   const gitDir = projectHistoryDir(args.workspaceRoot, args.projectId);
-  if (!(await exists(path.join(gitDir, 'HEAD')))) return null;
+  if (!exists(path.join(gitDir, 'HEAD'))) return null;
   try {
     await git(gitDir, null, ['cat-file', '-e', `${sha}^{commit}`]);
   } catch (err) {

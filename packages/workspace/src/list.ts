@@ -1,7 +1,6 @@
 import fs, { type Dirent, type Stats } from 'node:fs';
-import { performance } from 'node:perf_hooks';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { isInsideDirectory } from './containment';
+import { DEFAULT_SLICE_MS, timeSlicer } from './time-slice';
 
 // Lists a workspace for the files endpoint (the seed's os.walk with followlinks=False): every
 // regular file, hidden ones and .codex included; symlinked directories are never entered; a
@@ -25,9 +24,6 @@ export interface ListOptions {
   sliceMs?: number;
 }
 
-const DEFAULT_SLICE_MS = 8;
-/** Entries between two looks at the clock (reading it is not free either). */
-const CLOCK_EVERY = 64;
 
 const isGone = (err: unknown): boolean => ['ENOENT', 'ENOTDIR', 'ELOOP'].includes((err as NodeJS.ErrnoException)?.code ?? '');
 
@@ -68,8 +64,7 @@ export async function listWorkspaceFiles(workspace: string, opts: ListOptions = 
   }
   const files: WorkspaceFile[] = [];
   const pending: Array<[abs: string, rel: string]> = [[realRoot, '']];
-  let sliceStart = performance.now();
-  let sinceClock = 0;
+  const slicer = timeSlicer(sliceMs);
 
   const addSymlink = (abs: string, rel: string) => {
     const target = statOrNull(abs, true);
@@ -88,13 +83,8 @@ export async function listWorkspaceFiles(workspace: string, opts: ListOptions = 
   while (pending.length > 0) {
     const [dirAbs, dirRel] = pending.pop()!;
     for (const entry of readDirOrNull(dirAbs) ?? []) {
-      if (++sinceClock === CLOCK_EVERY) {
-        sinceClock = 0;
-        if (performance.now() - sliceStart > sliceMs) {
-          await yieldToEventLoop();
-          sliceStart = performance.now();
-        }
-      }
+      const turn = slicer.tick();
+      if (turn) await turn;
       const abs = `${dirAbs}/${entry.name}`;
       const rel = dirRel === '' ? entry.name : `${dirRel}/${entry.name}`;
       if (entry.isDirectory()) pending.push([abs, rel]);

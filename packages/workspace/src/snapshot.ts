@@ -1,10 +1,14 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs/promises';
+import fs, { constants } from 'node:fs';
 import path from 'node:path';
 import { CODEX_DIR } from './layout';
+import { timeSlicer } from './time-slice';
 
 // What a workspace holds at one moment, so that the runner can tell for itself which files a job
 // created, modified or deleted, instead of trusting what the agent reports.
+//
+// Walked with synchronous calls in short time slices (time-slice.ts); only files of a megabyte
+// or more are read through the thread pool, streamed.
 
 export interface SnapshotEntry {
   kind: 'file' | 'symlink';
@@ -64,22 +68,44 @@ function gitBlobHasher(size: number): crypto.Hash {
   return crypto.createHash('sha1').update(`blob ${size}\0`);
 }
 
-async function hashFile(file: string, size: number): Promise<string> {
-  const hash = gitBlobHasher(size);
-  if (size < READ_WHOLE_BELOW) {
-    const data = await fs.readFile(file);
-    // Changed between the stat and the read: hashed as read.
-    if (data.length !== size) return gitBlobHasher(data.length).update(data).digest('hex');
-    hash.update(data);
-  } else {
-    const handle = await fs.open(file, 'r');
+// Never through a link, and never waiting on a FIFO swapped in for the file since the walk saw it.
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** The git blob id of a regular file; null when it is no longer one (replaced since its lstat). */
+async function hashFile(file: string, size: number): Promise<string | null> {
+  if (size >= READ_WHOLE_BELOW) {
+    let handle: fs.promises.FileHandle;
     try {
-      for await (const chunk of handle.createReadStream()) hash.update(chunk as Buffer);
+      handle = await fs.promises.open(file, OPEN_FLAGS);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ELOOP') return null;
+      throw err;
+    }
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) return null;
+      const hash = gitBlobHasher(stat.size);
+      for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+      return hash.digest('hex');
     } finally {
       await handle.close().catch(() => undefined);
     }
   }
-  return hash.digest('hex');
+  let fd: number;
+  try {
+    fd = fs.openSync(file, OPEN_FLAGS);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') return null;
+    throw err;
+  }
+  try {
+    if (!fs.fstatSync(fd).isFile()) return null;
+    const data = fs.readFileSync(fd);
+    // Changed between the stat and the read: hashed as read.
+    return gitBlobHasher(data.length).update(data).digest('hex');
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 const isGone = (err: unknown): boolean =>
@@ -100,10 +126,12 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
   const settledBefore = previous?.takenAtNs !== undefined ? previous.takenAtNs - SETTLED_NS : -1n;
   let seen = 0;
 
+  const slicer = timeSlicer();
+
   async function walk(dir: string, prefix: string): Promise<void> {
     let entries;
     try {
-      entries = await fs.readdir(dir, { withFileTypes: true });
+      entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch (err) {
       if (isGone(err)) return;
       throw err;
@@ -112,13 +140,15 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
     for (const entry of entries) {
       if (prefix === '' && exclude.has(entry.name)) continue;
       if (++seen > maxEntries) throw new SnapshotLimitError(maxEntries);
+      const turn = slicer.tick();
+      if (turn) await turn;
       const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
       const abs = path.join(dir, entry.name);
       try {
         if (entry.isDirectory()) {
           await walk(abs, rel);
         } else if (entry.isSymbolicLink()) {
-          const target = await fs.readlink(abs, { encoding: 'buffer' });
+          const target = fs.readlinkSync(abs, { encoding: 'buffer' });
           snapshot.set(rel, {
             kind: 'symlink',
             size: target.length,
@@ -127,8 +157,8 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
             stat: { mtimeNs: 0n, ctimeNs: 0n, ino: 0n },
           });
         } else if (entry.isFile()) {
-          const st = await fs.lstat(abs, { bigint: true });
-          if (!st.isFile()) continue;
+          const st = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+          if (!st?.isFile()) continue;
           const size = Number(st.size);
           const stat = { mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino };
           const old = previous?.get(rel);
@@ -141,6 +171,7 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
             stat.ctimeNs < settledBefore &&
             stat.mtimeNs < settledBefore;
           const hash = unchanged ? old.hash : await hashFile(abs, size);
+          if (hash === null) continue; // replaced by something else since the lstat
           snapshot.set(rel, { kind: 'file', size, hash, executable: (Number(st.mode) & 0o100) !== 0, stat });
         }
         // Sockets, FIFOs and devices are not workspace content.

@@ -1,4 +1,4 @@
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkerRequest } from '@cwo/contracts';
 import { runDummyAgent } from '@cwo/dummy-agent';
@@ -24,7 +24,7 @@ export function createDummyExecutor(opts: DummyExecutorOptions = {}): Executor {
   return {
     name: 'dummy',
     async run({ workspace, log, signal }: ExecutorRun): Promise<void> {
-      const request = WorkerRequest.parse(JSON.parse(await fs.readFile(requestFile(workspace), 'utf8')));
+      const request = WorkerRequest.parse(JSON.parse(fs.readFileSync(requestFile(workspace), 'utf8')));
       if (delayMs > 0) {
         log(`dummy executor: waiting ${delayMs} ms first (DUMMY_WORKER_DELAY_MS)`);
         try {
@@ -36,7 +36,7 @@ export function createDummyExecutor(opts: DummyExecutorOptions = {}): Executor {
       if (signal.aborted) return;
       const result = await runDummyAgent(workspace, request, log);
       if (signal.aborted) return;
-      await fs.writeFile(resultFile(workspace), `${JSON.stringify(result, null, 2)}\n`);
+      fs.writeFileSync(resultFile(workspace), `${JSON.stringify(result, null, 2)}\n`);
       log(`dummy executor: wrote .codex/result.json (${result.status})`);
     },
   };

@@ -1,0 +1,98 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureRealDir, NotARegularFileError, openForAppend, readRegularFile, writeFileDirect, writeFileInside } from './safe-fs';
+
+// The agent owns the workspace: whatever it leaves where the runner writes its own files (links,
+// hard links, FIFOs, files in place of directories) must be replaced, never written through or
+// waited on. The calls are synchronous, so a FIFO that were opened would hang the whole runner:
+// these tests would then time out.
+
+describe('the runner’s own files in a workspace the agent controls', () => {
+  let root: string;
+  let ws: string;
+  let outside: string;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-safefs-'));
+    ws = path.join(root, 'ws');
+    outside = path.join(root, 'outside.txt');
+    fs.mkdirSync(path.join(ws, '.codex', 'jobs', 'j1'), { recursive: true });
+    fs.writeFileSync(outside, 'precious');
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  const mkfifo = (p: string) => execFileSync('mkfifo', [p]);
+  const file = (rel: string) => path.join(ws, rel);
+
+  it('writes a copy in place as a new file when the agent left a hard link, a symlink or a FIFO there', async () => {
+    fs.linkSync(outside, file('.codex/jobs/j1/result.json'));
+    fs.symlinkSync(outside, file('.codex/jobs/j1/request.json'));
+    mkfifo(file('.codex/jobs/j1/extra.json'));
+    for (const name of ['result.json', 'request.json', 'extra.json']) await writeFileDirect(ws, `.codex/jobs/j1/${name}`, `{"${name}":1}`);
+    expect(fs.readFileSync(outside, 'utf8')).toBe('precious');
+    for (const name of ['result.json', 'request.json', 'extra.json']) {
+      const st = fs.lstatSync(file(`.codex/jobs/j1/${name}`));
+      expect(st.isFile() && st.nlink === 1).toBe(true);
+      expect(fs.readFileSync(file(`.codex/jobs/j1/${name}`), 'utf8')).toBe(`{"${name}":1}`);
+    }
+  });
+
+  it('overwrites its own earlier copy (a retry) instead of appending to it', async () => {
+    await writeFileDirect(ws, '.codex/jobs/j1/result.json', 'a much longer first version');
+    await writeFileDirect(ws, '.codex/jobs/j1/result.json', 'second');
+    expect(fs.readFileSync(file('.codex/jobs/j1/result.json'), 'utf8')).toBe('second');
+  });
+
+  it('appends to a job log only in a file of its own', async () => {
+    fs.linkSync(outside, file('.codex/jobs/j1/job.log'));
+    let fd = await openForAppend(ws, '.codex/jobs/j1/job.log');
+    fs.writeSync(fd, 'line\n');
+    fs.closeSync(fd);
+    expect(fs.readFileSync(outside, 'utf8')).toBe('precious');
+
+    fs.rmSync(file('.codex/jobs/j1/job.log'));
+    mkfifo(file('.codex/jobs/j1/job.log'));
+    fd = await openForAppend(ws, '.codex/jobs/j1/job.log');
+    fs.writeSync(fd, 'line\n');
+    fs.closeSync(fd);
+    expect(fs.readFileSync(file('.codex/jobs/j1/job.log'), 'utf8')).toBe('line\n');
+  });
+
+  it('refuses to read a FIFO, a link or a file under a linked directory, at once', async () => {
+    mkfifo(file('.codex/result.json'));
+    await expect(readRegularFile(ws, '.codex/result.json', 1024)).rejects.toBeInstanceOf(NotARegularFileError);
+    fs.rmSync(file('.codex/result.json'));
+    fs.symlinkSync(outside, file('.codex/result.json'));
+    await expect(readRegularFile(ws, '.codex/result.json', 1024)).rejects.toBeInstanceOf(NotARegularFileError);
+
+    fs.mkdirSync(path.join(root, 'elsewhere'));
+    fs.writeFileSync(path.join(root, 'elsewhere', 'result.json'), '{}');
+    fs.rmSync(file('.codex/jobs'), { recursive: true });
+    fs.symlinkSync(path.join(root, 'elsewhere'), file('.codex/jobs'));
+    await expect(readRegularFile(ws, '.codex/jobs/result.json', 1024)).rejects.toBeInstanceOf(NotARegularFileError);
+    expect(await readRegularFile(ws, '.codex/missing.json', 1024)).toBeNull();
+  });
+
+  it('reads at most the limit plus one byte, and reports the size fstat saw', async () => {
+    fs.writeFileSync(file('.codex/result.json'), 'x'.repeat(5000));
+    const read = await readRegularFile(ws, '.codex/result.json', 100);
+    expect(read!.data.length).toBe(101);
+    expect(read!.size).toBe(5000);
+  });
+
+  it('replaces a linked directory on the way with a real one, and writes atomically over a link', async () => {
+    fs.mkdirSync(path.join(root, 'elsewhere'));
+    fs.rmSync(file('.codex/jobs'), { recursive: true });
+    fs.symlinkSync(path.join(root, 'elsewhere'), file('.codex/jobs'));
+    const dir = await ensureRealDir(ws, '.codex/jobs/j2');
+    expect(fs.lstatSync(file('.codex/jobs')).isDirectory()).toBe(true);
+    expect(dir).toBe(file('.codex/jobs/j2'));
+    expect(fs.readdirSync(path.join(root, 'elsewhere'))).toEqual([]);
+
+    fs.symlinkSync(outside, file('.codex/request.json'));
+    await writeFileInside(ws, '.codex/request.json', '{}');
+    expect(fs.readFileSync(outside, 'utf8')).toBe('precious');
+    expect(fs.lstatSync(file('.codex/request.json')).isFile()).toBe(true);
+  });
+});
