@@ -84,22 +84,32 @@ export function createJobProcessor(deps: ProcessorDeps) {
       log = await openJobLog(workspace, job.id, logger);
       log.step(`attempt ${attempt} of job ${job.id} (${job.jobType}) started on runner ${deps.runnerId}`);
       let outcome: JobOutcome | null = await recorded;
+      const outcomeWasRecorded = outcome !== null;
       if (outcome) {
         log.step(`an earlier attempt finished the job (${outcome.status}) but could not record it; recording it now`);
         outcome = { ...outcome, attempt };
       } else {
         const request = await requested;
         const executed = await executeJob({ config, executor: deps.executor, workspace, request, attempt, log, controller });
-        // Before the outcome is recorded, so that a retry of the database write does not commit again.
         const commitSha = await commitJobChanges({ config, job, workspace, log, logger, snapshot: executed.after ?? undefined });
         outcome = { ...executed.outcome, commit_sha: commitSha };
-        await recordOutcome(config.workspaceRoot, job.id, outcome);
       }
       // The last line is in the file before the status says finished (see JobLog.flush).
       log.step(`finished: ${outcome.status}${outcome.errors.length ? ` (${outcome.errors.join('; ')})` : ''}`);
       await log.flush();
-      const written = await finishJob(db, job, attempt, outcome);
-      await clearRecordedOutcome(config.workspaceRoot, job.id);
+      let written: boolean;
+      try {
+        written = await finishJob(db, job, attempt, outcome);
+      } catch (err) {
+        // Postgres could not take it: the outcome is kept on disk, so that the retry writes it
+        // instead of running the agent again (which would, e.g., append an edit twice). Written
+        // only now, not before every write: file creation is a job's dearest cost on these disks,
+        // and a runner killed during the write itself (a millisecond) merely runs the job again,
+        // as one killed while the agent ran.
+        await recordOutcome(config.workspaceRoot, job.id, outcome);
+        throw err;
+      }
+      if (outcomeWasRecorded) await clearRecordedOutcome(config.workspaceRoot, job.id);
       if (!written) {
         log.step('the job was finished or taken over elsewhere meanwhile; this attempt’s outcome is discarded');
         return 'finished_elsewhere';
