@@ -3,10 +3,10 @@ import path from 'node:path';
 import { AgentThreadId, TokenUsage, z } from '@cwo/contracts';
 
 // How a job ended, as the runner determined it: what is written to Postgres in one transaction.
-// It is also recorded on disk before that write, so that when the write fails (Postgres down)
-// the retry writes the same outcome instead of running the agent a second time (which would,
-// e.g., append an edit twice). The record lives under WORKSPACE_ROOT/.runner/, outside every
-// project's workspace, where no agent can forge one; it is removed once Postgres has it.
+// When that write fails (Postgres down) it is recorded on disk, so that the retry writes the same
+// outcome instead of running the agent a second time (which would, e.g., append an edit twice).
+// The record lives under WORKSPACE_ROOT/.runner/, outside every project's workspace, where no
+// agent can forge one; it is removed once Postgres has it.
 
 export const JobOutcome = z.object({
   /** The attempt (jobs.attempts) that produced it. */
@@ -54,10 +54,9 @@ const outcomeFile = (workspaceRoot: string, jobId: string) =>
 export async function recordOutcome(workspaceRoot: string, jobId: string, outcome: JobOutcome): Promise<void> {
   const file = outcomeFile(workspaceRoot, jobId);
   const data = `${JSON.stringify(outcome)}\n`;
-  // Written in place, without a temporary file and a rename (file creation is the runner's
-  // dearest cost per job): a write torn by a crash is one JSON object cut short, which never
-  // parses, so it reads as "no outcome recorded" and the job runs again, as if the crash had come
-  // just before. A readable record is never overwritten (an attempt that finds one uses it).
+  // Written in place, without a temporary file and a rename: a write torn by a crash is one JSON
+  // object cut short, which never parses, so it reads as "no outcome recorded" and the job runs
+  // again, as if the crash had come just before. A readable record is never overwritten (an attempt that finds one uses it).
   // The directory is made only when missing (once per WORKSPACE_ROOT). Synchronous: a small
   // file, see safe-fs.ts.
   try {
