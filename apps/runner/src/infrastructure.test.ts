@@ -1,9 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { createDb } from '@cwo/db';
+import { createDb, sqlPool } from '@cwo/db';
 import { projectWorkspace } from '@cwo/workspace';
 import { createDummyExecutor } from './executors/dummy';
 import { InfrastructureError, type Executor } from './executors/types';
+import { outcomeFile } from './outcome';
 import { TcpProxy } from './__tests__/tcp-proxy';
 import { addEdit, createProject, readJobLog, testConfig, useRunnerHarness, waitFor, waitForBullState, waitForJob } from './__tests__/helpers';
 
@@ -59,6 +60,40 @@ describe('infrastructure failures', () => {
     expect(app.match(/# Edit: make it count to 20/g)).toHaveLength(1);
     expect(await readJobLog(config, projectId, edit)).toMatch(/an earlier attempt finished the job \(completed\) but could not record it/);
   }, 40_000);
+
+  it('Postgres slow to take the outcome: it is kept on disk while the write waits, and removed once written', async () => {
+    const config = testConfig();
+    const queue = harness.queue(config);
+    const { projectId, jobId } = await createProject(db, config);
+    // The job's row is locked by another transaction when the agent is done, so the runner's
+    // final write waits for it.
+    const locker = await sqlPool(db).connect();
+    const dummy = createDummyExecutor();
+    await harness.startRunner(config, {
+      name: 'dummy',
+      async run(run) {
+        await dummy.run(run);
+        await locker.query('BEGIN');
+        await locker.query('SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE', [jobId]);
+      },
+    });
+    // Registered after the runner, so undone before it stops (it would wait for the lock).
+    harness.onCleanup(async () => {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      locker.release();
+    });
+    await queue.enqueue(jobId);
+
+    const kept = outcomeFile(config.workspaceRoot, jobId);
+    const outcome = await waitFor('the outcome to be kept on disk', async () => JSON.parse(await fs.readFile(kept, 'utf8')));
+    expect(outcome).toMatchObject({ status: 'completed', attempt: 1, created_files: ['README.md', 'app.py', 'tests/test_cli.py'] });
+    expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).status).toBe('in_progress');
+
+    await locker.query('COMMIT');
+    expect(await waitForJob(db, jobId)).toMatchObject({ status: 'completed', attempts: 1 });
+    await waitFor('the kept outcome to be removed', async () => !(await fs.stat(kept).catch(() => null)));
+    expect((await readJobLog(config, projectId, jobId)).match(/attempt \d+ of job/g)).toHaveLength(1);
+  });
 
   it('an executor that keeps failing for infrastructure reasons: retried until the attempts run out, then error with the cause', async () => {
     const config = testConfig({ RUNNER_MAX_ATTEMPTS: '2' });

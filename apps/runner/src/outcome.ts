@@ -48,7 +48,8 @@ export function outcomeWithoutRun(
   };
 }
 
-const outcomeFile = (workspaceRoot: string, jobId: string) =>
+/** Where an outcome waiting for Postgres is kept. */
+export const outcomeFile = (workspaceRoot: string, jobId: string) =>
   path.join(workspaceRoot, '.runner', 'outcomes', `${jobId}.json`);
 
 export async function recordOutcome(workspaceRoot: string, jobId: string, outcome: JobOutcome): Promise<void> {

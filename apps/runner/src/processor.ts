@@ -48,6 +48,9 @@ async function putBack(bullJob: BullJob, token: string | undefined, delayMs: num
 }
 
 
+/** How long the final database write may take before the outcome is also kept on disk. */
+export const OUTCOME_KEEP_AFTER_MS = 250;
+
 export function createJobProcessor(deps: ProcessorDeps) {
   const { db, config, logger, locks, running } = deps;
 
@@ -97,19 +100,29 @@ export function createJobProcessor(deps: ProcessorDeps) {
       // The last line is in the file before the status says finished (see JobLog.flush).
       log.step(`finished: ${outcome.status}${outcome.errors.length ? ` (${outcome.errors.join('; ')})` : ''}`);
       await log.flush();
+      // When Postgres refuses the outcome, or is slow to take it, the outcome is kept on disk, so
+      // that a retry (or another runner, if this one dies meanwhile) writes it instead of running
+      // the agent again (which would, e.g., append an edit twice). Not before every write: file
+      // creation is a job's dearest cost on these disks, and a write that ends within
+      // OUTCOME_KEEP_AFTER_MS leaves only that long for a crash to cost a second run.
+      const final = outcome;
+      let kept = false;
+      const keep = async () => {
+        if (kept) return;
+        kept = true;
+        await recordOutcome(config.workspaceRoot, job.id, final);
+      };
+      const slow = setTimeout(() => keep().catch((e) => logger.warn('could not keep the job’s outcome on disk', { jobId: job.id, error: describeError(e) })), OUTCOME_KEEP_AFTER_MS);
       let written: boolean;
       try {
         written = await finishJob(db, job, attempt, outcome);
       } catch (err) {
-        // Postgres could not take it: the outcome is kept on disk, so that the retry writes it
-        // instead of running the agent again (which would, e.g., append an edit twice). Written
-        // only now, not before every write: file creation is a job's dearest cost on these disks,
-        // and a runner killed during the write itself (a millisecond) merely runs the job again,
-        // as one killed while the agent ran.
-        await recordOutcome(config.workspaceRoot, job.id, outcome);
+        await keep();
         throw err;
+      } finally {
+        clearTimeout(slow);
       }
-      if (outcomeWasRecorded) await clearRecordedOutcome(config.workspaceRoot, job.id);
+      if (outcomeWasRecorded || kept) await clearRecordedOutcome(config.workspaceRoot, job.id);
       if (!written) {
         log.step('the job was finished or taken over elsewhere meanwhile; this attempt’s outcome is discarded');
         return 'finished_elsewhere';
