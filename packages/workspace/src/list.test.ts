@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { listWorkspaceFiles } from './list';
+import { GONE, statSizesElsewhere } from './stat-worker';
 
 describe('listWorkspaceFiles', () => {
   let tmp: string;
@@ -60,5 +61,30 @@ describe('listWorkspaceFiles', () => {
     const listed = await listWorkspaceFiles(big, { sliceMs: 0 });
     expect(listed.map((f) => f.path)).toEqual(expected.sort());
     expect(listed.find((f) => f.path === 'd07/nested/f042.txt')?.size).toBe(42);
+  });
+
+  it('stats on the worker thread as the walk does: the size of a regular file, GONE for anything else', async () => {
+    const sizes = await statSizesElsewhere([
+      path.join(ws, 'app.py'),
+      path.join(ws, 'tests'),
+      path.join(ws, 'app-link.py'),
+      path.join(ws, 'vanished.txt'),
+      path.join(ws, 'app.py', 'not-a-dir'),
+    ]);
+    expect([...sizes]).toEqual([12, GONE, GONE, GONE, GONE]);
+  });
+
+  it('lists a large tree the same whether half of it is stat-ed on the worker thread or not', async () => {
+    const big = path.join(tmp, 'big-parallel');
+    for (let d = 0; d < 10; d++) {
+      fs.mkdirSync(path.join(big, `d${d}`), { recursive: true });
+      for (let f = 0; f < 30; f++) fs.writeFileSync(path.join(big, `d${d}`, `f${f}`), 'y'.repeat(d + f));
+    }
+    fs.symlinkSync('d1/f2', path.join(big, 'link'));
+    const single = await listWorkspaceFiles(big, { parallelAbove: Infinity });
+    const parallel = await listWorkspaceFiles(big, { parallelAbove: 10 });
+    expect(parallel).toEqual(single);
+    expect(single).toHaveLength(301);
+    expect(single.find((f) => f.path === 'd9/f29')?.size).toBe(38);
   });
 });

@@ -1,6 +1,7 @@
 import fs, { type Dirent, type Stats } from 'node:fs';
 import { isInsideDirectory } from './containment';
-import { DEFAULT_SLICE_MS, timeSlicer } from './time-slice';
+import { GONE, statSizesElsewhere } from './stat-worker';
+import { DEFAULT_SLICE_MS, timeSlicer, type TimeSlicer } from './time-slice';
 
 // Lists a workspace for the files endpoint (the seed's os.walk with followlinks=False): every
 // regular file, hidden ones and .codex included; symlinked directories are never entered; a
@@ -22,7 +23,12 @@ export interface WorkspaceFile {
 export interface ListOptions {
   /** Longest stretch of synchronous work before the event loop gets a turn, in ms. */
   sliceMs?: number;
+  /** Files above which half of the stat calls go to a worker thread (Infinity: never). */
+  parallelAbove?: number;
 }
+
+/** Below this, handing work to the thread costs more than it saves (~5 ms of stat calls). */
+const DEFAULT_PARALLEL_ABOVE = 2000;
 
 
 const isGone = (err: unknown): boolean => ['ENOENT', 'ENOTDIR', 'ELOOP'].includes((err as NodeJS.ErrnoException)?.code ?? '');
@@ -80,6 +86,10 @@ export async function listWorkspaceFiles(workspace: string, opts: ListOptions = 
     if (isInsideDirectory(realRoot, real)) files.push({ path: rel, size: target.size });
   };
 
+  // Regular files as readdir reported them, stat-ed at the end (see statRegularFiles).
+  const regularAbs: string[] = [];
+  const regularRel: string[] = [];
+
   while (pending.length > 0) {
     const [dirAbs, dirRel] = pending.pop()!;
     for (const entry of readDirOrNull(dirAbs) ?? []) {
@@ -89,8 +99,8 @@ export async function listWorkspaceFiles(workspace: string, opts: ListOptions = 
       const rel = dirRel === '' ? entry.name : `${dirRel}/${entry.name}`;
       if (entry.isDirectory()) pending.push([abs, rel]);
       else if (entry.isFile()) {
-        const stat = statOrNull(abs, false);
-        if (stat?.isFile()) files.push({ path: rel, size: stat.size });
+        regularAbs.push(abs);
+        regularRel.push(rel);
       } else if (entry.isSymbolicLink()) addSymlink(abs, rel);
       else if (!entry.isFIFO() && !entry.isSocket() && !entry.isBlockDevice() && !entry.isCharacterDevice()) {
         // DT_UNKNOWN: some network filesystems do not report types in readdir.
@@ -102,5 +112,33 @@ export async function listWorkspaceFiles(workspace: string, opts: ListOptions = 
       // FIFOs, sockets and devices are not workspace content.
     }
   }
+  const sizes = await statRegularFiles(regularAbs, slicer, opts.parallelAbove ?? DEFAULT_PARALLEL_ABOVE);
+  for (let i = 0; i < sizes.length; i++) if (sizes[i] !== GONE) files.push({ path: regularRel[i]!, size: sizes[i]! });
   return files.sort(byPath);
+}
+
+/**
+ * The size of each file (GONE for one that vanished or changed kind since readdir). Above
+ * `parallelAbove` files, the second half is stat-ed on a worker thread while this thread does the
+ * first (stat-worker.ts); if the worker fails, this thread does its half too.
+ */
+async function statRegularFiles(paths: string[], slicer: TimeSlicer, parallelAbove: number): Promise<Float64Array> {
+  const here = paths.length > parallelAbove ? Math.ceil(paths.length / 2) : paths.length;
+  const elsewhere = here < paths.length ? statSizesElsewhere(paths.slice(here)).catch(() => null) : null;
+  const sizes = new Float64Array(paths.length);
+  const statRange = async (from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const turn = slicer.tick();
+      if (turn) await turn;
+      const stat = statOrNull(paths[i]!, false);
+      sizes[i] = stat?.isFile() ? stat.size : GONE;
+    }
+  };
+  await statRange(0, here);
+  if (elsewhere) {
+    const theirs = await elsewhere;
+    if (theirs) sizes.set(theirs, here);
+    else await statRange(here, paths.length);
+  }
+  return sizes;
 }
