@@ -1,6 +1,6 @@
 import type { Config } from '@cwo/config';
 import type { Logger } from '@cwo/logger';
-import { commitJob, type Snapshot } from '@cwo/workspace';
+import { commitJobOffThread, type Snapshot } from '@cwo/workspace';
 import { describeError } from './describe-error';
 import type { JobLog } from './job-log';
 import type { RunnableJob } from './job-store';
@@ -16,13 +16,13 @@ export async function commitJobChanges(args: {
   workspace: string;
   log: JobLog;
   logger: Logger;
-  /** The workspace as the job left it (see commitJob). */
+  /** The workspace as the job left it (see commitJob in @cwo/workspace). */
   snapshot?: Snapshot;
 }): Promise<string | null> {
   const { config, job, workspace, log } = args;
   const started = performance.now();
   try {
-    const sha = await commitJob({
+    const sha = await commitJobOffThread({
       workspaceRoot: config.workspaceRoot,
       projectId: job.projectId,
       workspace,

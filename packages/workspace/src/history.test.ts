@@ -4,7 +4,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { commitJob, commitSubject, openCommitDiff, projectHistoryDir, removeProjectHistory } from './history';
+import { commitJob, commitSubject, HistoryError, openCommitDiff, projectHistoryDir, removeProjectHistory } from './history';
+import { commitJobOffThread } from './history-thread';
 import { takeSnapshot, type Snapshot } from './snapshot';
 
 const author = { name: 'Test Orchestrator', email: 'orchestrator@test.invalid' };
@@ -189,6 +190,28 @@ describe('the project history', () => {
     expect(await openCommitDiff({ workspaceRoot: root, projectId: randomUUID(), sha: 'f'.repeat(40) })).toBeNull();
     await removeProjectHistory(root, projectId);
     await expect(fs.stat(projectHistoryDir(root, projectId))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('commits the same on a worker thread (with the runner’s snapshot), and reports its errors as HistoryError', async () => {
+    await write('app.py', 'print("hi")\n');
+    await write('lib/util.py', 'x = 1\n');
+    const first = await commit('initial', randomUUID(), 'initial_project');
+    await write('app.py', 'print("hello")\n');
+    const jobId = randomUUID();
+    const args = { workspaceRoot: root, projectId, workspace, job: { id: jobId, jobType: 'edit', instruction: 'say hello' }, author };
+    const viaThread = await commitJobOffThread({ ...args, snapshot: await takeSnapshot(workspace) });
+    const gitDir = projectHistoryDir(root, projectId);
+    expect(gitLog(gitDir, 'rev-parse', `${viaThread}^`).trim()).toBe(first);
+    expect(gitLog(gitDir, 'diff', '--name-only', first, viaThread).trim()).toBe('app.py');
+    // The same job committed again in this thread amends to the very same tree.
+    const again = await commitJob(args);
+    expect(gitLog(gitDir, 'rev-parse', `${again}^{tree}`)).toBe(gitLog(gitDir, 'rev-parse', `${viaThread}^{tree}`));
+    expect(gitLog(gitDir, 'rev-list', '--count', again).trim()).toBe('2');
+    expect(gitLog(gitDir, 'fsck', '--strict')).toBe('');
+
+    const gone = commitJobOffThread({ ...args, workspace: path.join(root, 'deleted-project') });
+    await expect(gone).rejects.toBeInstanceOf(HistoryError);
+    await expect(gone).rejects.toThrow(/does not exist/);
   });
 
   it('writes a one-line subject from the instruction’s first line', () => {

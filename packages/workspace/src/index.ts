@@ -18,3 +18,4 @@ export {
   type CommitAuthor,
   type JobToCommit,
 } from './history';
+export { commitJobOffThread } from './history-thread';
