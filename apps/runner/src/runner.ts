@@ -7,7 +7,7 @@ import type { Config } from '@cwo/config';
 import type { Db } from '@cwo/db';
 import type { Logger } from '@cwo/logger';
 import { createJobsQueue, redisConnection, type JobsQueue } from '@cwo/queue';
-import { gitVersion } from '@cwo/workspace';
+import { gitVersion, useHistoryThreads } from '@cwo/workspace';
 import { createCancelWatcher, type CancelWatcher } from './cancel-watcher';
 import { describeError } from './describe-error';
 import type { Executor } from './executors/types';
@@ -63,6 +63,7 @@ export function createRunner(deps: RunnerDeps): Runner {
   const processor = createJobProcessor({ db, config, logger, executor, locks, running, runnerId: id, queue });
   let worker: Worker<QueuePayload, ProcessResult> | null = null;
   let stopping: Promise<void> | null = null;
+  let releaseHistoryThreads: (() => Promise<void>) | null = null;
 
   return {
     id,
@@ -71,6 +72,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     runningJobIds: () => running.ids(),
 
     async start() {
+      releaseHistoryThreads = useHistoryThreads();
       await redis.connect();
       await cancelWatcher.start();
       worker = new Worker<QueuePayload, ProcessResult>(JOBS_QUEUE_NAME, processor, {
@@ -118,6 +120,7 @@ export function createRunner(deps: RunnerDeps): Runner {
         await queue.close().catch(() => undefined);
         await redis.quit().catch(() => redis.disconnect());
         await executor.close?.();
+        await releaseHistoryThreads?.();
         logger.info('runner stopped', { runnerId: id });
       })();
       return stopping;

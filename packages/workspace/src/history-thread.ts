@@ -67,3 +67,26 @@ export function commitJobOffThread(args: CommitArgs): Promise<string> {
     }
   });
 }
+
+let users = 0;
+
+/**
+ * Marks a user of the threads (a runner, from start to stop): the returned function releases it,
+ * and the last release ends the threads, so that a stopped runner leaves none behind. Calls made
+ * without this start them too; idle, they never hold the process open.
+ */
+export function useHistoryThreads(): () => Promise<void> {
+  users++;
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    if (--users === 0) await stopHistoryThreads();
+  };
+}
+
+/** Ends the threads; a commit still on one fails with HistoryError. The next call starts anew. */
+export async function stopHistoryThreads(): Promise<void> {
+  const running = threads.splice(0, THREADS, ...Array.from({ length: THREADS }, () => null));
+  await Promise.all(running.map((t) => t?.worker.terminate()));
+}

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { commitJob, commitSubject, HistoryError, openCommitDiff, projectHistoryDir, removeProjectHistory } from './history';
-import { commitJobOffThread } from './history-thread';
+import { commitJobOffThread, stopHistoryThreads } from './history-thread';
 import { takeSnapshot, type Snapshot } from './snapshot';
 
 const author = { name: 'Test Orchestrator', email: 'orchestrator@test.invalid' };
@@ -40,6 +40,7 @@ describe('the project history', () => {
     await fs.mkdir(workspace);
   });
   afterEach(() => fs.rm(root, { recursive: true, force: true }));
+  afterAll(() => stopHistoryThreads());
 
   it('commits the first job as a root commit whose diff adds its files, .codex/ left out', async () => {
     await write('app.py', 'print("hi")\n');

@@ -18,4 +18,4 @@ export {
   type CommitAuthor,
   type JobToCommit,
 } from './history';
-export { commitJobOffThread } from './history-thread';
+export { commitJobOffThread, stopHistoryThreads, useHistoryThreads } from './history-thread';
