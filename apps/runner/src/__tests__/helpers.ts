@@ -12,6 +12,7 @@ import { createJobsQueue, enqueueJob, type JobsQueue } from '@cwo/queue';
 import { jobLogFile, projectWorkspace } from '@cwo/workspace';
 import type { Executor } from '../executors/types';
 import { createRunner, type Runner } from '../runner';
+import { eventually } from '../../../../e2e/helpers/poll';
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   const base = { ...process.env } as Record<string, string>;
@@ -44,19 +45,9 @@ export async function addEdit(db: Db, projectId: string, instruction: string): P
   return job.id;
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await fn();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+/** Polls `fn` until it returns something truthy (every 50 ms, for up to 20 s by default). */
+export function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  return eventually(what, fn, timeoutMs, 50);
 }
 
 const FINISHED = ['completed', 'error', 'cancelled'];
