@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs, { constants } from 'node:fs';
 import path from 'node:path';
+import { withRegularFile } from '@cwo/workspace';
 
 // The agent controls the workspace (in a container it can write anything there), so the runner
 // never follows a link it did not make when it writes its own files: every directory on the way
@@ -173,26 +174,22 @@ export async function readRegularFile(
       throw err;
     }
   }
-  let fd: number;
+  let read: { data: Buffer; size: number } | null;
   try {
-    fd = fs.openSync(path.join(current, path.posix.basename(relFile)), constants.O_RDONLY | NO_WAIT);
+    read = withRegularFile(path.join(current, path.posix.basename(relFile)), (fd, stat) => {
+      const buffer = Buffer.alloc(Math.min(stat.size, maxBytes) + 1);
+      let filled = 0;
+      while (filled < buffer.length) {
+        const bytesRead = fs.readSync(fd, buffer, filled, buffer.length - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return { data: buffer.subarray(0, filled), size: Math.max(stat.size, filled) };
+    });
   } catch (err) {
     if (isMissing(err)) return null;
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new NotARegularFileError(relFile);
     throw err;
   }
-  try {
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) throw new NotARegularFileError(relFile);
-    const buffer = Buffer.alloc(Math.min(stat.size, maxBytes) + 1);
-    let read = 0;
-    while (read < buffer.length) {
-      const bytesRead = fs.readSync(fd, buffer, read, buffer.length - read, read);
-      if (bytesRead === 0) break;
-      read += bytesRead;
-    }
-    return { data: buffer.subarray(0, read), size: Math.max(stat.size, read) };
-  } finally {
-    fs.closeSync(fd);
-  }
+  if (!read) throw new NotARegularFileError(relFile);
+  return read;
 }

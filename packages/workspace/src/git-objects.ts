@@ -1,11 +1,12 @@
 import crypto from 'node:crypto';
-import { closeSync, constants, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { withRegularFile } from './regular-file';
 
 // Git's object store written and read in-process (loose objects, SHA-1 repositories), so that a
 // job's commit costs no child process: spawning `git` from the runner forks a large process and
@@ -88,18 +89,14 @@ const STREAM_FROM_BYTES = 1024 * 1024;
  * fails with ENOENT, as if it had vanished).
  */
 export async function writeBlobFromFile(gitDir: string, file: string): Promise<{ oid: string; executable: boolean }> {
-  // Small files are read inline, like the small objects (see writeObject). O_NONBLOCK: a FIFO in
-  // the file's place must not hold the process; fstat then refuses it.
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'ENOENT' });
+  // Small files are read inline, like the small objects (see writeObject).
+  const written = await withRegularFile(file, async (fd, stat) => {
     const executable = (stat.mode & 0o100) !== 0;
     if (stat.size < STREAM_FROM_BYTES) return { oid: await writeObject(gitDir, 'blob', readFileSync(fd)), executable };
     return { oid: await writeLargeBlob(gitDir, file, fd, stat.size), executable };
-  } finally {
-    closeSync(fd);
-  }
+  });
+  if (!written) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'ENOENT' });
+  return written;
 }
 
 async function writeLargeBlob(gitDir: string, file: string, fd: number, size: number): Promise<string> {

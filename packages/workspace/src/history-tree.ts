@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { hasObject, writeBlobFromFile, writeObject, treeBody, type TreeEntry } from './git-objects';
+import { withRegularFile } from './regular-file';
 import type { Snapshot } from './snapshot';
 
 // The workspace as a git tree, written into the history's object store without `git add`: what
@@ -22,21 +23,14 @@ const isGone = (err: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((err as
 
 /**
  * A .gitignore's rules; null when there is none. Not through a link (git does not follow a
- * symlinked .gitignore either), and never waiting on a FIFO: the read is synchronous, like the
- * object writes (see git-objects.ts).
+ * symlinked .gitignore either); read inline, like the object writes (see git-objects.ts).
  */
 function readGitignore(file: string): string | null {
-  let fd: number;
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    return withRegularFile(file, (fd) => fs.readFileSync(fd, 'utf8'));
   } catch (err) {
-    if (isGone(err) || (err as NodeJS.ErrnoException).code === 'ELOOP') return null;
+    if (isGone(err)) return null;
     throw err;
-  }
-  try {
-    return fs.fstatSync(fd).isFile() ? fs.readFileSync(fd, 'utf8') : null;
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

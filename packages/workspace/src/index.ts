@@ -19,3 +19,4 @@ export {
   type JobToCommit,
 } from './history';
 export { commitJobOffThread, stopHistoryThreads, useHistoryThreads } from './history-thread';
+export { withRegularFile } from './regular-file';

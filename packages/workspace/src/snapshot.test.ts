@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,5 +68,18 @@ describe('workspace snapshots and their diff', () => {
   it('refuses a workspace with more entries than the limit', async () => {
     for (let i = 0; i < 5; i++) await write(`f${i}`, 'x');
     await expect(takeSnapshot(ws, { maxEntries: 3 })).rejects.toBeInstanceOf(SnapshotLimitError);
+  });
+
+  it('hashes small and streamed large files as git does, never reading through a link or a FIFO', async () => {
+    await write('small.txt', 'hello\n');
+    await write('big.bin', 'abcdefghij'.repeat(300_000)); // 3 MB: streamed
+    await fs.symlink(path.join(ws, 'small.txt'), path.join(ws, 'link'));
+    execFileSync('mkfifo', [path.join(ws, 'fifo')]);
+    const snapshot = await takeSnapshot(ws);
+    const gitHash = (rel: string) => execFileSync('git', ['hash-object', '--no-filters', path.join(ws, rel)], { encoding: 'utf8' }).trim();
+    expect(snapshot.get('small.txt')?.hash).toBe(gitHash('small.txt'));
+    expect(snapshot.get('big.bin')).toMatchObject({ kind: 'file', size: 3_000_000, hash: gitHash('big.bin') });
+    expect(snapshot.get('link')?.kind).toBe('symlink');
+    expect(snapshot.has('fifo')).toBe(false);
   });
 });

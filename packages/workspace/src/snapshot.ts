@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
-import fs, { constants } from 'node:fs';
+import fs from 'node:fs';
 import path from 'node:path';
 import { CODEX_DIR } from './layout';
+import { withRegularFile } from './regular-file';
 import { timeSlicer } from './time-slice';
 
 // What a workspace holds at one moment, so that the runner can tell for itself which files a job
@@ -68,44 +69,20 @@ function gitBlobHasher(size: number): crypto.Hash {
   return crypto.createHash('sha1').update(`blob ${size}\0`);
 }
 
-// Never through a link, and never waiting on a FIFO swapped in for the file since the walk saw it.
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-
 /** The git blob id of a regular file; null when it is no longer one (replaced since its lstat). */
 async function hashFile(file: string, size: number): Promise<string | null> {
-  if (size >= READ_WHOLE_BELOW) {
-    let handle: fs.promises.FileHandle;
-    try {
-      handle = await fs.promises.open(file, OPEN_FLAGS);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ELOOP') return null;
-      throw err;
+  return withRegularFile(file, (fd, stat) => {
+    if (size < READ_WHOLE_BELOW) {
+      const data = fs.readFileSync(fd);
+      // Changed between the stat and the read: hashed as read.
+      return gitBlobHasher(data.length).update(data).digest('hex');
     }
-    try {
-      const stat = await handle.stat();
-      if (!stat.isFile()) return null;
+    return (async () => {
       const hash = gitBlobHasher(stat.size);
-      for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+      for await (const chunk of fs.createReadStream('', { fd, autoClose: false })) hash.update(chunk as Buffer);
       return hash.digest('hex');
-    } finally {
-      await handle.close().catch(() => undefined);
-    }
-  }
-  let fd: number;
-  try {
-    fd = fs.openSync(file, OPEN_FLAGS);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP') return null;
-    throw err;
-  }
-  try {
-    if (!fs.fstatSync(fd).isFile()) return null;
-    const data = fs.readFileSync(fd);
-    // Changed between the stat and the read: hashed as read.
-    return gitBlobHasher(data.length).update(data).digest('hex');
-  } finally {
-    fs.closeSync(fd);
-  }
+    })();
+  });
 }
 
 const isGone = (err: unknown): boolean =>
