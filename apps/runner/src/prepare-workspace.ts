@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { WorkerRequest } from '@cwo/contracts';
 import { CODEX_DIR, relativeJobResultPath, requestFile, resultFile } from '@cwo/workspace';
-import { ensureRealDirSync, readRegularFile, writeFileDirect, writeFileInside } from './safe-fs';
+import { ensureRealDir, readRegularFile, writeFileDirect, writeFileInside } from './safe-fs';
 
 // Before the agent starts: the workspace and .codex/ exist, the previous job's top-level
 // result.json is out of the way (so a client polling .codex/result.json never reads a stale one),
@@ -40,7 +40,7 @@ export async function retireEarlierResult(workspace: string, jobId: string, log:
   const owner = stat.isFile() ? await currentRequestJobId(workspace) : null;
   if (owner && owner !== jobId) {
     const dest = relativeJobResultPath(owner);
-    const destDir = ensureRealDirSync(workspace, dest.slice(0, dest.lastIndexOf('/')));
+    const destDir = ensureRealDir(workspace, dest.slice(0, dest.lastIndexOf('/')));
     if (!present(`${destDir}/result.json`)) {
       fs.renameSync(top, `${destDir}/result.json`);
       log(`moved the result.json of job ${owner} to ${dest}`);
@@ -56,7 +56,7 @@ export async function prepareWorkspace(
   request: WorkerRequest,
   log: (m: string) => void,
 ): Promise<void> {
-  ensureRealDirSync(workspace, `${CODEX_DIR}/jobs/${request.job_id}`);
+  ensureRealDir(workspace, `${CODEX_DIR}/jobs/${request.job_id}`);
   await retireEarlierResult(workspace, request.job_id, log);
   const json = `${JSON.stringify(request, null, 2)}\n`;
   await writeFileInside(workspace, `${CODEX_DIR}/request.json`, json);

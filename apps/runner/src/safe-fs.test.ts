@@ -85,7 +85,7 @@ describe('the runner’s own files in a workspace the agent controls', () => {
     fs.mkdirSync(path.join(root, 'elsewhere'));
     fs.rmSync(file('.codex/jobs'), { recursive: true });
     fs.symlinkSync(path.join(root, 'elsewhere'), file('.codex/jobs'));
-    const dir = await ensureRealDir(ws, '.codex/jobs/j2');
+    const dir = ensureRealDir(ws, '.codex/jobs/j2');
     expect(fs.lstatSync(file('.codex/jobs')).isDirectory()).toBe(true);
     expect(dir).toBe(file('.codex/jobs/j2'));
     expect(fs.readdirSync(path.join(root, 'elsewhere'))).toEqual([]);

@@ -25,11 +25,7 @@ const realpathOrNull = (p: string): string | null => {
  * Makes `workspace/relDir` exist as a chain of real directories. A symlink or file in the way
  * (planted by an agent) is removed and replaced by a directory.
  */
-export async function ensureRealDir(workspace: string, relDir: string): Promise<string> {
-  return ensureRealDirSync(workspace, relDir);
-}
-
-export function ensureRealDirSync(workspace: string, relDir: string): string {
+export function ensureRealDir(workspace: string, relDir: string): string {
   const parts = relDir.split('/').filter(Boolean);
   if (parts.some((p) => p === '..' || p === '.')) throw new Error(`refusing a relative directory with "${relDir}"`);
   // Usually the chain is there already: one check resolved by the kernel instead of an lstat per
@@ -82,7 +78,7 @@ export function ensureRealDirSync(workspace: string, relDir: string): string {
 
 /** Writes a file atomically (temporary file, then rename: a link at the target is replaced, not followed). */
 export async function writeFileInside(workspace: string, relFile: string, data: string | Buffer): Promise<string> {
-  const dir = ensureRealDirSync(workspace, path.posix.dirname(relFile));
+  const dir = ensureRealDir(workspace, path.posix.dirname(relFile));
   const target = path.join(dir, path.posix.basename(relFile));
   const tmp = path.join(dir, `.${path.posix.basename(relFile)}.${crypto.randomBytes(4).toString('hex')}.tmp`);
   fs.writeFileSync(tmp, data, { flag: 'wx', mode: 0o644 });
@@ -126,7 +122,7 @@ function openOwnFile(target: string, flags: number): number {
  * of a job on these disks.
  */
 export async function writeFileDirect(workspace: string, relFile: string, data: string | Buffer): Promise<string> {
-  const dir = ensureRealDirSync(workspace, path.posix.dirname(relFile));
+  const dir = ensureRealDir(workspace, path.posix.dirname(relFile));
   const target = path.join(dir, path.posix.basename(relFile));
   const fd = openOwnFile(target, 0);
   try {
@@ -143,7 +139,7 @@ export async function writeFileDirect(workspace: string, relFile: string, data: 
  * another name); returns its descriptor.
  */
 export async function openForAppend(workspace: string, relFile: string): Promise<number> {
-  const dir = ensureRealDirSync(workspace, path.posix.dirname(relFile));
+  const dir = ensureRealDir(workspace, path.posix.dirname(relFile));
   return openOwnFile(path.join(dir, path.posix.basename(relFile)), constants.O_APPEND);
 }
 
