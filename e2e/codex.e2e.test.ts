@@ -8,18 +8,23 @@ import { APP_PY, BUILD, EDIT, EDIT_LINE, FAKE_KEY, projectScript, TEST_APP_PY } 
 import { instructionsOf, startModelServer, type ModelServer } from './helpers/model-server';
 import { Stack, type SystemProcess } from './helpers/stack';
 
-const HOW_TO = 'Run `eval "$(bash scripts/container-runtime.sh --env)"` first (podman\'s Docker API and the worker image), or point DOCKER_HOST at a Docker engine and run `pnpm worker:build`.';
+const HOW_TO =
+  'Run `eval "$(bash scripts/container-runtime.sh --env)"` first (podman\'s Docker API and the worker image), or point DOCKER_HOST at a Docker engine and run `pnpm worker:build`.';
 const IMAGE = process.env.CODEX_WORKER_IMAGE ?? 'codex-worker:latest';
 
 async function requireDocker(): Promise<Docker> {
-  if (!process.env.DOCKER_HOST) throw new Error(`DOCKER_HOST is not set: this test runs the worker in containers. ${HOW_TO}`);
+  if (!process.env.DOCKER_HOST)
+    throw new Error(`DOCKER_HOST is not set: this test runs the worker in containers. ${HOW_TO}`);
   const docker = new Docker();
   await docker.ping().catch((err: Error) => {
     throw new Error(`No Docker API answers at DOCKER_HOST=${process.env.DOCKER_HOST} (${err.message}). ${HOW_TO}`);
   });
-  await docker.getImage(IMAGE).inspect().catch(() => {
-    throw new Error(`The worker image ${IMAGE} is missing. ${HOW_TO}`);
-  });
+  await docker
+    .getImage(IMAGE)
+    .inspect()
+    .catch(() => {
+      throw new Error(`The worker image ${IMAGE} is missing. ${HOW_TO}`);
+    });
   return docker;
 }
 
@@ -57,7 +62,10 @@ describe('the real Codex agent over HTTP, in worker containers', () => {
     await stack?.stop();
     await server?.stop();
     if (!docker || !stack) return;
-    const left = await docker.listContainers({ all: true, filters: { label: [`cwo.queue-prefix=${stack.database.queuePrefix}`] } });
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: [`cwo.queue-prefix=${stack.database.queuePrefix}`] },
+    });
     expect(left.map((c) => c.Names[0])).toEqual([]);
   });
 
@@ -75,7 +83,9 @@ describe('the real Codex agent over HTTP, in worker containers', () => {
       commit: expect.stringMatching(/^[0-9a-f]{40}$/),
     });
     firstCommit = job.commit;
-    const files = (await api.get(`/api/v1/projects/${projectId}/files`)).body.files.map((f: { path: string }) => f.path);
+    const files = (await api.get(`/api/v1/projects/${projectId}/files`)).body.files.map(
+      (f: { path: string }) => f.path,
+    );
     expect(files).toEqual(expect.arrayContaining(['app.py', 'tests/test_app.py']));
     expect((await api.get(`/api/v1/projects/${projectId}/files/app.py`)).body.contents).toBe(APP_PY);
     expect((await api.get(`/api/v1/${projectId}/files/tests/test_app.py`)).body.contents).toBe(TEST_APP_PY);
@@ -104,7 +114,9 @@ describe('the real Codex agent over HTTP, in worker containers', () => {
     expect(job.commit).not.toBe(firstCommit);
     // Codex resumed the thread: the model got the first instruction and its tool calls again.
     expect(instructionsOf(server.modelRequests[requestsBefore])).toEqual([BUILD, EDIT]);
-    expect((await api.get(`/api/v1/projects/${projectId}/files/app.py`)).body.contents).toBe(`${APP_PY}\n${EDIT_LINE}\n`);
+    expect((await api.get(`/api/v1/projects/${projectId}/files/app.py`)).body.contents).toBe(
+      `${APP_PY}\n${EDIT_LINE}\n`,
+    );
 
     const diff = await api.get(`/api/v1/${projectId}/jobs/${edit.id}/diff`);
     expect(diff.status).toBe(200);

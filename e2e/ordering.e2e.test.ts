@@ -24,7 +24,8 @@ describe('one project’s jobs across two runner processes', () => {
 
     const instructions = Array.from({ length: 10 }, (_, i) => `concurrent edit ${i + 1}`);
     const posted = await Promise.all(instructions.map((text) => api.addJob(project.id, text)));
-    for (const job of posted) expect(await api.waitForJob(project.id, job.id, 90_000)).toMatchObject({ status: 'completed' });
+    for (const job of posted)
+      expect(await api.waitForJob(project.id, job.id, 90_000)).toMatchObject({ status: 'completed' });
 
     // Creation order is the database's (jobs.seq): the order in which the API stored the posts.
     const rows = await stack.db.job.findMany({ where: { projectId: project.id }, orderBy: { seq: 'asc' } });
@@ -38,7 +39,10 @@ describe('one project’s jobs across two runner processes', () => {
 
     // app.py carries the edits' comments in the same order.
     const app = (await api.get(`/api/v1/${project.id}/files/app.py`)).body.contents as string;
-    const comments = app.split('\n').filter((l) => l.startsWith('# Edit: ')).map((l) => l.slice('# Edit: '.length));
+    const comments = app
+      .split('\n')
+      .filter((l) => l.startsWith('# Edit: '))
+      .map((l) => l.slice('# Edit: '.length));
     expect(comments).toEqual(rows.slice(1).map((r) => r.instruction));
   });
 });

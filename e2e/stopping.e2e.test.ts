@@ -39,7 +39,9 @@ describe('time limit and cancel, over HTTP', () => {
     // Follow the running job's log from now until it ends.
     const seen: SseEvent[] = [];
     const followed = api.followLog(project.id, running, { timeoutMs: 30_000, onEvent: (e) => seen.push(e) });
-    await eventually('the live log to show the agent', async () => logLines(seen).some((l) => /dummy executor: waiting/.test(l)));
+    await eventually('the live log to show the agent', async () =>
+      logLines(seen).some((l) => /dummy executor: waiting/.test(l)),
+    );
 
     // An edit queued behind it (same project) is cancelled at once.
     const queued = await api.addJob(project.id, 'never runs');

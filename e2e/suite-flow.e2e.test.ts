@@ -29,10 +29,14 @@ describe('the seed’s suite flow over HTTP, with the API and a runner as proces
     initialJobId = created.job.id;
 
     // The seed's clients poll the short form until result.json exists.
-    const result = await eventually('result.json', async () => {
-      const res = await api.get(`/api/v1/${projectId}/files/.codex/result.json`);
-      return res.status === 200 ? res.body : null;
-    }, 60_000);
+    const result = await eventually(
+      'result.json',
+      async () => {
+        const res = await api.get(`/api/v1/${projectId}/files/.codex/result.json`);
+        return res.status === 200 ? res.body : null;
+      },
+      60_000,
+    );
     expect(result.path).toBe('.codex/result.json');
     expect(JSON.parse(result.contents)).toMatchObject({
       status: 'success',
@@ -67,13 +71,20 @@ describe('the seed’s suite flow over HTTP, with the API and a runner as proces
     expect((await api.get(`/api/v1/${projectId}/jobs`)).status).toBe(200);
 
     const job = await api.waitForJob(projectId, edit.id);
-    expect(job).toMatchObject({ status: 'completed', modified_files: ['app.py'], created_files: [], deleted_files: [] });
+    expect(job).toMatchObject({
+      status: 'completed',
+      modified_files: ['app.py'],
+      created_files: [],
+      deleted_files: [],
+    });
 
     const result = await api.get(`/api/v1/${projectId}/files/.codex/result.json`);
     expect(JSON.parse(result.body.contents)).toMatchObject({ status: 'success', modified_files: ['app.py'] });
     // The initial job's result was moved into its own directory, not lost.
     const earlier = await api.get(`/api/v1/${projectId}/files/.codex/jobs/${initialJobId}/result.json`);
-    expect(JSON.parse(earlier.body.contents)).toMatchObject({ created_files: ['README.md', 'app.py', 'tests/test_cli.py'] });
+    expect(JSON.parse(earlier.body.contents)).toMatchObject({
+      created_files: ['README.md', 'app.py', 'tests/test_cli.py'],
+    });
 
     const app = await api.get(`/api/v1/${projectId}/files/app.py`);
     expect(app.body.contents).toMatch(/# Edit: Append a comment line to app\.py describing the change\.\n$/);

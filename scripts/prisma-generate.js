@@ -5,4 +5,7 @@ const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 const root = path.join(__dirname, '..');
 if (!existsSync(path.join(root, 'prisma', 'schema.prisma'))) process.exit(0);
-execFileSync(process.execPath, [path.join(root, 'scripts', 'prisma.js'), 'generate', '--no-hints'], { stdio: 'inherit', cwd: root });
+execFileSync(process.execPath, [path.join(root, 'scripts', 'prisma.js'), 'generate', '--no-hints'], {
+  stdio: 'inherit',
+  cwd: root,
+});

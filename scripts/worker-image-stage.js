@@ -85,7 +85,8 @@ function closure() {
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
     // Resolved from the package's real directory, as Node does: pnpm puts its dependencies beside it.
     for (const dep of Object.keys(pkg.dependencies || {})) queue.push({ name: dep, from: dir, required: true });
-    for (const dep of Object.keys(pkg.optionalDependencies || {})) queue.push({ name: dep, from: dir, required: false });
+    for (const dep of Object.keys(pkg.optionalDependencies || {}))
+      queue.push({ name: dep, from: dir, required: false });
   }
   return new Map([...found.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -9,7 +9,14 @@ const BODY = JSON.stringify({ instruction: 'Generate a minimal Python CLI that p
 function load(url) {
   return new Promise((resolve, reject) => {
     autocannon(
-      { url, method: 'POST', body: BODY, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration: DURATION_S },
+      {
+        url,
+        method: 'POST',
+        body: BODY,
+        headers: { 'content-type': 'application/json' },
+        connections: CONNECTIONS,
+        duration: DURATION_S,
+      },
       (err, result) => (err ? reject(err) : resolve(result)),
     );
   });

@@ -60,7 +60,12 @@ async function drainFigures(pg, ids) {
     [ids],
   );
   const seconds = (rows[0].last - rows[0].first) / 1000;
-  return { jobs: ids.length, completed: Number(rows[0].done), seconds: round(seconds, 3), jobs_per_s: round(ids.length / seconds, 1) };
+  return {
+    jobs: ids.length,
+    completed: Number(rows[0].done),
+    seconds: round(seconds, 3),
+    jobs_per_s: round(ids.length / seconds, 1),
+  };
 }
 
 async function waitAllFinished(pg, ids, timeoutMs) {
@@ -109,11 +114,15 @@ async function measureRunner() {
   try {
     const projects = await insertProjects(pg, env.workspaceRoot, PROJECTS);
     const ids = await insertJobs(pg, projects, JOBS_PER_PROJECT);
-    for (let i = 0; i < ids.length; i += 500) await Promise.all(ids.slice(i, i + 500).map((id) => enqueueJob(queue, config, id)));
+    for (let i = 0; i < ids.length; i += 500)
+      await Promise.all(ids.slice(i, i + 500).map((id) => enqueueJob(queue, config, id)));
     runner = await startRunner({ ...env.env, USE_DUMMY_WORKER: 'true', RUNNER_CONCURRENCY: String(CONCURRENCY) });
     await Promise.race([waitAllFinished(pg, ids, 15 * 60_000), runner.died]);
     const drain = await drainFigures(pg, ids);
-    const idle = await Promise.race([idleLatencies(pg, (id) => enqueueJob(queue, config, id), projects, IDLE_SAMPLES), runner.died]);
+    const idle = await Promise.race([
+      idleLatencies(pg, (id) => enqueueJob(queue, config, id), projects, IDLE_SAMPLES),
+      runner.died,
+    ]);
     return { drain, idle };
   } finally {
     await runner?.stop();
@@ -142,11 +151,18 @@ async function measureBaseline() {
       queueName,
       async (job) => {
         const { rows } = await pool.query('SELECT project_id FROM jobs WHERE id = $1', [job.data.jobId]);
-        await pool.query(`UPDATE jobs SET status = 'in_progress', started_at = now(), attempts = attempts + 1 WHERE id = $1`, [job.data.jobId]);
+        await pool.query(
+          `UPDATE jobs SET status = 'in_progress', started_at = now(), attempts = attempts + 1 WHERE id = $1`,
+          [job.data.jobId],
+        );
         await pool.query(`UPDATE jobs SET status = 'completed', finished_at = now() WHERE id = $1`, [job.data.jobId]);
         await pool.query(`UPDATE projects SET status = 'completed' WHERE id = $1`, [rows[0].project_id]);
       },
-      { connection: { ...connection, maxRetriesPerRequest: null }, prefix: env.env.QUEUE_PREFIX, concurrency: CONCURRENCY },
+      {
+        connection: { ...connection, maxRetriesPerRequest: null },
+        prefix: env.env.QUEUE_PREFIX,
+        concurrency: CONCURRENCY,
+      },
     );
     await waitAllFinished(pg, ids, 15 * 60_000);
     const drain = await drainFigures(pg, ids);

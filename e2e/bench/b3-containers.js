@@ -13,7 +13,10 @@ const JOBS = Number(process.env.BENCH_B3_JOBS || 20);
 /** DOCKER_HOST and the podman settings, from the environment or from the project's runtime script. */
 function containerEnv() {
   if (process.env.DOCKER_HOST) return {};
-  const out = execFileSync('bash', [fromRoot('scripts/container-runtime.sh'), '--env'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync('bash', [fromRoot('scripts/container-runtime.sh'), '--env'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const env = {};
   for (const m of out.matchAll(/^export ([A-Z_]+)=(.*)$/gm)) env[m[1]] = m[2].replace(/^['"]|['"]$/g, '');
   return env;
@@ -26,7 +29,13 @@ function plainCli() {
 
 function prepareWorkspace(root, uid, gid) {
   const ws = fs.mkdtempSync(path.join(root, 'ws-'));
-  const request = { project_id: randomUUID(), job_id: randomUUID(), job_type: 'initial_project', instruction: 'a Fibonacci CLI', history: [] };
+  const request = {
+    project_id: randomUUID(),
+    job_id: randomUUID(),
+    job_type: 'initial_project',
+    instruction: 'a Fibonacci CLI',
+    history: [],
+  };
   fs.mkdirSync(path.join(ws, '.codex'), { recursive: true });
   fs.writeFileSync(path.join(ws, '.codex', 'request.json'), JSON.stringify(request));
   for (const p of [ws, path.join(ws, '.codex'), path.join(ws, '.codex', 'request.json')]) fs.chownSync(p, uid, gid);
@@ -36,7 +45,11 @@ function prepareWorkspace(root, uid, gid) {
 module.exports = async function b3() {
   Object.assign(process.env, containerEnv());
   const env = await createBenchEnv('b3');
-  Object.assign(process.env, { DATABASE_URL: env.env.DATABASE_URL, REDIS_URL: env.env.REDIS_URL, QUEUE_PREFIX: env.env.QUEUE_PREFIX });
+  Object.assign(process.env, {
+    DATABASE_URL: env.env.DATABASE_URL,
+    REDIS_URL: env.env.REDIS_URL,
+    QUEUE_PREFIX: env.env.QUEUE_PREFIX,
+  });
   const { loadConfig } = require(fromRoot('packages/config/dist'));
   const { createLogger } = require(fromRoot('packages/logger/dist'));
   const { createDockerExecutor } = require(fromRoot('apps/runner/dist/executors/docker'));
@@ -45,10 +58,32 @@ module.exports = async function b3() {
   const { uid, gid } = config.WORKER_UID;
   const cli = plainCli();
   const plainArgs = (ws) => [
-    'run', '--rm', '--network', config.WORKER_NETWORK, '--memory', String(config.WORKER_MEMORY), '--memory-swap', String(config.WORKER_MEMORY),
-    '--cpus', String(config.WORKER_CPUS), '--pids-limit', String(config.WORKER_PIDS), '--read-only', '--tmpfs', '/tmp',
-    '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--user', `${uid}:${gid}`, '-w', '/workspace',
-    '-v', `${ws}:/workspace:rw`, config.CODEX_WORKER_IMAGE,
+    'run',
+    '--rm',
+    '--network',
+    config.WORKER_NETWORK,
+    '--memory',
+    String(config.WORKER_MEMORY),
+    '--memory-swap',
+    String(config.WORKER_MEMORY),
+    '--cpus',
+    String(config.WORKER_CPUS),
+    '--pids-limit',
+    String(config.WORKER_PIDS),
+    '--read-only',
+    '--tmpfs',
+    '/tmp',
+    '--cap-drop',
+    'ALL',
+    '--security-opt',
+    'no-new-privileges',
+    '--user',
+    `${uid}:${gid}`,
+    '-w',
+    '/workspace',
+    '-v',
+    `${ws}:/workspace:rw`,
+    config.CODEX_WORKER_IMAGE,
   ];
   const executorMs = [];
   const plainMs = [];
@@ -56,20 +91,27 @@ module.exports = async function b3() {
     await executor.ready;
     // One of each first: image layers and page cache warm for both.
     const warm = prepareWorkspace(env.workspaceRoot, uid, gid);
-    await executor.run({ workspace: warm.ws, request: warm.request, log: () => {}, signal: new AbortController().signal });
+    await executor.run({
+      workspace: warm.ws,
+      request: warm.request,
+      log: () => {},
+      signal: new AbortController().signal,
+    });
     execFileSync(cli, plainArgs(prepareWorkspace(env.workspaceRoot, uid, gid).ws), { stdio: 'ignore' });
     for (let i = 0; i < JOBS; i++) {
       const a = prepareWorkspace(env.workspaceRoot, uid, gid);
       let t = process.hrtime.bigint();
       await executor.run({ workspace: a.ws, request: a.request, log: () => {}, signal: new AbortController().signal });
       executorMs.push(Number(process.hrtime.bigint() - t) / 1e6);
-      if (!fs.existsSync(path.join(a.ws, '.codex', 'result.json'))) throw new Error('B3: the executor wrote no result.json');
+      if (!fs.existsSync(path.join(a.ws, '.codex', 'result.json')))
+        throw new Error('B3: the executor wrote no result.json');
 
       const b = prepareWorkspace(env.workspaceRoot, uid, gid);
       t = process.hrtime.bigint();
       execFileSync(cli, plainArgs(b.ws), { stdio: 'ignore' });
       plainMs.push(Number(process.hrtime.bigint() - t) / 1e6);
-      if (!fs.existsSync(path.join(b.ws, '.codex', 'result.json'))) throw new Error(`B3: ${cli} run wrote no result.json`);
+      if (!fs.existsSync(path.join(b.ws, '.codex', 'result.json')))
+        throw new Error(`B3: ${cli} run wrote no result.json`);
     }
     const e = stats(executorMs);
     const p = stats(plainMs);

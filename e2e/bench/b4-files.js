@@ -91,7 +91,13 @@ module.exports = async function b4() {
       list_api_ms: round(apiList.median, 1),
       list_find_ms: round(findList.median, 1),
       files: listed,
-      raw_read: { mb: BIG_MB, seconds: round(seconds, 2), mb_per_s: round(BIG_MB / seconds, 1), rss_before_mb: round(rssBefore, 1), rss_peak_mb: round(peak, 1) },
+      raw_read: {
+        mb: BIG_MB,
+        seconds: round(seconds, 2),
+        mb_per_s: round(BIG_MB / seconds, 1),
+        rss_before_mb: round(rssBefore, 1),
+        rss_peak_mb: round(peak, 1),
+      },
     };
   } finally {
     await api?.stop();

@@ -8,7 +8,12 @@ const path = require('node:path');
 const { createTestDatabase, dropTestDatabase, clearRedisPrefix, ROOT } = require('../../test/services');
 
 const fromRoot = (...p) => path.join(ROOT, ...p);
-const req = (name) => require(require.resolve(name, { paths: [__dirname, fromRoot('apps/runner'), fromRoot('apps/api'), fromRoot('packages/db')] }));
+const req = (name) =>
+  require(
+    require.resolve(name, {
+      paths: [__dirname, fromRoot('apps/runner'), fromRoot('apps/api'), fromRoot('packages/db')],
+    }),
+  );
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -57,12 +62,17 @@ function startProcess(name, entry, env, nodeArgs = []) {
   const logDir = fromRoot('e2e', 'bench', 'results');
   fs.mkdirSync(logDir, { recursive: true });
   const out = fs.openSync(path.join(logDir, `${name}.log`), 'w');
-  const child = spawn(process.execPath, [...nodeArgs, fromRoot(entry)], { env, stdio: ['ignore', out, out], cwd: ROOT });
+  const child = spawn(process.execPath, [...nodeArgs, fromRoot(entry)], {
+    env,
+    stdio: ['ignore', out, out],
+    cwd: ROOT,
+  });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   let stopping = false;
   // A process that dies on its own fails the benchmark at once instead of leaving it waiting.
   const died = exited.then(({ code, signal }) => {
-    if (!stopping) throw new Error(`${name} exited early (code ${code}, signal ${signal}); see e2e/bench/results/${name}.log`);
+    if (!stopping)
+      throw new Error(`${name} exited early (code ${code}, signal ${signal}); see e2e/bench/results/${name}.log`);
   });
   died.catch(() => {});
   return {
@@ -97,7 +107,9 @@ async function waitFor(what, check, timeoutMs = 60_000) {
 
 async function startApi(env) {
   const port = await freePort();
-  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const profile = process.env.BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
   const proc = startProcess('api', 'apps/api/dist/main.js', { ...env, PORT: String(port) }, profile);
   const base = `http://127.0.0.1:${port}`;
   await waitFor('the API', async () => (await fetch(`${base}/healthz`)).ok);
@@ -106,7 +118,9 @@ async function startApi(env) {
 
 async function startRunner(env, name = 'runner') {
   // BENCH_PROFILE_DIR=<dir>: the runner writes a V8 CPU profile there (for finding hot spots).
-  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const profile = process.env.BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
   const proc = startProcess(name, 'apps/runner/dist/main.js', env, profile);
   return proc;
 }
@@ -119,7 +133,14 @@ function percentile(sorted, p) {
 
 function stats(values) {
   const s = [...values].sort((a, b) => a - b);
-  return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), median: percentile(s, 50), min: s[0], max: s[s.length - 1] };
+  return {
+    n: s.length,
+    p50: percentile(s, 50),
+    p99: percentile(s, 99),
+    median: percentile(s, 50),
+    min: s[0],
+    max: s[s.length - 1],
+  };
 }
 
 /** Resident set size of a process in MB, from /proc (Linux). */
@@ -131,4 +152,18 @@ function rssMb(pid) {
 
 const round = (x, d = 2) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : x);
 
-module.exports = { fromRoot, req, freePort, sleep, createBenchEnv, startProcess, startApi, startRunner, waitFor, stats, percentile, rssMb, round };
+module.exports = {
+  fromRoot,
+  req,
+  freePort,
+  sleep,
+  createBenchEnv,
+  startProcess,
+  startApi,
+  startRunner,
+  waitFor,
+  stats,
+  percentile,
+  rssMb,
+  round,
+};

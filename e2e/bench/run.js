@@ -56,8 +56,13 @@ async function main() {
       process.stdout.write(`${name} ${headline(name, results[name])}\n`);
     } catch (err) {
       failed = true;
-      results[name] = { error: String(err && err.stack ? err.stack : err), cause: err && err.cause ? String(err.cause.stack ?? err.cause) : undefined };
-      process.stdout.write(`${name} FAILED: ${err && err.message ? err.message : err}${err && err.cause ? ` (${err.cause.message ?? err.cause})` : ""}\n`);
+      results[name] = {
+        error: String(err && err.stack ? err.stack : err),
+        cause: err && err.cause ? String(err.cause.stack ?? err.cause) : undefined,
+      };
+      process.stdout.write(
+        `${name} FAILED: ${err && err.message ? err.message : err}${err && err.cause ? ` (${err.cause.message ?? err.cause})` : ''}\n`,
+      );
     }
   }
   const dir = path.join(__dirname, 'results');
@@ -72,7 +77,9 @@ async function main() {
     const r = results[name];
     console.log(`| ${name} | ${r.error ? 'FAILED' : headline(name, r)} | ${r.target ?? ''} |`);
   }
-  console.log(`\nmachine: ${results.machine.cpus} × ${results.machine.cpu_model}, ${results.machine.memory_gb} GiB, node ${results.machine.node}`);
+  console.log(
+    `\nmachine: ${results.machine.cpus} × ${results.machine.cpu_model}, ${results.machine.memory_gb} GiB, node ${results.machine.node}`,
+  );
   console.log(`results: ${path.relative(process.cwd(), file)}`);
   process.exit(failed ? 1 : 0);
 }

@@ -19,7 +19,12 @@ const FINISHED = ['completed', 'error', 'cancelled'];
 export class ApiClient {
   constructor(readonly baseUrl: string) {}
 
-  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<HttpResult<T>> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
@@ -66,7 +71,9 @@ export class ApiClient {
       if (status ? last.status === status : FINISHED.includes(last.status)) return last;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`job ${jobId} did not ${status ? `reach ${status}` : 'finish'} within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+    throw new Error(
+      `job ${jobId} did not ${status ? `reach ${status}` : 'finish'} within ${timeoutMs} ms; last: ${JSON.stringify(last)}`,
+    );
   }
 
   /**
@@ -98,12 +105,14 @@ export class ApiClient {
           if (!event) continue;
           events.push(event);
           opts.onEvent?.(event);
-          if (event.event === 'end') return { status: res.status, contentType: res.headers.get('content-type'), events };
+          if (event.event === 'end')
+            return { status: res.status, contentType: res.headers.get('content-type'), events };
         }
       }
       return { status: res.status, contentType: res.headers.get('content-type'), events };
     } catch (err) {
-      if (controller.signal.aborted) throw new Error(`the log stream did not end; events so far: ${JSON.stringify(events).slice(0, 2000)}`);
+      if (controller.signal.aborted)
+        throw new Error(`the log stream did not end; events so far: ${JSON.stringify(events).slice(0, 2000)}`);
       throw err;
     } finally {
       clearTimeout(timer);

@@ -69,7 +69,9 @@ export function applyPatch(patch: string): ScriptItem {
 /** A patch that adds one file with these contents. */
 export function addFilePatch(filePath: string, contents: string): ScriptItem {
   const lines = contents.endsWith('\n') ? contents.slice(0, -1).split('\n') : contents.split('\n');
-  return applyPatch(`*** Begin Patch\n*** Add File: ${filePath}\n${lines.map((l) => `+${l}`).join('\n')}\n*** End Patch\n`);
+  return applyPatch(
+    `*** Begin Patch\n*** Add File: ${filePath}\n${lines.map((l) => `+${l}`).join('\n')}\n*** End Patch\n`,
+  );
 }
 
 /** A message from the assistant; the last one of a turn is Codex's final answer. */

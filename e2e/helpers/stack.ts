@@ -14,7 +14,9 @@ import { ApiClient } from './api-client';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const services = require('../../test/services') as {
   ROOT: string;
-  createTestDatabase(label: string): Promise<{ name: string; databaseUrl: string; redisUrl: string; queuePrefix: string }>;
+  createTestDatabase(
+    label: string,
+  ): Promise<{ name: string; databaseUrl: string; redisUrl: string; queuePrefix: string }>;
   dropTestDatabase(name: string): Promise<void>;
   clearRedisPrefix(prefix: string): Promise<void>;
 };
@@ -91,10 +93,15 @@ export class SystemProcess {
   }
 
   async waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
-    await eventually(`${this.name} to print ${pattern}`, async () => {
-      if (!this.running) throw new Error(`${this.name} exited:\n${this.tail()}`);
-      return pattern.test(this.out);
-    }, timeoutMs, 50);
+    await eventually(
+      `${this.name} to print ${pattern}`,
+      async () => {
+        if (!this.running) throw new Error(`${this.name} exited:\n${this.tail()}`);
+        return pattern.test(this.out);
+      },
+      timeoutMs,
+      50,
+    );
   }
 
   kill(signal: NodeJS.Signals): void {
@@ -174,10 +181,14 @@ export class Stack {
     const port = await freePort();
     const proc = this.spawn('api', 'apps/api/dist/main.js', { ...this.baseEnv(), PORT: String(port), ...env });
     const api = new ApiClient(`http://127.0.0.1:${port}`);
-    await eventually('the API to answer /healthz', async () => {
-      if (!proc.running) throw new Error(`the API exited:\n${proc.tail()}`);
-      return (await api.get('/healthz').catch(() => null))?.status === 200;
-    }, 60_000);
+    await eventually(
+      'the API to answer /healthz',
+      async () => {
+        if (!proc.running) throw new Error(`the API exited:\n${proc.tail()}`);
+        return (await api.get('/healthz').catch(() => null))?.status === 200;
+      },
+      60_000,
+    );
     return Object.assign(api, { process: proc });
   }
 

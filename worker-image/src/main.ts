@@ -24,7 +24,9 @@ runWorker({
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`worker: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `worker: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exitCode = 1;
   },
 );

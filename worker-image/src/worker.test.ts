@@ -97,7 +97,7 @@ describe('worker entrypoint', () => {
     expect(slept.result).toMatchObject({ status: 'success', summary: 'slept' });
   });
 
-  it('passes on the dummy agent\'s forced error as the job\'s result', async () => {
+  it("passes on the dummy agent's forced error as the job's result", async () => {
     await writeRequest({ ...request, instruction: 'force_error please' });
     const { code, result } = await run();
     expect(code).toBe(0);

@@ -68,7 +68,9 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   const result = await produceResult(options);
   try {
     const file = await writeResultAtomically(workspace, result);
-    log(`worker: wrote ${file} (status ${result.status}${result.errors.length ? `, errors: ${result.errors.join('; ')}` : ''})`);
+    log(
+      `worker: wrote ${file} (status ${result.status}${result.errors.length ? `, errors: ${result.errors.join('; ')}` : ''})`,
+    );
     return 0;
   } catch (err) {
     fail(`worker: cannot write the result in ${workspace}: ${messageOf(err)}`);

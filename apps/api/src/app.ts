@@ -35,7 +35,11 @@ function watchRedisErrors({ queue, redis, logger }: Pick<AppDeps, 'queue' | 'red
  * Bull Board, behind the admin check, when BULL_BOARD_ENABLED=true and someone could pass that
  * check; otherwise it stays off and start-up says why. Returns what the OpenAPI document shows.
  */
-function mountAdminBoard(app: Express, { config, logger, queue }: AppDeps, guards: RouteGuards): OpenApiOptions['adminBoard'] {
+function mountAdminBoard(
+  app: Express,
+  { config, logger, queue }: AppDeps,
+  guards: RouteGuards,
+): OpenApiOptions['adminBoard'] {
   if (!config.BULL_BOARD_ENABLED) return undefined;
   const unreachable = adminUnreachableReason(config);
   if (unreachable) {
@@ -95,7 +99,10 @@ export function createApp(deps: AppDeps): Express {
   });
   // serveFiles, not serve: the page is bound to this app's document (tests build several apps).
   // persistAuthorization: the key entered under "Authorize" survives a reload of the page.
-  const docsOptions = { customSiteTitle: 'Codex Workspace Orchestrator API', swaggerOptions: { persistAuthorization: true } };
+  const docsOptions = {
+    customSiteTitle: 'Codex Workspace Orchestrator API',
+    swaggerOptions: { persistAuthorization: true },
+  };
   app.use('/docs', swaggerUi.serveFiles(openApi, docsOptions), swaggerUi.setup(openApi, docsOptions));
 
   app.use(notFoundHandler());

@@ -53,7 +53,11 @@ async function reportAuthentication(config: Config, db: Db, logger: Logger): Pro
 
 async function main(): Promise<void> {
   const config = configOrExit();
-  const logger: Logger = createLogger({ level: config.LOG_LEVEL, format: logFormatFor(config.NODE_ENV), service: 'api' });
+  const logger: Logger = createLogger({
+    level: config.LOG_LEVEL,
+    format: logFormatFor(config.NODE_ENV),
+    service: 'api',
+  });
 
   try {
     await applyMigrations(config.DATABASE_URL);
@@ -75,7 +79,12 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   await listening(server);
-  logger.info('API listening', { port: config.PORT, api_prefix: config.API_V1_STR, docs: '/docs', auth_mode: config.AUTH_MODE });
+  logger.info('API listening', {
+    port: config.PORT,
+    api_prefix: config.API_V1_STR,
+    docs: '/docs',
+    auth_mode: config.AUTH_MODE,
+  });
   await reportAuthentication(config, db, logger);
 
   let stopping = false;

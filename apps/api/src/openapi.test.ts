@@ -44,7 +44,12 @@ describe('OpenAPI document and docs', () => {
 describe('OpenAPI security', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ AUTH_MODE: 'api_key', BULL_BOARD_ENABLED: 'true', ADMIN_USER: 'operator', ADMIN_PASSWORD: 'long enough password' });
+    h = await startHarness({
+      AUTH_MODE: 'api_key',
+      BULL_BOARD_ENABLED: 'true',
+      ADMIN_USER: 'operator',
+      ADMIN_PASSWORD: 'long enough password',
+    });
   });
   afterAll(() => h.close());
 

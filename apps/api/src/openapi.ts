@@ -32,7 +32,9 @@ const ERROR_DOCS: Partial<Record<ErrorStatus, { description: string; headers?: R
 };
 
 const headersDoc = (headers: Record<string, string>) =>
-  Object.fromEntries(Object.entries(headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' as const } }]));
+  Object.fromEntries(
+    Object.entries(headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' as const } }]),
+  );
 
 function responsesOf(route: Route, implicitErrors: ErrorStatus[]): RouteConfig['responses'] {
   const responses: RouteConfig['responses'] = {};
@@ -41,7 +43,9 @@ function responsesOf(route: Route, implicitErrors: ErrorStatus[]): RouteConfig['
     const content: Record<string, { schema: z.ZodType | { type: 'string'; format?: string } }> = {};
     if (doc.schema) content['application/json'] = { schema: doc.schema };
     for (const media of Object.keys(doc.media ?? {})) {
-      content[media] = { schema: { type: 'string', ...(media === 'application/octet-stream' ? { format: 'binary' } : {}) } };
+      content[media] = {
+        schema: { type: 'string', ...(media === 'application/octet-stream' ? { format: 'binary' } : {}) },
+      };
     }
     responses[status] = {
       description: [doc.description, ...Object.entries(doc.media ?? {}).map(([m, d]) => `${m}: ${d}`)].join('. '),
@@ -72,7 +76,13 @@ export interface OpenApiOptions {
   adminBoard?: { path: string; basic: boolean; keys: boolean };
 }
 
-function register(registry: OpenAPIRegistry, route: Route, prefix: string, implicitErrors: ErrorStatus[], keys: boolean): void {
+function register(
+  registry: OpenAPIRegistry,
+  route: Route,
+  prefix: string,
+  implicitErrors: ErrorStatus[],
+  keys: boolean,
+): void {
   const path = `${prefix}${route.path}`;
   const params = paramsSchema(path);
   const secured = keys && route.access === 'user';
@@ -105,7 +115,10 @@ function registerAdminBoard(registry: OpenAPIRegistry, board: NonNullable<OpenAp
     path: board.path,
     summary: 'Bull Board: the jobs queue, for operators (admins only)',
     tags: ['admin'],
-    security: [...(board.basic ? [{ [ADMIN_BASIC_SCHEME]: [] }] : []), ...(board.keys ? [{ [BEARER_SCHEME]: [] }] : [])],
+    security: [
+      ...(board.basic ? [{ [ADMIN_BASIC_SCHEME]: [] }] : []),
+      ...(board.keys ? [{ [BEARER_SCHEME]: [] }] : []),
+    ],
     responses: {
       200: { description: 'The Bull Board page', content: { 'text/html': { schema: { type: 'string' } } } },
       401: errorResponse(401, 'No admin credentials, or wrong ones'),

@@ -44,7 +44,10 @@ export async function enqueueOr503(
   try {
     await withTimeout(enqueueJob(queue, config, jobId), DEPENDENCY_TIMEOUT_MS, 'Redis (enqueue)');
   } catch (err) {
-    logger.warn('enqueue failed; the job stays queued for the reconciler', { job_id: jobId, error: (err as Error).message });
+    logger.warn('enqueue failed; the job stays queued for the reconciler', {
+      job_id: jobId,
+      error: (err as Error).message,
+    });
     throw unavailable({
       message: 'The job queue is unavailable. The job is saved and will run once the queue is back.',
       ...saved,
@@ -71,7 +74,11 @@ export async function removeQueuedJob({ queue, logger }: QueueDeps, jobId: strin
 export async function publishCancel({ redis, config, logger }: RedisDeps, jobId: string): Promise<boolean> {
   try {
     await connected(redis, DEPENDENCY_TIMEOUT_MS);
-    await withTimeout(redis.publish(cancelChannel(config.QUEUE_PREFIX), jobId), DEPENDENCY_TIMEOUT_MS, 'Redis (publish)');
+    await withTimeout(
+      redis.publish(cancelChannel(config.QUEUE_PREFIX), jobId),
+      DEPENDENCY_TIMEOUT_MS,
+      'Redis (publish)',
+    );
     return true;
   } catch (err) {
     logger.warn('could not publish the cancel request; runners will see it in Postgres', {

@@ -20,7 +20,10 @@ describe('with Redis down', () => {
     expect(res.body).toMatchObject({ error: 'service_unavailable', message: 'Service unavailable', code: 503 });
     expect(res.body.correlation_id).toBe(res.headers['x-request-id']);
     // The answer names what was saved, so the client can follow it instead of creating it again.
-    const project = await h.db.project.findUniqueOrThrow({ where: { id: res.body.detail.project_id }, include: { jobs: true } });
+    const project = await h.db.project.findUniqueOrThrow({
+      where: { id: res.body.detail.project_id },
+      include: { jobs: true },
+    });
     expect(res.body.detail.job_id).toBe(project.jobs[0]?.id);
     expect(project.instruction).toBe('created while redis is down');
     expect(project.status).toBe('queued');
@@ -28,7 +31,9 @@ describe('with Redis down', () => {
   });
 
   it('POST …/jobs answers 503 and leaves the job queued', async () => {
-    const project = await h.db.project.create({ data: { instruction: 'exists already', workspacePath: '/tmp/unused' } });
+    const project = await h.db.project.create({
+      data: { instruction: 'exists already', workspacePath: '/tmp/unused' },
+    });
     const res = await request(h.app)
       .post(`/api/v1/projects/${project.id}/jobs`)
       .send({ job_type: 'edit', instruction: 'edit while redis is down' })

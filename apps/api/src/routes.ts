@@ -30,93 +30,185 @@ import { alias, publicRoute, route, type Route } from './http/route';
 
 const projectRoutes: Route[] = [
   route({
-    method: 'post', path: '/projects', body: ProjectCreate, handler: createProject, rateLimit: 'create',
-    doc: { tag: 'projects', summary: 'Create a project; its initial job is queued',
+    method: 'post',
+    path: '/projects',
+    body: ProjectCreate,
+    handler: createProject,
+    rateLimit: 'create',
+    doc: {
+      tag: 'projects',
+      summary: 'Create a project; its initial job is queued',
       responses: { 202: { description: 'The project (queued) and its initial job', schema: ProjectCreated } },
-      errors: [400, 413, 422] },
+      errors: [400, 413, 422],
+    },
   }),
   route({
-    method: 'get', path: '/projects', query: ProjectListQuery, handler: listAllProjects,
-    doc: { tag: 'projects', summary: "List the caller's projects, newest first",
-      responses: { 200: { description: 'One page of projects', schema: ProjectList } }, errors: [422] },
+    method: 'get',
+    path: '/projects',
+    query: ProjectListQuery,
+    handler: listAllProjects,
+    doc: {
+      tag: 'projects',
+      summary: "List the caller's projects, newest first",
+      responses: { 200: { description: 'One page of projects', schema: ProjectList } },
+      errors: [422],
+    },
   }),
   route({
-    method: 'get', path: '/projects/:projectId', handler: getProject,
-    doc: { tag: 'projects', summary: 'A project with its jobs in creation order',
-      responses: { 200: { description: 'The project', schema: ProjectDetail } }, errors: [404] },
+    method: 'get',
+    path: '/projects/:projectId',
+    handler: getProject,
+    doc: {
+      tag: 'projects',
+      summary: 'A project with its jobs in creation order',
+      responses: { 200: { description: 'The project', schema: ProjectDetail } },
+      errors: [404],
+    },
   }),
   route({
-    method: 'delete', path: '/projects/:projectId', handler: deleteProject,
-    doc: { tag: 'projects', summary: 'Delete a project: cancels its jobs, removes its workspace and rows',
-      responses: { 204: { description: 'Deleted' } }, errors: [404] },
+    method: 'delete',
+    path: '/projects/:projectId',
+    handler: deleteProject,
+    doc: {
+      tag: 'projects',
+      summary: 'Delete a project: cancels its jobs, removes its workspace and rows',
+      responses: { 204: { description: 'Deleted' } },
+      errors: [404],
+    },
   }),
 ];
 
 const jobRoutes: Route[] = [
   route({
-    method: 'post', path: '/projects/:projectId/jobs', body: JobCreate, handler: createJob, rateLimit: 'create',
-    doc: { tag: 'jobs', summary: 'Queue a job (an edit) on a project',
-      responses: { 202: { description: 'The job (queued)', schema: JobSummary } }, errors: [400, 404, 413, 422] },
+    method: 'post',
+    path: '/projects/:projectId/jobs',
+    body: JobCreate,
+    handler: createJob,
+    rateLimit: 'create',
+    doc: {
+      tag: 'jobs',
+      summary: 'Queue a job (an edit) on a project',
+      responses: { 202: { description: 'The job (queued)', schema: JobSummary } },
+      errors: [400, 404, 413, 422],
+    },
   }),
   route({
-    method: 'get', path: '/projects/:projectId/jobs', handler: listProjectJobs,
-    doc: { tag: 'jobs', summary: "A project's jobs in creation order",
-      responses: { 200: { description: 'The jobs', schema: JobList } }, errors: [404] },
+    method: 'get',
+    path: '/projects/:projectId/jobs',
+    handler: listProjectJobs,
+    doc: {
+      tag: 'jobs',
+      summary: "A project's jobs in creation order",
+      responses: { 200: { description: 'The jobs', schema: JobList } },
+      errors: [404],
+    },
   }),
   route({
-    method: 'get', path: '/projects/:projectId/jobs/:jobId', handler: getJob,
-    doc: { tag: 'jobs', summary: 'A job: status, result, timings, attempts',
-      responses: { 200: { description: 'The job', schema: JobDetail } }, errors: [404] },
+    method: 'get',
+    path: '/projects/:projectId/jobs/:jobId',
+    handler: getJob,
+    doc: {
+      tag: 'jobs',
+      summary: 'A job: status, result, timings, attempts',
+      responses: { 200: { description: 'The job', schema: JobDetail } },
+      errors: [404],
+    },
   }),
   route({
-    method: 'post', path: '/projects/:projectId/jobs/:jobId/cancel', handler: cancelJob,
-    doc: { tag: 'jobs', summary: 'Cancel a queued or running job',
+    method: 'post',
+    path: '/projects/:projectId/jobs/:jobId/cancel',
+    handler: cancelJob,
+    doc: {
+      tag: 'jobs',
+      summary: 'Cancel a queued or running job',
       responses: {
         200: { description: 'The job was queued and is now cancelled', schema: JobDetail },
-        202: { description: 'The job is running; the runner stops it within seconds (poll the job)', schema: JobDetail },
+        202: {
+          description: 'The job is running; the runner stops it within seconds (poll the job)',
+          schema: JobDetail,
+        },
       },
-      errors: [404, 409] },
+      errors: [404, 409],
+    },
   }),
   route({
-    method: 'get', path: '/projects/:projectId/jobs/:jobId/logs', query: LogQuery, handler: readJobLog,
-    doc: { tag: 'jobs', summary: "A job's log, from an offset or followed live",
-      description: 'Without `follow`: the bytes from `offset` to the current end (X-Log-Offset: the next offset, ' +
+    method: 'get',
+    path: '/projects/:projectId/jobs/:jobId/logs',
+    query: LogQuery,
+    handler: readJobLog,
+    doc: {
+      tag: 'jobs',
+      summary: "A job's log, from an offset or followed live",
+      description:
+        'Without `follow`: the bytes from `offset` to the current end (X-Log-Offset: the next offset, ' +
         'X-Job-Status: the job status; empty while the job has no log). With `follow=1`: server-sent events ' +
         '(`log` events whose id is the byte offset after them; `end` with the final status). ' +
         'Last-Event-ID resumes a stream.',
-      responses: { 200: { description: 'The log', media: {
-        'text/plain': 'The log bytes from the offset', 'text/event-stream': 'log events, then end' },
-        headers: { 'X-Log-Offset': 'Offset to ask for next', 'X-Job-Status': 'The job status' } } },
-      errors: [400, 404, 422] },
+      responses: {
+        200: {
+          description: 'The log',
+          media: {
+            'text/plain': 'The log bytes from the offset',
+            'text/event-stream': 'log events, then end',
+          },
+          headers: { 'X-Log-Offset': 'Offset to ask for next', 'X-Job-Status': 'The job status' },
+        },
+      },
+      errors: [400, 404, 422],
+    },
   }),
   route({
-    method: 'get', path: '/projects/:projectId/jobs/:jobId/diff', handler: readJobDiff,
-    doc: { tag: 'jobs', summary: "A job's changes as a unified diff",
-      description: 'The diff of the commit the runner made when the job ended (the job detail names it as ' +
-        '`commit`): against the previous job\'s commit, or against nothing for the first job. `.codex/` is ' +
+    method: 'get',
+    path: '/projects/:projectId/jobs/:jobId/diff',
+    handler: readJobDiff,
+    doc: {
+      tag: 'jobs',
+      summary: "A job's changes as a unified diff",
+      description:
+        'The diff of the commit the runner made when the job ended (the job detail names it as ' +
+        "`commit`): against the previous job's commit, or against nothing for the first job. `.codex/` is " +
         'not part of the history. 404 while the job has no commit (queued, running, cancelled before it ran).',
-      responses: { 200: { description: 'The diff (empty when the job changed nothing)',
-        media: { 'text/plain': 'A unified diff, as `git show --patch` prints it' },
-        headers: { 'X-Commit': 'The commit id' } } },
-      errors: [404] },
+      responses: {
+        200: {
+          description: 'The diff (empty when the job changed nothing)',
+          media: { 'text/plain': 'A unified diff, as `git show --patch` prints it' },
+          headers: { 'X-Commit': 'The commit id' },
+        },
+      },
+      errors: [404],
+    },
   }),
 ];
 
 const fileRoutes: Route[] = [
   route({
-    method: 'get', path: '/projects/:projectId/files', handler: listFiles,
-    doc: { tag: 'files', summary: 'Every file of the workspace, .codex included, with sizes',
-      responses: { 200: { description: 'The files, sorted by path', schema: FileList } }, errors: [404] },
+    method: 'get',
+    path: '/projects/:projectId/files',
+    handler: listFiles,
+    doc: {
+      tag: 'files',
+      summary: 'Every file of the workspace, .codex included, with sizes',
+      responses: { 200: { description: 'The files, sorted by path', schema: FileList } },
+      errors: [404],
+    },
   }),
   route({
-    method: 'get', path: '/projects/:projectId/files/*path', query: FileReadQuery, handler: readFile,
-    doc: { tag: 'files', summary: 'A file of the workspace',
-      description: 'UTF-8 text up to MAX_TEXT_FILE_BYTES as `{path, contents}`; binary or larger files, `raw=1` or ' +
+    method: 'get',
+    path: '/projects/:projectId/files/*path',
+    query: FileReadQuery,
+    handler: readFile,
+    doc: {
+      tag: 'files',
+      summary: 'A file of the workspace',
+      description:
+        'UTF-8 text up to MAX_TEXT_FILE_BYTES as `{path, contents}`; binary or larger files, `raw=1` or ' +
         '`Accept: application/octet-stream` as raw bytes. Absolute, drive, UNC, traversal (encoded or not) and ' +
         'symlink escapes are 400 "Invalid path"; a safe path with no file, or a directory, is 404 "File not found".',
-      responses: { 200: { description: 'The file', schema: FileContent,
-        media: { 'application/octet-stream': 'The raw bytes' } } },
-      errors: [400, 404, 422] },
+      responses: {
+        200: { description: 'The file', schema: FileContent, media: { 'application/octet-stream': 'The raw bytes' } },
+      },
+      errors: [400, 404, 422],
+    },
   }),
 ];
 
@@ -143,13 +235,28 @@ export const apiRoutes: Route[] = [
 /** Mounted at the root: probes for orchestrators. */
 export const rootRoutes: Route[] = [
   publicRoute({
-    method: 'get', path: '/healthz', handler: liveness,
-    doc: { tag: 'health', summary: 'Liveness: the process answers', responses: { 200: { description: 'Alive', schema: Health } }, errors: [] },
+    method: 'get',
+    path: '/healthz',
+    handler: liveness,
+    doc: {
+      tag: 'health',
+      summary: 'Liveness: the process answers',
+      responses: { 200: { description: 'Alive', schema: Health } },
+      errors: [],
+    },
   }),
   publicRoute({
-    method: 'get', path: '/readyz', handler: readiness,
-    doc: { tag: 'health', summary: 'Readiness: Postgres and Redis answer',
-      responses: { 200: { description: 'Ready', schema: Readiness }, 503: { description: 'A dependency is down', schema: Readiness } },
-      errors: [] },
+    method: 'get',
+    path: '/readyz',
+    handler: readiness,
+    doc: {
+      tag: 'health',
+      summary: 'Readiness: Postgres and Redis answer',
+      responses: {
+        200: { description: 'Ready', schema: Readiness },
+        503: { description: 'A dependency is down', schema: Readiness },
+      },
+      errors: [],
+    },
   }),
 ];

@@ -39,7 +39,11 @@ export function toJobDetail(job: Job): JobDetail {
 
 function toTokenUsage(job: Job): TokenUsage | null {
   if (job.inputTokens === null || job.outputTokens === null) return null;
-  return { input_tokens: job.inputTokens, cached_input_tokens: job.cachedInputTokens ?? 0, output_tokens: job.outputTokens };
+  return {
+    input_tokens: job.inputTokens,
+    cached_input_tokens: job.cachedInputTokens ?? 0,
+    output_tokens: job.outputTokens,
+  };
 }
 
 export function toProjectSummary(project: Project): ProjectSummary {

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
@@ -22,8 +23,16 @@ describe("another tenant's project", () => {
     h = await startHarness({ AUTH_MODE: 'api_key' });
     alice = await createTenant(h.db, 'alice');
     bob = await createTenant(h.db, 'bob');
-    await request(h.app).post('/api/v1/projects').set(alice.auth).send({ instruction: 'a project of alice' }).expect(202);
-    const created = await request(h.app).post('/api/v1/projects').set(bob.auth).send({ instruction: INSTRUCTION }).expect(202);
+    await request(h.app)
+      .post('/api/v1/projects')
+      .set(alice.auth)
+      .send({ instruction: 'a project of alice' })
+      .expect(202);
+    const created = await request(h.app)
+      .post('/api/v1/projects')
+      .set(bob.auth)
+      .send({ instruction: INSTRUCTION })
+      .expect(202);
     projectId = created.body.id;
     jobId = created.body.job.id;
     fs.writeFileSync(path.join(workspaceOf(h.config, projectId), 'app.py'), 'print("bob")\n');
@@ -49,31 +58,43 @@ describe("another tenant's project", () => {
   const othersOnly: Call[] = [['read a job diff', 'get', (p, j) => `/projects/${p}/jobs/${j}/diff`]];
   const writes: Call[] = [
     ['add a job', 'post', (p) => `/projects/${p}/jobs`, { job_type: 'edit', instruction: 'add a --count flag' }],
-    ['add a job (seed short form)', 'post', (p) => `/${p}/jobs`, { job_type: 'edit', instruction: 'add a --count flag' }],
+    [
+      'add a job (seed short form)',
+      'post',
+      (p) => `/${p}/jobs`,
+      { job_type: 'edit', instruction: 'add a --count flag' },
+    ],
     ['cancel a job', 'post', (p, j) => `/projects/${p}/jobs/${j}/cancel`],
     ['delete it', 'delete', (p) => `/projects/${p}`],
   ];
 
   const send = (who: Tenant, [, method, to, body]: Call, project = projectId) => {
-    const req = request(h.app)[method](`/api/v1${to(project, jobId)}`).set(who.auth);
+    const req = request(h.app)
+      [method](`/api/v1${to(project, jobId)}`)
+      .set(who.auth);
     return body ? req.send(body) : req;
   };
 
-  it.each([...reads, ...othersOnly, ...writes])("%s: alice gets 404 on bob's project, as on one that does not exist", async (...call) => {
-    const res = await send(alice, call);
-    const missing = await send(alice, call, NO_SUCH_PROJECT);
-    expect(res.status).toBe(404);
-    expect({ ...res.body, correlation_id: undefined }).toEqual({ ...missing.body, correlation_id: undefined });
-    expect(res.body.detail).toBe('Project not found');
-  });
+  it.each([...reads, ...othersOnly, ...writes])(
+    "%s: alice gets 404 on bob's project, as on one that does not exist",
+    async (...call) => {
+      const res = await send(alice, call);
+      const missing = await send(alice, call, NO_SUCH_PROJECT);
+      expect(res.status).toBe(404);
+      expect({ ...res.body, correlation_id: undefined }).toEqual({ ...missing.body, correlation_id: undefined });
+      expect(res.body.detail).toBe('Project not found');
+    },
+  );
 
   it.each(reads)('%s: bob, its owner, gets 200', async (...call) => {
-    const res = await send(bob, call).buffer(true).parse((r, done) => {
-      // A followed log streams until the job ends: the status line is all this test needs.
-      r.on('data', () => r.destroy());
-      r.on('close', () => done(null, null));
-      r.on('end', () => done(null, null));
-    });
+    const res = await send(bob, call)
+      .buffer(true)
+      .parse((r, done) => {
+        // A followed log streams until the job ends: the status line is all this test needs.
+        r.on('data', () => (r as unknown as IncomingMessage).destroy());
+        r.on('close', () => done(null, null));
+        r.on('end', () => done(null, null));
+      });
     expect(res.status).toBe(200);
   });
 

@@ -25,7 +25,11 @@ export async function removeWorkspaceDir(dir: string, logger: Logger): Promise<v
 }
 
 /** Removes a deleted project's history (the runner's commits, kept outside the workspace); failures are logged. */
-export async function removeHistoryDir(config: Pick<Config, 'workspaceRoot'>, projectId: string, logger: Logger): Promise<void> {
+export async function removeHistoryDir(
+  config: Pick<Config, 'workspaceRoot'>,
+  projectId: string,
+  logger: Logger,
+): Promise<void> {
   try {
     await removeProjectHistory(config.workspaceRoot, projectId);
   } catch (err) {

@@ -37,7 +37,9 @@ describe('the built admin CLI', () => {
   });
 
   it('exits non-zero with the reason on stderr', async () => {
-    const failed = await admin('create-key', 'nobody-by-this-name').catch((err: { code: number; stderr: string }) => err);
+    const failed = await admin('create-key', 'nobody-by-this-name').catch(
+      (err: { code: number; stderr: string }) => err,
+    );
     expect(failed).toMatchObject({ code: 1, stderr: 'no user "nobody-by-this-name"\n' });
   });
 });

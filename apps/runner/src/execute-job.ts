@@ -1,6 +1,14 @@
 import type { WorkerRequest, WorkerResult } from '@cwo/contracts';
 import type { Config } from '@cwo/config';
-import { CODEX_DIR, diffSnapshots, relativeJobResultPath, SnapshotLimitError, takeSnapshot, type Snapshot, type WorkspaceDiff } from '@cwo/workspace';
+import {
+  CODEX_DIR,
+  diffSnapshots,
+  relativeJobResultPath,
+  SnapshotLimitError,
+  takeSnapshot,
+  type Snapshot,
+  type WorkspaceDiff,
+} from '@cwo/workspace';
 import { InfrastructureError, type Executor } from './executors/types';
 import { describeError } from './describe-error';
 import { abortReasonOf, JobAbort } from './job-abort';
@@ -42,7 +50,8 @@ function describeDifferences(result: WorkerResult, files: WorkspaceDiff): string
     ['modified', result.modified_files, files.modified],
     ['deleted', result.deleted_files, files.deleted],
   ] as const) {
-    if (listed(reported) !== listed(seen)) parts.push(`${name}: agent said [${listed(reported)}], workspace shows [${listed(seen)}]`);
+    if (listed(reported) !== listed(seen))
+      parts.push(`${name}: agent said [${listed(reported)}], workspace shows [${listed(seen)}]`);
   }
   return parts.length ? parts.join('; ') : null;
 }
@@ -63,7 +72,10 @@ async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void
   const { workspace, request, log, controller, executor } = ctx;
   const signal = controller.signal;
   // Independent: the snapshot leaves out .codex/, the only place the preparation writes to.
-  const [, before] = await Promise.all([prepareWorkspace(workspace, request, (m) => log.step(m)), takeSnapshot(workspace)]);
+  const [, before] = await Promise.all([
+    prepareWorkspace(workspace, request, (m) => log.step(m)),
+    takeSnapshot(workspace),
+  ]);
 
   const limitSeconds = ctx.config.JOB_TIMEOUT_SECONDS;
   log.step(`running the ${executor.name} executor (time limit ${limitSeconds} s)`);
@@ -108,13 +120,30 @@ async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void
     files = diffSnapshots(before, after);
   } catch (err) {
     if (!(err instanceof SnapshotLimitError)) throw err;
-    return { ...base, status: 'error', errors: [`the workspace is too large to check: ${err.message}`], created_files: [], modified_files: [], deleted_files: [] };
+    return {
+      ...base,
+      status: 'error',
+      errors: [`the workspace is too large to check: ${err.message}`],
+      created_files: [],
+      modified_files: [],
+      deleted_files: [],
+    };
   }
-  const withFiles = { ...base, created_files: files.created, modified_files: files.modified, deleted_files: files.deleted };
+  const withFiles = {
+    ...base,
+    created_files: files.created,
+    modified_files: files.modified,
+    deleted_files: files.deleted,
+  };
 
   if (reason === 'timeout') {
     log.step(`stopped: the time limit of ${limitSeconds} s passed`);
-    return { ...withFiles, status: 'error', summary: `Stopped after the time limit of ${limitSeconds} s.`, errors: ['timeout'] };
+    return {
+      ...withFiles,
+      status: 'error',
+      summary: `Stopped after the time limit of ${limitSeconds} s.`,
+      errors: ['timeout'],
+    };
   }
   if (reason === 'cancel') {
     log.step('stopped: cancelled on request');
@@ -129,9 +158,12 @@ async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void
   try {
     const { result } = await reading!;
     const differences = describeDifferences(result, files);
-    if (differences) log.step(`the agent's file lists differ from the workspace (the workspace's are kept): ${differences}`);
+    if (differences)
+      log.step(`the agent's file lists differ from the workspace (the workspace's are kept): ${differences}`);
     const errors =
-      result.status === 'error' && result.errors.length === 0 ? ['the agent reported an error without details'] : result.errors;
+      result.status === 'error' && result.errors.length === 0
+        ? ['the agent reported an error without details']
+        : result.errors;
     return {
       ...withFiles,
       status: result.status === 'success' ? 'completed' : 'error',

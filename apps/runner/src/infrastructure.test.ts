@@ -6,7 +6,16 @@ import { createDummyExecutor } from './executors/dummy';
 import { InfrastructureError, type Executor } from './executors/types';
 import { outcomeFile } from './outcome';
 import { TcpProxy } from './__tests__/tcp-proxy';
-import { addEdit, createProject, readJobLog, testConfig, useRunnerHarness, waitFor, waitForBullState, waitForJob } from './__tests__/helpers';
+import {
+  addEdit,
+  createProject,
+  readJobLog,
+  testConfig,
+  useRunnerHarness,
+  waitFor,
+  waitForBullState,
+  waitForJob,
+} from './__tests__/helpers';
 
 // Failures around a job rather than of it are retried with backoff (RUNNER_MAX_ATTEMPTS);
 // the last attempt records the cause. The agent's own failure is final (see runner.test.ts).
@@ -50,7 +59,9 @@ describe('infrastructure failures', () => {
     outageAfter = edit;
     await queue.enqueue(edit);
 
-    await waitFor('the first attempt to fail', async () => /attempt 1 failed: .*it will be retried/.test(await readJobLog(config, projectId, edit)));
+    await waitFor('the first attempt to fail', async () =>
+      /attempt 1 failed: .*it will be retried/.test(await readJobLog(config, projectId, edit)),
+    );
     await proxy.up(); // Postgres is back before the retry (backoff of a second)
 
     const job = await waitForJob(db, edit, 20_000);
@@ -58,7 +69,9 @@ describe('infrastructure failures', () => {
     expect(runs).toBe(1); // the agent ran once
     const app = await fs.readFile(path.join(projectWorkspace(config.workspaceRoot, projectId), 'app.py'), 'utf8');
     expect(app.match(/# Edit: make it count to 20/g)).toHaveLength(1);
-    expect(await readJobLog(config, projectId, edit)).toMatch(/an earlier attempt finished the job \(completed\) but could not record it/);
+    expect(await readJobLog(config, projectId, edit)).toMatch(
+      /an earlier attempt finished the job \(completed\) but could not record it/,
+    );
   }, 40_000);
 
   it('Postgres slow to take the outcome: it is kept on disk while the write waits, and removed once written', async () => {
@@ -85,8 +98,14 @@ describe('infrastructure failures', () => {
     await queue.enqueue(jobId);
 
     const kept = outcomeFile(config.workspaceRoot, jobId);
-    const outcome = await waitFor('the outcome to be kept on disk', async () => JSON.parse(await fs.readFile(kept, 'utf8')));
-    expect(outcome).toMatchObject({ status: 'completed', attempt: 1, created_files: ['README.md', 'app.py', 'tests/test_cli.py'] });
+    const outcome = await waitFor('the outcome to be kept on disk', async () =>
+      JSON.parse(await fs.readFile(kept, 'utf8')),
+    );
+    expect(outcome).toMatchObject({
+      status: 'completed',
+      attempt: 1,
+      created_files: ['README.md', 'app.py', 'tests/test_cli.py'],
+    });
     expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).status).toBe('in_progress');
 
     await locker.query('COMMIT');

@@ -30,12 +30,18 @@ export async function commitJobChanges(args: {
       author: { name: config.GIT_AUTHOR_NAME, email: config.GIT_AUTHOR_EMAIL },
       snapshot: args.snapshot,
     });
-    log.step(`history: committed the job's changes as ${sha.slice(0, 12)} (${Math.round(performance.now() - started)} ms)`);
+    log.step(
+      `history: committed the job's changes as ${sha.slice(0, 12)} (${Math.round(performance.now() - started)} ms)`,
+    );
     return sha;
   } catch (err) {
     const message = describeError(err);
     log.step(`history: could not commit the job's changes, so the job has no diff: ${message}`);
-    args.logger.warn('could not commit a job to its project history', { jobId: job.id, projectId: job.projectId, error: message });
+    args.logger.warn('could not commit a job to its project history', {
+      jobId: job.id,
+      projectId: job.projectId,
+      error: message,
+    });
     return null;
   }
 }

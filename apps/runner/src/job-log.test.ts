@@ -26,7 +26,9 @@ describe('a job’s log file', () => {
     const lines = (await fs.readFile(jobLogFile(ws, JOB), 'utf8')).trimEnd().split('\n');
     expect(lines).toHaveLength(4);
     expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[runner\] attempt 1 started$/);
-    expect(lines[1]).toMatch(/\[agent\] calling https:\/\/user:\[REDACTED\]@example\.com with Bearer \[REDACTED\] and sk-\[REDACTED\]$/);
+    expect(lines[1]).toMatch(
+      /\[agent\] calling https:\/\/user:\[REDACTED\]@example\.com with Bearer \[REDACTED\] and sk-\[REDACTED\]$/,
+    );
     expect(lines.join('\n')).not.toMatch(/hunter2|abc\.def\.ghi|ABCDEFGH12345678/);
     expect(lines[2]).toMatch(/\[agent\] two$/);
     expect(lines[3]).toMatch(/\[agent\] lines$/);
@@ -76,7 +78,13 @@ describe('preparing the workspace for a job', () => {
   });
   afterEach(() => fs.rm(ws, { recursive: true, force: true }));
 
-  const request = (jobId: string) => ({ project_id: PROJECT, job_id: jobId, job_type: 'edit' as const, instruction: 'x', history: [] });
+  const request = (jobId: string) => ({
+    project_id: PROJECT,
+    job_id: jobId,
+    job_type: 'edit' as const,
+    instruction: 'x',
+    history: [],
+  });
 
   it('moves the earlier job’s result.json into that job’s directory and writes request.json with a copy', async () => {
     await prepareWorkspace(ws, request(EARLIER), () => undefined);

@@ -53,7 +53,7 @@ export async function openJobLog(workspace: string, jobId: string, logger: Logge
     pending = [];
     if (failed) return;
     try {
-      for (let done = 0; done < data.length; ) done += fs.writeSync(fd, data, done, data.length - done);
+      for (let done = 0; done < data.length;) done += fs.writeSync(fd, data, done, data.length - done);
     } catch (err) {
       // A full disk must not fail the job; the process log says why the job log stopped.
       failed = true;

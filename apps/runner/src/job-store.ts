@@ -124,7 +124,13 @@ export async function jobContext(
   );
   const history = rows
     .filter((r) => r.id !== null)
-    .map((r) => ({ job_id: r.id!, job_type: r.job_type, instruction: r.instruction, status: r.status, summary: r.summary }));
+    .map((r) => ({
+      job_id: r.id!,
+      job_type: r.job_type,
+      instruction: r.instruction,
+      status: r.status,
+      summary: r.summary,
+    }));
   return { history, threadId: rows[0]?.thread ?? undefined };
 }
 
@@ -189,7 +195,11 @@ export async function nextQueuedJobId(db: Db, projectId: string): Promise<string
 }
 
 /** in_progress -> queued, for a job handed back to the queue (shutdown, a retry after a failure). */
-export async function returnToQueue(db: Db, job: Pick<RunnableJob, 'id' | 'projectId'>, attempt: number): Promise<boolean> {
+export async function returnToQueue(
+  db: Db,
+  job: Pick<RunnableJob, 'id' | 'projectId'>,
+  attempt: number,
+): Promise<boolean> {
   return db.$transaction(async (tx) => {
     const { count } = await tx.job.updateMany({
       where: { id: job.id, status: 'in_progress', attempts: attempt },

@@ -101,7 +101,10 @@ export function createOrphanReaper(deps: OrphanReaperDeps): OrphanReaper {
         await docker.getContainer(info.Id).remove({ force: true, v: true });
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode !== 404) {
-          logger.warn('orphan reaper: could not remove a container', { container: info.Id, error: (err as Error).message });
+          logger.warn('orphan reaper: could not remove a container', {
+            container: info.Id,
+            error: (err as Error).message,
+          });
           continue;
         }
       }
@@ -132,7 +135,9 @@ export function createOrphanReaper(deps: OrphanReaperDeps): OrphanReaper {
           beat().catch((err: unknown) => logger.warn('runner heartbeat failed', { error: (err as Error).message }));
         }, heartbeatMs),
         setInterval(() => {
-          reapOnce().catch((err: unknown) => logger.warn('orphan reaper: pass failed', { error: (err as Error).message }));
+          reapOnce().catch((err: unknown) =>
+            logger.warn('orphan reaper: pass failed', { error: (err as Error).message }),
+          );
         }, config.ORPHAN_REAP_INTERVAL_SECONDS * 1000),
       );
       for (const t of timers) t.unref();

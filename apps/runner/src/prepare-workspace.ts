@@ -61,5 +61,7 @@ export async function prepareWorkspace(
   const json = `${JSON.stringify(request, null, 2)}\n`;
   await writeFileInside(workspace, `${CODEX_DIR}/request.json`, json);
   await writeFileDirect(workspace, `${CODEX_DIR}/jobs/${request.job_id}/request.json`, json);
-  log(`wrote ${requestFile(workspace).slice(workspace.length + 1)} (${request.job_type}, ${request.history.length} earlier jobs)`);
+  log(
+    `wrote ${requestFile(workspace).slice(workspace.length + 1)} (${request.job_type}, ${request.history.length} earlier jobs)`,
+  );
 }

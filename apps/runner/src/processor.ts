@@ -12,8 +12,22 @@ import { executeJob, HandBack } from './execute-job';
 import { commitJobChanges } from './job-commit';
 import { JobAbort } from './job-abort';
 import { openJobLog, type JobLog } from './job-log';
-import { finishJob, jobContext, loadJob, markInProgress, nextQueuedJobId, returnToQueue, type RunnableJob } from './job-store';
-import { clearRecordedOutcome, outcomeWithoutRun, readRecordedOutcome, recordOutcome, type JobOutcome } from './outcome';
+import {
+  finishJob,
+  jobContext,
+  loadJob,
+  markInProgress,
+  nextQueuedJobId,
+  returnToQueue,
+  type RunnableJob,
+} from './job-store';
+import {
+  clearRecordedOutcome,
+  outcomeWithoutRun,
+  readRecordedOutcome,
+  recordOutcome,
+  type JobOutcome,
+} from './outcome';
 import type { ProjectLock, ProjectLocks } from './project-lock';
 import type { RunningJobs } from './running-jobs';
 
@@ -46,7 +60,6 @@ async function putBack(bullJob: BullJob, token: string | undefined, delayMs: num
   await bullJob.moveToDelayed(Date.now() + delayMs + Math.floor(Math.random() * delayMs * 0.5), token);
   throw new DelayedError();
 }
-
 
 /** How long the final database write may take before the outcome is also kept on disk. */
 export const OUTCOME_KEEP_AFTER_MS = 250;
@@ -93,8 +106,23 @@ export function createJobProcessor(deps: ProcessorDeps) {
         outcome = { ...outcome, attempt };
       } else {
         const request = await requested;
-        const executed = await executeJob({ config, executor: deps.executor, workspace, request, attempt, log, controller });
-        const commitSha = await commitJobChanges({ config, job, workspace, log, logger, snapshot: executed.after ?? undefined });
+        const executed = await executeJob({
+          config,
+          executor: deps.executor,
+          workspace,
+          request,
+          attempt,
+          log,
+          controller,
+        });
+        const commitSha = await commitJobChanges({
+          config,
+          job,
+          workspace,
+          log,
+          logger,
+          snapshot: executed.after ?? undefined,
+        });
         outcome = { ...executed.outcome, commit_sha: commitSha };
       }
       // The last line is in the file before the status says finished (see JobLog.flush).
@@ -112,7 +140,13 @@ export function createJobProcessor(deps: ProcessorDeps) {
         kept = true;
         await recordOutcome(config.workspaceRoot, job.id, final);
       };
-      const slow = setTimeout(() => keep().catch((e) => logger.warn('could not keep the job’s outcome on disk', { jobId: job.id, error: describeError(e) })), OUTCOME_KEEP_AFTER_MS);
+      const slow = setTimeout(
+        () =>
+          keep().catch((e) =>
+            logger.warn('could not keep the job’s outcome on disk', { jobId: job.id, error: describeError(e) }),
+          ),
+        OUTCOME_KEEP_AFTER_MS,
+      );
       let written: boolean;
       try {
         written = await finishJob(db, job, attempt, outcome);
@@ -133,7 +167,9 @@ export function createJobProcessor(deps: ProcessorDeps) {
       if (err instanceof HandBack) {
         log?.step(`${err.message}: the job goes back to the queue for another runner`);
         logger.info('job handed back to the queue', { jobId: job.id, attempt });
-        await returnToQueue(db, job, attempt).catch((e) => logger.warn('could not mark the job queued', { jobId: job.id, error: describeError(e) }));
+        await returnToQueue(db, job, attempt).catch((e) =>
+          logger.warn('could not mark the job queued', { jobId: job.id, error: describeError(e) }),
+        );
         await log?.close();
         log = null;
         return putBack(bullJob, token, 0);
@@ -153,7 +189,12 @@ export function createJobProcessor(deps: ProcessorDeps) {
         await log?.flush();
         await finishJob(db, job, attempt, outcome)
           .then(() => clearRecordedOutcome(config.workspaceRoot, job.id))
-          .catch((e) => logger.error('could not record the job’s end; the reconciler will', { jobId: job.id, error: describeError(e) }));
+          .catch((e) =>
+            logger.error('could not record the job’s end; the reconciler will', {
+              jobId: job.id,
+              error: describeError(e),
+            }),
+          );
       } else {
         await returnToQueue(db, job, attempt).catch(() => undefined);
       }

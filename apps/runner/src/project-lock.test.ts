@@ -5,7 +5,8 @@ import { clearPrefix, quietLogger, testConfig, waitFor } from './__tests__/helpe
 describe('the per-project lock in Redis', () => {
   const config = testConfig();
   const redis = new Redis(config.REDIS_URL);
-  const locksWith = (ttlMs: number) => new ProjectLocks({ redis, prefix: config.QUEUE_PREFIX, ttlMs, logger: quietLogger() });
+  const locksWith = (ttlMs: number) =>
+    new ProjectLocks({ redis, prefix: config.QUEUE_PREFIX, ttlMs, logger: quietLogger() });
   afterAll(async () => {
     await clearPrefix(config);
     await redis.quit();

@@ -106,7 +106,10 @@ class HeldLock implements ProjectLock {
       await this.opts.redis.eval(RELEASE, 1, this.key, this.token);
     } catch (err) {
       // It expires on its own after the TTL.
-      this.opts.logger.warn('could not release a project lock', { projectId: this.projectId, error: (err as Error).message });
+      this.opts.logger.warn('could not release a project lock', {
+        projectId: this.projectId,
+        error: (err as Error).message,
+      });
     }
   }
 }

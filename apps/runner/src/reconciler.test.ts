@@ -85,7 +85,11 @@ describe('the reconciler: what falls between Postgres and the queue', () => {
     await queue.drain();
     await queue.enqueue(jobId);
     // Fail it in the queue as BullMQ does with a job that stalled too often.
-    const worker = new Worker(JOBS_QUEUE_NAME, null, { connection: redisConnection(config.REDIS_URL), prefix: config.QUEUE_PREFIX, autorun: false });
+    const worker = new Worker(JOBS_QUEUE_NAME, null, {
+      connection: redisConnection(config.REDIS_URL),
+      prefix: config.QUEUE_PREFIX,
+      autorun: false,
+    });
     const bull = (await worker.getNextJob('test-token'))!;
     expect(bull.id).toBe(jobId);
     await bull.moveToFailed(new UnrecoverableError('job stalled more than allowable limit'), 'test-token');

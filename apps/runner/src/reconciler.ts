@@ -46,7 +46,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     const job = await queue.getJob(jobId);
     if (!job) return { state: 'missing' };
     const state = await job.getState();
-    return { state: state === 'unknown' ? 'missing' : state, failedReason: job.failedReason ? describeError(job.failedReason) : undefined };
+    return {
+      state: state === 'unknown' ? 'missing' : state,
+      failedReason: job.failedReason ? describeError(job.failedReason) : undefined,
+    };
   }
 
   /** Enqueues a job again; a finished BullMQ job of the same id is removed first (ids are unique). */
@@ -97,7 +100,11 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         if (count === 0) continue;
         await enqueueFresh(row.id, state);
         report.requeued.push(row.id);
-        logger.warn('reconciler: re-enqueued a job its runner lost', { jobId: row.id, queueState: state, attempts: row.attempts });
+        logger.warn('reconciler: re-enqueued a job its runner lost', {
+          jobId: row.id,
+          queueState: state,
+          attempts: row.attempts,
+        });
       } else {
         await giveUp(row.id, failedReason, report);
       }
@@ -135,7 +142,9 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   let stopped = false;
   const tick = () => {
     current = runOnce()
-      .catch((err) => logger.warn('reconciler pass failed; next pass will try again', { error: (err as Error).message }))
+      .catch((err) =>
+        logger.warn('reconciler pass failed; next pass will try again', { error: (err as Error).message }),
+      )
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, config.RECONCILE_INTERVAL_SECONDS * 1000);
       });

@@ -5,7 +5,15 @@ import type { Executor } from './executors/types';
 import { readResultFile, ResultFileError, type ResultProblem } from './result-file';
 import { createProject, testConfig, useRunnerHarness, waitForJob } from './__tests__/helpers';
 
-const VALID = { status: 'success', summary: 'ok', created_files: ['a.txt'], modified_files: [], deleted_files: [], errors: [], logs: [] };
+const VALID = {
+  status: 'success',
+  summary: 'ok',
+  created_files: ['a.txt'],
+  modified_files: [],
+  deleted_files: [],
+  errors: [],
+  logs: [],
+};
 
 describe('reading result.json as untrusted input', () => {
   let ws: string;
@@ -35,12 +43,18 @@ describe('reading result.json as untrusted input', () => {
   });
 
   it('says the file is missing', async () => {
-    expect(await problemOf()).toEqual({ problem: 'missing', message: expect.stringMatching(/result\.json is missing/) });
+    expect(await problemOf()).toEqual({
+      problem: 'missing',
+      message: expect.stringMatching(/result\.json is missing/),
+    });
   });
 
   it('says the file is too large, before parsing it', async () => {
     await writeResult(JSON.stringify({ ...VALID, summary: 'x'.repeat(2000) }));
-    expect(await problemOf(1000)).toEqual({ problem: 'too_large', message: expect.stringMatching(/too large: \d+ bytes \(the limit is 1000\)/) });
+    expect(await problemOf(1000)).toEqual({
+      problem: 'too_large',
+      message: expect.stringMatching(/too large: \d+ bytes \(the limit is 1000\)/),
+    });
   });
 
   it('says the file is not JSON', async () => {
@@ -103,7 +117,10 @@ describe('a job whose agent writes a bad result.json ends in error saying why', 
     [
       'a path outside the workspace',
       (ws: string) =>
-        fs.writeFile(path.join(ws, '.codex/result.json'), JSON.stringify({ ...VALID, modified_files: ['../../etc/passwd'] })),
+        fs.writeFile(
+          path.join(ws, '.codex/result.json'),
+          JSON.stringify({ ...VALID, modified_files: ['../../etc/passwd'] }),
+        ),
       /path outside the workspace/,
     ],
   ])('%s', async (_name, write, expected) => {

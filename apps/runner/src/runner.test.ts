@@ -5,7 +5,15 @@ import { APP_PY, README_MD, TEST_CLI_PY } from '../../../packages/dummy-agent/sr
 import { projectWorkspace } from '@cwo/workspace';
 import { createDummyExecutor } from './executors/dummy';
 import type { Runner } from './runner';
-import { addEdit, createProject, readJobLog, testConfig, useRunnerHarness, waitForBullState, waitForJob } from './__tests__/helpers';
+import {
+  addEdit,
+  createProject,
+  readJobLog,
+  testConfig,
+  useRunnerHarness,
+  waitForBullState,
+  waitForJob,
+} from './__tests__/helpers';
 
 describe('the runner with the dummy executor, end to end against Postgres and Redis', () => {
   const harness = useRunnerHarness();
@@ -47,7 +55,9 @@ describe('the runner with the dummy executor, end to end against Postgres and Re
     expect(await read(projectId, 'tests/test_cli.py')).toBe(TEST_CLI_PY);
     const request = WorkerRequest.parse(JSON.parse(await read(projectId, '.codex/request.json')));
     expect(request).toMatchObject({ project_id: projectId, job_id: jobId, job_type: 'initial_project', history: [] });
-    expect(await read(projectId, `.codex/jobs/${jobId}/request.json`)).toBe(await read(projectId, '.codex/request.json'));
+    expect(await read(projectId, `.codex/jobs/${jobId}/request.json`)).toBe(
+      await read(projectId, '.codex/request.json'),
+    );
     const result = WorkerResult.parse(JSON.parse(await read(projectId, '.codex/result.json')));
     expect(result.status).toBe('success');
     expect(await read(projectId, `.codex/jobs/${jobId}/result.json`)).toBe(await read(projectId, '.codex/result.json'));
@@ -70,7 +80,13 @@ describe('the runner with the dummy executor, end to end against Postgres and Re
     await queue.enqueue(edit);
     const job = await waitForJob(db, edit);
 
-    expect(job).toMatchObject({ status: 'completed', createdFiles: [], modifiedFiles: ['app.py'], deletedFiles: [], attempts: 1 });
+    expect(job).toMatchObject({
+      status: 'completed',
+      createdFiles: [],
+      modifiedFiles: ['app.py'],
+      deletedFiles: [],
+      attempts: 1,
+    });
     expect(await read(projectId, 'app.py')).toBe(`${APP_PY}# Edit: Add a --count flag\n`);
     expect(await read(projectId, `.codex/jobs/${first}/result.json`)).toBe(firstResult);
     const request = WorkerRequest.parse(JSON.parse(await read(projectId, '.codex/request.json')));
@@ -124,7 +140,11 @@ describe('the runner with the dummy executor, end to end against Postgres and Re
     await db.job.update({ where: { id: jobId }, data: { status: 'in_progress', attempts: 1, startedAt: new Date() } });
     await queue.enqueue(jobId);
     const job = await waitForJob(db, jobId);
-    expect(job).toMatchObject({ status: 'completed', attempts: 2, createdFiles: ['README.md', 'app.py', 'tests/test_cli.py'] });
+    expect(job).toMatchObject({
+      status: 'completed',
+      attempts: 2,
+      createdFiles: ['README.md', 'app.py', 'tests/test_cli.py'],
+    });
     expect(await readJobLog(config, projectId, jobId)).toMatch(/attempt 2 of job/);
   });
 

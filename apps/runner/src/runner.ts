@@ -47,7 +47,12 @@ export function createRunner(deps: RunnerDeps): Runner {
   const id = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
   redis.on('error', (err) => logger.warn('runner redis: error', { error: err.message }));
-  const locks = new ProjectLocks({ redis, prefix: config.QUEUE_PREFIX, ttlMs: config.PROJECT_LOCK_TTL_SECONDS * 1000, logger });
+  const locks = new ProjectLocks({
+    redis,
+    prefix: config.QUEUE_PREFIX,
+    ttlMs: config.PROJECT_LOCK_TTL_SECONDS * 1000,
+    logger,
+  });
   const running = new RunningJobs();
   const queue: JobsQueue = createJobsQueue(config);
   queue.on('error', (err) => logger.warn('runner queue: redis error', { error: err.message }));
@@ -88,7 +93,11 @@ export function createRunner(deps: RunnerDeps): Runner {
       });
       worker.on('error', (err) => logger.warn('worker error', { error: describeError(err) }));
       worker.on('failed', (job, err) =>
-        logger.warn('job attempt failed in the queue', { jobId: job?.id, attemptsMade: job?.attemptsMade, error: describeError(err) }),
+        logger.warn('job attempt failed in the queue', {
+          jobId: job?.id,
+          attemptsMade: job?.attemptsMade,
+          error: describeError(err),
+        }),
       );
       await worker.waitUntilReady();
       reconciler.start();

@@ -2,7 +2,14 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureRealDir, NotARegularFileError, openForAppend, readRegularFile, writeFileDirect, writeFileInside } from './safe-fs';
+import {
+  ensureRealDir,
+  NotARegularFileError,
+  openForAppend,
+  readRegularFile,
+  writeFileDirect,
+  writeFileInside,
+} from './safe-fs';
 
 // The agent owns the workspace: whatever it leaves where the runner writes its own files (links,
 // hard links, FIFOs, files in place of directories) must be replaced, never written through or
@@ -29,7 +36,8 @@ describe('the runner’s own files in a workspace the agent controls', () => {
     fs.linkSync(outside, file('.codex/jobs/j1/result.json'));
     fs.symlinkSync(outside, file('.codex/jobs/j1/request.json'));
     mkfifo(file('.codex/jobs/j1/extra.json'));
-    for (const name of ['result.json', 'request.json', 'extra.json']) await writeFileDirect(ws, `.codex/jobs/j1/${name}`, `{"${name}":1}`);
+    for (const name of ['result.json', 'request.json', 'extra.json'])
+      await writeFileDirect(ws, `.codex/jobs/j1/${name}`, `{"${name}":1}`);
     expect(fs.readFileSync(outside, 'utf8')).toBe('precious');
     for (const name of ['result.json', 'request.json', 'extra.json']) {
       const st = fs.lstatSync(file(`.codex/jobs/j1/${name}`));

@@ -161,7 +161,10 @@ export async function readRegularFile(
 ): Promise<{ data: Buffer; size: number } | null> {
   // Each directory on the way must be real: a linked .codex would make us read elsewhere.
   let current = workspace;
-  for (const part of path.posix.dirname(relFile).split('/').filter((p) => p && p !== '.')) {
+  for (const part of path.posix
+    .dirname(relFile)
+    .split('/')
+    .filter((p) => p && p !== '.')) {
     current = path.join(current, part);
     try {
       if (!fs.lstatSync(current).isDirectory()) throw new NotARegularFileError(relFile);

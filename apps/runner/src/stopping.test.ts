@@ -6,7 +6,16 @@ import type { Config } from '@cwo/config';
 import { projectWorkspace } from '@cwo/workspace';
 import { createDummyExecutor } from './executors/dummy';
 import type { Runner } from './runner';
-import { addEdit, createProject, readJobLog, testConfig, useRunnerHarness, waitFor, waitForJob, waitForStatus } from './__tests__/helpers';
+import {
+  addEdit,
+  createProject,
+  readJobLog,
+  testConfig,
+  useRunnerHarness,
+  waitFor,
+  waitForJob,
+  waitForStatus,
+} from './__tests__/helpers';
 
 // Jobs that are stopped while they run: by the time limit, by a cancel request (pub/sub, or the
 // poll when the message is missed), and by the runner shutting down.
@@ -95,7 +104,11 @@ describe('stopping a running job', () => {
 
     await startRunner(config, 0);
     const job = await waitForJob(db, jobId);
-    expect(job).toMatchObject({ status: 'completed', attempts: 2, createdFiles: ['README.md', 'app.py', 'tests/test_cli.py'] });
+    expect(job).toMatchObject({
+      status: 'completed',
+      attempts: 2,
+      createdFiles: ['README.md', 'app.py', 'tests/test_cli.py'],
+    });
     const log = await readJobLog(config, projectId, jobId);
     expect(log).toMatch(/shutting down: the job goes back to the queue/);
     expect(log).toMatch(/attempt 2 of job/);

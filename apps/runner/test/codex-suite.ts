@@ -8,12 +8,32 @@ import type Docker from 'dockerode';
 import type { Config } from '@cwo/config';
 import type { Db, Job } from '@cwo/db';
 import { listWorkspaceFiles, openCommitDiff, projectWorkspace } from '@cwo/workspace';
-import { APP_PY, BUILD, EDIT, EDIT_LINE, FAKE_KEY, MODEL_ERROR, projectScript, TEST_APP_PY } from '../../../e2e/helpers/codex-project';
+import {
+  APP_PY,
+  BUILD,
+  EDIT,
+  EDIT_LINE,
+  FAKE_KEY,
+  MODEL_ERROR,
+  projectScript,
+  TEST_APP_PY,
+} from '../../../e2e/helpers/codex-project';
 import { instructionsOf, startModelServer, type ModelServer } from '../../../e2e/helpers/model-server';
 import { createDockerExecutor } from '../src/executors/docker';
 import { createHostExecutor, DEFAULT_WORKER_ENTRY } from '../src/executors/host';
 import { createRunner, type Runner } from '../src/runner';
-import { addEdit, clearPrefix, createProject, quietLogger, readJobLog, testConfig, testDb, testQueue, waitFor, waitForJob } from '../src/__tests__/helpers';
+import {
+  addEdit,
+  clearPrefix,
+  createProject,
+  quietLogger,
+  readJobLog,
+  testConfig,
+  testDb,
+  testQueue,
+  waitFor,
+  waitForJob,
+} from '../src/__tests__/helpers';
 import { ourContainers, requireDockerApi } from './docker-helpers';
 
 /** Every model response reports 1000 input (200 cached) and 50 output tokens. */
@@ -79,7 +99,8 @@ export function codexRunnerSuite(kind: 'host' | 'docker'): void {
       CODEX_TIMEOUT_SECONDS: '100',
     };
     const logger = quietLogger();
-    const executor = kind === 'host' ? createHostExecutor({ config, env }) : createDockerExecutor({ config, logger, env, db });
+    const executor =
+      kind === 'host' ? createHostExecutor({ config, env }) : createDockerExecutor({ config, logger, env, db });
     const runner = createRunner({ db, config, logger, executor });
     await runner.start();
     const setup = { config, runner, queue: testQueue(config) };
@@ -89,7 +110,13 @@ export function codexRunnerSuite(kind: 'host' | 'docker'): void {
 
   const workspaceOf = (setup: Setup, projectId: string) => projectWorkspace(setup.config.workspaceRoot, projectId);
   const diffOf = async (setup: Setup, job: Job) =>
-    readAll(await openCommitDiff({ workspaceRoot: setup.config.workspaceRoot, projectId: job.projectId, sha: job.commitSha ?? '' }));
+    readAll(
+      await openCommitDiff({
+        workspaceRoot: setup.config.workspaceRoot,
+        projectId: job.projectId,
+        sha: job.commitSha ?? '',
+      }),
+    );
 
   beforeAll(async () => {
     db = testDb();
@@ -166,7 +193,9 @@ export function codexRunnerSuite(kind: 'host' | 'docker'): void {
       expect(edit).toMatchObject(usageOf(2));
       const resumed = server.modelRequests[requestsBefore];
       expect(instructionsOf(resumed)).toEqual([BUILD, EDIT]);
-      const calls = resumed.input.filter((i: { type: string }) => i.type === 'function_call' || i.type === 'custom_tool_call');
+      const calls = resumed.input.filter(
+        (i: { type: string }) => i.type === 'function_call' || i.type === 'custom_tool_call',
+      );
       expect(calls.map((c: { name: string }) => c.name)).toEqual(['exec_command', 'apply_patch']);
 
       expect(fs.readFileSync(`${workspaceOf(main, first.projectId)}/app.py`, 'utf8')).toBe(`${APP_PY}\n${EDIT_LINE}\n`);

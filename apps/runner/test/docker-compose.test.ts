@@ -35,7 +35,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('checks the health of postgres, redis and the api, and starts each after what it needs', () => {
-    for (const name of ['postgres', 'redis', 'api']) expect(services[name]!.healthcheck?.test.length).toBeGreaterThan(0);
+    for (const name of ['postgres', 'redis', 'api'])
+      expect(services[name]!.healthcheck?.test.length).toBeGreaterThan(0);
     expect(services.api!.depends_on).toEqual({
       postgres: { condition: 'service_healthy' },
       redis: { condition: 'service_healthy' },
@@ -70,7 +71,9 @@ describe('docker-compose.yml', () => {
     expect(runner.volumes!.some((v) => v.endsWith(':/var/run/docker.sock'))).toBe(true);
     // The volume's fixed name is what makes its path on the Docker host predictable.
     expect((compose.volumes.workspaces as { name: string }).name).toBe('cwo-workspaces');
-    expect(runner.environment!.WORKSPACE_HOST_ROOT).toBe('${WORKSPACE_HOST_ROOT:-/var/lib/docker/volumes/cwo-workspaces/_data}');
+    expect(runner.environment!.WORKSPACE_HOST_ROOT).toBe(
+      '${WORKSPACE_HOST_ROOT:-/var/lib/docker/volumes/cwo-workspaces/_data}',
+    );
     const worker = services['worker-image']!;
     expect(worker.image).toBe(runner.environment!.CODEX_WORKER_IMAGE);
     expect(worker.build).toMatchObject({ dockerfile: 'docker/app.Dockerfile', target: 'worker' });

@@ -34,8 +34,15 @@ let redis: Redis;
 const executors: DockerExecutor[] = [];
 
 /** An executor of this file's deployment (queue prefix, workspace root) with some settings changed. */
-async function executor(overrides: Record<string, string> = {}, extra: { docker?: Docker } = {}): Promise<DockerExecutor> {
-  const config = dockerTestConfig({ QUEUE_PREFIX: base.QUEUE_PREFIX, WORKSPACE_ROOT: base.WORKSPACE_ROOT, ...overrides });
+async function executor(
+  overrides: Record<string, string> = {},
+  extra: { docker?: Docker } = {},
+): Promise<DockerExecutor> {
+  const config = dockerTestConfig({
+    QUEUE_PREFIX: base.QUEUE_PREFIX,
+    WORKSPACE_ROOT: base.WORKSPACE_ROOT,
+    ...overrides,
+  });
   const ex = createDockerExecutor({
     config,
     logger,
@@ -69,7 +76,14 @@ afterAll(async () => {
   await Promise.all(executors.map((ex) => ex.close()));
   if (!docker) return; // beforeAll failed, saying why
   const left = await ourContainers(docker, base.QUEUE_PREFIX);
-  await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    left.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
   await redis?.quit();
   await db?.$disconnect();
   // Every run removes its container, however it ended.
@@ -81,11 +95,25 @@ describe('docker executor', () => {
     const ex = await executor();
     const first = await createJob(db, base, { instruction: 'Build the Fibonacci CLI' });
     const out = collector();
-    await ex.run({ workspace: first.workspace, request: first.request, log: out.log, signal: new AbortController().signal });
+    await ex.run({
+      workspace: first.workspace,
+      request: first.request,
+      log: out.log,
+      signal: new AbortController().signal,
+    });
     const created = await readResult(first.workspace);
 
-    const edit = await createJob(db, base, { projectId: first.request.project_id, jobType: 'edit', instruction: 'Add a --count flag' });
-    await ex.run({ workspace: edit.workspace, request: edit.request, log: out.log, signal: new AbortController().signal });
+    const edit = await createJob(db, base, {
+      projectId: first.request.project_id,
+      jobType: 'edit',
+      instruction: 'Add a --count flag',
+    });
+    await ex.run({
+      workspace: edit.workspace,
+      request: edit.request,
+      log: out.log,
+      signal: new AbortController().signal,
+    });
     const edited = await readResult(edit.workspace);
 
     // The same two jobs through the in-process dummy agent.
@@ -98,7 +126,9 @@ describe('docker executor', () => {
     expect(edited).toEqual(WorkerResult.parse(expectedEdited));
     expect(created.created_files.sort()).toEqual(['README.md', 'app.py', 'tests/test_cli.py']);
     expect(await filesOf(edit.workspace)).toEqual(await filesOf(reference));
-    expect((await fs.readFile(path.join(edit.workspace, 'app.py'), 'utf8')).endsWith('# Edit: Add a --count flag\n')).toBe(true);
+    expect(
+      (await fs.readFile(path.join(edit.workspace, 'app.py'), 'utf8')).endsWith('# Edit: Add a --count flag\n'),
+    ).toBe(true);
 
     // Written by the container's user, not root.
     for (const file of ['app.py', 'tests/test_cli.py', '.codex/result.json']) {
@@ -110,7 +140,9 @@ describe('docker executor', () => {
     expect(out.lines).toEqual(expect.arrayContaining(['dummy agent: wrote app.py', 'worker: OPENAI_API_KEY: present']));
     expect(out.text()).not.toContain(SECRET);
     expect(out.lines.some((l) => /^docker: container \w{12} exited with code 0/.test(l))).toBe(true);
-    expect(await ourContainers(docker, base.QUEUE_PREFIX, [`${LABELS.projectId}=${first.request.project_id}`])).toEqual([]);
+    expect(await ourContainers(docker, base.QUEUE_PREFIX, [`${LABELS.projectId}=${first.request.project_id}`])).toEqual(
+      [],
+    );
   });
 
   it('kills and removes a container that runs past the time limit', async () => {
@@ -159,7 +191,12 @@ describe('docker executor', () => {
     const ex = await executor({ WORKER_AGENT: 'probe' });
     const job = await createJob(db, base);
     const out = collector();
-    await ex.run({ workspace: job.workspace, request: job.request, log: out.log, signal: new AbortController().signal });
+    await ex.run({
+      workspace: job.workspace,
+      request: job.request,
+      log: out.log,
+      signal: new AbortController().signal,
+    });
     const { logs } = await readResult(job.workspace);
 
     expect(logs).toEqual(
@@ -193,7 +230,12 @@ describe('docker executor', () => {
     const ex = await executor({ WORKER_AGENT: 'allocate', WORKER_MEMORY: '128m' });
     const job = await createJob(db, base);
     const out = collector();
-    const run = ex.run({ workspace: job.workspace, request: job.request, log: out.log, signal: new AbortController().signal });
+    const run = ex.run({
+      workspace: job.workspace,
+      request: job.request,
+      log: out.log,
+      signal: new AbortController().signal,
+    });
 
     await expect(run).rejects.toThrow(/out-of-memory/);
     await expect(run).rejects.not.toBeInstanceOf(InfrastructureError);
@@ -204,7 +246,12 @@ describe('docker executor', () => {
   it('fails the job with how to build the image when the worker image is missing', async () => {
     const ex = await executor({ CODEX_WORKER_IMAGE: 'cwo-no-such-worker-image:never' });
     const job = await createJob(db, base);
-    const run = ex.run({ workspace: job.workspace, request: job.request, log: () => {}, signal: new AbortController().signal });
+    const run = ex.run({
+      workspace: job.workspace,
+      request: job.request,
+      log: () => {},
+      signal: new AbortController().signal,
+    });
 
     await expect(run).rejects.toThrow(/worker image "cwo-no-such-worker-image:never" not found .*pnpm worker:build/);
     await expect(run).rejects.not.toBeInstanceOf(InfrastructureError);
@@ -213,7 +260,12 @@ describe('docker executor', () => {
   it('reports an unreachable Docker API as an infrastructure error naming where it looked', async () => {
     const ex = await executor({}, { docker: new Docker({ socketPath: '/nonexistent/cwo-docker.sock' }) });
     const job = await createJob(db, base);
-    const run = ex.run({ workspace: job.workspace, request: job.request, log: () => {}, signal: new AbortController().signal });
+    const run = ex.run({
+      workspace: job.workspace,
+      request: job.request,
+      log: () => {},
+      signal: new AbortController().signal,
+    });
 
     await expect(run).rejects.toBeInstanceOf(InfrastructureError);
     await expect(run).rejects.toThrow(/Docker API unreachable at unix:\/\/\/nonexistent\/cwo-docker\.sock/);
@@ -239,7 +291,12 @@ describe('docker executor', () => {
     await writeRequest(job.workspace, job.request);
 
     const out = collector();
-    await ex.run({ workspace: job.workspace, request: job.request, log: out.log, signal: new AbortController().signal });
+    await ex.run({
+      workspace: job.workspace,
+      request: job.request,
+      log: out.log,
+      signal: new AbortController().signal,
+    });
 
     expect(out.text()).toContain(`removing container ${stale.id.slice(0, 12)} of an earlier attempt`);
     expect((await readResult(job.workspace)).status).toBe('success');

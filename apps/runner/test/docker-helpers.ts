@@ -11,7 +11,8 @@ import type { Db } from '@cwo/db';
 import { projectWorkspace, requestFile } from '@cwo/workspace';
 import { deploymentFilter } from '../src/executors/docker-options';
 
-const HOW_TO = 'Run `eval "$(bash scripts/container-runtime.sh --env)"` first (it starts podman\'s Docker API and builds the worker image; scripts/test.sh does it), or point DOCKER_HOST at a Docker engine and run `pnpm worker:build`.';
+const HOW_TO =
+  'Run `eval "$(bash scripts/container-runtime.sh --env)"` first (it starts podman\'s Docker API and builds the worker image; scripts/test.sh does it), or point DOCKER_HOST at a Docker engine and run `pnpm worker:build`.';
 
 /** The Docker API of DOCKER_HOST, answering, with the worker image built; otherwise an error saying what to do. */
 export async function requireDockerApi(image: string): Promise<Docker> {
@@ -22,7 +23,9 @@ export async function requireDockerApi(image: string): Promise<Docker> {
   try {
     await docker.ping();
   } catch (err) {
-    throw new Error(`No Docker API answers at DOCKER_HOST=${process.env.DOCKER_HOST} (${(err as Error).message}). ${HOW_TO}`);
+    throw new Error(
+      `No Docker API answers at DOCKER_HOST=${process.env.DOCKER_HOST} (${(err as Error).message}). ${HOW_TO}`,
+    );
   }
   try {
     await docker.getImage(image).inspect();
@@ -53,7 +56,12 @@ export const TEST_ENV = { WORKER_TEST_AGENTS: 'true' };
 export async function createJob(
   db: Db,
   config: Config,
-  opts: { projectId?: string; jobType?: 'initial_project' | 'edit'; instruction?: string; status?: 'queued' | 'in_progress' | 'completed' } = {},
+  opts: {
+    projectId?: string;
+    jobType?: 'initial_project' | 'edit';
+    instruction?: string;
+    status?: 'queued' | 'in_progress' | 'completed';
+  } = {},
 ): Promise<{ request: WorkerRequest; workspace: string }> {
   const instruction = opts.instruction ?? 'Build the Fibonacci CLI';
   const projectId =
@@ -81,7 +89,11 @@ export async function writeRequest(workspace: string, request: WorkerRequest): P
 }
 
 /** Containers of this deployment (queue prefix), running or not. */
-export async function ourContainers(docker: Docker, queuePrefix: string, extra: string[] = []): Promise<Docker.ContainerInfo[]> {
+export async function ourContainers(
+  docker: Docker,
+  queuePrefix: string,
+  extra: string[] = [],
+): Promise<Docker.ContainerInfo[]> {
   return docker.listContainers({ all: true, filters: deploymentFilter(queuePrefix, extra) });
 }
 

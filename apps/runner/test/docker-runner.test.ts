@@ -83,7 +83,14 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!docker) return; // beforeAll failed, saying why
   const left = (await Promise.all(setups.map((s) => ourContainers(docker, s.config.QUEUE_PREFIX)))).flat();
-  await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    left.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
   expect(left.map((c) => c.Names[0])).toEqual([]);
 });
 
@@ -104,7 +111,11 @@ it('completes a project and an edit with the same results and files as the dummy
 });
 
 it('kills the container of a job past JOB_TIMEOUT_SECONDS and of a cancelled job, and removes both', async () => {
-  const setup = await startRunner('docker', { WORKER_AGENT: 'sleep', JOB_TIMEOUT_SECONDS: '2', RUNNER_CONCURRENCY: '2' });
+  const setup = await startRunner('docker', {
+    WORKER_AGENT: 'sleep',
+    JOB_TIMEOUT_SECONDS: '2',
+    RUNNER_CONCURRENCY: '2',
+  });
   const { config, queue } = setup;
   const timedOut = await createProject(db, config);
   const cancelled = await createProject(db, config);

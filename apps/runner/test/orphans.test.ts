@@ -12,7 +12,11 @@ import { createJob, dockerTestConfig, ourContainers, requireDockerApi } from './
 // Containers left behind by runners that died (SIGKILL): the next runner to start removes those
 // it can prove are orphans, and only those, since other runners may share the Docker host.
 
-const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'error', service: 'orphans-test', format: 'pretty' });
+const logger = createLogger({
+  level: process.env.TEST_LOG_LEVEL ?? 'error',
+  service: 'orphans-test',
+  format: 'pretty',
+});
 
 let config: Config;
 let docker: Docker;
@@ -22,7 +26,12 @@ let executor: DockerExecutor | undefined;
 const otherPrefix = `cwo-other-${crypto.randomBytes(3).toString('hex')}`;
 
 /** A long-running container labelled as a runner labels its job's container. */
-async function leftBehind(labels: { prefix: string; jobId: string; projectId: string; runnerId: string }): Promise<string> {
+async function leftBehind(labels: {
+  prefix: string;
+  jobId: string;
+  projectId: string;
+  runnerId: string;
+}): Promise<string> {
   const container = await docker.createContainer({
     Image: config.CODEX_WORKER_IMAGE,
     Entrypoint: ['node', '-e', 'setInterval(() => {}, 60000)'],
@@ -52,7 +61,14 @@ afterAll(async () => {
   await executor?.close();
   if (!docker) return; // beforeAll failed, saying why
   const left = [...(await ourContainers(docker, config.QUEUE_PREFIX)), ...(await ourContainers(docker, otherPrefix))];
-  await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    left.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
   await redis?.quit();
   await db?.$disconnect();
   expect(left.map((c) => c.Labels[LABELS.queuePrefix])).toEqual([otherPrefix]); // only the other deployment's, removed just now

@@ -9,8 +9,16 @@ describe('project history and executor settings', () => {
   });
 
   it('take an author of your own, and the host executor', () => {
-    const config = loadConfig({ GIT_AUTHOR_NAME: ' Build Bot ', GIT_AUTHOR_EMAIL: 'bot@example.com', WORKER_EXECUTOR: 'host' });
-    expect([config.GIT_AUTHOR_NAME, config.GIT_AUTHOR_EMAIL, config.WORKER_EXECUTOR]).toEqual(['Build Bot', 'bot@example.com', 'host']);
+    const config = loadConfig({
+      GIT_AUTHOR_NAME: ' Build Bot ',
+      GIT_AUTHOR_EMAIL: 'bot@example.com',
+      WORKER_EXECUTOR: 'host',
+    });
+    expect([config.GIT_AUTHOR_NAME, config.GIT_AUTHOR_EMAIL, config.WORKER_EXECUTOR]).toEqual([
+      'Build Bot',
+      'bot@example.com',
+      'host',
+    ]);
   });
 
   it('refuse an email git would mangle, an empty name and an unknown executor', () => {

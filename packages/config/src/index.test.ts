@@ -14,7 +14,7 @@ describe('loadConfig', () => {
     expect(c.workspaceRoot).toBe(path.resolve('/srv/app', 'workspaces'));
   });
 
-  it('reads the seed\'s booleans (False/True) and comma or JSON lists, trimmed', () => {
+  it("reads the seed's booleans (False/True) and comma or JSON lists, trimmed", () => {
     const c = loadConfig({
       USE_DUMMY_WORKER: 'False',
       ALLOW_CREDENTIALS: 'True',
@@ -62,8 +62,12 @@ describe('authentication and limits', () => {
 
   it('takes ADMIN_USER and ADMIN_PASSWORD together or not at all; empty counts as unset', () => {
     expect(loadConfig({ ADMIN_USER: '', ADMIN_PASSWORD: '' }).ADMIN_USER).toBeUndefined();
-    expect(() => loadConfig({ ADMIN_USER: 'operator' })).toThrow(/ADMIN_PASSWORD: set ADMIN_USER and ADMIN_PASSWORD together/);
-    expect(() => loadConfig({ ADMIN_PASSWORD: 'long enough password' })).toThrow(/ADMIN_USER: set ADMIN_USER and ADMIN_PASSWORD together/);
+    expect(() => loadConfig({ ADMIN_USER: 'operator' })).toThrow(
+      /ADMIN_PASSWORD: set ADMIN_USER and ADMIN_PASSWORD together/,
+    );
+    expect(() => loadConfig({ ADMIN_PASSWORD: 'long enough password' })).toThrow(
+      /ADMIN_USER: set ADMIN_USER and ADMIN_PASSWORD together/,
+    );
     expect(loadConfig({ ADMIN_USER: 'operator', ADMIN_PASSWORD: 'long enough password' }).ADMIN_USER).toBe('operator');
   });
 

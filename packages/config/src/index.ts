@@ -84,120 +84,130 @@ const optionalText = () =>
 /** Names of environment variables (WORKER_ENV_PASSTHROUGH). */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export const ConfigSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: int(8000, 0, 65535),
-  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
-  DATABASE_URL: url('postgresql://postgres@127.0.0.1:5432/codex_orchestrator', ['postgresql:', 'postgres:']),
-  REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
-  /** Prefix of every BullMQ key: lets test runs and several deployments share one Redis. */
-  QUEUE_PREFIX: z.string().min(1).default('cwo'),
-  WORKSPACE_ROOT: z.string().min(1).default('./workspaces'),
-  API_V1_STR: z
-    .string()
-    .default('/api/v1')
-    .refine((v) => v.startsWith('/') && !v.endsWith('/'), { message: 'expected a path like /api/v1' }),
-  ALLOW_ORIGINS: list(['http://localhost:3000', 'http://127.0.0.1:3000']),
-  ALLOW_METHODS: list(['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS']),
-  ALLOW_HEADERS: list(['Authorization', 'Content-Type']),
-  ALLOW_CREDENTIALS: bool(false),
-  BULL_BOARD_ENABLED: bool(false),
-  /** Largest file returned as JSON `{path, contents}`; larger or binary files come raw. */
-  MAX_TEXT_FILE_BYTES: int(1024 * 1024, 1),
-  // The runner.
-  USE_DUMMY_WORKER: bool(true),
-  CODEX_WORKER_IMAGE: z.string().min(1).default('codex-worker:latest'),
-  RUNNER_CONCURRENCY: int(2, 1, 256),
-  JOB_TIMEOUT_SECONDS: int(1800, 1),
-  RUNNER_MAX_ATTEMPTS: int(3, 1, 100),
-  RECONCILE_INTERVAL_SECONDS: int(30, 1),
-  SHUTDOWN_GRACE_SECONDS: int(30, 0),
-  /** TTL of a project's lock in Redis (one job per project at a time); renewed every third of it. */
-  PROJECT_LOCK_TTL_SECONDS: int(30, 1),
-  /** How long a job whose project is busy (or has older unfinished jobs) waits before trying again. */
-  PROJECT_BUSY_RETRY_MS: int(1000, 10),
-  /** BullMQ's job lock and stalled-job check: a dead runner's job moves on within about twice this. */
-  STALLED_CHECK_SECONDS: int(30, 1),
-  /** Fallback poll of jobs.cancel_requested_at for running jobs (the pub/sub message can be missed). */
-  CANCEL_POLL_SECONDS: int(5, 1),
-  /** The reconciler leaves alone queued jobs younger than this (the API may be enqueueing them). */
-  RECONCILE_GRACE_SECONDS: int(5, 0),
-  /** Tests and demos only: the dummy executor waits this long before running the dummy agent. */
-  DUMMY_WORKER_DELAY_MS: int(0, 0),
-  // The docker executor (USE_DUMMY_WORKER=false). DOCKER_HOST is read by dockerode itself.
-  /** Docker network of the worker containers: none (no network at all) unless an agent needs one. */
-  WORKER_NETWORK: z
-    .string()
-    .default('none')
-    .refine((v) => /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v), { message: 'expected a Docker network name: none, bridge, host or a network of yours' }),
-  /** Memory limit of a worker container (swap included: no swap beyond it). */
-  WORKER_MEMORY: byteSize('2g', 6 * 1024 ** 2),
-  WORKER_CPUS: z.coerce.number().positive('expected a positive number of CPUs, e.g. 1 or 0.5').max(1024).default(1),
-  WORKER_PIDS: int(256, 8, 1_000_000),
-  /** uid:gid the worker runs as; files it writes in the workspace belong to it on the host. */
-  WORKER_UID: z
-    .string()
-    .default('1000:1000')
-    .refine((v) => /^\d+(:\d+)?$/.test(v.trim()), { message: 'expected uid:gid in numbers, e.g. 1000:1000' })
-    .transform((v) => {
-      const [uid, gid = uid] = v.trim().split(':');
-      return { uid: Number(uid), gid: Number(gid) };
+export const ConfigSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: int(8000, 0, 65535),
+    LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+    DATABASE_URL: url('postgresql://postgres@127.0.0.1:5432/codex_orchestrator', ['postgresql:', 'postgres:']),
+    REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    /** Prefix of every BullMQ key: lets test runs and several deployments share one Redis. */
+    QUEUE_PREFIX: z.string().min(1).default('cwo'),
+    WORKSPACE_ROOT: z.string().min(1).default('./workspaces'),
+    API_V1_STR: z
+      .string()
+      .default('/api/v1')
+      .refine((v) => v.startsWith('/') && !v.endsWith('/'), { message: 'expected a path like /api/v1' }),
+    ALLOW_ORIGINS: list(['http://localhost:3000', 'http://127.0.0.1:3000']),
+    ALLOW_METHODS: list(['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS']),
+    ALLOW_HEADERS: list(['Authorization', 'Content-Type']),
+    ALLOW_CREDENTIALS: bool(false),
+    BULL_BOARD_ENABLED: bool(false),
+    /** Largest file returned as JSON `{path, contents}`; larger or binary files come raw. */
+    MAX_TEXT_FILE_BYTES: int(1024 * 1024, 1),
+    // The runner.
+    USE_DUMMY_WORKER: bool(true),
+    CODEX_WORKER_IMAGE: z.string().min(1).default('codex-worker:latest'),
+    RUNNER_CONCURRENCY: int(2, 1, 256),
+    JOB_TIMEOUT_SECONDS: int(1800, 1),
+    RUNNER_MAX_ATTEMPTS: int(3, 1, 100),
+    RECONCILE_INTERVAL_SECONDS: int(30, 1),
+    SHUTDOWN_GRACE_SECONDS: int(30, 0),
+    /** TTL of a project's lock in Redis (one job per project at a time); renewed every third of it. */
+    PROJECT_LOCK_TTL_SECONDS: int(30, 1),
+    /** How long a job whose project is busy (or has older unfinished jobs) waits before trying again. */
+    PROJECT_BUSY_RETRY_MS: int(1000, 10),
+    /** BullMQ's job lock and stalled-job check: a dead runner's job moves on within about twice this. */
+    STALLED_CHECK_SECONDS: int(30, 1),
+    /** Fallback poll of jobs.cancel_requested_at for running jobs (the pub/sub message can be missed). */
+    CANCEL_POLL_SECONDS: int(5, 1),
+    /** The reconciler leaves alone queued jobs younger than this (the API may be enqueueing them). */
+    RECONCILE_GRACE_SECONDS: int(5, 0),
+    /** Tests and demos only: the dummy executor waits this long before running the dummy agent. */
+    DUMMY_WORKER_DELAY_MS: int(0, 0),
+    // The docker executor (USE_DUMMY_WORKER=false). DOCKER_HOST is read by dockerode itself.
+    /** Docker network of the worker containers: none (no network at all) unless an agent needs one. */
+    WORKER_NETWORK: z
+      .string()
+      .default('none')
+      .refine((v) => /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v), {
+        message: 'expected a Docker network name: none, bridge, host or a network of yours',
+      }),
+    /** Memory limit of a worker container (swap included: no swap beyond it). */
+    WORKER_MEMORY: byteSize('2g', 6 * 1024 ** 2),
+    WORKER_CPUS: z.coerce.number().positive('expected a positive number of CPUs, e.g. 1 or 0.5').max(1024).default(1),
+    WORKER_PIDS: int(256, 8, 1_000_000),
+    /** uid:gid the worker runs as; files it writes in the workspace belong to it on the host. */
+    WORKER_UID: z
+      .string()
+      .default('1000:1000')
+      .refine((v) => /^\d+(:\d+)?$/.test(v.trim()), { message: 'expected uid:gid in numbers, e.g. 1000:1000' })
+      .transform((v) => {
+        const [uid, gid = uid] = v.trim().split(':');
+        return { uid: Number(uid), gid: Number(gid) };
+      }),
+    /** Runner variables passed into the worker besides OPENAI_API_KEY, OPENAI_ORG_ID, OPENAI_PROJECT. */
+    WORKER_ENV_PASSTHROUGH: list([]).refine((names) => names.every((n) => ENV_NAME.test(n)), {
+      message: 'expected names of environment variables, comma-separated',
     }),
-  /** Runner variables passed into the worker besides OPENAI_API_KEY, OPENAI_ORG_ID, OPENAI_PROJECT. */
-  WORKER_ENV_PASSTHROUGH: list([]).refine((names) => names.every((n) => ENV_NAME.test(n)), {
-    message: 'expected names of environment variables, comma-separated',
-  }),
-  /**
-   * WORKSPACE_ROOT as the Docker host sees it, when the runner itself runs in a container (the
-   * bind mount's source is a path on the Docker host). Unset: the same path.
-   */
-  WORKSPACE_HOST_ROOT: z
-    .string()
-    .optional()
-    .transform((v) => (v?.trim() ? v.trim() : undefined))
-    .refine((v) => v === undefined || v.startsWith('/'), { message: 'expected an absolute path on the Docker host' }),
-  /** The agent the worker container runs (worker-image/src/agents). */
-  WORKER_AGENT: z
-    .string()
-    .default('dummy')
-    .refine((v) => /^[a-z][a-z0-9_-]*$/.test(v), { message: 'expected an agent name such as dummy or codex' }),
-  /** How often the runner removes worker containers left behind by crashed runners. */
-  ORPHAN_REAP_INTERVAL_SECONDS: int(60, 1),
-  // Authentication and limits (the API).
-  /** api_key: every API request needs `Authorization: Bearer <key>`; none: one implicit local user (development). */
-  AUTH_MODE: z.enum(['api_key', 'none']).default('none'),
-  /** HTTP basic auth for Bull Board and other admin routes; both set, or neither. */
-  ADMIN_USER: optionalText().refine((v) => v === undefined || !v.includes(':'), {
-    message: 'expected a user name without ":" (basic auth separates user and password with it)',
-  }),
-  ADMIN_PASSWORD: optionalText().refine((v) => v === undefined || v.length >= 12, {
-    message: 'expected at least 12 characters (it guards the queue admin)',
-  }),
-  /** Projects and jobs one API key (one user in AUTH_MODE=none) may create per window; 0: no limit. */
-  RATE_LIMIT_CREATE_PER_MINUTE: int(30, 0),
-  /** The rate limit's window; a minute unless tests need a shorter one. */
-  RATE_LIMIT_WINDOW_SECONDS: int(60, 1),
-  /** Jobs one user may have queued or in_progress at once; 0: no cap. */
-  MAX_ACTIVE_JOBS_PER_USER: int(20, 0),
-  // The project history (the runner commits each job's changes; the API serves their diffs).
-  /** Author and committer of the runner's commits. */
-  GIT_AUTHOR_NAME: z.string().trim().min(1).max(200).default('Codex Workspace Orchestrator'),
-  GIT_AUTHOR_EMAIL: z
-    .string()
-    .trim()
-    .default('orchestrator@localhost')
-    .refine((v) => /^[^\s<>@]+@[^\s<>@]+$/.test(v), { message: 'expected an email address such as orchestrator@localhost' }),
-  /**
-   * Where the worker runs when USE_DUMMY_WORKER=false: docker (a container per job, isolated) or
-   * host (the worker entrypoint as a child process of the runner, no isolation: development and tests).
-   */
-  WORKER_EXECUTOR: z.enum(['docker', 'host']).default('docker'),
-}).superRefine((c, ctx) => {
-  if ((c.ADMIN_USER === undefined) !== (c.ADMIN_PASSWORD === undefined)) {
-    const missing = c.ADMIN_USER === undefined ? 'ADMIN_USER' : 'ADMIN_PASSWORD';
-    ctx.addIssue({ code: 'custom', path: [missing], message: 'set ADMIN_USER and ADMIN_PASSWORD together, or neither' });
-  }
-});
+    /**
+     * WORKSPACE_ROOT as the Docker host sees it, when the runner itself runs in a container (the
+     * bind mount's source is a path on the Docker host). Unset: the same path.
+     */
+    WORKSPACE_HOST_ROOT: z
+      .string()
+      .optional()
+      .transform((v) => (v?.trim() ? v.trim() : undefined))
+      .refine((v) => v === undefined || v.startsWith('/'), { message: 'expected an absolute path on the Docker host' }),
+    /** The agent the worker container runs (worker-image/src/agents). */
+    WORKER_AGENT: z
+      .string()
+      .default('dummy')
+      .refine((v) => /^[a-z][a-z0-9_-]*$/.test(v), { message: 'expected an agent name such as dummy or codex' }),
+    /** How often the runner removes worker containers left behind by crashed runners. */
+    ORPHAN_REAP_INTERVAL_SECONDS: int(60, 1),
+    // Authentication and limits (the API).
+    /** api_key: every API request needs `Authorization: Bearer <key>`; none: one implicit local user (development). */
+    AUTH_MODE: z.enum(['api_key', 'none']).default('none'),
+    /** HTTP basic auth for Bull Board and other admin routes; both set, or neither. */
+    ADMIN_USER: optionalText().refine((v) => v === undefined || !v.includes(':'), {
+      message: 'expected a user name without ":" (basic auth separates user and password with it)',
+    }),
+    ADMIN_PASSWORD: optionalText().refine((v) => v === undefined || v.length >= 12, {
+      message: 'expected at least 12 characters (it guards the queue admin)',
+    }),
+    /** Projects and jobs one API key (one user in AUTH_MODE=none) may create per window; 0: no limit. */
+    RATE_LIMIT_CREATE_PER_MINUTE: int(30, 0),
+    /** The rate limit's window; a minute unless tests need a shorter one. */
+    RATE_LIMIT_WINDOW_SECONDS: int(60, 1),
+    /** Jobs one user may have queued or in_progress at once; 0: no cap. */
+    MAX_ACTIVE_JOBS_PER_USER: int(20, 0),
+    // The project history (the runner commits each job's changes; the API serves their diffs).
+    /** Author and committer of the runner's commits. */
+    GIT_AUTHOR_NAME: z.string().trim().min(1).max(200).default('Codex Workspace Orchestrator'),
+    GIT_AUTHOR_EMAIL: z
+      .string()
+      .trim()
+      .default('orchestrator@localhost')
+      .refine((v) => /^[^\s<>@]+@[^\s<>@]+$/.test(v), {
+        message: 'expected an email address such as orchestrator@localhost',
+      }),
+    /**
+     * Where the worker runs when USE_DUMMY_WORKER=false: docker (a container per job, isolated) or
+     * host (the worker entrypoint as a child process of the runner, no isolation: development and tests).
+     */
+    WORKER_EXECUTOR: z.enum(['docker', 'host']).default('docker'),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.ADMIN_USER === undefined) !== (c.ADMIN_PASSWORD === undefined)) {
+      const missing = c.ADMIN_USER === undefined ? 'ADMIN_USER' : 'ADMIN_PASSWORD';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: 'set ADMIN_USER and ADMIN_PASSWORD together, or neither',
+      });
+    }
+  });
 
 export type Config = z.infer<typeof ConfigSchema> & {
   /** WORKSPACE_ROOT made absolute. */

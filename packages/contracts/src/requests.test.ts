@@ -10,7 +10,9 @@ describe('instruction validation (seed 6.6)', () => {
   });
 
   it('refuses a whitespace-only instruction with "instruction must not be empty"', () => {
-    expect(issues(ProjectCreate.safeParse({ instruction: '     ' }))).toEqual(['instruction: instruction must not be empty']);
+    expect(issues(ProjectCreate.safeParse({ instruction: '     ' }))).toEqual([
+      'instruction: instruction must not be empty',
+    ]);
     expect(issues(JobCreate.safeParse({ job_type: 'edit', instruction: ' \n ' }))).toEqual([
       'instruction: instruction must not be empty',
     ]);

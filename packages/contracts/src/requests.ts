@@ -21,21 +21,17 @@ function instruction(min: number, max: number) {
     .openapi({ type: 'string', minLength: min, maxLength: max });
 }
 
-export const ProjectCreate = z
-  .object({ instruction: instruction(5, 2000) })
-  .openapi('ProjectCreate', {
-    example: {
-      instruction:
-        'Generate a minimal Python CLI project that prints the first 10 Fibonacci numbers and includes a basic test.',
-    },
-  });
+export const ProjectCreate = z.object({ instruction: instruction(5, 2000) }).openapi('ProjectCreate', {
+  example: {
+    instruction:
+      'Generate a minimal Python CLI project that prints the first 10 Fibonacci numbers and includes a basic test.',
+  },
+});
 export type ProjectCreate = z.infer<typeof ProjectCreate>;
 
-export const JobCreate = z
-  .object({ job_type: JobType, instruction: instruction(1, 2000) })
-  .openapi('JobCreate', {
-    example: { job_type: 'edit', instruction: 'Append a comment line to app.py describing the change.' },
-  });
+export const JobCreate = z.object({ job_type: JobType, instruction: instruction(1, 2000) }).openapi('JobCreate', {
+  example: { job_type: 'edit', instruction: 'Append a comment line to app.py describing the change.' },
+});
 export type JobCreate = z.infer<typeof JobCreate>;
 
 export const ProjectListQuery = z

@@ -9,7 +9,9 @@ describe('the Prisma client on the test database', () => {
 
   it('updated_at changes on every update of a project and a job (as the seed tested)', async () => {
     const project = await db.project.create({ data: { instruction: 'hello world', workspacePath: '/tmp/x' } });
-    const job = await db.job.create({ data: { projectId: project.id, jobType: 'initial_project', instruction: 'hello' } });
+    const job = await db.job.create({
+      data: { projectId: project.id, jobType: 'initial_project', instruction: 'hello' },
+    });
     await new Promise((r) => setTimeout(r, 15));
     const p2 = await db.project.update({ where: { id: project.id }, data: { status: 'in_progress' } });
     const j2 = await db.job.update({ where: { id: job.id }, data: { status: 'in_progress' } });

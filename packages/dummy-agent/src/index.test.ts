@@ -20,13 +20,15 @@ describe('the dummy agent', () => {
   });
   afterEach(() => fs.rm(ws, { recursive: true, force: true }));
 
-  it('creates the seed\'s Fibonacci project: README.md, app.py, tests/test_cli.py', async () => {
+  it("creates the seed's Fibonacci project: README.md, app.py, tests/test_cli.py", async () => {
     const result = await runDummyAgent(ws, request('initial_project', 'a Fibonacci CLI'));
     expect(result.status).toBe('success');
     expect(result.created_files.sort()).toEqual(['README.md', 'app.py', 'tests/test_cli.py']);
     const app = await fs.readFile(path.join(ws, 'app.py'), 'utf8');
     expect(app).toContain('def fibonacci(n)');
-    expect(await fs.readFile(path.join(ws, 'tests/test_cli.py'), 'utf8')).toContain('[0, 1, 1, 2, 3, 5, 8, 13, 21, 34]');
+    expect(await fs.readFile(path.join(ws, 'tests/test_cli.py'), 'utf8')).toContain(
+      '[0, 1, 1, 2, 3, 5, 8, 13, 21, 34]',
+    );
   });
 
   it('an edit appends one comment line describing the instruction to app.py', async () => {

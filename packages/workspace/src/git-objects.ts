@@ -160,9 +160,20 @@ export interface Signature {
 // Names and e-mails cannot hold the characters that delimit them in the header.
 const clean = (s: string) => s.replace(/[<>\n\0]/g, '').trim();
 
-export function commitBody(args: { tree: string; parents: string[]; author: Signature; committer: Signature; message: string }): Buffer {
+export function commitBody(args: {
+  tree: string;
+  parents: string[];
+  author: Signature;
+  committer: Signature;
+  message: string;
+}): Buffer {
   const sig = (s: Signature) => `${clean(s.name)} <${clean(s.email)}> ${s.when} +0000`;
-  const lines = [`tree ${args.tree}`, ...args.parents.map((p) => `parent ${p}`), `author ${sig(args.author)}`, `committer ${sig(args.committer)}`];
+  const lines = [
+    `tree ${args.tree}`,
+    ...args.parents.map((p) => `parent ${p}`),
+    `author ${sig(args.author)}`,
+    `committer ${sig(args.committer)}`,
+  ];
   return Buffer.from(`${lines.join('\n')}\n\n${args.message}`);
 }
 

@@ -33,7 +33,8 @@ function startThread(slot: number): Thread {
   const thread: Thread = { worker, pending: new Map() };
   const fail = (err: Error) => {
     if (threads[slot] === thread) threads[slot] = null;
-    for (const p of thread.pending.values()) p.reject(new HistoryError(`the history thread stopped: ${err.message}`, { cause: err }));
+    for (const p of thread.pending.values())
+      p.reject(new HistoryError(`the history thread stopped: ${err.message}`, { cause: err }));
     thread.pending.clear();
   };
   worker.on('message', (msg: { id: number; sha?: string; error?: { name: string; message: string } }) => {
@@ -42,7 +43,12 @@ function startThread(slot: number): Thread {
     thread.pending.delete(msg.id);
     if (thread.pending.size === 0) worker.unref();
     if (msg.sha) p.resolve(msg.sha);
-    else p.reject(msg.error?.name === 'HistoryError' ? new HistoryError(msg.error.message) : new Error(msg.error?.message ?? 'commit failed'));
+    else
+      p.reject(
+        msg.error?.name === 'HistoryError'
+          ? new HistoryError(msg.error.message)
+          : new Error(msg.error?.message ?? 'commit failed'),
+      );
   });
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
@@ -55,7 +61,8 @@ function startThread(slot: number): Thread {
 export function commitJobOffThread(args: CommitArgs): Promise<string> {
   return new Promise((resolve, reject) => {
     let slot = 0;
-    for (let i = 1; i < THREADS; i++) if ((threads[i]?.pending.size ?? 0) < (threads[slot]?.pending.size ?? 0)) slot = i;
+    for (let i = 1; i < THREADS; i++)
+      if ((threads[i]?.pending.size ?? 0) < (threads[slot]?.pending.size ?? 0)) slot = i;
     try {
       const thread = threads[slot] ?? startThread(slot);
       const id = nextId++;

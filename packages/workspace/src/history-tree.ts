@@ -47,7 +47,11 @@ function isIgnored(rules: Rules[], rel: string, isDir: boolean): boolean {
 }
 
 /** Writes the workspace's blobs and trees; returns the top tree's id. */
-export async function writeWorkspaceTree(gitDir: string, workspace: string, exclude: readonly string[]): Promise<string> {
+export async function writeWorkspaceTree(
+  gitDir: string,
+  workspace: string,
+  exclude: readonly string[],
+): Promise<string> {
   const excluded = new Set(exclude);
 
   async function walk(dir: string, rel: string, inherited: Rules[]): Promise<TreeEntry[]> {
@@ -78,7 +82,11 @@ export async function writeWorkspaceTree(gitDir: string, workspace: string, excl
           if (!d.isFile() && !d.isSymbolicLink()) return null; // sockets, FIFOs, devices
           if (isIgnored(rules, childRel, false)) return null;
           if (d.isSymbolicLink()) {
-            return { mode: '120000', name: d.name, oid: await writeObject(gitDir, 'blob', fs.readlinkSync(abs, { encoding: 'buffer' })) };
+            return {
+              mode: '120000',
+              name: d.name,
+              oid: await writeObject(gitDir, 'blob', fs.readlinkSync(abs, { encoding: 'buffer' })),
+            };
           }
           const { oid, executable } = await writeBlobFromFile(gitDir, abs);
           return { mode: executable ? '100755' : '100644', name: d.name, oid };
@@ -106,7 +114,12 @@ interface DirNode {
  * already holds is not read again. New contents are read from the file; if it changed since the
  * snapshot, what is read now is stored. The snapshot must exclude the same top-level names.
  */
-export async function writeSnapshotTree(gitDir: string, workspace: string, snapshot: Snapshot, exclude: readonly string[]): Promise<string> {
+export async function writeSnapshotTree(
+  gitDir: string,
+  workspace: string,
+  snapshot: Snapshot,
+  exclude: readonly string[],
+): Promise<string> {
   const excluded = new Set(exclude);
   const root: DirNode = { files: new Map(), dirs: new Map() };
   for (const [rel, entry] of snapshot) {
@@ -142,14 +155,22 @@ export async function writeSnapshotTree(gitDir: string, workspace: string, snaps
         const abs = path.join(workspace, fileRel);
         try {
           if (entry.kind === 'symlink') {
-            const oid = hasObject(gitDir, entry.hash) ? entry.hash : await writeObject(gitDir, 'blob', fs.readlinkSync(abs, { encoding: 'buffer' }));
+            const oid = hasObject(gitDir, entry.hash)
+              ? entry.hash
+              : await writeObject(gitDir, 'blob', fs.readlinkSync(abs, { encoding: 'buffer' }));
             return { mode: '120000', name, oid };
           }
-          if (hasObject(gitDir, entry.hash)) return { mode: entry.executable ? '100755' : '100644', name, oid: entry.hash };
+          if (hasObject(gitDir, entry.hash))
+            return { mode: entry.executable ? '100755' : '100644', name, oid: entry.hash };
           const { oid, executable } = await writeBlobFromFile(gitDir, abs);
           return { mode: executable ? '100755' : '100644', name, oid };
         } catch (err) {
-          if (isGone(err) || (err as NodeJS.ErrnoException).code === 'ELOOP' || (err as NodeJS.ErrnoException).code === 'EINVAL') return null;
+          if (
+            isGone(err) ||
+            (err as NodeJS.ErrnoException).code === 'ELOOP' ||
+            (err as NodeJS.ErrnoException).code === 'EINVAL'
+          )
+            return null;
           throw err;
         }
       }),

@@ -4,7 +4,14 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { commitJob, commitSubject, HistoryError, openCommitDiff, projectHistoryDir, removeProjectHistory } from './history';
+import {
+  commitJob,
+  commitSubject,
+  HistoryError,
+  openCommitDiff,
+  projectHistoryDir,
+  removeProjectHistory,
+} from './history';
 import { commitJobOffThread, stopHistoryThreads } from './history-thread';
 import { takeSnapshot, type Snapshot } from './snapshot';
 
@@ -19,7 +26,10 @@ async function readAll(stream: Readable | null): Promise<string> {
 
 /** git on the history, as an operator would read it (only for the assertions). */
 function gitLog(gitDir: string, ...args: string[]): string {
-  return execFileSync('git', [`--git-dir=${gitDir}`, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' } });
+  return execFileSync('git', [`--git-dir=${gitDir}`, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' },
+  });
 }
 
 describe('the project history', () => {
@@ -54,7 +64,10 @@ describe('the project history', () => {
     expect(gitLog(gitDir, 'log', '--format=%an <%ae>|%cn <%ce>|%B').trim()).toBe(
       `Test Orchestrator <orchestrator@test.invalid>|Test Orchestrator <orchestrator@test.invalid>|initial_project: Build a CLI\n\nJob-Id: ${jobId}`,
     );
-    expect(gitLog(gitDir, 'ls-tree', '-r', '--name-only', sha).trim().split('\n')).toEqual(['app.py', 'tests/test_app.py']);
+    expect(gitLog(gitDir, 'ls-tree', '-r', '--name-only', sha).trim().split('\n')).toEqual([
+      'app.py',
+      'tests/test_app.py',
+    ]);
     const diff = await diffOf(sha);
     expect(diff).toContain('diff --git a/app.py b/app.py\nnew file mode 100644');
     expect(diff).toContain('+print("hi")');
@@ -64,7 +77,7 @@ describe('the project history', () => {
     expect(await fs.readdir(workspace)).toEqual(expect.not.arrayContaining(['.git']));
   });
 
-  it("gives each later job a commit with only its own change, an empty one when it changed nothing", async () => {
+  it('gives each later job a commit with only its own change, an empty one when it changed nothing', async () => {
     await write('app.py', 'one\n');
     await write('old.txt', 'bye\n');
     const first = await commit('Build it');
@@ -109,50 +122,82 @@ describe('the project history', () => {
     await expect(fs.stat(pwned)).rejects.toMatchObject({ code: 'ENOENT' });
     // Hooks and fsmonitor set in the history's own config (only the runner writes it) are overridden too.
     const gitDir = projectHistoryDir(root, projectId);
-    await fs.appendFile(path.join(gitDir, 'config'), `[core]\n\thooksPath = ${path.join(workspace, '.git/hooks')}\n\tfsmonitor = "touch ${pwned}"\n`);
+    await fs.appendFile(
+      path.join(gitDir, 'config'),
+      `[core]\n\thooksPath = ${path.join(workspace, '.git/hooks')}\n\tfsmonitor = "touch ${pwned}"\n`,
+    );
     await write('app.py', 'y\n');
 
     const second = await commit('Change it');
 
     await expect(fs.stat(pwned)).rejects.toMatchObject({ code: 'ENOENT' });
-    expect(gitLog(gitDir, 'ls-tree', '-r', '--name-only', first).trim().split('\n')).toEqual(['.gitattributes', 'app.py']);
+    expect(gitLog(gitDir, 'ls-tree', '-r', '--name-only', first).trim().split('\n')).toEqual([
+      '.gitattributes',
+      'app.py',
+    ]);
     expect(await diffOf(second)).toContain('-x\n+y');
   });
 
   it.each([
     ['walking the workspace', false],
     ['from the runner’s snapshot of it', true],
-  ])('commits the tree `git add --all` would stage (.gitignore rules, symlinks, modes), in a repository git finds valid, %s', async (_, fromSnapshot) => {
-    await write('.gitignore', '*.log\nbuild/\n!keep.log\n');
-    await write('keep.log', 'kept\n');
-    await write('drop.log', 'dropped\n');
-    await write('build/out.js', 'x\n');
-    await write('src/.gitignore', '!*.log\nsecret.txt\n');
-    await write('src/trace.log', 'kept: a deeper .gitignore wins\n');
-    await write('src/secret.txt', 's\n');
-    await write('src/a b/ü.py', 'print(1)\n');
-    await write('run.sh', '#!/bin/sh\n');
-    await fs.chmod(path.join(workspace, 'run.sh'), 0o755);
-    await fs.symlink('/etc/passwd', path.join(workspace, 'link'));
-    await fs.mkdir(path.join(workspace, 'empty'));
-    await write('.codex/request.json', '{}');
+  ])(
+    'commits the tree `git add --all` would stage (.gitignore rules, symlinks, modes), in a repository git finds valid, %s',
+    async (_, fromSnapshot) => {
+      await write('.gitignore', '*.log\nbuild/\n!keep.log\n');
+      await write('keep.log', 'kept\n');
+      await write('drop.log', 'dropped\n');
+      await write('build/out.js', 'x\n');
+      await write('src/.gitignore', '!*.log\nsecret.txt\n');
+      await write('src/trace.log', 'kept: a deeper .gitignore wins\n');
+      await write('src/secret.txt', 's\n');
+      await write('src/a b/ü.py', 'print(1)\n');
+      await write('run.sh', '#!/bin/sh\n');
+      await fs.chmod(path.join(workspace, 'run.sh'), 0o755);
+      await fs.symlink('/etc/passwd', path.join(workspace, 'link'));
+      await fs.mkdir(path.join(workspace, 'empty'));
+      await write('.codex/request.json', '{}');
 
-    const sha = await commit('Build it', randomUUID(), 'edit', fromSnapshot ? await takeSnapshot(workspace) : undefined);
+      const sha = await commit(
+        'Build it',
+        randomUUID(),
+        'edit',
+        fromSnapshot ? await takeSnapshot(workspace) : undefined,
+      );
 
-    const gitDir = projectHistoryDir(root, projectId);
-    // What git itself stages from the same workspace, in an index of its own.
-    const env = { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent', GIT_INDEX_FILE: path.join(root, 'check-index') };
-    const run = (...args: string[]) => execFileSync('git', [`--git-dir=${gitDir}`, `--work-tree=${workspace}`, ...args], { encoding: 'utf8', env, cwd: workspace });
-    run('add', '--all', '--', '.');
-    expect(gitLog(gitDir, 'rev-parse', `${sha}^{tree}`).trim()).toBe(run('write-tree').trim());
-    expect(gitLog(gitDir, 'ls-tree', '-r', '-z', '--name-only', sha).split('\0').filter(Boolean)).toEqual(
-      ['.gitignore', 'keep.log', 'link', 'run.sh', 'src/.gitignore', 'src/a b/ü.py', 'src/trace.log'],
-    );
-    expect(() => gitLog(gitDir, 'fsck', '--strict', '--no-dangling')).not.toThrow();
-  });
+      const gitDir = projectHistoryDir(root, projectId);
+      // What git itself stages from the same workspace, in an index of its own.
+      const env = {
+        PATH: process.env.PATH,
+        GIT_CONFIG_NOSYSTEM: '1',
+        HOME: '/nonexistent',
+        GIT_INDEX_FILE: path.join(root, 'check-index'),
+      };
+      const run = (...args: string[]) =>
+        execFileSync('git', [`--git-dir=${gitDir}`, `--work-tree=${workspace}`, ...args], {
+          encoding: 'utf8',
+          env,
+          cwd: workspace,
+        });
+      run('add', '--all', '--', '.');
+      expect(gitLog(gitDir, 'rev-parse', `${sha}^{tree}`).trim()).toBe(run('write-tree').trim());
+      expect(gitLog(gitDir, 'ls-tree', '-r', '-z', '--name-only', sha).split('\0').filter(Boolean)).toEqual([
+        '.gitignore',
+        'keep.log',
+        'link',
+        'run.sh',
+        'src/.gitignore',
+        'src/a b/ü.py',
+        'src/trace.log',
+      ]);
+      expect(() => gitLog(gitDir, 'fsck', '--strict', '--no-dangling')).not.toThrow();
+    },
+  );
 
   it('stores a file of several MB (streamed, not read whole) so that git reads it back byte for byte', async () => {
-    const big = Buffer.concat(Array.from({ length: 48 }, (_, i) => Buffer.concat([crypto.randomBytes(64 * 1024), Buffer.alloc(64 * 1024, i)])));
+    const big = Buffer.concat(
+      Array.from({ length: 48 }, (_, i) => Buffer.concat([crypto.randomBytes(64 * 1024), Buffer.alloc(64 * 1024, i)])),
+    );
     await fs.writeFile(path.join(workspace, 'big.bin'), big);
     await write('small.txt', 'small\n');
 
@@ -163,7 +208,10 @@ describe('the project history', () => {
     const gitDir = projectHistoryDir(root, projectId);
     expect(() => gitLog(gitDir, 'fsck', '--strict', '--no-dangling')).not.toThrow();
     const blob = (rev: string) =>
-      execFileSync('git', [`--git-dir=${gitDir}`, 'cat-file', 'blob', rev], { maxBuffer: 64 * 1024 * 1024, env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' } });
+      execFileSync('git', [`--git-dir=${gitDir}`, 'cat-file', 'blob', rev], {
+        maxBuffer: 64 * 1024 * 1024,
+        env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' },
+      });
     expect(blob(`${first}:big.bin`).equals(big)).toBe(true);
     expect(blob(`${second}:big.bin`).equals(Buffer.concat([big, Buffer.from('more')]))).toBe(true);
     expect(gitLog(gitDir, 'diff', '--stat', first, second)).toContain('big.bin');
@@ -199,7 +247,13 @@ describe('the project history', () => {
     const first = await commit('initial', randomUUID(), 'initial_project');
     await write('app.py', 'print("hello")\n');
     const jobId = randomUUID();
-    const args = { workspaceRoot: root, projectId, workspace, job: { id: jobId, jobType: 'edit', instruction: 'say hello' }, author };
+    const args = {
+      workspaceRoot: root,
+      projectId,
+      workspace,
+      job: { id: jobId, jobType: 'edit', instruction: 'say hello' },
+      author,
+    };
     const viaThread = await commitJobOffThread({ ...args, snapshot: await takeSnapshot(workspace) });
     const gitDir = projectHistoryDir(root, projectId);
     expect(gitLog(gitDir, 'rev-parse', `${viaThread}^`).trim()).toBe(first);

@@ -104,7 +104,12 @@ function readSmall(p: string): string {
   }
 }
 
-async function git(gitDir: string, workTree: string | null, args: string[], env?: Record<string, string>): Promise<string> {
+async function git(
+  gitDir: string,
+  workTree: string | null,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<string> {
   try {
     const { stdout } = await execFileAsync('git', gitArgs(gitDir, workTree, args), {
       env: gitEnv(env),
@@ -120,7 +125,12 @@ async function git(gitDir: string, workTree: string | null, args: string[], env?
     if (e.code === 'ENOENT' && e.path === 'git') {
       // Node says the same when the working directory is missing.
       const cwdExists = exists(workTree ?? path.dirname(gitDir));
-      throw new HistoryError(cwdExists ? 'git is not installed (the runner and the API need the `git` command)' : `${workTree ?? gitDir} does not exist`, { cause: err });
+      throw new HistoryError(
+        cwdExists
+          ? 'git is not installed (the runner and the API need the `git` command)'
+          : `${workTree ?? gitDir} does not exist`,
+        { cause: err },
+      );
     }
     const detail = (e.stderr ?? '').trim().split('\n').filter(Boolean).at(-1) ?? e.message;
     throw new HistoryError(`git ${args[0]} failed: ${detail}`, { cause: err });
@@ -173,7 +183,9 @@ async function ensureHistory(gitDir: string): Promise<boolean> {
 /** `<job_type>: <first line of the instruction>`, control characters removed, kept short. */
 export function commitSubject(job: Pick<JobToCommit, 'jobType' | 'instruction'>): string {
   // eslint-disable-next-line no-control-regex
-  const first = (job.instruction.split(/\r?\n/).find((l) => l.trim() !== '') ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+  const first = (job.instruction.split(/\r?\n/).find((l) => l.trim() !== '') ?? '')
+    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    .trim();
   const line = `${job.jobType}: ${first}`;
   return line.length > SUBJECT_MAX_CHARS ? `${line.slice(0, SUBJECT_MAX_CHARS - 1)}…` : line;
 }
@@ -202,11 +214,13 @@ export async function commitJob(args: {
   const { workspace, job, author } = args;
   const gitDir = projectHistoryDir(args.workspaceRoot, args.projectId);
   // A project deleted meanwhile gets no history back.
-  if (!exists(workspace)) throw new HistoryError(`the workspace ${workspace} does not exist (the project was deleted?)`);
+  if (!exists(workspace))
+    throw new HistoryError(`the workspace ${workspace} does not exist (the project was deleted?)`);
   const created = await ensureHistory(gitDir);
   // The commit is written in-process (git-objects.ts, history-tree.ts): no `git add`/`git commit`
   // child processes on every job; `git` serves diffs.
-  for (const lock of ['index.lock', 'HEAD.lock', `refs/heads/${HISTORY_BRANCH}.lock`]) rmSync(path.join(gitDir, lock), { force: true });
+  for (const lock of ['index.lock', 'HEAD.lock', `refs/heads/${HISTORY_BRANCH}.lock`])
+    rmSync(path.join(gitDir, lock), { force: true });
   const head = created ? null : await branchCommit(gitDir);
   const headInfo = head ? await readCommit(gitDir, head) : null;
   const tree = args.snapshot
@@ -220,7 +234,13 @@ export async function commitJob(args: {
   const commit = await writeObject(
     gitDir,
     'commit',
-    commitBody({ tree, parents, author: signature, committer: signature, message: `${commitSubject(job)}\n\n${JOB_TRAILER}: ${job.id}\n` }),
+    commitBody({
+      tree,
+      parents,
+      author: signature,
+      committer: signature,
+      message: `${commitSubject(job)}\n\n${JOB_TRAILER}: ${job.id}\n`,
+    }),
   );
   writeRef(gitDir, commit);
   return commit;
@@ -331,5 +351,10 @@ export async function gitVersion(): Promise<string> {
 
 /** Removes a deleted project's history. */
 export async function removeProjectHistory(workspaceRoot: string, projectId: string): Promise<void> {
-  await fs.rm(projectHistoryDir(workspaceRoot, projectId), { recursive: true, force: true, maxRetries: 3, retryDelay: 200 });
+  await fs.rm(projectHistoryDir(workspaceRoot, projectId), {
+    recursive: true,
+    force: true,
+    maxRetries: 3,
+    retryDelay: 200,
+  });
 }

@@ -1,4 +1,10 @@
-export { checkRelativePath, resolveInsideWorkspace, InvalidPathError, FileMissingError, type ResolvedPath } from './resolve';
+export {
+  checkRelativePath,
+  resolveInsideWorkspace,
+  InvalidPathError,
+  FileMissingError,
+  type ResolvedPath,
+} from './resolve';
 export * from './layout';
 export * from './snapshot';
 export { isInsideDirectory } from './containment';

@@ -46,7 +46,7 @@ describe('listWorkspaceFiles', () => {
     await expect(listWorkspaceFiles(path.join(tmp, 'nope'))).resolves.toEqual([]);
   });
 
-  it("walks wide and deep trees completely, yielding to the event loop between slices", async () => {
+  it('walks wide and deep trees completely, yielding to the event loop between slices', async () => {
     const big = path.join(tmp, 'big');
     const expected: string[] = [];
     for (let d = 0; d < 20; d++) {

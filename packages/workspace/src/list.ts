@@ -30,8 +30,8 @@ export interface ListOptions {
 /** Below this, handing work to the thread costs more than it saves (~5 ms of stat calls). */
 const DEFAULT_PARALLEL_ABOVE = 2000;
 
-
-const isGone = (err: unknown): boolean => ['ENOENT', 'ENOTDIR', 'ELOOP'].includes((err as NodeJS.ErrnoException)?.code ?? '');
+const isGone = (err: unknown): boolean =>
+  ['ENOENT', 'ENOTDIR', 'ELOOP'].includes((err as NodeJS.ErrnoException)?.code ?? '');
 
 const byPath = (a: WorkspaceFile, b: WorkspaceFile): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 

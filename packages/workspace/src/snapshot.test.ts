@@ -76,7 +76,8 @@ describe('workspace snapshots and their diff', () => {
     await fs.symlink(path.join(ws, 'small.txt'), path.join(ws, 'link'));
     execFileSync('mkfifo', [path.join(ws, 'fifo')]);
     const snapshot = await takeSnapshot(ws);
-    const gitHash = (rel: string) => execFileSync('git', ['hash-object', '--no-filters', path.join(ws, rel)], { encoding: 'utf8' }).trim();
+    const gitHash = (rel: string) =>
+      execFileSync('git', ['hash-object', '--no-filters', path.join(ws, rel)], { encoding: 'utf8' }).trim();
     expect(snapshot.get('small.txt')?.hash).toBe(gitHash('small.txt'));
     expect(snapshot.get('big.bin')).toMatchObject({ kind: 'file', size: 3_000_000, hash: gitHash('big.bin') });
     expect(snapshot.get('link')?.kind).toBe('symlink');

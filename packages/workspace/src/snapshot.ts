@@ -85,8 +85,7 @@ async function hashFile(file: string, size: number): Promise<string | null> {
   });
 }
 
-const isGone = (err: unknown): boolean =>
-  ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
+const isGone = (err: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
 
 /**
  * Walks a workspace without following symlinks (a link is recorded by its target, never read

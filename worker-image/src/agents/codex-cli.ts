@@ -95,7 +95,8 @@ export function resumeArgs(settings: CodexSettings, workspace: string, threadId:
 
 // Passed through to Codex from the worker's environment; everything else (database URLs, other
 // services' secrets on a host run) stays out of the agent's reach.
-const INHERITED = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TERM|TMPDIR|LC_\w+|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|SSL_CERT_(FILE|DIR)|NODE_EXTRA_CA_CERTS)$/;
+const INHERITED =
+  /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TERM|TMPDIR|LC_\w+|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|SSL_CERT_(FILE|DIR)|NODE_EXTRA_CA_CERTS)$/;
 
 /** The environment of the codex process: the key goes to it alone. */
 export function codexEnvironment(settings: CodexSettings, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

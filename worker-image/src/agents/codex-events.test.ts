@@ -47,7 +47,10 @@ describe('CodexEventReader', () => {
     const reader = new CodexEventReader('/workspace');
     const output = Array.from({ length: 50 }, (_, i) => `line ${i + 1}`).join('\n');
     const lines = reader.read(
-      event({ type: 'item.completed', item: { type: 'command_execution', command: 'seq', aggregated_output: output, exit_code: 0 } }),
+      event({
+        type: 'item.completed',
+        item: { type: 'command_execution', command: 'seq', aggregated_output: output, exit_code: 0 },
+      }),
     );
 
     expect(lines[0]).toBe('  … 30 earlier lines');

@@ -12,12 +12,15 @@ const optionalText = z
 
 const SettingsSchema = z.object({
   /** Model name; unset leaves Codex's own default. */
-  CODEX_MODEL: optionalText.pipe(z.string().regex(/^[\w.:/-]{1,200}$/, 'expected a model name').optional()),
+  CODEX_MODEL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[\w.:/-]{1,200}$/, 'expected a model name')
+      .optional(),
+  ),
   /** OpenAI-compatible endpoint speaking the Responses API (a gateway, or the test model server). */
   CODEX_BASE_URL: optionalText.pipe(
-    z
-      .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
-      .default('https://api.openai.com/v1'),
+    z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).default('https://api.openai.com/v1'),
   ),
   CODEX_SANDBOX: optionalText.pipe(CodexSandbox.default('workspace-write')),
   /** Codex's own limit; keep it below the job's timeout so the agent, not the runner, reports it. */

@@ -32,7 +32,11 @@ function projectScript() {
   ];
 }
 
-function request(jobType: WorkerRequest['job_type'], instruction: string, extra: Partial<WorkerRequest> = {}): WorkerRequest {
+function request(
+  jobType: WorkerRequest['job_type'],
+  instruction: string,
+  extra: Partial<WorkerRequest> = {},
+): WorkerRequest {
   return { project_id: randomUUID(), job_id: randomUUID(), job_type: jobType, instruction, history: [], ...extra };
 }
 
@@ -132,7 +136,9 @@ describe('runCodexAgent with the real codex binary', () => {
     expect(edit.status).toBe('success');
     expect(edit.thread_id).toBe(first.thread_id);
     expect(edit.summary).toBe('Added a comment to app.py.');
-    expect(await fs.readFile(path.join(workspace, 'app.py'), 'utf8')).toBe(`${APP_PY}\n# Edited: prints Fibonacci numbers\n`);
+    expect(await fs.readFile(path.join(workspace, 'app.py'), 'utf8')).toBe(
+      `${APP_PY}\n# Edited: prints Fibonacci numbers\n`,
+    );
     // The resumed request carries the whole conversation: both instructions and turn one's tool calls.
     const resumed = server.modelRequests[requestsBefore];
     expect(instructionsOf(resumed)).toEqual(['Build the Fibonacci CLI', 'Add a comment to app.py']);
@@ -145,7 +151,13 @@ describe('runCodexAgent with the real codex binary', () => {
   test('an edit whose thread is gone starts a new thread and says so', async () => {
     server = await startModelServer({ behaviour: { kind: 'script', turns: [projectScript()[1]!] } });
     const history = [
-      { job_id: randomUUID(), job_type: 'initial_project' as const, instruction: 'Build the Fibonacci CLI', status: 'completed' as const, summary: 'Built it.' },
+      {
+        job_id: randomUUID(),
+        job_type: 'initial_project' as const,
+        instruction: 'Build the Fibonacci CLI',
+        status: 'completed' as const,
+        summary: 'Built it.',
+      },
     ];
     await fs.writeFile(path.join(workspace, 'app.py'), APP_PY);
     const goneThread = '01a21378-0000-7000-8000-000000000000';
@@ -169,7 +181,11 @@ describe('runCodexAgent with the real codex binary', () => {
 
   test('an API error fails the job with the server message', async () => {
     server = await startModelServer({
-      behaviour: { kind: 'fail', status: 400, message: 'The model `gpt-5.5` does not exist or you do not have access to it.' },
+      behaviour: {
+        kind: 'fail',
+        status: 400,
+        message: 'The model `gpt-5.5` does not exist or you do not have access to it.',
+      },
     });
 
     const result = await runCodexAgent(workspace, request('initial_project', 'Build something'), log, options());
@@ -245,7 +261,12 @@ describe('runCodexAgent with the real codex binary', () => {
   test('a bad setting fails the job naming the variable', async () => {
     server = await startModelServer({ behaviour: { kind: 'script', turns: projectScript() } });
 
-    const result = await runCodexAgent(workspace, request('initial_project', 'Build something'), log, options({ CODEX_SANDBOX: 'none' }));
+    const result = await runCodexAgent(
+      workspace,
+      request('initial_project', 'Build something'),
+      log,
+      options({ CODEX_SANDBOX: 'none' }),
+    );
 
     expect(result.status).toBe('error');
     expect(result.errors[0]).toMatch(/^invalid codex settings: CODEX_SANDBOX/);

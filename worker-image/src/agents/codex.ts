@@ -29,7 +29,8 @@ const MAX_SUMMARY_CHARS = 20_000;
 const STDERR_TAIL = 20;
 // Said on every run: stdin is closed on purpose, and `.codex/` (our protocol directory) is
 // rightly not trusted as project configuration; the advice to pass --trust would mislead.
-const STDERR_NOISE = /^(Reading additional input from stdin\.\.\.|warning: Untrusted project-local configuration is disabled\b.*)$/;
+const STDERR_NOISE =
+  /^(Reading additional input from stdin\.\.\.|warning: Untrusted project-local configuration is disabled\b.*)$/;
 // What `codex exec resume` says when the session's files are gone.
 const SESSION_GONE = /no rollout found|thread not found|session not found|no (such )?(thread|session)/i;
 
@@ -102,7 +103,9 @@ export async function runCodexAgent(
 
   const usage = await jobUsage(settings.codexHome, run.state, resumed);
   if (usage) {
-    emit(`usage: ${usage.input_tokens} input tokens (${usage.cached_input_tokens} cached), ${usage.output_tokens} output tokens`);
+    emit(
+      `usage: ${usage.input_tokens} input tokens (${usage.cached_input_tokens} cached), ${usage.output_tokens} output tokens`,
+    );
   }
   const errors = [...run.state.errors];
   const cause = outcomeError(run, settings);
@@ -177,7 +180,8 @@ function outcomeError(run: Attempt, settings: CodexSettings): string | undefined
   if (state.errors.length > 0) return undefined;
   const lastWords = stderr.filter((l) => /error/i.test(l)).at(-1) ?? stderr.at(-1);
   if (outcome.exitCode !== 0) {
-    const how = outcome.exitCode === null ? `was killed by ${outcome.exitSignal}` : `exited with code ${outcome.exitCode}`;
+    const how =
+      outcome.exitCode === null ? `was killed by ${outcome.exitSignal}` : `exited with code ${outcome.exitCode}`;
     return `codex ${how}${lastWords ? `: ${lastWords}` : ''}`;
   }
   if (!state.turnCompleted) return 'codex ended without completing its turn';

@@ -55,8 +55,14 @@ describe('Bull Board', () => {
     });
 
     it('401 with a wrong user or password', async () => {
-      expectUnauthorized(await request(h.app).get('/admin/queues').set('Authorization', basic('operator', 'wrong password!!')), /^Basic/);
-      expectUnauthorized(await request(h.app).get('/admin/queues').set('Authorization', basic('someone', ADMIN.ADMIN_PASSWORD)), /^Basic/);
+      expectUnauthorized(
+        await request(h.app).get('/admin/queues').set('Authorization', basic('operator', 'wrong password!!')),
+        /^Basic/,
+      );
+      expectUnauthorized(
+        await request(h.app).get('/admin/queues').set('Authorization', basic('someone', ADMIN.ADMIN_PASSWORD)),
+        /^Basic/,
+      );
       expectUnauthorized(await request(h.app).get('/admin/queues').set('Authorization', 'Basic not-base64!'), /^Basic/);
     });
 
@@ -106,7 +112,10 @@ describe('Bull Board', () => {
 
     it('basic auth works too when configured', () =>
       withHarness({ BULL_BOARD_ENABLED: 'true', AUTH_MODE: 'api_key', ...ADMIN }, async (both) => {
-        await request(both.app).get('/admin/queues').set('Authorization', basic(ADMIN.ADMIN_USER, ADMIN.ADMIN_PASSWORD)).expect(200);
+        await request(both.app)
+          .get('/admin/queues')
+          .set('Authorization', basic(ADMIN.ADMIN_USER, ADMIN.ADMIN_PASSWORD))
+          .expect(200);
         await request(both.app).get('/admin/queues').set(admin.auth).expect(200);
         expectUnauthorized(await request(both.app).get('/admin/queues'), /^Basic realm="admin"/);
       }));

@@ -66,12 +66,21 @@ describe('pnpm admin', () => {
     await admin('create-user', user);
     expect(await admin('create-user', user)).toMatchObject({ code: 1, err: [`user "${user}" exists already`] });
     expect(await admin('create-user', 'bad name!')).toMatchObject({ code: 1 });
-    expect(await admin('create-key', 'nobody-by-this-name')).toMatchObject({ code: 1, err: ['no user "nobody-by-this-name"'] });
+    expect(await admin('create-key', 'nobody-by-this-name')).toMatchObject({
+      code: 1,
+      err: ['no user "nobody-by-this-name"'],
+    });
     expect(await admin('revoke-key', 'cwo_nothing1')).toMatchObject({ code: 1, err: ['no API key "cwo_nothing1"'] });
   });
 
   it('prints the usage for unknown commands, flags and missing arguments (exit code 2)', async () => {
-    for (const argv of [[], ['drop-everything'], ['create-user'], ['create-key', 'x', '--admn'], ['create-user', 'a', 'b']]) {
+    for (const argv of [
+      [],
+      ['drop-everything'],
+      ['create-user'],
+      ['create-key', 'x', '--admn'],
+      ['create-user', 'a', 'b'],
+    ]) {
       const res = await admin(...argv);
       expect([argv, res.code]).toEqual([argv, 2]);
       expect(res.err.join('\n')).toContain('usage: pnpm admin create-user <name>');

@@ -18,9 +18,12 @@ export class AccountError extends Error {}
 export async function createUser(db: Db, name: string) {
   const trimmed = name.trim();
   if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(trimmed)) {
-    throw new AccountError('a user name is 1-64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit');
+    throw new AccountError(
+      'a user name is 1-64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit',
+    );
   }
-  if (await db.user.findUnique({ where: { name: trimmed } })) throw new AccountError(`user "${trimmed}" exists already`);
+  if (await db.user.findUnique({ where: { name: trimmed } }))
+    throw new AccountError(`user "${trimmed}" exists already`);
   try {
     return await db.user.create({ data: { name: trimmed } });
   } catch (err) {
@@ -34,7 +37,9 @@ export async function createUser(db: Db, name: string) {
 
 /** Creates a key for a user (by name or id); returns the key itself, which is never stored. */
 export async function createApiKey(db: Db, user: string, opts: { admin?: boolean; name?: string } = {}) {
-  const owner = await db.user.findFirst({ where: isUuid(user) ? { OR: [{ id: user }, { name: user }] } : { name: user } });
+  const owner = await db.user.findFirst({
+    where: isUuid(user) ? { OR: [{ id: user }, { name: user }] } : { name: user },
+  });
   if (!owner) throw new AccountError(`no user "${user}"`);
   const { key, prefix, hash } = generateApiKey();
   const record = await db.apiKey.create({
@@ -73,7 +78,10 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 export async function touchApiKey(db: Db, key: { id: string; lastUsedAt: Date | null }, now = new Date()) {
   if (key.lastUsedAt && now.getTime() - key.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
   await db.apiKey.updateMany({
-    where: { id: key.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now.getTime() - LAST_USED_RESOLUTION_MS) } }] },
+    where: {
+      id: key.id,
+      OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now.getTime() - LAST_USED_RESOLUTION_MS) } }],
+    },
     data: { lastUsedAt: now },
   });
 }

@@ -11,7 +11,8 @@ import type { Authenticate } from './authenticate';
 
 type AdminConfig = Pick<Config, 'AUTH_MODE' | 'ADMIN_USER' | 'ADMIN_PASSWORD'>;
 
-const basicConfigured = (config: AdminConfig): boolean => config.ADMIN_USER !== undefined && config.ADMIN_PASSWORD !== undefined;
+const basicConfigured = (config: AdminConfig): boolean =>
+  config.ADMIN_USER !== undefined && config.ADMIN_PASSWORD !== undefined;
 const keysAccepted = (config: AdminConfig): boolean => config.AUTH_MODE === 'api_key';
 
 /** Why nobody could ever pass the admin check with this configuration, or null when someone can. */

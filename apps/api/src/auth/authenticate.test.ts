@@ -37,7 +37,11 @@ describe('AUTH_MODE=api_key', () => {
     ['Bearer without a key', 'Bearer', /^Malformed Authorization header/],
     ['a token that is not one of our keys', 'Bearer abc.def.ghi', /^Malformed API key$/],
     ['a key cut short', `Bearer ${generateApiKey().key.slice(0, -1)}`, /^Malformed API key$/],
-    ['a well-formed key that does not exist', `Bearer ${generateApiKey().key}`, /^Invalid API key \(unknown or revoked\)$/],
+    [
+      'a well-formed key that does not exist',
+      `Bearer ${generateApiKey().key}`,
+      /^Invalid API key \(unknown or revoked\)$/,
+    ],
   ])('401 for %s', async (_label, header, detail) => {
     const req = request(h.app).get('/api/v1/projects');
     if (header !== undefined) req.set('Authorization', header);
@@ -60,7 +64,11 @@ describe('AUTH_MODE=api_key', () => {
 
   it('a revoked key is 401 from the next request on', async () => {
     const bob = await createTenant(h.db, 'bob');
-    const created = await request(h.app).post('/api/v1/projects').set(bob.auth).send({ instruction: INSTRUCTION }).expect(202);
+    const created = await request(h.app)
+      .post('/api/v1/projects')
+      .set(bob.auth)
+      .send({ instruction: INSTRUCTION })
+      .expect(202);
     await revokeApiKey(h.db, bob.keyId);
     expectUnauthorized(
       await request(h.app).get(`/api/v1/projects/${created.body.id}`).set(bob.auth),
@@ -76,8 +84,12 @@ describe('AUTH_MODE=api_key', () => {
   it("every API route needs a key, the seed's short forms too", async () => {
     const id = '00000000-0000-4000-8000-0000000000aa';
     for (const route of apiRoutes) {
-      const path = openApiPath(`/api/v1${route.path}`).replace(/\{path\}/, 'app.py').replace(/\{\w+\}/g, id);
-      const res = await request(h.app)[route.method](path).send(route.method === 'post' ? { instruction: INSTRUCTION } : undefined);
+      const path = openApiPath(`/api/v1${route.path}`)
+        .replace(/\{path\}/, 'app.py')
+        .replace(/\{\w+\}/g, id);
+      const res = await request(h.app)
+        [route.method](path)
+        .send(route.method === 'post' ? { instruction: INSTRUCTION } : undefined);
       expect([route.method, path, res.status]).toEqual([route.method, path, 401]);
     }
   });
@@ -90,7 +102,11 @@ describe('AUTH_MODE=api_key', () => {
   });
 
   it('projects are created for the caller', async () => {
-    const res = await request(h.app).post('/api/v1/projects').set(alice.auth).send({ instruction: INSTRUCTION }).expect(202);
+    const res = await request(h.app)
+      .post('/api/v1/projects')
+      .set(alice.auth)
+      .send({ instruction: INSTRUCTION })
+      .expect(202);
     const project = await h.db.project.findUniqueOrThrow({ where: { id: res.body.id } });
     expect(project.ownerId).toBe(alice.userId);
   });
@@ -110,7 +126,10 @@ describe('AUTH_MODE=none', () => {
       .set('Authorization', `Bearer ${generateApiKey().key}`)
       .send({ instruction: INSTRUCTION })
       .expect(202);
-    const owners = await h.db.project.findMany({ where: { id: { in: [plain.body.id, withKey.body.id] } }, select: { ownerId: true } });
+    const owners = await h.db.project.findMany({
+      where: { id: { in: [plain.body.id, withKey.body.id] } },
+      select: { ownerId: true },
+    });
     expect(owners).toEqual([{ ownerId: LOCAL_USER_ID }, { ownerId: LOCAL_USER_ID }]);
     await request(h.app).get(`/api/v1/projects/${plain.body.id}`).set('Authorization', 'garbage').expect(200);
   });

@@ -26,7 +26,11 @@ describe('secrets in the log', () => {
   afterAll(() => h.close());
 
   it('neither the API key nor the admin password appears in any log line', async () => {
-    const created = await request(h.app).post('/api/v1/projects').set(alice.auth).send({ instruction: 'a logged project' }).expect(202);
+    const created = await request(h.app)
+      .post('/api/v1/projects')
+      .set(alice.auth)
+      .send({ instruction: 'a logged project' })
+      .expect(202);
     const id = created.body.id as string;
     await request(h.app).get(`/api/v1/projects/${id}`).set(alice.auth).expect(200);
     await request(h.app).get(`/api/v1/projects/${id}/jobs/${created.body.job.id}/logs`).set(alice.auth).expect(200);

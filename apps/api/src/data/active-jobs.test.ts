@@ -27,10 +27,15 @@ describe('active-job cap', () => {
   });
   afterAll(() => h.close());
 
-  const createProject = (who: Tenant) => request(h.app).post('/api/v1/projects').set(who.auth).send({ instruction: INSTRUCTION });
+  const createProject = (who: Tenant) =>
+    request(h.app).post('/api/v1/projects').set(who.auth).send({ instruction: INSTRUCTION });
   const createJob = (who: Tenant, projectId: string) =>
-    request(h.app).post(`/api/v1/projects/${projectId}/jobs`).set(who.auth).send({ job_type: 'edit', instruction: 'add a flag' });
-  const jobsOf = (who: Tenant) => h.db.job.findMany({ where: { project: { ownerId: who.userId } }, orderBy: { seq: 'asc' } });
+    request(h.app)
+      .post(`/api/v1/projects/${projectId}/jobs`)
+      .set(who.auth)
+      .send({ job_type: 'edit', instruction: 'add a flag' });
+  const jobsOf = (who: Tenant) =>
+    h.db.job.findMany({ where: { project: { ownerId: who.userId } }, orderBy: { seq: 'asc' } });
 
   it('429 for projects and jobs once the cap is reached, nothing created; a job finishing frees a slot', async () => {
     const alice = await createTenant(h.db, 'alice');
@@ -54,7 +59,10 @@ describe('active-job cap', () => {
     // Failed and cancelled jobs free their slots as well; cancelling through the API does.
     await h.db.job.update({ where: { id: second!.id }, data: { status: 'error', finishedAt: new Date() } });
     const third = await createJob(alice, project.body.id).expect(202);
-    await request(h.app).post(`/api/v1/projects/${project.body.id}/jobs/${third.body.id}/cancel`).set(alice.auth).expect(200);
+    await request(h.app)
+      .post(`/api/v1/projects/${project.body.id}/jobs/${third.body.id}/cancel`)
+      .set(alice.auth)
+      .expect(200);
     await createProject(alice).expect(202);
   });
 

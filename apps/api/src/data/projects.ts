@@ -96,7 +96,10 @@ export async function deleteProjectCancellingJobs(
       where: { ...ofProject, status: 'in_progress' },
       data: { status: 'cancelled', cancelRequestedAt: now, finishedAt: now },
     });
-    await tx.job.updateMany({ where: { ...ofProject, status: 'queued' }, data: { status: 'cancelled', finishedAt: now } });
+    await tx.job.updateMany({
+      where: { ...ofProject, status: 'queued' },
+      data: { status: 'cancelled', finishedAt: now },
+    });
     const { count } = await tx.project.deleteMany({ where: { id, ownerId } });
     return count === 1 ? unfinished : null; // null: someone else deleted it first
   });

@@ -15,13 +15,27 @@ describe('GET …/jobs/{jobId}/diff', () => {
   let ws: string;
 
   const author = { name: 'Codex Workspace Orchestrator', email: 'orchestrator@localhost' };
-  async function runJob(jobId: string, jobType: string, instruction: string, files: Record<string, string>): Promise<string> {
+  async function runJob(
+    jobId: string,
+    jobType: string,
+    instruction: string,
+    files: Record<string, string>,
+  ): Promise<string> {
     for (const [rel, text] of Object.entries(files)) {
       fs.mkdirSync(path.dirname(path.join(ws, rel)), { recursive: true });
       fs.writeFileSync(path.join(ws, rel), text);
     }
-    const sha = await commitJob({ workspaceRoot: h.config.workspaceRoot, projectId, workspace: ws, job: { id: jobId, jobType, instruction }, author });
-    await h.db.job.update({ where: { id: jobId }, data: { status: 'completed', commitSha: sha, startedAt: new Date(), finishedAt: new Date() } });
+    const sha = await commitJob({
+      workspaceRoot: h.config.workspaceRoot,
+      projectId,
+      workspace: ws,
+      job: { id: jobId, jobType, instruction },
+      author,
+    });
+    await h.db.job.update({
+      where: { id: jobId },
+      data: { status: 'completed', commitSha: sha, startedAt: new Date(), finishedAt: new Date() },
+    });
     return sha;
   }
 
@@ -60,9 +74,15 @@ describe('GET …/jobs/{jobId}/diff', () => {
   });
 
   it('shows an edit against the job before it, and the token usage in the job detail', async () => {
-    const edit = await request(h.app).post(`/api/v1/projects/${projectId}/jobs`).send({ job_type: 'edit', instruction: 'print more' }).expect(202);
+    const edit = await request(h.app)
+      .post(`/api/v1/projects/${projectId}/jobs`)
+      .send({ job_type: 'edit', instruction: 'print more' })
+      .expect(202);
     await runJob(edit.body.id, 'edit', 'print more', { 'app.py': 'print("fib")\nprint("more")\n' });
-    await h.db.job.update({ where: { id: edit.body.id }, data: { inputTokens: 2000, cachedInputTokens: 400, outputTokens: 100 } });
+    await h.db.job.update({
+      where: { id: edit.body.id },
+      data: { inputTokens: 2000, cachedInputTokens: 400, outputTokens: 100 },
+    });
 
     const res = await request(h.app).get(`/api/v1/projects/${projectId}/jobs/${edit.body.id}/diff`).expect(200);
     expect(res.text).toContain('--- a/app.py\n+++ b/app.py\n@@ -1 +1,2 @@\n print("fib")\n+print("more")\n');
@@ -71,11 +91,15 @@ describe('GET …/jobs/{jobId}/diff', () => {
   });
 
   it('answers 404 for an unknown job, and for a commit missing from the history', async () => {
-    const unknown = await request(h.app).get(`/api/v1/projects/${projectId}/jobs/00000000-0000-4000-8000-000000000000/diff`).expect(404);
+    const unknown = await request(h.app)
+      .get(`/api/v1/projects/${projectId}/jobs/00000000-0000-4000-8000-000000000000/diff`)
+      .expect(404);
     expect(unknown.body.detail).toBe('Job not found');
     const other = await request(h.app).post('/api/v1/projects').send({ instruction: 'no history here' }).expect(202);
     await h.db.job.update({ where: { id: other.body.job.id }, data: { commitSha: 'f'.repeat(40) } });
-    const missing = await request(h.app).get(`/api/v1/projects/${other.body.id}/jobs/${other.body.job.id}/diff`).expect(404);
+    const missing = await request(h.app)
+      .get(`/api/v1/projects/${other.body.id}/jobs/${other.body.job.id}/diff`)
+      .expect(404);
     expect(missing.body.detail).toBe('The job’s commit is missing from the project history');
   });
 
@@ -99,7 +123,11 @@ describe('GET …/jobs/{jobId}/diff', () => {
     const keyed = await startHarness({ AUTH_MODE: 'api_key' });
     try {
       const [owner, stranger] = [await createTenant(keyed.db, 'owner'), await createTenant(keyed.db, 'stranger')];
-      const created = await request(keyed.app).post('/api/v1/projects').set(owner.auth).send({ instruction: 'private work' }).expect(202);
+      const created = await request(keyed.app)
+        .post('/api/v1/projects')
+        .set(owner.auth)
+        .send({ instruction: 'private work' })
+        .expect(202);
       const sha = await commitJob({
         workspaceRoot: keyed.config.workspaceRoot,
         projectId: created.body.id,

@@ -35,7 +35,10 @@ describe('files API (the seed\'s "Security: File Access" policy)', () => {
     fs.writeFileSync(path.join(ws, 'tests', 'test_cli.py'), 'def test(): pass\n');
     fs.writeFileSync(path.join(ws, '.codex', 'result.json'), '{"status":"success"}');
     fs.writeFileSync(path.join(ws, 'unicode ✓.txt'), 'ünïcödé\n');
-    fs.writeFileSync(path.join(ws, 'logo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]));
+    fs.writeFileSync(
+      path.join(ws, 'logo.png'),
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]),
+    );
     fs.symlinkSync(path.join(outside, 'secrets.txt'), path.join(ws, 'escape-file'));
     fs.symlinkSync(outside, path.join(ws, 'escape-dir'));
     fs.symlinkSync('app.py', path.join(ws, 'app-link.py'));

@@ -9,7 +9,10 @@ describe('jobs API', () => {
   let initialJobId: string;
   beforeAll(async () => {
     h = await startHarness();
-    const res = await request(h.app).post('/api/v1/projects').send({ instruction: 'a project for job tests' }).expect(202);
+    const res = await request(h.app)
+      .post('/api/v1/projects')
+      .send({ instruction: 'a project for job tests' })
+      .expect(202);
     projectId = res.body.id;
     initialJobId = res.body.job.id;
   });
@@ -39,18 +42,49 @@ describe('jobs API', () => {
     });
 
     it.each([
-      ['an invalid job_type', { job_type: 'rewrite', instruction: 'x' }, 'job_type', 'enum', "Input should be 'initial_project' or 'edit'"],
+      [
+        'an invalid job_type',
+        { job_type: 'rewrite', instruction: 'x' },
+        'job_type',
+        'enum',
+        "Input should be 'initial_project' or 'edit'",
+      ],
       ['no job_type', { instruction: 'x' }, 'job_type', 'missing', 'Field required'],
-      ['an empty instruction', { job_type: 'edit', instruction: '' }, 'instruction', 'value_error', 'Value error, instruction must not be empty'],
-      ['a whitespace instruction', { job_type: 'edit', instruction: ' \n\t ' }, 'instruction', 'value_error', 'Value error, instruction must not be empty'],
-      ['a too long instruction', { job_type: 'edit', instruction: 'y'.repeat(2001) }, 'instruction', 'string_too_long', 'String should have at most 2000 characters'],
+      [
+        'an empty instruction',
+        { job_type: 'edit', instruction: '' },
+        'instruction',
+        'value_error',
+        'Value error, instruction must not be empty',
+      ],
+      [
+        'a whitespace instruction',
+        { job_type: 'edit', instruction: ' \n\t ' },
+        'instruction',
+        'value_error',
+        'Value error, instruction must not be empty',
+      ],
+      [
+        'a too long instruction',
+        { job_type: 'edit', instruction: 'y'.repeat(2001) },
+        'instruction',
+        'string_too_long',
+        'String should have at most 2000 characters',
+      ],
     ])('422 for %s', async (_label, body, field, type, msg) => {
       const res = await request(h.app).post(`/api/v1/projects/${projectId}/jobs`).send(body).expect(422);
-      expect(res.body).toMatchObject({ error: 'validation_error', code: 422, detail: [{ loc: ['body', field], type, msg }] });
+      expect(res.body).toMatchObject({
+        error: 'validation_error',
+        code: 422,
+        detail: [{ loc: ['body', field], type, msg }],
+      });
     });
 
     it('accepts a one-character instruction (the seed allowed 1 for jobs)', async () => {
-      await request(h.app).post(`/api/v1/projects/${projectId}/jobs`).send({ job_type: 'edit', instruction: 'z' }).expect(202);
+      await request(h.app)
+        .post(`/api/v1/projects/${projectId}/jobs`)
+        .send({ job_type: 'edit', instruction: 'z' })
+        .expect(202);
     });
 
     it('404 for an unknown project', async () => {

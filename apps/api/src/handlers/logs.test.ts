@@ -7,7 +7,11 @@ import { startHarness, type Harness } from '../../test/harness';
 import { listen } from '../../test/http';
 
 /** Reads an SSE response until `done` says so (or the server closes it); returns the raw text. */
-function readEvents(port: number, urlPath: string, headers: Record<string, string> = {}): Promise<{ text: string; status: number; type: string }> {
+function readEvents(
+  port: number,
+  urlPath: string,
+  headers: Record<string, string> = {},
+): Promise<{ text: string; status: number; type: string }> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path: urlPath, headers }, (res) => {
       let text = '';
@@ -37,7 +41,12 @@ describe('job logs API', () => {
   async function newJob() {
     const res = await request(h.app).post('/api/v1/projects').send({ instruction: 'logs under test' }).expect(202);
     const logFile = jobLogFile(res.body.workspace_path, res.body.job.id);
-    return { projectId: res.body.id as string, jobId: res.body.job.id as string, logFile, url: `/api/v1/projects/${res.body.id}/jobs/${res.body.job.id}/logs` };
+    return {
+      projectId: res.body.id as string,
+      jobId: res.body.job.id as string,
+      logFile,
+      url: `/api/v1/projects/${res.body.id}/jobs/${res.body.job.id}/logs`,
+    };
   }
   /** What the runner does: append to the job's log file. */
   const appendLog = (file: string, text: string) => {
@@ -137,12 +146,16 @@ describe('job logs API', () => {
     appendLog(logFile, 'first\nsecond\n');
     await setStatus(jobId, 'completed');
     const { text } = await readEvents(port, `${url}?follow=1&offset=0`, { 'Last-Event-ID': '6' });
-    expect(text).toBe('retry: 1000\n\nid: 13\nevent: log\ndata: second\n\nevent: end\ndata: {"status":"completed"}\n\n');
+    expect(text).toBe(
+      'retry: 1000\n\nid: 13\nevent: log\ndata: second\n\nevent: end\ndata: {"status":"completed"}\n\n',
+    );
   });
 
   it('404 for an unknown job', async () => {
     const { projectId } = await newJob();
-    const res = await request(h.app).get(`/api/v1/projects/${projectId}/jobs/00000000-0000-4000-8000-000000000000/logs`).expect(404);
+    const res = await request(h.app)
+      .get(`/api/v1/projects/${projectId}/jobs/00000000-0000-4000-8000-000000000000/logs`)
+      .expect(404);
     expect(res.body.detail).toBe('Job not found');
   });
 

@@ -9,13 +9,22 @@ import { notFound, tooManyRequests } from '../http/errors';
 // caller: another tenant's project is "not found", exactly like one that never existed, so its
 // existence is never confirmed.
 
-export async function requireProject({ db }: Pick<AppDeps, 'db'>, ownerId: string, projectId: string): Promise<Project> {
+export async function requireProject(
+  { db }: Pick<AppDeps, 'db'>,
+  ownerId: string,
+  projectId: string,
+): Promise<Project> {
   const project = await findProject(db, ownerId, projectId);
   if (!project) throw notFound('Project not found');
   return project;
 }
 
-export async function requireJob({ db }: Pick<AppDeps, 'db'>, ownerId: string, projectId: string, jobId: string): Promise<Job> {
+export async function requireJob(
+  { db }: Pick<AppDeps, 'db'>,
+  ownerId: string,
+  projectId: string,
+  jobId: string,
+): Promise<Job> {
   const job = await findJob(db, ownerId, projectId, jobId);
   if (!job) {
     // Say which one is missing, as a client would want to know.

@@ -19,13 +19,22 @@ describe('projects API', () => {
 
   describe('POST /projects', () => {
     it('answers 202 at once with the queued project and its initial job, with no runner running', async () => {
-      const res = await request(h.app).post(api('/projects')).send({ instruction: `  ${INSTRUCTION}  ` }).expect(202);
+      const res = await request(h.app)
+        .post(api('/projects'))
+        .send({ instruction: `  ${INSTRUCTION}  ` })
+        .expect(202);
       expect(res.body).toMatchObject({
         instruction: INSTRUCTION,
         status: 'queued',
         summary: null,
         workspace_path: projectWorkspace(h.config.workspaceRoot, res.body.id),
-        job: { project_id: res.body.id, job_type: 'initial_project', instruction: INSTRUCTION, status: 'queued', attempts: 0 },
+        job: {
+          project_id: res.body.id,
+          job_type: 'initial_project',
+          instruction: INSTRUCTION,
+          status: 'queued',
+          attempts: 0,
+        },
       });
       // The rows are in Postgres, the workspace exists, and BullMQ holds {jobId} under the DB job id.
       const job = await h.db.job.findUniqueOrThrow({ where: { id: res.body.job.id } });
@@ -69,7 +78,11 @@ describe('projects API', () => {
     it('422 when the body is not an object, or absent', async () => {
       const array = await request(h.app).post(api('/projects')).send([1, 2]).expect(422);
       expect(array.body.detail).toEqual([
-        { loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', type: 'model_attributes_type' },
+        {
+          loc: ['body'],
+          msg: 'Input should be a valid dictionary or object to extract fields from',
+          type: 'model_attributes_type',
+        },
       ]);
       const none = await request(h.app).post(api('/projects')).expect(422);
       expect(none.body.detail).toEqual([{ loc: ['body'], msg: 'Field required', type: 'missing' }]);
@@ -80,7 +93,10 @@ describe('projects API', () => {
     it('lists newest first, paginated, with the total', async () => {
       const created: string[] = [];
       for (const n of [1, 2, 3]) {
-        const res = await request(h.app).post(api('/projects')).send({ instruction: `listing project ${n}` }).expect(202);
+        const res = await request(h.app)
+          .post(api('/projects'))
+          .send({ instruction: `listing project ${n}` })
+          .expect(202);
         created.push(res.body.id);
       }
       const first = await request(h.app).get(api('/projects?limit=2')).expect(200);
@@ -97,7 +113,11 @@ describe('projects API', () => {
       const res = await request(h.app).get(api('/projects?limit=0&offset=abc')).expect(422);
       expect(res.body.detail).toEqual([
         { loc: ['query', 'limit'], msg: 'Input should be greater than or equal to 1', type: 'greater_than_equal' },
-        { loc: ['query', 'offset'], msg: 'Input should be a valid integer, unable to parse string as an integer', type: 'int_parsing' },
+        {
+          loc: ['query', 'offset'],
+          msg: 'Input should be a valid integer, unable to parse string as an integer',
+          type: 'int_parsing',
+        },
       ]);
       await request(h.app).get(api('/projects?limit=101')).expect(422);
     });
@@ -115,7 +135,9 @@ describe('projects API', () => {
           .expect(202);
         edits.push(job.body.id);
       }
-      const res = await request(h.app).get(api(`/projects/${id}`)).expect(200);
+      const res = await request(h.app)
+        .get(api(`/projects/${id}`))
+        .expect(200);
       expect(res.body.id).toBe(id);
       expect(res.body.jobs.map((j: { id: string }) => j.id)).toEqual([created.body.job.id, ...edits]);
       expect(res.body.jobs[0].job_type).toBe('initial_project');
@@ -123,8 +145,15 @@ describe('projects API', () => {
 
     it('404 "Project not found" for an unknown id and for an id that is not a uuid', async () => {
       for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid', '1']) {
-        const res = await request(h.app).get(api(`/projects/${id}`)).expect(404);
-        expect(res.body).toMatchObject({ error: 'not_found', message: 'Not found', code: 404, detail: 'Project not found' });
+        const res = await request(h.app)
+          .get(api(`/projects/${id}`))
+          .expect(404);
+        expect(res.body).toMatchObject({
+          error: 'not_found',
+          message: 'Not found',
+          code: 404,
+          detail: 'Project not found',
+        });
       }
     });
   });
@@ -138,7 +167,10 @@ describe('projects API', () => {
         .send({ job_type: 'edit', instruction: 'an edit' })
         .expect(202);
       // Simulate a runner that has started the initial job.
-      await h.db.job.update({ where: { id: created.body.job.id }, data: { status: 'in_progress', startedAt: new Date() } });
+      await h.db.job.update({
+        where: { id: created.body.job.id },
+        data: { status: 'in_progress', startedAt: new Date() },
+      });
       fs.writeFileSync(`${created.body.workspace_path}/app.py`, 'print(1)\n');
 
       const subscriber = new Redis(h.config.REDIS_URL);
@@ -146,7 +178,9 @@ describe('projects API', () => {
       await subscriber.subscribe(cancelChannel(h.config.QUEUE_PREFIX));
       subscriber.on('message', (_channel, message: string) => messages.push(message));
       try {
-        await request(h.app).delete(api(`/projects/${id}`)).expect(204);
+        await request(h.app)
+          .delete(api(`/projects/${id}`))
+          .expect(204);
         await waitFor(() => messages.length > 0);
       } finally {
         subscriber.disconnect();
@@ -157,8 +191,12 @@ describe('projects API', () => {
       expect(await h.db.job.count({ where: { projectId: id } })).toBe(0);
       expect(fs.existsSync(created.body.workspace_path)).toBe(false);
       expect(await h.queue.getJob(queuedEdit.body.id)).toBeUndefined();
-      await request(h.app).get(api(`/projects/${id}`)).expect(404);
-      await request(h.app).delete(api(`/projects/${id}`)).expect(404);
+      await request(h.app)
+        .get(api(`/projects/${id}`))
+        .expect(404);
+      await request(h.app)
+        .delete(api(`/projects/${id}`))
+        .expect(404);
     });
   });
 });

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ProjectCreate, ProjectCreated, ProjectDetail, ProjectList, ProjectListQuery } from '@cwo/contracts';
-import { deleteProjectCancellingJobs, findProjectWithJobs, insertProjectWithInitialJob, listProjects } from '../data/projects';
+import {
+  deleteProjectCancellingJobs,
+  findProjectWithJobs,
+  insertProjectWithInitialJob,
+  listProjects,
+} from '../data/projects';
 import { notFound } from '../http/errors';
 import { empty, json, type Reply } from '../http/reply';
 import type { RequestContext } from '../http/route';
@@ -32,7 +37,11 @@ export async function createProject({ deps, body, principal }: RequestContext<Pr
 }
 
 /** GET /projects: the caller's projects only. */
-export async function listAllProjects({ deps, query, principal }: RequestContext<unknown, ProjectListQuery>): Promise<Reply> {
+export async function listAllProjects({
+  deps,
+  query,
+  principal,
+}: RequestContext<unknown, ProjectListQuery>): Promise<Reply> {
   const { items, total } = await listProjects(deps.db, principal.userId, query);
   const list: ProjectList = { items: items.map(toProjectSummary), total, limit: query.limit, offset: query.offset };
   return json(200, list);

@@ -13,7 +13,8 @@ export const PRINCIPAL_KEY = 'principal';
  * which may carry secrets: the API key travels in Authorization), status, duration, request id,
  * and who called (user and key ids, never the key). 4xx at warn, 5xx at error with the stack.
  */
-const callerOf = (p: Principal | undefined) => (p ? { user_id: p.userId, ...(p.keyId ? { key_id: p.keyId } : {}) } : {});
+const callerOf = (p: Principal | undefined) =>
+  p ? { user_id: p.userId, ...(p.keyId ? { key_id: p.keyId } : {}) } : {};
 
 export function accessLog(logger: Logger): RequestHandler {
   return (req, res, next) => {

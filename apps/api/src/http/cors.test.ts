@@ -47,7 +47,10 @@ describe('CORS', () => {
   it('sends Allow-Credentials only when ALLOW_CREDENTIALS is true', async () => {
     const withCredentials = await startHarness({ ALLOW_ORIGINS: 'https://app.example.com', ALLOW_CREDENTIALS: 'True' });
     try {
-      const res = await request(withCredentials.app).get('/healthz').set('Origin', 'https://app.example.com').expect(200);
+      const res = await request(withCredentials.app)
+        .get('/healthz')
+        .set('Origin', 'https://app.example.com')
+        .expect(200);
       expect(res.headers['access-control-allow-credentials']).toBe('true');
       expect(res.headers['access-control-allow-origin']).toBe('https://app.example.com');
     } finally {

@@ -6,7 +6,12 @@ import { TimeoutError } from '../timeouts';
 // Prisma: can't reach, timed out, connection pool exhausted, server closed the connection.
 const PRISMA_UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
 // The pg driver adapter's error kinds for the same situations.
-const ADAPTER_UNAVAILABLE = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+const ADAPTER_UNAVAILABLE = new Set([
+  'DatabaseNotReachable',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TooManyConnections',
+]);
 // Postgres itself: shutting down, starting up, out of connections.
 const POSTGRES_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300']);
 const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE']);
@@ -19,7 +24,8 @@ interface AdapterCause {
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (err instanceof Prisma.PrismaClientKnownRequestError) {
     if (PRISMA_UNAVAILABLE.has(err.code)) return true;
-    const cause = (err.meta as { driverAdapterError?: { cause?: AdapterCause } } | undefined)?.driverAdapterError?.cause;
+    const cause = (err.meta as { driverAdapterError?: { cause?: AdapterCause } } | undefined)?.driverAdapterError
+      ?.cause;
     return !!cause && (ADAPTER_UNAVAILABLE.has(cause.kind ?? '') || POSTGRES_UNAVAILABLE.has(cause.code ?? ''));
   }
   if (err instanceof Prisma.PrismaClientInitializationError) return true;

@@ -45,7 +45,9 @@ describe('errors', () => {
     expect(res.headers.allow).toBe('GET, HEAD, POST, OPTIONS');
     const item = await request(h.app).patch('/api/v1/projects/00000000-0000-4000-8000-000000000000').expect(405);
     expect(item.headers.allow).toBe('GET, HEAD, DELETE, OPTIONS');
-    const file = await request(h.app).delete('/api/v1/projects/00000000-0000-4000-8000-000000000000/files/a.txt').expect(405);
+    const file = await request(h.app)
+      .delete('/api/v1/projects/00000000-0000-4000-8000-000000000000/files/a.txt')
+      .expect(405);
     expect(file.headers.allow).toBe('GET, HEAD, OPTIONS');
   });
 
@@ -59,7 +61,10 @@ describe('errors', () => {
     it('keeps a sane incoming id, replaces one that could forge headers or log lines', async () => {
       const kept = await request(h.app).get('/healthz').set('X-Request-Id', 'client-abc.123').expect(200);
       expect(kept.headers['x-request-id']).toBe('client-abc.123');
-      const replaced = await request(h.app).get('/api/v1/projects/x').set('X-Request-Id', 'bad id "with" quotes').expect(404);
+      const replaced = await request(h.app)
+        .get('/api/v1/projects/x')
+        .set('X-Request-Id', 'bad id "with" quotes')
+        .expect(404);
       expect(replaced.headers['x-request-id']).not.toBe('bad id "with" quotes');
       expect(replaced.body.correlation_id).toBe(replaced.headers['x-request-id']);
     });

@@ -17,7 +17,8 @@ export class HttpError extends Error {
 
 export const badRequest = (detail: string) => new HttpError(400, detail);
 /** `challenge` is the WWW-Authenticate value that tells the client how to authenticate. */
-export const unauthorized = (detail: string, challenge: string) => new HttpError(401, detail, { 'WWW-Authenticate': challenge });
+export const unauthorized = (detail: string, challenge: string) =>
+  new HttpError(401, detail, { 'WWW-Authenticate': challenge });
 export const forbidden = (detail: string) => new HttpError(403, detail);
 export const tooManyRequests = (detail: string, retryAfterSeconds: number) =>
   new HttpError(429, detail, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });

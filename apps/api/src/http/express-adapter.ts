@@ -154,6 +154,8 @@ export function mountRoutes(app: Express, routes: Route[], prefix: string, deps:
     });
   }
   for (const [path, methods] of methodsByPath) {
-    app.all(path, (_req, _res, next) => next(new HttpError(405, 'Method Not Allowed', { Allow: allowHeader(methods) })));
+    app.all(path, (_req, _res, next) =>
+      next(new HttpError(405, 'Method Not Allowed', { Allow: allowHeader(methods) })),
+    );
   }
 }

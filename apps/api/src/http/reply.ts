@@ -13,7 +13,12 @@ export type Reply =
   /** The first `length` bytes of an open file (the adapter closes the handle). */
   | { kind: 'file'; status: number; headers: Headers; handle: FileHandle; length: number };
 
-export const json = (status: number, body: unknown, headers?: Headers): Reply => ({ kind: 'json', status, body, headers });
+export const json = (status: number, body: unknown, headers?: Headers): Reply => ({
+  kind: 'json',
+  status,
+  body,
+  headers,
+});
 export const empty = (status: number, headers?: Headers): Reply => ({ kind: 'empty', status, headers });
 export const stream = (status: number, headers: Headers, body: Readable | AsyncIterable<string | Buffer>): Reply => ({
   kind: 'stream',

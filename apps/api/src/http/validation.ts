@@ -43,7 +43,10 @@ function describe(issue: ZodIssue, value: unknown, location: Location): { type: 
       return { type: 'value_error', msg: `Value error, ${issue.message}` };
     case 'invalid_type':
       if (issue.path.length === 0 && location === 'body')
-        return { type: 'model_attributes_type', msg: 'Input should be a valid dictionary or object to extract fields from' };
+        return {
+          type: 'model_attributes_type',
+          msg: 'Input should be a valid dictionary or object to extract fields from',
+        };
       if (issue.expected === 'string') return { type: 'string_type', msg: 'Input should be a valid string' };
       if (issue.expected === 'number' || issue.expected === 'int')
         return { type: 'int_parsing', msg: 'Input should be a valid integer, unable to parse string as an integer' };

@@ -30,7 +30,11 @@ describe('creation rate limit (AUTH_MODE=api_key)', () => {
   let h: Harness;
   let replica: Harness;
   beforeAll(async () => {
-    const shared = { AUTH_MODE: 'api_key', ...LIMITS, QUEUE_PREFIX: `${process.env.QUEUE_PREFIX}-rl-${randomBytes(3).toString('hex')}` };
+    const shared = {
+      AUTH_MODE: 'api_key',
+      ...LIMITS,
+      QUEUE_PREFIX: `${process.env.QUEUE_PREFIX}-rl-${randomBytes(3).toString('hex')}`,
+    };
     h = await startHarness(shared);
     replica = await startHarness(shared);
   });
@@ -53,7 +57,10 @@ describe('creation rate limit (AUTH_MODE=api_key)', () => {
     // The third creation, on either replica, is over the limit.
     expectRateLimited(await createProject(h.app, alice), 'API key');
     const retryAfter = expectRateLimited(
-      await request(replica.app).post(`/api/v1/${project.body.id}/jobs`).set(alice.auth).send({ job_type: 'edit', instruction: 'again' }),
+      await request(replica.app)
+        .post(`/api/v1/${project.body.id}/jobs`)
+        .set(alice.auth)
+        .send({ job_type: 'edit', instruction: 'again' }),
       'API key',
     );
     // Nothing was created by the refused requests.
@@ -104,7 +111,12 @@ describe('creation rate limit with Redis down', () => {
   let h: Harness;
   beforeAll(async () => {
     // A minute's window: each creation waits for the dead queue for a while.
-    h = await startHarness({ REDIS_URL: DEAD_REDIS_URL, AUTH_MODE: 'none', ...LIMITS, RATE_LIMIT_WINDOW_SECONDS: '60' });
+    h = await startHarness({
+      REDIS_URL: DEAD_REDIS_URL,
+      AUTH_MODE: 'none',
+      ...LIMITS,
+      RATE_LIMIT_WINDOW_SECONDS: '60',
+    });
   });
   afterAll(() => h.close());
 
@@ -115,7 +127,11 @@ describe('creation rate limit with Redis down', () => {
       expect(res.status).toBe(503);
       expect(res.body.detail.project_id).toEqual(expect.any(String));
     }
-    expectRateLimited(await request(h.app).post('/api/v1/projects').send({ instruction: INSTRUCTION }).timeout(8000), 'user', 60);
+    expectRateLimited(
+      await request(h.app).post('/api/v1/projects').send({ instruction: INSTRUCTION }).timeout(8000),
+      'user',
+      60,
+    );
     expect(h.logs.some((l) => l.level === 'warn' && /rate limits: Redis is unavailable/.test(l.message))).toBe(true);
   });
 });

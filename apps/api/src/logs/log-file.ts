@@ -15,7 +15,12 @@ export async function openJobLog(workspace: string, jobId: string): Promise<Open
 }
 
 /** Up to `maxBytes` of the log from `offset` (empty at the end or while there is no log). */
-export async function readLogChunk(workspace: string, jobId: string, offset: number, maxBytes: number): Promise<Buffer> {
+export async function readLogChunk(
+  workspace: string,
+  jobId: string,
+  offset: number,
+  maxBytes: number,
+): Promise<Buffer> {
   const log = await openJobLog(workspace, jobId);
   if (!log) return Buffer.alloc(0);
   try {

@@ -33,9 +33,16 @@ export const quietLogger = (): Logger =>
 
 export const testDb = (): Db => createDb(process.env.DATABASE_URL!);
 
-export async function createProject(db: Db, config: Config, instruction = 'Build the Fibonacci CLI'): Promise<{ projectId: string; jobId: string }> {
+export async function createProject(
+  db: Db,
+  config: Config,
+  instruction = 'Build the Fibonacci CLI',
+): Promise<{ projectId: string; jobId: string }> {
   const project = await db.project.create({ data: { instruction, workspacePath: 'pending' } });
-  await db.project.update({ where: { id: project.id }, data: { workspacePath: projectWorkspace(config.workspaceRoot, project.id) } });
+  await db.project.update({
+    where: { id: project.id },
+    data: { workspacePath: projectWorkspace(config.workspaceRoot, project.id) },
+  });
   const job = await db.job.create({ data: { projectId: project.id, jobType: 'initial_project', instruction } });
   return { projectId: project.id, jobId: job.id };
 }
@@ -46,24 +53,36 @@ export async function addEdit(db: Db, projectId: string, instruction: string): P
 }
 
 /** Polls `fn` until it returns something truthy (every 50 ms, for up to 20 s by default). */
-export function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+export function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   return eventually(what, fn, timeoutMs, 50);
 }
 
 const FINISHED = ['completed', 'error', 'cancelled'];
 
 export function waitForJob(db: Db, jobId: string, timeoutMs = 20_000): Promise<Job> {
-  return waitFor(`job ${jobId} to finish`, async () => {
-    const job = await db.job.findUnique({ where: { id: jobId } });
-    return job && FINISHED.includes(job.status) ? job : null;
-  }, timeoutMs);
+  return waitFor(
+    `job ${jobId} to finish`,
+    async () => {
+      const job = await db.job.findUnique({ where: { id: jobId } });
+      return job && FINISHED.includes(job.status) ? job : null;
+    },
+    timeoutMs,
+  );
 }
 
 export function waitForStatus(db: Db, jobId: string, status: string, timeoutMs = 20_000): Promise<Job> {
-  return waitFor(`job ${jobId} to be ${status}`, async () => {
-    const job = await db.job.findUnique({ where: { id: jobId } });
-    return job?.status === status ? job : null;
-  }, timeoutMs);
+  return waitFor(
+    `job ${jobId} to be ${status}`,
+    async () => {
+      const job = await db.job.findUnique({ where: { id: jobId } });
+      return job?.status === status ? job : null;
+    },
+    timeoutMs,
+  );
 }
 
 export async function readJobLog(config: Config, projectId: string, jobId: string): Promise<string> {
@@ -95,10 +114,14 @@ export type TestQueue = ReturnType<typeof testQueue>;
  * moves the job on, so a test that reads the row first must wait here before touching the queue.
  */
 export function waitForBullState(queue: JobsQueue, jobId: string, state: string, timeoutMs = 20_000): Promise<BullJob> {
-  return waitFor(`BullMQ job ${jobId} to be ${state}`, async () => {
-    const job = await queue.getJob(jobId);
-    return job && (await job.getState()) === state ? job : null;
-  }, timeoutMs);
+  return waitFor(
+    `BullMQ job ${jobId} to be ${state}`,
+    async () => {
+      const job = await queue.getJob(jobId);
+      return job && (await job.getState()) === state ? job : null;
+    },
+    timeoutMs,
+  );
 }
 
 export interface RunnerHarness {

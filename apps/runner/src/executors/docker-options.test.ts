@@ -47,19 +47,34 @@ describe('worker container options', () => {
     });
     const o = containerOptions({ config, request, workspace: config.workspaceRoot, runnerId: 'r', name: 'n', env: [] });
     expect(o.User).toBe('1234:2345');
-    expect(o.HostConfig).toMatchObject({ NetworkMode: 'bridge', Memory: 512 * 1024 ** 2, NanoCpus: 5e8, PidsLimit: 64 });
+    expect(o.HostConfig).toMatchObject({
+      NetworkMode: 'bridge',
+      Memory: 512 * 1024 ** 2,
+      NanoCpus: 5e8,
+      PidsLimit: 64,
+    });
   });
 
   it('mount the workspace from WORKSPACE_HOST_ROOT when the runner sees it elsewhere', () => {
-    const config = loadConfig({ WORKSPACE_ROOT: '/data/workspaces', WORKSPACE_HOST_ROOT: '/var/lib/docker/volumes/ws/_data' });
+    const config = loadConfig({
+      WORKSPACE_ROOT: '/data/workspaces',
+      WORKSPACE_HOST_ROOT: '/var/lib/docker/volumes/ws/_data',
+    });
     expect(hostWorkspacePath(config, '/data/workspaces/p1')).toBe('/var/lib/docker/volumes/ws/_data/p1');
     expect(() => hostWorkspacePath(config, '/elsewhere/p1')).toThrow(/not under WORKSPACE_ROOT/);
-    expect(hostWorkspacePath(loadConfig({ WORKSPACE_ROOT: '/data/workspaces' }), '/data/workspaces/p1')).toBe('/data/workspaces/p1');
+    expect(hostWorkspacePath(loadConfig({ WORKSPACE_ROOT: '/data/workspaces' }), '/data/workspaces/p1')).toBe(
+      '/data/workspaces/p1',
+    );
   });
 
   it('pass only the allowlisted variables that are set, and name them without values', () => {
     const config = loadConfig({ WORKER_ENV_PASSTHROUGH: 'HTTPS_PROXY, CODEX_MODEL', WORKER_AGENT: 'codex' });
-    const env = { OPENAI_API_KEY: 'sk-1', HTTPS_PROXY: 'http://proxy:3128', DATABASE_URL: 'postgresql://x', HOME: '/root' };
+    const env = {
+      OPENAI_API_KEY: 'sk-1',
+      HTTPS_PROXY: 'http://proxy:3128',
+      DATABASE_URL: 'postgresql://x',
+      HOME: '/root',
+    };
     const { entries, names } = workerEnvironment(config, env);
     expect(entries.sort()).toEqual(['HTTPS_PROXY=http://proxy:3128', 'OPENAI_API_KEY=sk-1', 'WORKER_AGENT=codex']);
     expect(names.sort()).toEqual(['HTTPS_PROXY', 'OPENAI_API_KEY', 'WORKER_AGENT']);

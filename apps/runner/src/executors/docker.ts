@@ -52,7 +52,8 @@ export interface DockerExecutor extends Executor {
 /** How long to wait for the rest of the output once the container has exited. */
 const OUTPUT_DRAIN_MS = 2000;
 
-const formatBytes = (n: number) => (n >= 1024 ** 3 ? `${+(n / 1024 ** 3).toFixed(2)}g` : `${Math.round(n / 1024 ** 2)}m`);
+const formatBytes = (n: number) =>
+  n >= 1024 ** 3 ? `${+(n / 1024 ** 3).toFixed(2)}g` : `${Math.round(n / 1024 ** 2)}m`;
 
 const abortReason = (signal: AbortSignal): string =>
   (signal.reason as { reason?: unknown } | undefined)?.reason?.toString() ?? 'abort';
@@ -276,7 +277,9 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
     .inspect()
     .catch((err: unknown) => {
       if (statusCodeOf(err) === 404) {
-        logger.warn(`worker image ${config.CODEX_WORKER_IMAGE} not found at ${where}: build it with \`pnpm worker:build\``);
+        logger.warn(
+          `worker image ${config.CODEX_WORKER_IMAGE} not found at ${where}: build it with \`pnpm worker:build\``,
+        );
       } else {
         logger.warn(`Docker API at ${where} did not answer: ${dockerMessage(err)}`);
       }

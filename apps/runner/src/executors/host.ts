@@ -42,7 +42,9 @@ export function createHostExecutor(deps: HostExecutorDeps): Executor {
   async function run({ workspace, log, signal }: ExecutorRun): Promise<void> {
     if (signal.aborted) return;
     if (!fs.existsSync(entry)) {
-      throw new Error(`the worker entrypoint ${entry} does not exist: build it with \`pnpm build\` (or \`pnpm exec turbo run build --filter=@cwo/worker\`)`);
+      throw new Error(
+        `the worker entrypoint ${entry} does not exist: build it with \`pnpm build\` (or \`pnpm exec turbo run build --filter=@cwo/worker\`)`,
+      );
     }
     const allowed = workerEnvironment(deps.config, env);
     const childEnv: NodeJS.ProcessEnv = { WORKSPACE_DIR: workspace };
@@ -51,7 +53,9 @@ export function createHostExecutor(deps: HostExecutorDeps): Executor {
       const eq = entryLine.indexOf('=');
       childEnv[entryLine.slice(0, eq)] = entryLine.slice(eq + 1);
     }
-    log(`host: worker process (${path.relative(process.cwd(), entry) || entry}; env ${allowed.names.join(', ')}; no isolation)`);
+    log(
+      `host: worker process (${path.relative(process.cwd(), entry) || entry}; env ${allowed.names.join(', ')}; no isolation)`,
+    );
 
     const started = Date.now();
     const child = spawn(process.execPath, [entry], {
@@ -79,13 +83,15 @@ export function createHostExecutor(deps: HostExecutorDeps): Executor {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const { code, signal: how, error } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
-        (resolve) => {
-          child.once('error', (err) => resolve({ code: null, signal: null, error: err }));
-          // 'close': exited and its output read to the end.
-          child.once('close', (c, s) => resolve({ code: c, signal: s }));
-        },
-      );
+      const {
+        code,
+        signal: how,
+        error,
+      } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+        child.once('error', (err) => resolve({ code: null, signal: null, error: err }));
+        // 'close': exited and its output read to the end.
+        child.once('close', (c, s) => resolve({ code: c, signal: s }));
+      });
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       if (error) throw new Error(`could not start the worker process: ${error.message}`);
       if (signal.aborted) {
@@ -93,7 +99,10 @@ export function createHostExecutor(deps: HostExecutorDeps): Executor {
         return;
       }
       log(`host: worker process exited with ${code ?? how} after ${seconds} s`);
-      if (code !== 0) throw new Error(`worker process exited with ${code === null ? `signal ${how}` : `code ${code}`} without writing a result (see the job log)`);
+      if (code !== 0)
+        throw new Error(
+          `worker process exited with ${code === null ? `signal ${how}` : `code ${code}`} without writing a result (see the job log)`,
+        );
     } finally {
       clearTimeout(killTimer);
       signal.removeEventListener('abort', onAbort);
