@@ -10,5 +10,5 @@ export default defineConfig({
   migrations: { path: 'prisma/migrations' },
   experimental: { adapter: true },
   engine: 'js',
-  adapter: async () => createMigrationAdapter(databaseUrl),
+  adapter: () => Promise.resolve(createMigrationAdapter(databaseUrl)),
 });

@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+# Lint (typescript-eslint, type-aware), formatting (Prettier) and types of the whole tree, tests
+# included, before any test runs.
+pnpm lint
+pnpm typecheck
 # A Docker Engine API for the docker executor's tests (podman's socket on machines without Docker)
 # and the worker image; exports DOCKER_HOST. Two steps, so that a failure stops the run.
 runtime_env=$(bash scripts/container-runtime.sh --env)

@@ -2,7 +2,6 @@
 // plain `podman run --rm` (or `docker run --rm`) of the same image, command and limits.
 // Needs the Docker-API socket (scripts/container-runtime.sh makes one on a machine without Docker).
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { randomUUID } = require('node:crypto');
 const { execFileSync, spawnSync } = require('node:child_process');

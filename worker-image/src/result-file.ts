@@ -17,7 +17,9 @@ export async function readRequest(workspace: string): Promise<WorkerRequest> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    throw new InvalidRequestError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`, { cause: err });
+    throw new InvalidRequestError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+      cause: err,
+    });
   }
   let json: unknown;
   try {

@@ -11,7 +11,7 @@ export interface RawResponse {
   body: Buffer;
 }
 
-export async function listen(app: Express): Promise<{ server: http.Server; port: number; close(): Promise<void> }> {
+export async function listen(app: Express): Promise<{ server: http.Server; port: number; close: () => Promise<void> }> {
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

@@ -71,12 +71,14 @@ export async function openJobLog(workspace: string, jobId: string, logger: Logge
   return {
     step: (message) => write('runner', message),
     agent: (line) => write('agent', line),
-    flush: async () => writeOut(),
-    close: async () => {
-      if (closed) return;
-      writeOut();
-      closed = true;
-      fs.closeSync(fd);
+    flush: () => Promise.resolve(writeOut()),
+    close: () => {
+      if (!closed) {
+        writeOut();
+        closed = true;
+        fs.closeSync(fd);
+      }
+      return Promise.resolve();
     },
   };
 }

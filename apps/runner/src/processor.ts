@@ -142,7 +142,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
       };
       const slow = setTimeout(
         () =>
-          keep().catch((e) =>
+          void keep().catch((e) =>
             logger.warn('could not keep the job’s outcome on disk', { jobId: job.id, error: describeError(e) }),
           ),
         OUTCOME_KEEP_AFTER_MS,

@@ -90,7 +90,7 @@ describe('the reconciler: what falls between Postgres and the queue', () => {
       prefix: config.QUEUE_PREFIX,
       autorun: false,
     });
-    const bull = (await worker.getNextJob('test-token'))!;
+    const bull = await worker.getNextJob('test-token');
     expect(bull.id).toBe(jobId);
     await bull.moveToFailed(new UnrecoverableError('job stalled more than allowable limit'), 'test-token');
     await worker.close();

@@ -4,7 +4,6 @@ import { WorkerRequest, WorkerResult } from '@cwo/contracts';
 import { APP_PY, README_MD, TEST_CLI_PY } from '../../../packages/dummy-agent/src/templates';
 import { projectWorkspace } from '@cwo/workspace';
 import { createDummyExecutor } from './executors/dummy';
-import type { Runner } from './runner';
 import {
   addEdit,
   createProject,
@@ -19,11 +18,10 @@ describe('the runner with the dummy executor, end to end against Postgres and Re
   const harness = useRunnerHarness();
   const { db } = harness;
   const config = testConfig();
-  let runner: Runner;
   const queue = harness.queue(config);
 
   beforeAll(async () => {
-    runner = await harness.startRunner(config, createDummyExecutor());
+    await harness.startRunner(config, createDummyExecutor());
   });
 
   const ws = (projectId: string) => projectWorkspace(config.workspaceRoot, projectId);

@@ -23,7 +23,11 @@ describe('secret redaction', () => {
   });
 
   it('hides the values of secret-named keys at any depth, keeping the rest', () => {
-    const out = redact({ env: { OPENAI_API_KEY: 'x1', PATH: '/bin' }, headers: { authorization: 'y' }, n: 1 }) as any;
+    const out = redact({ env: { OPENAI_API_KEY: 'x1', PATH: '/bin' }, headers: { authorization: 'y' }, n: 1 }) as {
+      env: Record<string, string>;
+      headers: Record<string, string>;
+      n: number;
+    };
     expect(out.env.OPENAI_API_KEY).toBe('[REDACTED]');
     expect(out.env.PATH).toBe('/bin');
     expect(out.headers.authorization).toBe('[REDACTED]');

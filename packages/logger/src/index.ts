@@ -67,7 +67,9 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
             winston.format.colorize(),
             winston.format.printf(({ timestamp, level, message, service, stack, ...rest }) => {
               const meta = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
-              return `${timestamp} ${level} [${service ?? 'app'}] ${message}${meta}${stack ? `\n${stack}` : ''}`;
+              const where = typeof service === 'string' ? service : 'app';
+              const trace = typeof stack === 'string' ? `\n${stack}` : '';
+              return `${String(timestamp)} ${level} [${where}] ${String(message)}${meta}${trace}`;
             }),
           )
         : winston.format.json(),

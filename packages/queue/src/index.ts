@@ -15,7 +15,7 @@ export function redisConnection(redisUrl: string, overrides: Record<string, unkn
     db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
     ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
     ...overrides,
-  } as ConnectionOptions;
+  };
 }
 
 /**

@@ -70,7 +70,7 @@ export function commitJobOffThread(args: CommitArgs): Promise<string> {
       thread.pending.set(id, { resolve, reject });
       thread.worker.postMessage({ id, args });
     } catch (err) {
-      reject(err as Error);
+      reject(err instanceof Error ? err : new Error(String(err)));
     }
   });
 }
@@ -95,5 +95,5 @@ export function useHistoryThreads(): () => Promise<void> {
 /** Ends the threads; a commit still on one fails with HistoryError. The next call starts anew. */
 export async function stopHistoryThreads(): Promise<void> {
   const running = threads.splice(0, THREADS, ...Array.from({ length: THREADS }, () => null));
-  await Promise.all(running.map((t) => t?.worker.terminate()));
+  await Promise.all(running.flatMap((t) => (t ? [t.worker.terminate()] : [])));
 }

@@ -182,8 +182,8 @@ async function ensureHistory(gitDir: string): Promise<boolean> {
 
 /** `<job_type>: <first line of the instruction>`, control characters removed, kept short. */
 export function commitSubject(job: Pick<JobToCommit, 'jobType' | 'instruction'>): string {
-  // eslint-disable-next-line no-control-regex
   const first = (job.instruction.split(/\r?\n/).find((l) => l.trim() !== '') ?? '')
+    // eslint-disable-next-line no-control-regex -- control characters are what this removes
     .replace(/[\u0000-\u001f\u007f]/g, ' ')
     .trim();
   const line = `${job.jobType}: ${first}`;
@@ -228,7 +228,7 @@ export async function commitJob(args: {
     : await writeWorkspaceTree(gitDir, workspace, [CODEX_DIR]);
   // The branch's commit is this job's own when its trailer names it: an earlier attempt committed.
   const amend = headInfo !== null && jobOfCommit(headInfo.message) === job.id;
-  const parents = !head ? [] : amend ? headInfo!.parents : [head];
+  const parents = !head ? [] : amend ? headInfo.parents : [head];
   const when = Math.floor(Date.now() / 1000);
   const signature = { name: author.name, email: author.email, when };
   const commit = await writeObject(

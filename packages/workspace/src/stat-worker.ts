@@ -74,7 +74,7 @@ export function statSizesElsewhere(paths: string[]): Promise<Float64Array> {
       w.postMessage({ id, paths });
     } catch (err) {
       pending.delete(id);
-      reject(err as Error);
+      reject(err instanceof Error ? err : new Error(String(err)));
     }
   });
 }

@@ -18,6 +18,14 @@ export interface CodexRunState {
 }
 
 const MAX_OUTPUT_LINES = 20;
+
+/** A JSON object from Codex's output, read field by field (its shape varies between versions). */
+type Fields = Record<string, unknown>;
+const fields = (value: unknown): Fields => (typeof value === 'object' && value !== null ? (value as Fields) : {});
+/** A field as text: strings as they are, other values as JSON, a missing one as `fallback`. */
+const text = (value: unknown, fallback = ''): string =>
+  typeof value === 'string' ? value : value === undefined || value === null ? fallback : JSON.stringify(value);
+
 const MAX_LINE_CHARS = 2000;
 
 /** Codex reports an API error as the raw response body; the message inside is what a user needs. */
@@ -81,27 +89,28 @@ export class CodexEventReader {
   /** One line of Codex's stdout -> the log lines it stands for (maybe none). */
   read(line: string): string[] {
     if (line.trim() === '') return [];
-    let event: any;
+    let event: Fields;
     try {
-      event = JSON.parse(line);
+      event = fields(JSON.parse(line));
     } catch {
       return [clip(line)];
     }
-    switch (event?.type) {
+    const item = fields(event.item);
+    switch (event.type) {
       case 'thread.started':
-        this.state.threadId = String(event.thread_id);
+        this.state.threadId = text(event.thread_id);
         return [`codex: thread ${this.state.threadId}`];
       case 'item.started':
-        return event.item?.type === 'command_execution' ? commandLines(String(event.item.command)) : [];
+        return item.type === 'command_execution' ? commandLines(text(item.command)) : [];
       case 'item.completed':
-        return this.itemCompleted(event.item ?? {});
+        return this.itemCompleted(item);
       case 'turn.completed':
-        return this.turnCompleted(event.usage);
+        return this.turnCompleted(event.usage === undefined ? undefined : fields(event.usage));
       case 'turn.failed':
         this.state.turnFailed = true;
-        return this.fatal(String(event.error?.message ?? 'the turn failed'));
+        return this.fatal(text(fields(event.error).message, 'the turn failed'));
       case 'error': {
-        const message = String(event.message ?? '');
+        const message = text(event.message);
         // Retry notices ("Reconnecting... 1/5 …") come as error events too; the turn may still succeed.
         if (/^Reconnecting\b/.test(message)) return [`codex: ${readableError(message)}`];
         return this.fatal(message);
@@ -118,29 +127,31 @@ export class CodexEventReader {
     return [`error: ${clip(readable)}`];
   }
 
-  private itemCompleted(item: any): string[] {
+  private itemCompleted(item: Fields): string[] {
     switch (item.type) {
       case 'command_execution': {
-        const status = item.exit_code ?? item.status;
-        return [...outputLines(String(item.aggregated_output ?? '')), `exit ${status}`];
+        const status = text(item.exit_code ?? item.status);
+        return [...outputLines(text(item.aggregated_output)), `exit ${status}`];
       }
       case 'file_change':
-        return (Array.isArray(item.changes) ? item.changes : []).map((change: any) => this.fileChange(change));
+        return (Array.isArray(item.changes) ? (item.changes as unknown[]) : []).map((change) =>
+          this.fileChange(fields(change)),
+        );
       case 'agent_message': {
-        const text = String(item.text ?? '');
-        this.state.messages.push(text);
-        return text.split('\n').map((l, i) => (i === 0 ? `codex: ${clip(l)}` : `  ${clip(l)}`));
+        const message = text(item.text);
+        this.state.messages.push(message);
+        return message.split('\n').map((l, i) => (i === 0 ? `codex: ${clip(l)}` : `  ${clip(l)}`));
       }
       case 'error':
-        return [`warning: ${clip(String(item.message ?? ''))}`];
+        return [`warning: ${clip(text(item.message))}`];
       default:
         return [];
     }
   }
 
-  private fileChange(change: any): string {
-    const kind = String(change.kind ?? 'update');
-    const absolute = path.resolve(this.workspace, String(change.path ?? ''));
+  private fileChange(change: Fields): string {
+    const kind = text(change.kind, 'update');
+    const absolute = path.resolve(this.workspace, text(change.path));
     const relative = path.relative(this.workspace, absolute);
     const inside = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
     if (inside) {
@@ -150,7 +161,7 @@ export class CodexEventReader {
     return `file ${kind} ${inside ? relative : absolute}`;
   }
 
-  private turnCompleted(usage: any): string[] {
+  private turnCompleted(usage: Fields | undefined): string[] {
     this.state.turnCompleted = true;
     if (!usage) return [];
     const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : 0);

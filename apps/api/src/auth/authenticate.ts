@@ -31,7 +31,7 @@ export function bearerToken(authorization: string | undefined): string {
  * difference, and a guessing one nothing at all.
  */
 export function createAuthenticator({ db, config, logger }: Pick<AppDeps, 'db' | 'config' | 'logger'>): Authenticate {
-  if (config.AUTH_MODE === 'none') return async () => LOCAL_PRINCIPAL;
+  if (config.AUTH_MODE === 'none') return () => Promise.resolve(LOCAL_PRINCIPAL);
   return async (authorization) => {
     const key = await findActiveKey(db, bearerToken(authorization));
     if (!key) throw unauthorized('Invalid API key (unknown or revoked)', INVALID_TOKEN_CHALLENGE);

@@ -6,8 +6,8 @@ import { pingRedis } from '../redis-actions';
 import { DEPENDENCY_TIMEOUT_MS, withTimeout } from '../timeouts';
 
 /** GET /healthz: the process answers; no dependency is consulted (restarts must not cascade). */
-export async function liveness(): Promise<Reply> {
-  return json(200, { status: 'ok' });
+export function liveness(): Promise<Reply> {
+  return Promise.resolve(json(200, { status: 'ok' }));
 }
 
 /** GET /readyz: Postgres and Redis both answer; 503 with which one is down otherwise. */

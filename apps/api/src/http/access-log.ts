@@ -29,7 +29,8 @@ export function accessLog(logger: Logger): RequestHandler {
         ...callerOf(res.locals[PRINCIPAL_KEY] as Principal | undefined),
         ...(res.writableFinished ? {} : { aborted: true }),
       };
-      if (res.statusCode >= 500) logger.error('request failed', { ...entry, error: res.locals[FAILURE_KEY] });
+      if (res.statusCode >= 500)
+        logger.error('request failed', { ...entry, error: res.locals[FAILURE_KEY] as unknown });
       else if (res.statusCode >= 400) logger.warn('request', entry);
       else logger.info('request', entry);
     });

@@ -49,7 +49,7 @@ export function errorBody(status: ErrorStatus, detail: Classified['detail'], cor
 export function errorHandler(): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     const { status, detail, headers } = classify(err);
-    if (status >= 500) res.locals[FAILURE_KEY] = err;
+    if (status >= 500) res.locals[FAILURE_KEY] = err as unknown;
     if (res.headersSent) {
       // A stream failed half-way: the status line is gone, so cut the connection.
       res.destroy();

@@ -131,7 +131,7 @@ export function mountRoutes(app: Express, routes: Route[], prefix: string, deps:
         const { body, query } = validate(route, req);
         return {
           deps,
-          params: flattenParams(req.params as Record<string, string | string[]>),
+          params: flattenParams(req.params),
           // req.path is the path as sent (not decoded); a %2F inside a segment stays in its segment.
           rawWildcard: wildcardAt === undefined ? undefined : req.path.split('/').slice(wildcardAt).join('/'),
           query,

@@ -62,7 +62,7 @@ export function createCreationRateLimit({
 }: Pick<AppDeps, 'redis' | 'config' | 'logger'>): ConsumeCreation {
   const points = config.RATE_LIMIT_CREATE_PER_MINUTE;
   const duration = config.RATE_LIMIT_WINDOW_SECONDS;
-  if (points === 0) return async () => undefined;
+  if (points === 0) return () => Promise.resolve();
 
   let lastWarning = 0;
   const warnFallback = () => {
