@@ -8,12 +8,13 @@ import { accessLog } from './http/access-log';
 import { corsMiddleware } from './http/cors';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { mountRoutes, type RouteGuards } from './http/express-adapter';
+import { jsonBody } from './http/json-body';
 import { requestId } from './http/request-id';
 import { createCreationRateLimit } from './limits/creation-rate-limit';
 import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
 import { apiRoutes, rootRoutes } from './routes';
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+export { MAX_BODY_BYTES } from './http/json-body';
 
 /**
  * Logs Redis connection errors once per distinct message, not on every reconnect attempt (and
@@ -74,13 +75,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestId());
   app.use(accessLog(logger));
   app.use(corsMiddleware(config));
-  // JSON bodies (also when the client sends no Content-Type, as FastAPI accepted); 1 MiB at most.
-  app.use(
-    express.json({
-      limit: MAX_BODY_BYTES,
-      type: (req) => !req.headers['content-type'] || /\bjson\b/i.test(String(req.headers['content-type'])),
-    }),
-  );
+  app.use(jsonBody());
 
   const guards: RouteGuards = {
     authenticate: createAuthenticator(deps),

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { ERROR_KINDS, type ErrorStatus } from '@cwo/contracts';
 import { startHarness, type Harness } from '../test/harness';
 import { openApiPath } from './http/route';
 import { apiRoutes, rootRoutes } from './routes';
@@ -32,6 +33,45 @@ describe('OpenAPI document and docs', () => {
     expect(create.responses['422'].content['application/json'].schema.$ref).toBe('#/components/schemas/ErrorResponse');
     expect(doc.components.schemas.ErrorResponse.properties).toHaveProperty('correlation_id');
     expect(doc.paths['/api/v1/{projectId}/jobs'].post.deprecated).toBe(true);
+  });
+
+  it('gives each error status an example of its own, in the ErrorResponse shape', async () => {
+    const doc = (await request(h.app).get('/openapi.json').expect(200)).body;
+    const seen = new Set<string>();
+    for (const [path, operations] of Object.entries<Record<string, any>>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(operations)) {
+        for (const [status, response] of Object.entries<any>(op.responses)) {
+          if (Number(status) < 400 || path === '/readyz') continue;
+          const example = response.content['application/json'].example;
+          expect([method, path, status, example?.code]).toEqual([method, path, status, Number(status)]);
+          expect(example.error).toBe(ERROR_KINDS[Number(status) as ErrorStatus].error);
+          seen.add(status);
+        }
+      }
+    }
+    expect(seen).toEqual(new Set(['400', '404', '409', '413', '415', '422', '429', '500', '503']));
+
+    const create = doc.paths['/api/v1/projects'].post.responses;
+    expect(create['422'].content['application/json'].example.detail).toEqual([
+      { loc: ['body', 'instruction'], msg: 'Field required', type: 'missing' },
+    ]);
+    expect(create['415'].content['application/json'].example.detail).toMatch(/application\/json is expected/);
+    const job = doc.paths['/api/v1/projects/{projectId}/jobs'].post.responses['422'];
+    expect(job.content['application/json'].example.detail.map((i: { loc: string[] }) => i.loc)).toEqual([
+      ['body', 'job_type'],
+      ['body', 'instruction'],
+    ]);
+    const list = doc.paths['/api/v1/projects'].get.responses['422'];
+    expect(list.content['application/json'].example.detail).toEqual([
+      {
+        loc: ['query', 'limit'],
+        msg: 'Input should be a valid integer, unable to parse string as an integer',
+        type: 'int_parsing',
+      },
+    ]);
+    expect(doc.paths['/api/v1/projects'].get.responses['500'].content['application/json'].example).not.toHaveProperty(
+      'detail',
+    );
   });
 
   it('serves Swagger UI at /docs, with its assets (no CDN)', async () => {

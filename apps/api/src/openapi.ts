@@ -1,6 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { ERROR_KINDS, ErrorResponse, z, type ErrorStatus } from '@cwo/contracts';
 import { openApiPath, pathParams, type Route } from './http/route';
+import { toValidationIssues } from './http/validation';
 
 // The OpenAPI document, generated from the route table and the contracts' zod schemas: the same
 // schemas validate requests, type the handlers and document the API.
@@ -53,16 +54,59 @@ function responsesOf(route: Route, implicitErrors: ErrorStatus[]): RouteConfig['
       ...(doc.headers ? { headers: headersDoc(doc.headers) } : {}),
     };
   }
-  for (const status of [...route.doc.errors, ...implicitErrors]) responses[status] ??= errorResponse(status);
+  for (const status of [...route.doc.errors, ...implicitErrors]) {
+    responses[status] ??= errorResponse(status, undefined, route);
+  }
   return responses;
 }
 
-function errorResponse(status: ErrorStatus, description?: string) {
+/** A detail each status really answers with (the handlers' and the error handler's own words). */
+const EXAMPLE_DETAILS: Record<ErrorStatus, ErrorResponse['detail'] | undefined> = {
+  400: 'Invalid path',
+  401: 'Missing API key: send the header "Authorization: Bearer <key>"',
+  403: 'This API key is not an admin key',
+  404: 'Project not found',
+  405: 'Method Not Allowed',
+  409: 'Job already finished (status completed)',
+  413: 'Request body is larger than 1 MiB',
+  415: 'Content-Type: application/json is expected, got text/plain: send the body as JSON',
+  422: [{ loc: ['body', 'instruction'], msg: 'Field required', type: 'missing' }],
+  429: 'Rate limit reached: at most 30 projects and jobs may be created per 60 s per API key',
+  500: undefined,
+  503: 'Database unavailable',
+};
+
+/** What the route's own validation answers for a typical mistake: a missing body field, a typo in the query. */
+function validationExample(route: Route | undefined): ErrorResponse['detail'] {
+  const run = (schema: z.ZodType, input: Record<string, unknown>, where: 'body' | 'query') => {
+    const result = schema.safeParse(input);
+    return result.success ? [] : toValidationIssues(result.error.issues, input, where);
+  };
+  const issues = [
+    ...(route?.body ? run(route.body, {}, 'body') : []),
+    ...(route?.query
+      ? run(route.query, { [Object.keys((route.query as unknown as z.ZodObject).shape)[0] ?? 'x']: 'x' }, 'query')
+      : []),
+  ];
+  return issues.length ? issues : EXAMPLE_DETAILS[422];
+}
+
+function errorExample(status: ErrorStatus, route?: Route): ErrorResponse {
+  const detail = status === 422 ? validationExample(route) : EXAMPLE_DETAILS[status];
+  return {
+    ...ERROR_KINDS[status],
+    code: status,
+    ...(detail !== undefined ? { detail } : {}),
+    correlation_id: '6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f',
+  };
+}
+
+function errorResponse(status: ErrorStatus, description?: string, route?: Route) {
   const extra = ERROR_DOCS[status];
   return {
     description: description ?? extra?.description ?? ERROR_KINDS[status].message,
     ...(extra?.headers ? { headers: headersDoc(extra.headers) } : {}),
-    content: { 'application/json': { schema: ErrorResponse } },
+    content: { 'application/json': { schema: ErrorResponse, example: errorExample(status, route) } },
   };
 }
 
@@ -89,6 +133,8 @@ function register(
   const errors: ErrorStatus[] = [
     ...(secured ? [401 as const] : []),
     ...(route.access === 'user' && route.rateLimit ? [429 as const] : []),
+    // Any route with a body: not JSON (415), malformed or not UTF-8 (400), too large (413), invalid (422).
+    ...(route.body ? [400 as const, 413 as const, 415 as const, 422 as const] : []),
     ...implicitErrors,
   ];
   registry.registerPath({

@@ -26,6 +26,7 @@ export const ERROR_KINDS = {
   405: { error: 'method_not_allowed', message: 'Method not allowed' },
   409: { error: 'conflict', message: 'Conflict' },
   413: { error: 'payload_too_large', message: 'Payload too large' },
+  415: { error: 'unsupported_media_type', message: 'Unsupported media type' },
   422: { error: 'validation_error', message: 'Validation failed' },
   429: { error: 'rate_limited', message: 'Too many requests' },
   500: { error: 'internal_error', message: 'Internal server error' },

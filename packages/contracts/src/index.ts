@@ -4,3 +4,4 @@ export * from './requests';
 export * from './responses';
 export * from './errors';
 export * from './worker-protocol';
+export * from './storable-text';

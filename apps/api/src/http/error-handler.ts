@@ -1,8 +1,9 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { ERROR_KINDS, type ErrorResponse, type ErrorStatus } from '@cwo/contracts';
 import { FAILURE_KEY } from './access-log';
 import { isDatabaseUnavailable, isDependencyTimeout } from './dependency-errors';
 import { HttpError } from './errors';
+import { NOT_UTF8 } from './json-body';
 import { requestIdOf } from './request-id';
 
 interface Classified {
@@ -16,15 +17,46 @@ interface FrameworkError {
   type?: string;
   status?: number;
   expose?: boolean;
+  /** body-parser: the Content-Encoding or charset it does not support. */
+  encoding?: string;
+  charset?: string;
 }
 
 const isErrorStatus = (s: number): s is ErrorStatus => s in ERROR_KINDS;
 
-function classify(err: unknown): Classified {
+/** A body that could not be read: body-parser's errors, in words a client can act on. */
+function classifyBodyError(fw: FrameworkError, req: Request): Classified | undefined {
+  switch (fw.type) {
+    case 'entity.parse.failed':
+      return { status: 400, detail: 'Malformed JSON body' };
+    case 'entity.too.large':
+      return { status: 413, detail: 'Request body is larger than 1 MiB' };
+    case NOT_UTF8:
+      return { status: 400, detail: 'Request body is not valid UTF-8: send JSON encoded as UTF-8' };
+    case 'encoding.unsupported':
+      return {
+        status: 415,
+        detail: `Content-Encoding "${fw.encoding}" is not supported: send the body uncompressed, or as gzip, deflate or br`,
+      };
+    case 'charset.unsupported':
+      return { status: 415, detail: `Charset "${fw.charset}" is not supported: send JSON encoded as UTF-8` };
+  }
+  // The decompressor failed (zlib's own words would be "incorrect header check" and the like).
+  const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
+  if (fw.status === 400 && encoding !== 'identity' && fw.type === undefined) {
+    return {
+      status: 400,
+      detail: `Request body could not be decompressed: it is not valid ${encoding} data (Content-Encoding: ${encoding})`,
+    };
+  }
+  return undefined;
+}
+
+function classify(err: unknown, req: Request): Classified {
   if (err instanceof HttpError) return { status: err.status, detail: err.detail, headers: err.headers };
   const fw = (err ?? {}) as FrameworkError;
-  if (fw.type === 'entity.parse.failed') return { status: 400, detail: 'Malformed JSON body' };
-  if (fw.type === 'entity.too.large') return { status: 413, detail: 'Request body is larger than 1 MiB' };
+  const body = classifyBodyError(fw, req);
+  if (body) return body;
   // The router could not percent-decode a path parameter.
   if (err instanceof URIError) return { status: 400, detail: 'Invalid path' };
   if (typeof fw.status === 'number' && fw.status >= 400 && fw.status < 500 && fw.expose) {
@@ -47,8 +79,8 @@ export function errorBody(status: ErrorStatus, detail: Classified['detail'], cor
 
 /** Every error, ours or the framework's, leaves as an ErrorResponse. */
 export function errorHandler(): ErrorRequestHandler {
-  return (err, _req, res, _next) => {
-    const { status, detail, headers } = classify(err);
+  return (err, req, res, _next) => {
+    const { status, detail, headers } = classify(err, req);
     if (status >= 500) res.locals[FAILURE_KEY] = err as unknown;
     if (res.headersSent) {
       // A stream failed half-way: the status line is gone, so cut the connection.

@@ -8,6 +8,7 @@ import type { Authenticate } from '../auth/authenticate';
 import type { AppDeps } from '../deps';
 import { PRINCIPAL_KEY } from './access-log';
 import { HttpError, validationFailed } from './errors';
+import { isJsonType } from './json-body';
 import type { Reply } from './reply';
 import { requestIdOf } from './request-id';
 import type { PublicContext, RateLimitName, Route } from './route';
@@ -39,8 +40,17 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
+/** A body the JSON parser left alone because it is declared as something else (a form, text). */
+function requireJsonBody(req: Request): void {
+  const type = req.headers['content-type'];
+  if (!hasBody(req) || type === undefined || isJsonType(type)) return;
+  const sent = type.split(';')[0]!.trim() || type;
+  throw new HttpError(415, `Content-Type: application/json is expected, got ${sent}: send the body as JSON`);
+}
+
 /** Body and query together, so one 422 lists every problem, as the seed's FastAPI did. */
 function validate(route: Route, req: Request): { body: unknown; query: unknown } {
+  if (route.body) requireJsonBody(req);
   const issues: ValidationIssue[] = [];
   const parse = (schema: Route['body'], input: unknown, where: 'body' | 'query') => {
     if (!schema) return input;

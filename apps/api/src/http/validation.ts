@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ValidationIssue } from '@cwo/contracts';
+import { findUnstorableText, type ValidationIssue } from '@cwo/contracts';
 import { validationFailed } from './errors';
 
 // Turns zod issues into the seed's 422 detail: pydantic-style {loc, msg, type}, so the seed's
@@ -62,9 +62,27 @@ export function toValidationIssues(issues: readonly ZodIssue[], input: unknown, 
   }));
 }
 
-/** The parsed value, or a 422 HttpError listing every problem. */
+const samePath = (a: readonly unknown[], b: readonly unknown[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * The parsed value, or a 422 HttpError listing every problem. Every string of the input, known
+ * field or not, is first checked for text Postgres cannot store (NUL, lone surrogates): one check
+ * for every body and query, whatever the route's schema says.
+ */
 export function parseOr422<S extends z.ZodType>(schema: S, input: unknown, location: Location): z.output<S> {
+  const unstorable: ValidationIssue[] = findUnstorableText(input).map(({ path, type, msg }) => ({
+    loc: [location, ...path],
+    msg,
+    type,
+  }));
   const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  throw validationFailed(toValidationIssues(result.error.issues, input, location));
+  if (result.success && unstorable.length === 0) return result.data;
+  // The schema's complaint about a field already reported as unstorable would only repeat it.
+  const others = result.success
+    ? []
+    : toValidationIssues(result.error.issues, input, location).filter(
+        (issue) => !unstorable.some((u) => samePath(u.loc, issue.loc)),
+      );
+  throw validationFailed([...unstorable, ...others]);
 }
