@@ -49,18 +49,21 @@ async function withAdmin(fn) {
   }
 }
 
-async function createTestDatabase(label) {
+/** A database of its own for a test run, migrated unless `{ migrate: false }` (a fresh install). */
+async function createTestDatabase(label, { migrate = true } = {}) {
   await requireServices();
   const name = `cwo_${label}_${crypto.randomBytes(4).toString('hex')}`;
   await withAdmin((c) => c.query(`CREATE DATABASE "${name}"`));
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   const databaseUrl = url.toString();
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'prisma.js'), 'migrate', 'deploy'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-    stdio: 'pipe',
-  });
+  if (migrate) {
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'prisma.js'), 'migrate', 'deploy'], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      stdio: 'pipe',
+    });
+  }
   return { name, databaseUrl, redisUrl: REDIS_URL, queuePrefix: `cwo-test-${name}` };
 }
 

@@ -16,6 +16,7 @@ const services = require('../../test/services') as {
   ROOT: string;
   createTestDatabase(
     label: string,
+    options?: { migrate?: boolean },
   ): Promise<{ name: string; databaseUrl: string; redisUrl: string; queuePrefix: string }>;
   dropTestDatabase(name: string): Promise<void>;
   clearRedisPrefix(prefix: string): Promise<void>;
@@ -140,8 +141,9 @@ export class Stack {
     fs.mkdirSync(this.logDir, { recursive: true });
   }
 
-  static async create(label: string): Promise<Stack> {
-    const database = await services.createTestDatabase(`e2e_${label}`);
+  /** `{ migrate: false }`: an empty database, as on a first start. */
+  static async create(label: string, options: { migrate?: boolean } = {}): Promise<Stack> {
+    const database = await services.createTestDatabase(`e2e_${label}`, options);
     const root = process.env.CWO_E2E_WORKSPACES ?? os.tmpdir();
     const workspaceRoot = fs.mkdtempSync(path.join(root, `${label}-`));
     return new Stack(label, database, workspaceRoot, createDb(database.databaseUrl));

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from '@cwo/config';
-import { applyMigrations, createDb, type Db } from '@cwo/db';
-import { createLogger, logFormatFor, type Logger } from '@cwo/logger';
+import { createDb, describeSchemaState, ensureSchema, type Db } from '@cwo/db';
+import { createLogger, errorLine, logFormatFor, type Logger } from '@cwo/logger';
 import { createApp } from './app';
 import { countActiveKeys } from './auth/accounts';
 import { createApiQueue, createApiRedis } from './redis-clients';
@@ -60,9 +60,9 @@ async function main(): Promise<void> {
   });
 
   try {
-    await applyMigrations(config.DATABASE_URL);
+    logger.info(describeSchemaState(await ensureSchema(config.DATABASE_URL)));
   } catch (err) {
-    logger.error('database migrations failed; not starting', { error: err });
+    logger.error('the database schema could not be brought up to date; not starting', { error: err });
     process.exit(1);
   }
 
@@ -106,11 +106,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
+// Before the logger exists (or should it fail): one line, the error's message and code only.
 process.on('unhandledRejection', (reason) => {
-  console.error('unhandled rejection', reason);
+  console.error(`unhandled rejection: ${errorLine(reason)}`);
 });
 
 main().catch((err) => {
-  console.error('API failed to start', err);
+  console.error(`API failed to start: ${errorLine(err)}`);
   process.exit(1);
 });

@@ -20,7 +20,7 @@ export async function removeWorkspaceDir(dir: string, logger: Logger): Promise<v
     // Retries: a runner that is being cancelled may still be writing its log into it.
     await fs.rm(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 200 });
   } catch (err) {
-    logger.warn('could not remove a deleted project workspace', { workspace: dir, error: (err as Error).message });
+    logger.warn('could not remove a deleted project workspace', { workspace: dir, error: err });
   }
 }
 
@@ -33,6 +33,6 @@ export async function removeHistoryDir(
   try {
     await removeProjectHistory(config.workspaceRoot, projectId);
   } catch (err) {
-    logger.warn('could not remove a deleted project history', { project_id: projectId, error: (err as Error).message });
+    logger.warn('could not remove a deleted project history', { project_id: projectId, error: err });
   }
 }

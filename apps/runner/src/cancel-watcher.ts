@@ -61,7 +61,7 @@ export function createCancelWatcher(opts: CancelWatcherOptions): CancelWatcher {
         if (polling) return;
         polling = true;
         pollOnce()
-          .catch((err) => logger.warn('cancel poll failed', { error: (err as Error).message }))
+          .catch((err: unknown) => logger.warn('cancel poll failed', { error: err }))
           .finally(() => (polling = false));
       }, opts.pollMs);
     },

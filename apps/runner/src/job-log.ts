@@ -57,7 +57,7 @@ export async function openJobLog(workspace: string, jobId: string, logger: Logge
     } catch (err) {
       // A full disk must not fail the job; the process log says why the job log stopped.
       failed = true;
-      logger.error('job log write failed', { jobId, error: (err as Error).message });
+      logger.error('job log write failed', { jobId, error: err });
     }
   };
   const write = (source: 'runner' | 'agent', text: string) => {

@@ -1,7 +1,7 @@
 // The runner process: takes jobs from the queue and runs them (`pnpm start:runner`).
 import { ConfigError, loadConfig, type Config } from '@cwo/config';
-import { createDb } from '@cwo/db';
-import { createLogger, logFormatFor } from '@cwo/logger';
+import { createDb, describeSchemaState, ensureSchema } from '@cwo/db';
+import { createLogger, errorLine, logFormatFor } from '@cwo/logger';
 import { createExecutor } from './executors';
 import { createRunner } from './runner';
 
@@ -20,7 +20,16 @@ function readConfig(): Config {
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, format: logFormatFor(config.NODE_ENV), service: 'runner' });
-  process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: String(reason) }));
+  process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: reason }));
+
+  // The API applies the migrations too; whichever starts first on a fresh database does it, under
+  // Prisma's advisory lock, and the other finds the schema ready (no job runs against no tables).
+  try {
+    logger.info(describeSchemaState(await ensureSchema(config.DATABASE_URL)));
+  } catch (err) {
+    logger.error('the database schema could not be brought up to date; not starting', { error: err });
+    process.exit(1);
+  }
 
   const db = createDb(config.DATABASE_URL, { poolSize: config.RUNNER_CONCURRENCY + 4 });
   let executor;
@@ -45,8 +54,8 @@ async function main(): Promise<void> {
       .then(() => db.$disconnect())
       .then(
         () => process.exit(0),
-        (err) => {
-          logger.error('shutdown failed', { error: (err as Error).message });
+        (err: unknown) => {
+          logger.error('shutdown failed', { error: err });
           process.exit(1);
         },
       );
@@ -58,6 +67,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error('runner failed to start:', err);
+  console.error(`runner failed to start: ${errorLine(err)}`);
   process.exit(1);
 });

@@ -103,7 +103,7 @@ export function createOrphanReaper(deps: OrphanReaperDeps): OrphanReaper {
         if ((err as { statusCode?: number }).statusCode !== 404) {
           logger.warn('orphan reaper: could not remove a container', {
             container: info.Id,
-            error: (err as Error).message,
+            error: err,
           });
           continue;
         }
@@ -132,12 +132,10 @@ export function createOrphanReaper(deps: OrphanReaperDeps): OrphanReaper {
       if (stopped) return;
       timers.push(
         setInterval(() => {
-          beat().catch((err: unknown) => logger.warn('runner heartbeat failed', { error: (err as Error).message }));
+          beat().catch((err: unknown) => logger.warn('runner heartbeat failed', { error: err }));
         }, heartbeatMs),
         setInterval(() => {
-          reapOnce().catch((err: unknown) =>
-            logger.warn('orphan reaper: pass failed', { error: (err as Error).message }),
-          );
+          reapOnce().catch((err: unknown) => logger.warn('orphan reaper: pass failed', { error: err }));
         }, config.ORPHAN_REAP_INTERVAL_SECONDS * 1000),
       );
       for (const t of timers) t.unref();

@@ -108,7 +108,7 @@ class HeldLock implements ProjectLock {
       // It expires on its own after the TTL.
       this.opts.logger.warn('could not release a project lock', {
         projectId: this.projectId,
-        error: (err as Error).message,
+        error: err,
       });
     }
   }

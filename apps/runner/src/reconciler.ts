@@ -142,9 +142,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   let stopped = false;
   const tick = () => {
     current = runOnce()
-      .catch((err) =>
-        logger.warn('reconciler pass failed; next pass will try again', { error: (err as Error).message }),
-      )
+      .catch((err: unknown) => logger.warn('reconciler pass failed; next pass will try again', { error: err }))
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, config.RECONCILE_INTERVAL_SECONDS * 1000);
       });

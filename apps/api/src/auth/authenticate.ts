@@ -36,7 +36,7 @@ export function createAuthenticator({ db, config, logger }: Pick<AppDeps, 'db' |
     const key = await findActiveKey(db, bearerToken(authorization));
     if (!key) throw unauthorized('Invalid API key (unknown or revoked)', INVALID_TOKEN_CHALLENGE);
     await touchApiKey(db, key).catch((err: Error) => {
-      logger.warn('could not record when the API key was last used', { key_id: key.id, error: err.message });
+      logger.warn('could not record when the API key was last used', { key_id: key.id, error: err });
     });
     return { userId: key.userId, keyId: key.id, isAdmin: key.isAdmin };
   };

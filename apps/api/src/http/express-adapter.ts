@@ -107,7 +107,7 @@ async function send(req: Request, res: Response, reply: Reply, deps: AppDeps): P
   } catch (err) {
     // The client going away mid-stream is normal; anything else is worth a line.
     if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
-      deps.logger.warn('response stream failed', { request_id: requestIdOf(res), error: (err as Error).message });
+      deps.logger.warn('response stream failed', { request_id: requestIdOf(res), error: err });
     }
   }
 }

@@ -270,7 +270,7 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
   }
 
   const ready = reaper.start().catch((err: unknown) => {
-    logger.warn('orphan reaper: first pass failed', { error: (err as Error).message });
+    logger.warn('orphan reaper: first pass failed', { error: err });
   });
   void docker
     .getImage(config.CODEX_WORKER_IMAGE)
