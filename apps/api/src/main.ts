@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from '@cwo/config';
-import { createDb, describeSchemaState, ensureSchema, type Db } from '@cwo/db';
+import { describeSchemaState, ensureSchema, type Db } from '@cwo/db';
 import { createLogger, errorLine, logFormatFor, type Logger } from '@cwo/logger';
 import { createApp } from './app';
+import { createApiDb } from './db-client';
 import { countActiveKeys } from './auth/accounts';
 import { createApiQueue, createApiRedis } from './redis-clients';
 
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const db = createDb(config.DATABASE_URL);
+  const db = createApiDb(config, logger);
   const queue = createApiQueue(config);
   const redis = createApiRedis(config);
   const shutdown = new AbortController();

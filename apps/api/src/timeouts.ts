@@ -4,6 +4,15 @@
  */
 export const DEPENDENCY_TIMEOUT_MS = 2000;
 
+/** How long a request waits for a new Postgres connection (Postgres down or unreachable). */
+export const DATABASE_CONNECT_TIMEOUT_MS = 3000;
+
+/**
+ * How long one query may take before it is abandoned (and its connection dropped): the API's
+ * queries take milliseconds, so only a Postgres that hangs gets near it.
+ */
+export const DATABASE_QUERY_TIMEOUT_MS = 5000;
+
 export class TimeoutError extends Error {
   constructor(what: string, ms: number) {
     super(`${what} did not answer within ${ms} ms`);

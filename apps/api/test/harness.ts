@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { Express } from 'express';
 import { loadConfig, type Config } from '@cwo/config';
-import { createDb, type Db } from '@cwo/db';
+import type { Db } from '@cwo/db';
 import { createLogger } from '@cwo/logger';
 import type { JobsQueue } from '@cwo/queue';
 import type { Redis } from 'ioredis';
 import { createApp } from '../src/app';
+import { createApiDb } from '../src/db-client';
 import { createApiQueue, createApiRedis } from '../src/redis-clients';
 
 // Builds the real API over this run's Postgres and Redis (test/env.js sets DATABASE_URL etc.).
@@ -60,7 +61,7 @@ export async function startHarness(env: Record<string, string> = {}, opts: Harne
     for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) logs.push(JSON.parse(line) as LogLine);
   });
   const logger = createLogger({ level: opts.logLevel ?? 'info', format: 'json', service: 'api', stream });
-  const db = createDb(config.DATABASE_URL);
+  const db = createApiDb(config, logger, 'cwo-api-test');
   const queue = createApiQueue(config);
   const redis = createApiRedis(config);
   const app = createApp({ db, queue, redis, config, logger });

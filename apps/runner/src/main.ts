@@ -1,7 +1,7 @@
 // The runner process: takes jobs from the queue and runs them (`pnpm start:runner`).
 import { ConfigError, loadConfig, type Config } from '@cwo/config';
 import { createDb, describeSchemaState, ensureSchema } from '@cwo/db';
-import { createLogger, errorLine, logFormatFor } from '@cwo/logger';
+import { connectionErrorLogger, createLogger, errorLine, logFormatFor } from '@cwo/logger';
 import { createExecutor } from './executors';
 import { createRunner } from './runner';
 
@@ -31,7 +31,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const db = createDb(config.DATABASE_URL, { poolSize: config.RUNNER_CONCURRENCY + 4 });
+  const db = createDb(config.DATABASE_URL, {
+    poolSize: config.RUNNER_CONCURRENCY + 4,
+    applicationName: 'cwo-runner',
+    onConnectionError: connectionErrorLogger(logger, 'postgres'),
+  });
   let executor;
   try {
     executor = createExecutor(config, logger, { db });

@@ -1,4 +1,4 @@
-export { createDb, pingDb, sqlPool, type Db } from './client';
+export { createDb, pingDb, sqlPool, sqlTransaction, type Db, type DbOptions } from './client';
 export {
   applyMigrations,
   describeSchemaState,
@@ -8,6 +8,7 @@ export {
   REPO_ROOT,
   type SchemaState,
 } from './migrate';
+export { isDatabaseUnavailable } from './unavailable';
 export { poolConfigFromUrl } from './pg-adapter';
 export { Prisma } from '../generated/client';
 export type { Project, Job, Status as DbStatus, JobType as DbJobType } from '../generated/client';

@@ -149,3 +149,4 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 export function logFormatFor(nodeEnv: string): 'json' | 'pretty' {
   return nodeEnv === 'production' ? 'json' : 'pretty';
 }
+export { connectionErrorLogger } from './connection-errors';

@@ -91,6 +91,12 @@ describe('resolveInsideWorkspace', () => {
     await missing('index.html/child');
   });
 
+  it('says "missing" for names longer than the filesystem allows (no such file can exist)', async () => {
+    await missing('x'.repeat(5000));
+    await missing(`src/${'y'.repeat(300)}`);
+    await missing(`${'d/'.repeat(2100)}f`);
+  });
+
   it('checkRelativePath normalises separators and dot segments', () => {
     expect(checkRelativePath('a//b/./c')).toBe('a/b/c');
     expect(checkRelativePath('a\\b')).toBe('a/b');

@@ -107,7 +107,10 @@ export async function resolveInsideWorkspace(workspaceRoot: string, userPath: st
       if (await missingPathEscapes(realRoot, relative)) throw new InvalidPathError('symlink escapes workspace');
       throw new FileMissingError(relative);
     }
-    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new FileMissingError(relative);
+    // A path no file can have (a name or the whole path longer than the filesystem allows).
+    if (['ENOTDIR', 'ENAMETOOLONG'].includes((err as NodeJS.ErrnoException).code ?? '')) {
+      throw new FileMissingError(relative);
+    }
     throw err;
   }
   if (!isInside(realRoot, real)) throw new InvalidPathError('symlink escapes workspace');

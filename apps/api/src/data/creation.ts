@@ -1,4 +1,4 @@
-import { sqlPool, type Db } from '@cwo/db';
+import { sqlPool, sqlTransaction, type Db } from '@cwo/db';
 import { lockActiveJobs } from './active-jobs';
 
 /**
@@ -15,17 +15,8 @@ export async function runCreation<Row>(
 ): Promise<Row[]> {
   const pool = sqlPool(db);
   if (!capped) return (await pool.query(text, values)).rows as Row[];
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return sqlTransaction(db, async (client) => {
     await lockActiveJobs(client, ownerId);
-    const { rows } = await client.query(text, values);
-    await client.query('COMMIT');
-    return rows as Row[];
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+    return (await client.query(text, values)).rows as Row[];
+  });
 }

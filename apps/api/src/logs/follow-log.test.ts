@@ -55,6 +55,27 @@ describe('followLog', () => {
     expect(state.statusReads).toBe(reads);
   });
 
+  it('keeps streaming the log while the status cannot be read (Postgres away), and ends once it can', async () => {
+    const { state, source } = fakeRunner();
+    let postgresDown = true;
+    source.jobStatus = async () => {
+      if (postgresDown) throw new Error('Connection terminated unexpectedly');
+      return state.status;
+    };
+    const events = followLog(source, 0, { signal: new AbortController().signal, ...fast });
+    state.log = Buffer.from('written during the outage\n');
+    setTimeout(() => {
+      postgresDown = false;
+      state.status = 'completed';
+    }, 50);
+    const all = await collect(events, (s) => s.includes('event: end'));
+    expect(all).toBe(
+      'retry: 1000\n\n' +
+        'id: 26\nevent: log\ndata: written during the outage\n\n' +
+        'event: end\ndata: {"status":"completed"}\n\n',
+    );
+  });
+
   it('ends quietly when the job disappears (project deleted)', async () => {
     const { state, source } = fakeRunner();
     state.status = null;

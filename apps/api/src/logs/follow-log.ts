@@ -39,9 +39,15 @@ export async function* followLog(source: FollowSource, offset: number, opts: Fol
   let status: Status | null = null;
   while (!opts.signal.aborted) {
     if (Date.now() - lastStatusCheck >= statusEveryMs) {
-      status = await source.jobStatus();
       lastStatusCheck = Date.now();
-      if (status === null) return; // the job (its project) was deleted: nothing more will come
+      try {
+        status = await source.jobStatus();
+        if (status === null) return; // the job (its project) was deleted: nothing more will come
+      } catch {
+        // Postgres is away: the log file needs no database, so the stream goes on, and the
+        // status is asked again at the next check (the stream ends only on a status read).
+        status = null;
+      }
     }
     const final = status !== null && isFinished(status);
     for (;;) {

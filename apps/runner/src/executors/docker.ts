@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import Docker from 'dockerode';
 import type { Config } from '@cwo/config';
 import { createDb, type Db } from '@cwo/db';
-import type { Logger } from '@cwo/logger';
+import { connectionErrorLogger, type Logger } from '@cwo/logger';
 import { Redis } from 'ioredis';
 import { createOrphanReaper, type OrphanReaper } from '../orphans';
 import { dockerHostDescription, dockerMessage, isUnreachable, statusCodeOf } from './docker-host';
@@ -73,7 +73,13 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
   const runnerId = deps.runnerId ?? `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
   const where = dockerHostDescription(docker, env);
   // Connections it opens itself are its own to close.
-  const ownDb = deps.db ? null : createDb(config.DATABASE_URL, { poolSize: 2 });
+  const ownDb = deps.db
+    ? null
+    : createDb(config.DATABASE_URL, {
+        poolSize: 2,
+        applicationName: 'cwo-runner-reaper',
+        onConnectionError: connectionErrorLogger(logger, 'orphan reaper postgres'),
+      });
   const ownRedis = deps.redis ? null : new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
   ownRedis?.on('error', (err) => logger.warn('docker executor redis: error', { error: err.message }));
   const reaper = createOrphanReaper({
