@@ -11,6 +11,7 @@ import {
 } from '@cwo/workspace';
 import { InfrastructureError, type Executor } from './executors/types';
 import { describeError } from './describe-error';
+import { diskFullError, diskIsFull, isDiskFullError } from './disk-full';
 import { abortReasonOf, JobAbort } from './job-abort';
 import type { JobLog } from './job-log';
 import type { JobOutcome } from './outcome';
@@ -92,7 +93,9 @@ async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void
   const reason = abortReasonOf(signal);
   if (reason === 'shutdown') throw new HandBack('the runner is shutting down');
   if (reason === 'lock_lost') throw new InfrastructureError('the project lock was lost while the job ran');
-  if (!reason && runError instanceof InfrastructureError) throw runError;
+  // A full disk ends the job (see disk-full.ts); other infrastructure failures are retried.
+  const diskFull = runError !== null && (isDiskFullError(runError) || diskIsFull(workspace));
+  if (!reason && runError instanceof InfrastructureError && !diskFull) throw runError;
 
   const base = {
     attempt: ctx.attempt,
@@ -152,7 +155,8 @@ async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void
   if (runError) {
     const message = describeError(runError);
     log.step(`the executor failed: ${message}`);
-    return { ...withFiles, status: 'error', errors: [`the executor failed: ${message}`] };
+    const error = `the executor failed: ${message}`;
+    return { ...withFiles, status: 'error', errors: [diskFull ? diskFullError(error) : error] };
   }
 
   try {
@@ -176,6 +180,10 @@ async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void
   } catch (err) {
     if (!(err instanceof ResultFileError)) throw err;
     log.step(err.message);
-    return { ...withFiles, status: 'error', errors: [err.message] };
+    return {
+      ...withFiles,
+      status: 'error',
+      errors: [diskIsFull(workspace) ? diskFullError(err.message) : err.message],
+    };
   }
 }

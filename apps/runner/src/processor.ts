@@ -8,6 +8,7 @@ import type { JobsQueue } from '@cwo/queue';
 import { projectWorkspace } from '@cwo/workspace';
 import type { Executor } from './executors/types';
 import { describeError } from './describe-error';
+import { diskFullError, diskIsFull, isDiskFullError } from './disk-full';
 import { executeJob, HandBack } from './execute-job';
 import { commitJobChanges } from './job-commit';
 import { JobAbort } from './job-abort';
@@ -124,6 +125,15 @@ export function createJobProcessor(deps: ProcessorDeps) {
           snapshot: executed.after ?? undefined,
         });
         outcome = { ...executed.outcome, commit_sha: commitSha };
+        // Its changes are in the workspace but could not be recorded in the history: the job has
+        // not really completed.
+        if (commitSha === null && outcome.status === 'completed' && diskIsFull(config.workspaceRoot)) {
+          outcome = {
+            ...outcome,
+            status: 'error',
+            errors: [diskFullError('the job’s changes could not be committed to the project history')],
+          };
+        }
       }
       // The last line is in the file before the status says finished (see JobLog.flush).
       log.step(`finished: ${outcome.status}${outcome.errors.length ? ` (${outcome.errors.join('; ')})` : ''}`);
@@ -174,10 +184,18 @@ export function createJobProcessor(deps: ProcessorDeps) {
         log = null;
         return putBack(bullJob, token, 0);
       }
-      // Infrastructure (Postgres, Redis, Docker, the disk): BullMQ retries with backoff until the
-      // attempts run out; the last one records the cause on the job.
-      const last = bullJob.attemptsMade + 1 >= (bullJob.opts.attempts ?? 1);
       const message = describeError(err);
+      // A full disk: the job ends now, saying so (a retry a second later would find it full too).
+      if (isDiskFullError(err) || diskIsFull(config.workspaceRoot)) {
+        log?.step(`attempt ${attempt} failed: ${message}; the disk is full`);
+        logger.error('job failed: the workspace disk is full', { jobId: job.id, attempt, error: message });
+        const outcome: JobOutcome = { ...outcomeWithoutRun('error', null, [diskFullError(message)]), attempt };
+        await log?.flush();
+        return (await finishJob(db, job, attempt, outcome)) ? 'error' : 'finished_elsewhere';
+      }
+      // Infrastructure (Postgres, Redis, Docker): BullMQ retries with backoff until the attempts
+      // run out; the last one records the cause on the job.
+      const last = bullJob.attemptsMade + 1 >= (bullJob.opts.attempts ?? 1);
       log?.step(`attempt ${attempt} failed: ${message}${last ? '; no attempts left' : '; it will be retried'}`);
       logger.error('job attempt failed', { jobId: job.id, attempt, last, error: message });
       if (last) {
