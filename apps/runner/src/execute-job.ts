@@ -41,6 +41,8 @@ export interface ExecuteContext {
   log: JobLog;
   /** Aborted on cancel, shutdown or a lost lock; the time limit aborts it too. */
   controller: AbortController;
+  /** See ExecutorRun.mayChangeWorkspace. */
+  mayChangeWorkspace?: () => boolean;
 }
 
 function describeDifferences(result: WorkerResult, files: WorkspaceDiff): string | null {
@@ -83,7 +85,13 @@ async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void
   const timer = setTimeout(() => controller.abort(new JobAbort('timeout')), limitSeconds * 1000);
   let runError: unknown = null;
   try {
-    await executor.run({ workspace, request, log: (line) => log.agent(line), signal });
+    await executor.run({
+      workspace,
+      request,
+      log: (line) => log.agent(line),
+      signal,
+      mayChangeWorkspace: ctx.mayChangeWorkspace,
+    });
   } catch (err) {
     runError = err;
   } finally {

@@ -87,6 +87,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
     job: RunnableJob,
     attempt: number,
     controller: AbortController,
+    lock: ProjectLock,
   ): Promise<ProcessResult> {
     const workspace = projectWorkspace(config.workspaceRoot, job.projectId);
     let log: JobLog | null = null;
@@ -115,6 +116,11 @@ export function createJobProcessor(deps: ProcessorDeps) {
           attempt,
           log,
           controller,
+          mayChangeWorkspace: () => {
+            if (lock.isFresh()) return true;
+            controller.abort(new JobAbort('lock_lost'));
+            return false;
+          },
         });
         const commitSha = await commitJobChanges({
           config,
@@ -278,7 +284,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
         const now = await loadJob(db, job.id);
         return now && !isFinished(now.status) && now.cancelRequestedAt ? cancelBeforeStart(now) : 'finished_elsewhere';
       }
-      const result = await runAttempt(bullJob, token, job, started.attempt, controller);
+      const result = await runAttempt(bullJob, token, job, started.attempt, controller, lock);
       ranToTheEnd = true;
       return result;
     } finally {

@@ -15,6 +15,12 @@ export interface ProjectLock {
   readonly token: string;
   /** True once the lock has expired or been taken by someone else while held. */
   readonly lost: boolean;
+  /**
+   * True while the lock is certainly still ours: not lost, and renewed within its TTL. A process
+   * that was frozen (SIGSTOP, a paused VM) wakes with every due timer firing at once, the agent's
+   * before the renewal that would find the lock gone; this check needs no timer and no Redis.
+   */
+  isFresh(): boolean;
   /** Called once if the lock is lost while held (the job must stop: another may start). */
   onLost(listener: () => void): void;
   release(): Promise<void>;
@@ -67,6 +73,10 @@ class HeldLock implements ProjectLock {
     // Renewing at a third of the TTL leaves two chances before it expires.
     this.timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(opts.ttlMs / 3)));
     this.timer.unref();
+  }
+
+  isFresh(): boolean {
+    return !this.lost && !this.released && Date.now() - this.lastRenewed < this.opts.ttlMs;
   }
 
   onLost(listener: () => void): void {

@@ -183,7 +183,7 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
     }
   }
 
-  async function run({ workspace, request, log, signal }: ExecutorRun): Promise<void> {
+  async function run({ workspace, request, log, signal, mayChangeWorkspace }: ExecutorRun): Promise<void> {
     if (signal.aborted) return;
     try {
       await removeEarlierAttempts(request.job_id, log);
@@ -230,7 +230,7 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
         stream!.once('error', () => resolve());
       });
       docker.modem.demuxStream(stream, stdout, stderr);
-      if (signal.aborted) return;
+      if (signal.aborted || mayChangeWorkspace?.() === false) return;
       await container.start();
       // An abort that came while starting found nothing to kill yet.
       if (signal.aborted) await kill(container);

@@ -23,7 +23,7 @@ export function createDummyExecutor(opts: DummyExecutorOptions = {}): Executor {
   const delayMs = opts.delayMs ?? 0;
   return {
     name: 'dummy',
-    async run({ workspace, log, signal }: ExecutorRun): Promise<void> {
+    async run({ workspace, log, signal, mayChangeWorkspace }: ExecutorRun): Promise<void> {
       const request = WorkerRequest.parse(JSON.parse(fs.readFileSync(requestFile(workspace), 'utf8')));
       if (delayMs > 0) {
         log(`dummy executor: waiting ${delayMs} ms first (DUMMY_WORKER_DELAY_MS)`);
@@ -33,7 +33,7 @@ export function createDummyExecutor(opts: DummyExecutorOptions = {}): Executor {
           return; // aborted while waiting
         }
       }
-      if (signal.aborted) return;
+      if (signal.aborted || mayChangeWorkspace?.() === false) return;
       const result = await runDummyAgent(workspace, request, log);
       if (signal.aborted) return;
       fs.writeFileSync(resultFile(workspace), `${JSON.stringify(result, null, 2)}\n`);

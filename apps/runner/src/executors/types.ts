@@ -9,6 +9,11 @@ export interface ExecutorRun {
   log: (line: string) => void;
   /** Aborted on cancel, timeout or shutdown: the executor stops the agent and returns quickly. */
   signal: AbortSignal;
+  /**
+   * Asked right before the agent starts changing the workspace: false (and the signal aborted)
+   * when this runner may no longer hold the project, e.g. after it was frozen past the lock's TTL.
+   */
+  mayChangeWorkspace?: () => boolean;
 }
 
 /**
