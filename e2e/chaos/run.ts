@@ -57,6 +57,13 @@ async function main(): Promise<number> {
   const started = Date.now();
   const docker = dockerAvailable();
   const stack = await ChaosStack.start({ agentDelayMs: PLAN.agentDelayMs, docker, diskMb: 192 });
+  // Interrupted: the private servers, the processes and the mount go too.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.log(`chaos: ${signal}: stopping`);
+      void stack.stop().finally(() => process.exit(130));
+    });
+  }
   const tally = new Tally();
   const failures: string[] = [];
   const reports: FaultReport[] = [];
