@@ -2,7 +2,6 @@ import { cancelChannel } from '@cwo/contracts';
 import { enqueueJob } from '@cwo/queue';
 import type { Redis } from 'ioredis';
 import type { AppDeps } from './deps';
-import { unavailable } from './http/errors';
 import { DEPENDENCY_TIMEOUT_MS, TimeoutError, withTimeout } from './timeouts';
 
 // What the API asks of Redis, each bounded in time so that a Redis outage costs a request about
@@ -32,26 +31,19 @@ type QueueDeps = Pick<AppDeps, 'queue' | 'config' | 'logger'>;
 type RedisDeps = Pick<AppDeps, 'redis' | 'config' | 'logger'>;
 
 /**
- * Enqueues `{jobId}` (BullMQ job id = DB job id). On failure the row stays queued and the
- * runner's reconciler enqueues it later, so nothing is lost; the client is told 503, with the ids
- * of what was saved (`saved`) so that it does not create it again.
+ * Enqueues `{jobId}` (BullMQ job id = DB job id). False when Redis did not take it: the row stays
+ * queued and the runner's reconciler enqueues it later, so nothing is lost.
  */
-export async function enqueueOr503(
-  { queue, config, logger }: QueueDeps,
-  jobId: string,
-  saved: Record<string, string> = { job_id: jobId },
-): Promise<void> {
+export async function enqueue({ queue, config, logger }: QueueDeps, jobId: string): Promise<boolean> {
   try {
     await withTimeout(enqueueJob(queue, config, jobId), DEPENDENCY_TIMEOUT_MS, 'Redis (enqueue)');
+    return true;
   } catch (err) {
     logger.warn('enqueue failed; the job stays queued for the reconciler', {
       job_id: jobId,
       error: (err as Error).message,
     });
-    throw unavailable({
-      message: 'The job queue is unavailable. The job is saved and will run once the queue is back.',
-      ...saved,
-    });
+    return false;
   }
 }
 
@@ -87,6 +79,19 @@ export async function publishCancel({ redis, config, logger }: RedisDeps, jobId:
     });
     return false;
   }
+}
+
+/**
+ * Stops jobs that were unfinished when their project was deleted: running ones are told to stop,
+ * queued ones taken off the queue (best effort, as above).
+ */
+export async function stopJobs(
+  deps: QueueDeps & RedisDeps,
+  jobs: Array<{ id: string; status: string }>,
+): Promise<void> {
+  await Promise.all(
+    jobs.map((job) => (job.status === 'in_progress' ? publishCancel(deps, job.id) : removeQueuedJob(deps, job.id))),
+  );
 }
 
 /** True when Redis answers PING (readiness). */

@@ -14,22 +14,21 @@ export async function createWorkspaceDir(dir: string): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
 }
 
-/** Removes a deleted project's workspace; failures are logged, not fatal (the rows are gone already). */
-export async function removeWorkspaceDir(dir: string, logger: Logger): Promise<void> {
+/**
+ * Removes a deleted project's workspace and its history (the runner's commits, kept outside the
+ * workspace). Failures are logged, not fatal: the rows are gone already.
+ */
+export async function removeProjectFiles(
+  { config, logger }: { config: Pick<Config, 'workspaceRoot'>; logger: Logger },
+  projectId: string,
+): Promise<void> {
+  const workspace = workspaceOf(config, projectId);
   try {
     // Retries: a runner that is being cancelled may still be writing its log into it.
-    await fs.rm(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 200 });
+    await fs.rm(workspace, { recursive: true, force: true, maxRetries: 3, retryDelay: 200 });
   } catch (err) {
-    logger.warn('could not remove a deleted project workspace', { workspace: dir, error: err });
+    logger.warn('could not remove a deleted project workspace', { workspace, error: err });
   }
-}
-
-/** Removes a deleted project's history (the runner's commits, kept outside the workspace); failures are logged. */
-export async function removeHistoryDir(
-  config: Pick<Config, 'workspaceRoot'>,
-  projectId: string,
-  logger: Logger,
-): Promise<void> {
   try {
     await removeProjectHistory(config.workspaceRoot, projectId);
   } catch (err) {

@@ -1,11 +1,13 @@
 import { Redis } from 'ioredis';
 import type { Db } from '@cwo/db';
+import { jobsToStop } from '@cwo/jobs';
 import type { Logger } from '@cwo/logger';
 import type { RunningJobs } from './running-jobs';
 
 // Cancel requests reach a running job two ways: the API publishes the job id on the cancel
 // channel (fast), and jobs.cancel_requested_at is polled for the jobs this process runs (pub/sub
-// is fire-and-forget: a message sent while this runner was reconnecting is lost).
+// is fire-and-forget: a message sent while this runner was reconnecting is lost). A job whose row
+// is gone (its project deleted) is stopped by the poll too.
 
 export interface CancelWatcherOptions {
   redisUrl: string;
@@ -39,12 +41,8 @@ export function createCancelWatcher(opts: CancelWatcherOptions): CancelWatcher {
   async function pollOnce(): Promise<number> {
     const ids = running.ids();
     if (ids.length === 0) return 0;
-    const rows = await opts.db.job.findMany({
-      where: { id: { in: ids }, cancelRequestedAt: { not: null } },
-      select: { id: true },
-    });
     let stopped = 0;
-    for (const { id } of rows) {
+    for (const id of await jobsToStop(opts.db, ids)) {
       if (running.abort(id, 'cancel')) {
         stopped++;
         logger.info('cancel requested: stopping the job', { jobId: id, via: 'poll' });

@@ -3,7 +3,7 @@ import type { Logger } from '@cwo/logger';
 import { commitJobOffThread, type Snapshot } from '@cwo/workspace';
 import { describeError } from './describe-error';
 import type { JobLog } from './job-log';
-import type { RunnableJob } from './job-store';
+import type { RunnableJob } from '@cwo/jobs';
 
 // After a job has run: its changes become one commit in the project history (packages/workspace
 // history.ts), which GET …/jobs/{jobId}/diff serves. The history is a record, not the job: a

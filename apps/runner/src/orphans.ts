@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { Config } from '@cwo/config';
 import { isFinished } from '@cwo/contracts';
 import type { Db } from '@cwo/db';
+import { jobStatuses } from '@cwo/jobs';
 import type { Logger } from '@cwo/logger';
 import type { Redis } from 'ioredis';
 import { deploymentFilter, LABELS } from './executors/docker-options';
@@ -65,10 +66,7 @@ export function createOrphanReaper(deps: OrphanReaperDeps): OrphanReaper {
     containers: Docker.ContainerInfo[],
   ): Promise<Array<{ info: Docker.ContainerInfo; jobId: string; reason: string }>> {
     const jobIds = [...new Set(containers.map((c) => c.Labels[LABELS.jobId] ?? '').filter((id) => UUID.test(id)))];
-    const jobs = jobIds.length
-      ? await db.job.findMany({ where: { id: { in: jobIds } }, select: { id: true, status: true } })
-      : [];
-    const statusOf = new Map(jobs.map((j) => [j.id, j.status]));
+    const statusOf = await jobStatuses(db, jobIds);
     const runnerIds = [...new Set(containers.map((c) => c.Labels[LABELS.runnerId] ?? ''))].filter(Boolean);
     const alive = new Set<string>();
     if (runnerIds.length) {

@@ -3,6 +3,16 @@ import { DelayedError, type Job as BullJob } from 'bullmq';
 import { isFinished, QueuePayload, type WorkerRequest } from '@cwo/contracts';
 import type { Config } from '@cwo/config';
 import type { Db } from '@cwo/db';
+import {
+  cancelUnstartedJob,
+  finishJob,
+  jobContext,
+  loadJob,
+  nextQueuedJobId,
+  requeueJob,
+  startJob,
+  type RunnableJob,
+} from '@cwo/jobs';
 import type { Logger } from '@cwo/logger';
 import type { JobsQueue } from '@cwo/queue';
 import { projectWorkspace } from '@cwo/workspace';
@@ -13,15 +23,6 @@ import { executeJob, HandBack } from './execute-job';
 import { commitJobChanges } from './job-commit';
 import { JobAbort } from './job-abort';
 import { openJobLog, type JobLog } from './job-log';
-import {
-  finishJob,
-  jobContext,
-  loadJob,
-  markInProgress,
-  nextQueuedJobId,
-  returnToQueue,
-  type RunnableJob,
-} from './job-store';
 import {
   clearRecordedOutcome,
   outcomeWithoutRun,
@@ -165,7 +166,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
       );
       let written: boolean;
       try {
-        written = await finishJob(db, job, attempt, outcome);
+        written = (await finishJob(db, job.id, attempt, outcome)) === 'finished';
       } catch (err) {
         await keep();
         throw err;
@@ -183,7 +184,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
       if (err instanceof HandBack) {
         log?.step(`${err.message}: the job goes back to the queue for another runner`);
         logger.info('job handed back to the queue', { jobId: job.id, attempt });
-        await returnToQueue(db, job, attempt).catch((e) =>
+        await requeueJob(db, job.id, attempt).catch((e) =>
           logger.warn('could not mark the job queued', { jobId: job.id, error: describeError(e) }),
         );
         await log?.close();
@@ -211,7 +212,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
           ? { ...recorded, attempt }
           : { ...outcomeWithoutRun('error', null, [`infrastructure error: ${message}`]), attempt };
         await log?.flush();
-        await finishJob(db, job, attempt, outcome)
+        await finishJob(db, job.id, attempt, outcome)
           .then(() => clearRecordedOutcome(config.workspaceRoot, job.id))
           .catch((e) =>
             logger.error('could not record the job’s end; the reconciler will', {
@@ -220,7 +221,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
             }),
           );
       } else {
-        await returnToQueue(db, job, attempt).catch(() => undefined);
+        await requeueJob(db, job.id, attempt).catch(() => undefined);
       }
       throw err;
     } finally {
@@ -253,7 +254,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
 
   /** A job whose cancel was requested before it ran (the API normally ends queued ones itself). */
   async function cancelBeforeStart(job: RunnableJob): Promise<ProcessResult> {
-    await finishJob(db, job, null, outcomeWithoutRun('cancelled', 'Cancelled before it started.', []));
+    await cancelUnstartedJob(db, job.id);
     await clearRecordedOutcome(config.workspaceRoot, job.id);
     logger.info('job cancelled before it started', { jobId: job.id });
     return 'cancelled';
@@ -278,8 +279,8 @@ export function createJobProcessor(deps: ProcessorDeps) {
     let ranToTheEnd = false;
     try {
       lock.onLost(() => controller.abort(new JobAbort('lock_lost')));
-      const started = await markInProgress(db, job);
-      if (!started) {
+      const started = await startJob(db, job.id);
+      if (started.kind === 'refused') {
         // Finished elsewhere, or a cancel was requested since the job was loaded.
         const now = await loadJob(db, job.id);
         return now && !isFinished(now.status) && now.cancelRequestedAt ? cancelBeforeStart(now) : 'finished_elsewhere';

@@ -1,5 +1,6 @@
 import type { Config } from '@cwo/config';
 import type { Db } from '@cwo/db';
+import { giveUpJob, jobsUntouchedSince, requeueJob, type UnfinishedJob } from '@cwo/jobs';
 import type { Logger } from '@cwo/logger';
 import { enqueueJob, type JobsQueue } from '@cwo/queue';
 import { describeError } from './describe-error';
@@ -62,71 +63,44 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   }
 
   async function reconcileQueued(cutoff: Date, report: ReconcileReport): Promise<void> {
-    const rows = await db.job.findMany({
-      where: { status: 'queued', createdAt: { lt: cutoff } },
-      orderBy: { seq: 'asc' },
-      take: BATCH,
-      select: { id: true, attempts: true },
-    });
-    for (const row of rows) {
-      const { state, failedReason } = await queueState(row.id);
+    for (const job of await jobsUntouchedSince(db, 'queued', cutoff, BATCH)) {
+      const { state, failedReason } = await queueState(job.id);
       if (LIVE_STATES.has(state)) continue;
-      if (state === 'failed' && row.attempts >= config.RUNNER_MAX_ATTEMPTS) {
-        await giveUp(row.id, failedReason, report);
+      if (state === 'failed' && job.attempts >= config.RUNNER_MAX_ATTEMPTS) {
+        await giveUp(job, failedReason, report);
         continue;
       }
-      await enqueueFresh(row.id, state);
-      report.enqueued.push(row.id);
-      logger.info('reconciler: enqueued a queued job the queue did not have', { jobId: row.id, queueState: state });
+      await enqueueFresh(job.id, state);
+      report.enqueued.push(job.id);
+      logger.info('reconciler: enqueued a queued job the queue did not have', { jobId: job.id, queueState: state });
     }
   }
 
   async function reconcileInProgress(cutoff: Date, report: ReconcileReport): Promise<void> {
-    const rows = await db.job.findMany({
-      where: { status: 'in_progress', updatedAt: { lt: cutoff } },
-      orderBy: { seq: 'asc' },
-      take: BATCH,
-      select: { id: true, projectId: true, attempts: true },
-    });
-    for (const row of rows) {
-      const { state, failedReason } = await queueState(row.id);
+    for (const job of await jobsUntouchedSince(db, 'in_progress', cutoff, BATCH)) {
+      const { state, failedReason } = await queueState(job.id);
       if (LIVE_STATES.has(state)) continue;
-      if ((await locks.holderJobId(row.projectId)) === row.id) continue; // still running somewhere
-      if (row.attempts < config.RUNNER_MAX_ATTEMPTS) {
-        const { count } = await db.job.updateMany({
-          where: { id: row.id, status: 'in_progress', attempts: row.attempts },
-          data: { status: 'queued' },
-        });
-        if (count === 0) continue;
-        await enqueueFresh(row.id, state);
-        report.requeued.push(row.id);
-        logger.warn('reconciler: re-enqueued a job its runner lost', {
-          jobId: row.id,
-          queueState: state,
-          attempts: row.attempts,
-        });
-      } else {
-        await giveUp(row.id, failedReason, report);
+      if ((await locks.holderJobId(job.projectId)) === job.id) continue; // still running somewhere
+      if (job.attempts >= config.RUNNER_MAX_ATTEMPTS) {
+        await giveUp(job, failedReason, report);
+        continue;
       }
+      if ((await requeueJob(db, job.id, job.attempts)) !== 'requeued') continue;
+      await enqueueFresh(job.id, state);
+      report.requeued.push(job.id);
+      logger.warn('reconciler: re-enqueued a job its runner lost', {
+        jobId: job.id,
+        queueState: state,
+        attempts: job.attempts,
+      });
     }
   }
 
-  async function giveUp(jobId: string, failedReason: string | undefined, report: ReconcileReport): Promise<void> {
+  async function giveUp(job: UnfinishedJob, failedReason: string | undefined, report: ReconcileReport): Promise<void> {
     const errors = ['runner lost the job', ...(failedReason ? [failedReason] : [])];
-    const done = await db.$transaction(async (tx) => {
-      const job = await tx.job.findUnique({ where: { id: jobId }, select: { projectId: true } });
-      const { count } = await tx.job.updateMany({
-        where: { id: jobId, status: { in: ['queued', 'in_progress'] } },
-        data: { status: 'error', errors, finishedAt: new Date() },
-      });
-      if (count === 0 || !job) return false;
-      await tx.project.update({ where: { id: job.projectId }, data: { status: 'error' } });
-      return true;
-    });
-    if (done) {
-      report.failed.push(jobId);
-      logger.error('reconciler: a job ran out of attempts after its runner lost it', { jobId, failedReason });
-    }
+    if ((await giveUpJob(db, job.id, job, errors)) !== 'gave_up') return;
+    report.failed.push(job.id);
+    logger.error('reconciler: a job ran out of attempts after its runner lost it', { jobId: job.id, failedReason });
   }
 
   async function runOnce(): Promise<ReconcileReport> {

@@ -1,5 +1,5 @@
 import { Prisma, type Db } from '@cwo/db';
-import { isUuid } from '../data/ids';
+import { isUuid } from '@cwo/jobs';
 import { generateApiKey, hashApiKey } from './api-keys';
 
 /** The implicit user of AUTH_MODE=none (created by the users migration). */

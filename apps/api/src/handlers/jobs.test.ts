@@ -41,6 +41,23 @@ describe('jobs API', () => {
       }
     });
 
+    it('409 for a second initial_project job: a project has exactly one, made with it', async () => {
+      const before = await request(h.app).get(`/api/v1/projects/${projectId}/jobs`).expect(200);
+      const res = await request(h.app)
+        .post(`/api/v1/projects/${projectId}/jobs`)
+        .send({ job_type: 'initial_project', instruction: 'start over' })
+        .expect(409);
+      expect(res.body).toEqual({
+        error: 'conflict',
+        message: 'Conflict',
+        code: 409,
+        detail: `This project already has its initial job (${initialJobId}); a project has exactly one. Send job_type "edit" to change its workspace, or create a new project.`,
+        correlation_id: res.headers['x-request-id'],
+      });
+      const after = await request(h.app).get(`/api/v1/projects/${projectId}/jobs`).expect(200);
+      expect(after.body.items).toHaveLength(before.body.items.length);
+    });
+
     it.each([
       [
         'an invalid job_type',

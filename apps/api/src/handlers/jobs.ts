@@ -1,26 +1,39 @@
-import { isFinished, type JobCreate, type JobList } from '@cwo/contracts';
-import type { Job } from '@cwo/db';
-import type { AppDeps } from '../deps';
-import { cancelQueuedJob, findJobById, insertJob, listJobs, requestRunningJobCancel } from '../data/jobs';
+import type { JobCreate, JobList } from '@cwo/contracts';
+import { cancelJob as cancel, createJob as create, listJobs } from '@cwo/jobs';
 import { conflict, notFound } from '../http/errors';
 import { json, type Reply } from '../http/reply';
 import type { RequestContext } from '../http/route';
-import { enqueueOr503, publishCancel, removeQueuedJob } from '../redis-actions';
+import { enqueue, publishCancel, removeQueuedJob } from '../redis-actions';
 import { toJobDetail, toJobSummary } from '../serialize';
-import { requireJob, requireProject, withinActiveJobCap } from './lookups';
+import { activeJobLimitReached, queueUnavailable, requireJob, requireProject } from './lookups';
 
 /**
  * POST …/jobs: a new queued job, enqueued; 202 at once, or 503 with the row left queued. 429 when
- * the caller has MAX_ACTIVE_JOBS_PER_USER jobs queued or running already.
+ * the caller has MAX_ACTIVE_JOBS_PER_USER jobs queued or running already; 409 for a second
+ * initial_project job.
  */
 export async function createJob({ deps, params, body, principal }: RequestContext<JobCreate>): Promise<Reply> {
-  // The insert checks the project is the caller's (null otherwise): no separate lookup.
-  const job = await withinActiveJobCap(() =>
-    insertJob(deps.db, principal.userId, params.projectId!, body, deps.config.MAX_ACTIVE_JOBS_PER_USER),
+  // The insert checks the project is the caller's: no separate lookup.
+  const created = await create(
+    deps.db,
+    principal.userId,
+    params.projectId!,
+    body,
+    deps.config.MAX_ACTIVE_JOBS_PER_USER,
   );
-  if (!job) throw notFound('Project not found');
-  await enqueueOr503(deps, job.id);
-  return json(202, toJobSummary(job));
+  switch (created.kind) {
+    case 'project_not_found':
+      throw notFound('Project not found');
+    case 'active_job_limit':
+      throw activeJobLimitReached(created.limit);
+    case 'initial_job_exists':
+      throw conflict(
+        `This project already has its initial job (${created.initialJobId}); a project has exactly one. ` +
+          'Send job_type "edit" to change its workspace, or create a new project.',
+      );
+  }
+  if (!(await enqueue(deps, created.job.id))) throw queueUnavailable({ job_id: created.job.id });
+  return json(202, toJobSummary(created.job));
 }
 
 export async function listProjectJobs({ deps, params, principal }: RequestContext): Promise<Reply> {
@@ -34,35 +47,25 @@ export async function getJob({ deps, params, principal }: RequestContext): Promi
   return json(200, toJobDetail(job));
 }
 
-async function reload(deps: Pick<AppDeps, 'db'>, ownerId: string, job: Job): Promise<Job> {
-  const fresh = await findJobById(deps.db, ownerId, job.id);
-  if (!fresh) throw notFound('Job not found');
-  return fresh;
-}
-
-/** Attempts before giving up on a job that keeps changing state under us (runner races). */
-const CANCEL_ATTEMPTS = 3;
-
 /**
  * POST …/jobs/{jobId}/cancel. A queued job is cancelled at once (200). A running one gets a cancel
  * request that the runner holding it acts on within seconds (202; poll the job for the outcome).
- * A finished job cannot be cancelled (409). A runner may take or requeue the job at the same
- * moment, so each step is a guarded update and a lost race re-reads the job and tries again.
+ * A finished job cannot be cancelled (409).
  */
 export async function cancelJob({ deps, params, principal }: RequestContext): Promise<Reply> {
-  const owner = principal.userId;
-  let job = await requireJob(deps, owner, params.projectId!, params.jobId!);
-  for (let attempt = 0; attempt < CANCEL_ATTEMPTS; attempt++) {
-    if (isFinished(job.status)) throw conflict(`Job already finished (status ${job.status})`);
-    if (job.status === 'queued' && (await cancelQueuedJob(deps.db, owner, job))) {
-      await removeQueuedJob(deps, job.id);
-      return json(200, toJobDetail(await reload(deps, owner, job)));
-    }
-    if (job.status === 'in_progress' && (await requestRunningJobCancel(deps.db, owner, job.id))) {
-      await publishCancel(deps, job.id);
-      return json(202, toJobDetail(await reload(deps, owner, job)));
-    }
-    job = await reload(deps, owner, job);
+  const result = await cancel(deps.db, principal.userId, params.projectId!, params.jobId!);
+  switch (result.kind) {
+    case 'not_found':
+      // Says which one is missing.
+      await requireProject(deps, principal.userId, params.projectId!);
+      throw notFound('Job not found');
+    case 'already_finished':
+      throw conflict(`Job already finished (status ${result.job.status})`);
+    case 'cancelled':
+      await removeQueuedJob(deps, result.job.id);
+      return json(200, toJobDetail(result.job));
+    case 'cancelling':
+      await publishCancel(deps, result.job.id);
+      return json(202, toJobDetail(result.job));
   }
-  throw conflict('Job kept changing state while cancelling; try again');
 }

@@ -1,6 +1,6 @@
 import type { LogQuery } from '@cwo/contracts';
 import { InvalidPathError } from '@cwo/workspace';
-import { findJobStatus } from '../data/jobs';
+import { findJobStatus } from '@cwo/jobs';
 import { badRequest } from '../http/errors';
 import { empty, stream, type Reply } from '../http/reply';
 import type { RequestContext } from '../http/route';

@@ -1,11 +1,9 @@
 import type { Job, Project } from '@cwo/db';
+import { findJob, findProject } from '@cwo/jobs';
 import type { AppDeps } from '../deps';
-import { ActiveJobLimitError } from '../data/active-jobs';
-import { findJob } from '../data/jobs';
-import { findProject } from '../data/projects';
-import { notFound, tooManyRequests } from '../http/errors';
+import { notFound, tooManyRequests, unavailable, type HttpError } from '../http/errors';
 
-// The 404s every nested route shares, with the seed's detail texts. Lookups are scoped by the
+// The answers every nested route shares, with the seed's detail texts. Lookups are scoped by the
 // caller: another tenant's project is "not found", exactly like one that never existed, so its
 // existence is never confirmed.
 
@@ -40,16 +38,23 @@ export async function requireJob(
  */
 export const ACTIVE_JOBS_RETRY_AFTER_SECONDS = 10;
 
-/** Runs a creation, turning the active-job cap into a 429 that names it. */
-export async function withinActiveJobCap<T>(create: () => Promise<T>): Promise<T> {
-  try {
-    return await create();
-  } catch (err) {
-    if (!(err instanceof ActiveJobLimitError)) throw err;
-    throw tooManyRequests(
-      `Active job limit reached: at most ${err.limit} jobs may be queued or in_progress at once per user; ` +
-        'wait for one to finish, or cancel one',
-      ACTIVE_JOBS_RETRY_AFTER_SECONDS,
-    );
-  }
+/** The 429 of the active-job cap (MAX_ACTIVE_JOBS_PER_USER), naming it. */
+export function activeJobLimitReached(limit: number): HttpError {
+  return tooManyRequests(
+    `Active job limit reached: at most ${limit} jobs may be queued or in_progress at once per user; ` +
+      'wait for one to finish, or cancel one',
+    ACTIVE_JOBS_RETRY_AFTER_SECONDS,
+  );
+}
+
+/**
+ * The 503 of a creation whose job could not be enqueued. The rows stay queued and the runner's
+ * reconciler enqueues them later, so nothing is lost; `saved` names them so that the client does
+ * not create them again.
+ */
+export function queueUnavailable(saved: Record<string, string>): HttpError {
+  return unavailable({
+    message: 'The job queue is unavailable. The job is saved and will run once the queue is back.',
+    ...saved,
+  });
 }

@@ -1,21 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { ProjectCreate, ProjectCreated, ProjectDetail, ProjectList, ProjectListQuery } from '@cwo/contracts';
-import {
-  deleteProjectCancellingJobs,
-  findProjectWithJobs,
-  insertProjectWithInitialJob,
-  listProjects,
-} from '../data/projects';
+import { createProjectWithInitialJob, deleteProject as remove, findProjectWithJobs, listProjects } from '@cwo/jobs';
 import { notFound } from '../http/errors';
 import { empty, json, type Reply } from '../http/reply';
 import type { RequestContext } from '../http/route';
-import { enqueueOr503, publishCancel, removeQueuedJob } from '../redis-actions';
+import { enqueue, stopJobs } from '../redis-actions';
 import { toJobSummary, toProjectSummary } from '../serialize';
-import { createWorkspaceDir, removeHistoryDir, removeWorkspaceDir, workspaceOf } from '../workspace-dirs';
-import { requireProject, withinActiveJobCap } from './lookups';
+import { createWorkspaceDir, removeProjectFiles, workspaceOf } from '../workspace-dirs';
+import { activeJobLimitReached, queueUnavailable } from './lookups';
 
 /**
- * POST /projects: the project (the caller's) and its initial job are written in one transaction
+ * POST /projects: the project (the caller's) and its initial job are written in one statement
  * (429 when the caller has MAX_ACTIVE_JOBS_PER_USER jobs queued or running already), the workspace
  * directory created, the job enqueued; 202 at once (the runner does the work). If Redis is down
  * the answer is 503 naming the saved project and job, which stay queued for the reconciler.
@@ -23,17 +18,17 @@ import { requireProject, withinActiveJobCap } from './lookups';
 export async function createProject({ deps, body, principal }: RequestContext<ProjectCreate>): Promise<Reply> {
   const id = randomUUID();
   const workspacePath = workspaceOf(deps.config, id);
-  const { project, job } = await withinActiveJobCap(() =>
-    insertProjectWithInitialJob(
-      deps.db,
-      { id, ownerId: principal.userId, instruction: body.instruction, workspacePath },
-      deps.config.MAX_ACTIVE_JOBS_PER_USER,
-    ),
+  const created = await createProjectWithInitialJob(
+    deps.db,
+    { id, ownerId: principal.userId, instruction: body.instruction, workspacePath },
+    deps.config.MAX_ACTIVE_JOBS_PER_USER,
   );
+  if (created.kind === 'active_job_limit') throw activeJobLimitReached(created.limit);
+  const { project, job } = created;
   await createWorkspaceDir(workspacePath);
-  await enqueueOr503(deps, job.id, { project_id: project.id, job_id: job.id });
-  const created: ProjectCreated = { ...toProjectSummary(project), job: toJobSummary(job) };
-  return json(202, created);
+  if (!(await enqueue(deps, job.id))) throw queueUnavailable({ project_id: project.id, job_id: job.id });
+  const answer: ProjectCreated = { ...toProjectSummary(project), job: toJobSummary(job) };
+  return json(202, answer);
 }
 
 /** GET /projects: the caller's projects only. */
@@ -55,18 +50,14 @@ export async function getProject({ deps, params, principal }: RequestContext): P
 }
 
 /**
- * DELETE /projects/{id}: unfinished jobs are cancelled (running ones told to stop, queued ones
- * taken off the queue), the rows deleted, the workspace removed; 204.
+ * DELETE /projects/{id}: the rows deleted, the jobs that were unfinished stopped (running ones
+ * told to stop, queued ones taken off the queue), the workspace and history removed; 204.
  */
 export async function deleteProject({ deps, params, principal }: RequestContext): Promise<Reply> {
-  const project = await requireProject(deps, principal.userId, params.projectId!);
-  const stopped = await deleteProjectCancellingJobs(deps.db, principal.userId, project.id);
-  if (!stopped) throw notFound('Project not found');
-  await Promise.all(
-    stopped.map((job) => (job.status === 'in_progress' ? publishCancel(deps, job.id) : removeQueuedJob(deps, job.id))),
-  );
-  await removeWorkspaceDir(workspaceOf(deps.config, project.id), deps.logger);
-  await removeHistoryDir(deps.config, project.id, deps.logger);
-  deps.logger.info('project deleted', { project_id: project.id, cancelled_jobs: stopped.length });
+  const deleted = await remove(deps.db, principal.userId, params.projectId!);
+  if (deleted.kind === 'not_found') throw notFound('Project not found');
+  await stopJobs(deps, deleted.stopped);
+  await removeProjectFiles(deps, params.projectId!);
+  deps.logger.info('project deleted', { project_id: params.projectId, cancelled_jobs: deleted.stopped.length });
   return empty(204);
 }

@@ -1,12 +1,7 @@
 import type { PoolClient } from 'pg';
 
-/** A tenant has MAX_ACTIVE_JOBS_PER_USER jobs queued or in_progress already. */
-export class ActiveJobLimitError extends Error {
-  constructor(readonly limit: number) {
-    super(`at most ${limit} jobs may be queued or in_progress at once`);
-    this.name = 'ActiveJobLimitError';
-  }
-}
+// MAX_ACTIVE_JOBS_PER_USER: a tenant's jobs queued or in_progress at once, counted in Postgres
+// when a project (its initial job) or a job is created.
 
 // First key of the two-key advisory lock: keeps these locks apart from any other use of advisory
 // locks in the same database ("cwo" + 1).

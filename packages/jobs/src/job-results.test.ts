@@ -1,10 +1,12 @@
 import type { Db } from '@cwo/db';
-import { createProject, testConfig, testDb } from './__tests__/helpers';
-import { finishJob, jobContext, loadJob, markInProgress } from './job-store';
-import { outcomeWithoutRun, type JobOutcome } from './outcome';
+import { finishJob, startJob } from './run';
+import { jobContext, loadJob } from './runner-queries';
+import { newProject, OWNER, outcome as baseOutcome, testDb } from './__tests__/fixtures';
+import { createJob } from './create';
+import type { JobOutcome } from './run';
 
 // What the runner keeps of a job's agent run in Postgres: usage, thread, commit; and which thread
-// the project's next job continues.
+// the project's next job continues. (Moved from apps/runner's job-store tests.)
 
 let db: Db;
 beforeAll(() => {
@@ -12,19 +14,17 @@ beforeAll(() => {
 });
 afterAll(() => db.$disconnect());
 
-const outcome = (extra: Partial<JobOutcome> = {}): Omit<JobOutcome, 'attempt'> => ({
-  ...outcomeWithoutRun('completed', 'done', []),
-  ...extra,
-});
+const outcome = (extra: Partial<JobOutcome> = {}): JobOutcome => baseOutcome({ summary: 'done', ...extra });
 
 async function runJob(jobId: string, extra: Partial<JobOutcome>): Promise<void> {
-  const job = (await loadJob(db, jobId))!;
-  const started = await markInProgress(db, job);
-  expect(await finishJob(db, job, started!.attempt, outcome(extra))).toBe(true);
+  const started = await startJob(db, jobId);
+  if (started.kind !== 'started') throw new Error('not started');
+  expect(await finishJob(db, jobId, started.attempt, outcome(extra))).toBe('finished');
 }
 
 it('stores the usage, thread and commit of a finished job', async () => {
-  const { jobId } = await createProject(db, testConfig());
+  const { jobIds } = await newProject(db);
+  const jobId = jobIds[0]!;
   await runJob(jobId, {
     usage: { input_tokens: 3000, cached_input_tokens: 600, output_tokens: 150 },
     thread_id: '019a2b3c-0000-7000-8000-000000000001',
@@ -40,8 +40,13 @@ it('stores the usage, thread and commit of a finished job', async () => {
 });
 
 it('continues the latest thread among the earlier jobs, skipping jobs that have none', async () => {
-  const { projectId, jobId } = await createProject(db, testConfig());
-  const add = async () => (await db.job.create({ data: { projectId, jobType: 'edit', instruction: 'x' } })).id;
+  const { projectId, jobIds } = await newProject(db);
+  const jobId = jobIds[0]!;
+  const add = async () => {
+    const created = await createJob(db, OWNER, projectId, { job_type: 'edit', instruction: 'x' }, 0);
+    if (created.kind !== 'created') throw new Error(created.kind);
+    return created.job.id;
+  };
   const [second, third, fourth] = [await add(), await add(), await add()];
   expect((await jobContext(db, (await loadJob(db, jobId))!)).threadId).toBeUndefined();
 

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import type { JobCreate } from '@cwo/contracts';
+import { sqlPool, sqlTransaction, type Db, type Job, type Project } from '@cwo/db';
+import { activeJobsBelowCap, lockActiveJobs } from './active-jobs';
+import { isUuid } from './ids';
+import { refreshProjectStatus } from './project-status';
+import { jobFromJson, projectFromJson } from './rows';
+import { isForeignKeyViolation } from './sql';
+
+// The transitions into `queued`: a project with its initial job, and a further job. Creation is
+// the API's hot path, so each is one statement (under the owner's lock when there is a cap).
+
+/** The owner already has `limit` jobs queued or in_progress (MAX_ACTIVE_JOBS_PER_USER). */
+export type ActiveJobLimit = { kind: 'active_job_limit'; limit: number };
+
+/**
+ * Runs one creation statement. With an active-job cap it runs in a transaction behind the owner's
+ * advisory lock (see lockActiveJobs); without one, the single statement is atomic by itself.
+ */
+async function runCreation<Row>(
+  db: Db,
+  ownerId: string,
+  capped: boolean,
+  text: string,
+  values: unknown[],
+): Promise<Row[]> {
+  const pool = sqlPool(db);
+  if (!capped) return (await pool.query(text, values)).rows as Row[];
+  return sqlTransaction(db, async (client) => {
+    await lockActiveJobs(client, ownerId);
+    return (await client.query(text, values)).rows as Row[];
+  });
+}
+
+export type CreateProjectResult = { kind: 'created'; project: Project; job: Job } | ActiveJobLimit;
+
+/**
+ * The project (owned by `ownerId`) and its initial job, both queued. A new project's status is
+ * what the derivation gives for its one queued job, so the insert sets it as it is.
+ */
+export async function createProjectWithInitialJob(
+  db: Db,
+  input: { id: string; ownerId: string; instruction: string; workspacePath: string },
+  maxActiveJobs: number,
+): Promise<CreateProjectResult> {
+  const rows = await runCreation<{ project: Record<string, unknown>; job: Record<string, unknown> }>(
+    db,
+    input.ownerId,
+    maxActiveJobs > 0,
+    `WITH allowed AS (SELECT ${activeJobsBelowCap('$2', maxActiveJobs)} AS ok),
+    p AS (
+      INSERT INTO projects (id, owner_id, instruction, workspace_path, updated_at)
+      SELECT $1::uuid, $2::uuid, $3, $4, now() FROM allowed WHERE allowed.ok
+      RETURNING *
+    ),
+    j AS (
+      INSERT INTO jobs (id, project_id, job_type, instruction, updated_at)
+      SELECT $5::uuid, p.id, 'initial_project', p.instruction, now() FROM p
+      RETURNING *
+    )
+    SELECT row_to_json(p) AS project, (SELECT row_to_json(j) FROM j) AS job FROM p`,
+    [input.id, input.ownerId, input.instruction, input.workspacePath, randomUUID()],
+  );
+  const row = rows[0];
+  if (!row) return { kind: 'active_job_limit', limit: maxActiveJobs };
+  return { kind: 'created', project: projectFromJson(row.project), job: jobFromJson(row.job) };
+}
+
+export type CreateJobResult =
+  | { kind: 'created'; job: Job }
+  | { kind: 'project_not_found' }
+  /** A project has exactly one initial job, made with it: a second `initial_project` is refused. */
+  | { kind: 'initial_job_exists'; initialJobId: string }
+  | ActiveJobLimit;
+
+/** A new queued job on one of the owner's projects; the project's status is derived again. */
+export async function createJob(
+  db: Db,
+  ownerId: string,
+  projectId: string,
+  input: JobCreate,
+  maxActiveJobs: number,
+): Promise<CreateJobResult> {
+  if (!isUuid(projectId)) return { kind: 'project_not_found' };
+  let rows: Array<{ owned: number; initial: string | null; job: Record<string, unknown> | null }>;
+  try {
+    rows = await runCreation(
+      db,
+      ownerId,
+      maxActiveJobs > 0,
+      `WITH owned AS (SELECT id FROM projects WHERE id = $1::uuid AND owner_id = $2::uuid),
+      initial AS (
+        SELECT id FROM jobs WHERE project_id = $1::uuid AND job_type = 'initial_project' AND $4::"JobType" = 'initial_project'
+      ),
+      allowed AS (SELECT ${activeJobsBelowCap('$2', maxActiveJobs)} AS ok),
+      j AS (
+        INSERT INTO jobs (id, project_id, job_type, instruction, updated_at)
+        SELECT $3::uuid, owned.id, $4::"JobType", $5, now() FROM owned, allowed
+         WHERE allowed.ok AND NOT EXISTS (SELECT 1 FROM initial)
+        RETURNING *
+      ),
+      refreshed AS (SELECT ${refreshProjectStatus('project_id')} FROM j)
+      SELECT (SELECT count(*) FROM owned)::int AS owned, (SELECT id FROM initial LIMIT 1) AS initial,
+             (SELECT row_to_json(j) FROM j) AS job, (SELECT count(*) FROM refreshed) AS refreshed`,
+      [projectId, ownerId, randomUUID(), input.job_type, input.instruction],
+    );
+  } catch (err) {
+    // The project was deleted while the job was being written.
+    if (isForeignKeyViolation(err)) return { kind: 'project_not_found' };
+    throw err;
+  }
+  const row = rows[0]!;
+  if (row.owned === 0) return { kind: 'project_not_found' };
+  if (row.initial) return { kind: 'initial_job_exists', initialJobId: row.initial };
+  if (!row.job) return { kind: 'active_job_limit', limit: maxActiveJobs };
+  return { kind: 'created', job: jobFromJson(row.job) };
+}

@@ -1,0 +1,36 @@
+// The state machine of jobs and projects (docs/architecture.md): named, guarded transitions, each
+// one statement or transaction that derives the project's status again (project-status.ts);
+// nothing else writes jobs.status, jobs.attempts, jobs.cancel_requested_at or projects.status.
+export { createJob, createProjectWithInitialJob, type CreateJobResult, type CreateProjectResult } from './create';
+export {
+  cancelUnstartedJob,
+  finishJob,
+  giveUpJob,
+  requeueJob,
+  startJob,
+  type FencedResult,
+  type JobOutcome,
+  type StartResult,
+} from './run';
+export { cancelJob, type CancelResult } from './cancel';
+export { deleteProject, type DeleteProjectResult } from './delete';
+export {
+  findJob,
+  findJobStatus,
+  findProject,
+  findProjectWithJobs,
+  listJobs,
+  listProjects,
+  type ProjectWithJobs,
+} from './owner-queries';
+export {
+  jobContext,
+  jobStatuses,
+  jobsToStop,
+  jobsUntouchedSince,
+  loadJob,
+  nextQueuedJobId,
+  type RunnableJob,
+  type UnfinishedJob,
+} from './runner-queries';
+export { isUuid } from './ids';

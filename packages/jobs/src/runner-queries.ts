@@ -1,0 +1,156 @@
+import type { JobHistoryEntry, Status, z } from '@cwo/contracts';
+import type { Db } from '@cwo/db';
+import { query } from './sql';
+
+// What the runner, its reconciler, cancel watcher and orphan reaper read. The reads on a job's
+// path are single statements on the pg pool (see sql.ts); the periodic ones stay on Prisma.
+
+/** What the runner needs of a job to run it. */
+export interface RunnableJob {
+  id: string;
+  projectId: string;
+  /** jobs.seq (a bigint), as text. */
+  seq: string;
+  jobType: 'initial_project' | 'edit';
+  instruction: string;
+  status: Status;
+  cancelRequestedAt: Date | null;
+  /** The oldest unfinished job of the project created before this one, if any, when it was loaded. */
+  olderUnfinishedId: string | null;
+}
+
+const HISTORY_LIMIT = 50;
+
+/**
+ * The job, with the oldest unfinished earlier job of its project (one statement). Checking the
+ * order here rather than after the project lock is as safe: a job only ever finishes, and no job
+ * can get an earlier seq later, so "no older unfinished job" stays true once it is true.
+ */
+export async function loadJob(db: Db, jobId: string): Promise<RunnableJob | null> {
+  const rows = await query<{
+    id: string;
+    project_id: string;
+    seq: string;
+    job_type: RunnableJob['jobType'];
+    instruction: string;
+    status: Status;
+    cancel_requested_at: Date | null;
+    older: string | null;
+  }>(
+    db,
+    `SELECT j.id, j.project_id, j.seq::text AS seq, j.job_type, j.instruction, j.status, j.cancel_requested_at,
+            (SELECT o.id FROM jobs o
+              WHERE o.project_id = j.project_id AND o.seq < j.seq AND o.status IN ('queued', 'in_progress')
+              ORDER BY o.seq ASC LIMIT 1) AS older
+       FROM jobs j WHERE j.id = $1::uuid`,
+    [jobId],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    seq: r.seq,
+    jobType: r.job_type,
+    instruction: r.instruction,
+    status: r.status,
+    cancelRequestedAt: r.cancel_requested_at,
+    olderUnfinishedId: r.older,
+  };
+}
+
+/**
+ * What request.json says of the project's past, in one statement: the earlier jobs, oldest first,
+ * and the agent conversation of the latest earlier job that had one (so that this job can continue
+ * it; a failed or cancelled job may have none).
+ */
+export async function jobContext(
+  db: Db,
+  job: { projectId: string; seq: string | bigint },
+): Promise<{ history: Array<z.infer<typeof JobHistoryEntry>>; threadId: string | undefined }> {
+  const rows = await query<{
+    id: string | null;
+    job_type: 'initial_project' | 'edit';
+    instruction: string;
+    status: Status;
+    summary: string | null;
+    thread: string | null;
+  }>(
+    db,
+    `WITH thread AS (
+       SELECT thread_id FROM jobs
+        WHERE project_id = $1::uuid AND seq < $2::bigint AND thread_id IS NOT NULL
+        ORDER BY seq DESC LIMIT 1
+     ), history AS (
+       SELECT id, job_type, instruction, status, summary, seq FROM jobs
+        WHERE project_id = $1::uuid AND seq < $2::bigint
+        ORDER BY seq DESC LIMIT ${HISTORY_LIMIT}
+     )
+     SELECT h.id, h.job_type, h.instruction, h.status, h.summary, (SELECT thread_id FROM thread) AS thread
+       FROM (SELECT 1) one LEFT JOIN history h ON true
+      ORDER BY h.seq ASC`,
+    [job.projectId, String(job.seq)],
+  );
+  const history = rows
+    .filter((r) => r.id !== null)
+    .map((r) => ({
+      job_id: r.id!,
+      job_type: r.job_type,
+      instruction: r.instruction,
+      status: r.status,
+      summary: r.summary,
+    }));
+  return { history, threadId: rows[0]?.thread ?? undefined };
+}
+
+/** The project's oldest queued job, if any (to wake it when the one before it finishes). */
+export async function nextQueuedJobId(db: Db, projectId: string): Promise<string | null> {
+  const rows = await query<{ id: string }>(
+    db,
+    `SELECT id FROM jobs WHERE project_id = $1::uuid AND status = 'queued' ORDER BY seq ASC LIMIT 1`,
+    [projectId],
+  );
+  return rows[0]?.id ?? null;
+}
+
+export interface UnfinishedJob {
+  id: string;
+  projectId: string;
+  status: 'queued' | 'in_progress';
+  attempts: number;
+}
+
+/**
+ * Jobs in `status` untouched since `before` (queued ones by creation, running ones by their last
+ * update), oldest first: what the reconciler compares with the queue.
+ */
+export async function jobsUntouchedSince(
+  db: Db,
+  status: UnfinishedJob['status'],
+  before: Date,
+  limit: number,
+): Promise<UnfinishedJob[]> {
+  const since = status === 'queued' ? { createdAt: { lt: before } } : { updatedAt: { lt: before } };
+  const rows = await db.job.findMany({
+    where: { status, ...since },
+    orderBy: { seq: 'asc' },
+    take: limit,
+    select: { id: true, projectId: true, attempts: true },
+  });
+  return rows.map((r) => ({ ...r, status }));
+}
+
+/** Of `jobIds`, those whose cancel was requested, or that are gone (their project deleted). */
+export async function jobsToStop(db: Db, jobIds: string[]): Promise<string[]> {
+  if (!jobIds.length) return [];
+  const rows = await db.job.findMany({ where: { id: { in: jobIds } }, select: { id: true, cancelRequestedAt: true } });
+  const present = new Map(rows.map((r) => [r.id, r.cancelRequestedAt]));
+  return jobIds.filter((id) => !present.has(id) || present.get(id) !== null);
+}
+
+/** The statuses of the jobs that exist among `jobIds`. */
+export async function jobStatuses(db: Db, jobIds: string[]): Promise<Map<string, Status>> {
+  if (!jobIds.length) return new Map();
+  const rows = await db.job.findMany({ where: { id: { in: jobIds } }, select: { id: true, status: true } });
+  return new Map(rows.map((r) => [r.id, r.status]));
+}
