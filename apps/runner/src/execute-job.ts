@@ -12,7 +12,7 @@ import {
 import { InfrastructureError, type Executor } from './executors/types';
 import { describeError } from './describe-error';
 import { diskFullError, diskIsFull, isDiskFullError } from './disk-full';
-import { abortReasonOf, JobAbort } from './job-abort';
+import { abortReasonOf, JobAbort, RunnerStopping } from './job-abort';
 import type { JobLog } from './job-log';
 import type { JobOutcome } from './outcome';
 import { prepareWorkspace } from './prepare-workspace';
@@ -22,15 +22,7 @@ import { writeFileDirect } from './safe-fs';
 // One attempt at a job, from a prepared workspace to its outcome: request.json, a snapshot, the
 // executor under a time limit, a second snapshot, and result.json checked. Failures of the job
 // itself (timeout, cancel, a bad or failed result) become an outcome; failures around it
-// (infrastructure, this runner stopping) are thrown for the processor to retry or hand back.
-
-/** Thrown when the job must go back to the queue unfinished (this runner is shutting down). */
-export class HandBack extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'HandBack';
-  }
-}
+// (infrastructure, this runner stopping) are thrown for the failure policy (attempt-failure.ts).
 
 export interface ExecuteContext {
   config: Pick<Config, 'JOB_TIMEOUT_SECONDS'>;
@@ -74,11 +66,9 @@ export async function executeJob(ctx: ExecuteContext): Promise<ExecutedJob> {
 async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void): Promise<JobOutcome> {
   const { workspace, request, log, controller, executor } = ctx;
   const signal = controller.signal;
-  // Independent: the snapshot leaves out .codex/, the only place the preparation writes to.
-  const [, before] = await Promise.all([
-    prepareWorkspace(workspace, request, (m) => log.step(m)),
-    takeSnapshot(workspace),
-  ]);
+  // The snapshot leaves out .codex/, the only place the preparation writes to.
+  prepareWorkspace(workspace, request, (m) => log.step(m));
+  const before = await takeSnapshot(workspace);
 
   const limitSeconds = ctx.config.JOB_TIMEOUT_SECONDS;
   log.step(`running the ${executor.name} executor (time limit ${limitSeconds} s)`);
@@ -99,7 +89,7 @@ async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void
   }
 
   const reason = abortReasonOf(signal);
-  if (reason === 'shutdown') throw new HandBack('the runner is shutting down');
+  if (reason === 'shutdown') throw new RunnerStopping();
   if (reason === 'lock_lost') throw new InfrastructureError('the project lock was lost while the job ran');
   // A full disk ends the job (see disk-full.ts); other infrastructure failures are retried.
   const diskFull = runError !== null && (isDiskFullError(runError) || diskIsFull(workspace));
@@ -113,16 +103,6 @@ async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void
     thread_id: null,
     commit_sha: null,
   };
-  // result.json (under .codex/, which the snapshot leaves out) is read, and the job's copy
-  // written, while the workspace is walked.
-  const reading =
-    reason || runError
-      ? null
-      : readResultFile(workspace).then(async (file) => {
-          await writeFileDirect(workspace, relativeJobResultPath(request.job_id), file.raw);
-          return file;
-        });
-  reading?.catch(() => undefined); // awaited below, unless the snapshot fails first
   let files: WorkspaceDiff;
   try {
     // The "before" of this attempt lets unchanged files keep their hash without being read again.
@@ -168,7 +148,9 @@ async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void
   }
 
   try {
-    const { result } = await reading!;
+    // result.json is under .codex/, which the snapshot leaves out.
+    const { result, raw } = readResultFile(workspace);
+    writeFileDirect(workspace, relativeJobResultPath(request.job_id), raw);
     const differences = describeDifferences(result, files);
     if (differences)
       log.step(`the agent's file lists differ from the workspace (the workspace's are kept): ${differences}`);

@@ -16,6 +16,14 @@ export class JobAbort extends Error {
   }
 }
 
+/** Thrown when the job goes back to the queue unfinished: this runner is stopping. */
+export class RunnerStopping extends Error {
+  constructor() {
+    super('the runner is shutting down');
+    this.name = 'RunnerStopping';
+  }
+}
+
 export function abortReasonOf(signal: AbortSignal): AbortReason | null {
   if (!signal.aborted) return null;
   return signal.reason instanceof JobAbort ? signal.reason.reason : 'shutdown';

@@ -18,11 +18,11 @@ describe('a job’s log file', () => {
   afterEach(() => fs.rm(ws, { recursive: true, force: true }));
 
   it('has one timestamped line per step or output line, with its source, and keeps no secret', async () => {
-    const log = await openJobLog(ws, JOB, quietLogger());
+    const log = openJobLog(ws, JOB, quietLogger());
     log.step('attempt 1 started');
     log.agent('calling https://user:hunter2@example.com with Bearer abc.def.ghi and sk-proj-ABCDEFGH12345678');
     log.agent('two\nlines');
-    await log.close();
+    log.close();
     const lines = (await fs.readFile(jobLogFile(ws, JOB), 'utf8')).trimEnd().split('\n');
     expect(lines).toHaveLength(4);
     expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[runner\] attempt 1 started$/);
@@ -35,26 +35,26 @@ describe('a job’s log file', () => {
   });
 
   it('appends across attempts and is readable while it is written', async () => {
-    const first = await openJobLog(ws, JOB, quietLogger());
+    const first = openJobLog(ws, JOB, quietLogger());
     first.step('attempt 1');
-    await first.close();
-    const second = await openJobLog(ws, JOB, quietLogger());
+    first.close();
+    const second = openJobLog(ws, JOB, quietLogger());
     second.step('attempt 2');
     await new Promise((r) => setTimeout(r, 50));
     expect(await fs.readFile(jobLogFile(ws, JOB), 'utf8')).toMatch(/attempt 1\n.*attempt 2\n$/);
-    await second.close();
+    second.close();
   });
 
   it('holds every line written so far once flushed, while it stays open for more', async () => {
-    const log = await openJobLog(ws, JOB, quietLogger());
+    const log = openJobLog(ws, JOB, quietLogger());
     for (let i = 0; i < 200; i++) log.agent(`line ${i} ${'x'.repeat(1000)}`);
     log.step('finished: completed');
-    await log.flush();
+    log.flush();
     const text = await fs.readFile(jobLogFile(ws, JOB), 'utf8');
     expect(text.trimEnd().split('\n')).toHaveLength(201);
     expect(text).toMatch(/\[runner\] finished: completed\n$/);
     log.step('after the flush');
-    await log.close();
+    log.close();
     expect(await fs.readFile(jobLogFile(ws, JOB), 'utf8')).toMatch(/after the flush\n$/);
   });
 
@@ -62,9 +62,9 @@ describe('a job’s log file', () => {
     const elsewhere = await fs.mkdtemp(path.join(os.tmpdir(), 'cwo-elsewhere-'));
     await fs.mkdir(path.join(ws, '.codex', 'jobs'), { recursive: true });
     await fs.symlink(elsewhere, path.join(ws, '.codex', 'jobs', JOB));
-    const log = await openJobLog(ws, JOB, quietLogger());
+    const log = openJobLog(ws, JOB, quietLogger());
     log.step('hello');
-    await log.close();
+    log.close();
     expect((await fs.lstat(path.join(ws, '.codex', 'jobs', JOB))).isDirectory()).toBe(true);
     expect(await fs.readdir(elsewhere)).toEqual([]);
     await fs.rm(elsewhere, { recursive: true });
@@ -87,10 +87,10 @@ describe('preparing the workspace for a job', () => {
   });
 
   it('moves the earlier job’s result.json into that job’s directory and writes request.json with a copy', async () => {
-    await prepareWorkspace(ws, request(EARLIER), () => undefined);
+    prepareWorkspace(ws, request(EARLIER), () => undefined);
     await fs.writeFile(path.join(ws, '.codex/result.json'), '{"status":"success"}');
     const steps: string[] = [];
-    await prepareWorkspace(ws, request(JOB), (m) => steps.push(m));
+    prepareWorkspace(ws, request(JOB), (m) => steps.push(m));
     await expect(fs.stat(path.join(ws, '.codex/result.json'))).rejects.toThrow();
     expect(await fs.readFile(path.join(ws, `.codex/jobs/${EARLIER}/result.json`), 'utf8')).toBe('{"status":"success"}');
     expect(JSON.parse(await fs.readFile(path.join(ws, '.codex/request.json'), 'utf8')).job_id).toBe(JOB);
@@ -101,15 +101,15 @@ describe('preparing the workspace for a job', () => {
   });
 
   it('removes a result.json left by an earlier attempt of the same job, and never follows a linked one', async () => {
-    await prepareWorkspace(ws, request(JOB), () => undefined);
+    prepareWorkspace(ws, request(JOB), () => undefined);
     await fs.writeFile(path.join(ws, '.codex/result.json'), '{}');
-    await prepareWorkspace(ws, request(JOB), () => undefined);
+    prepareWorkspace(ws, request(JOB), () => undefined);
     await expect(fs.stat(path.join(ws, '.codex/result.json'))).rejects.toThrow();
 
     const outside = path.join(ws, '..', `outside-${path.basename(ws)}.json`);
     await fs.writeFile(outside, 'keep me');
     await fs.symlink(outside, path.join(ws, '.codex/result.json'));
-    await prepareWorkspace(ws, request(EARLIER), () => undefined);
+    prepareWorkspace(ws, request(EARLIER), () => undefined);
     expect(await fs.readFile(outside, 'utf8')).toBe('keep me');
     await expect(fs.lstat(path.join(ws, '.codex/result.json'))).rejects.toThrow();
     await fs.rm(outside);

@@ -16,12 +16,12 @@ export interface JobLog {
   /** A line of the executor's output. */
   agent(line: string): void;
   /**
-   * Resolves once every line written so far is in the file. Called before the job's final status
-   * is written: the API ends a log stream on that status, and must find the last lines there.
+   * Writes every line so far to the file. Called before the job's final status is written: the
+   * API ends a log stream on that status, and must find the last lines there.
    */
-  flush(): Promise<void>;
+  flush(): void;
   /** Flushes and closes the file. */
-  close(): Promise<void>;
+  close(): void;
 }
 
 function format(source: 'runner' | 'agent', text: string): string {
@@ -37,8 +37,8 @@ function format(source: 'runner' | 'agent', text: string): string {
     .join('');
 }
 
-export async function openJobLog(workspace: string, jobId: string, logger: Logger): Promise<JobLog> {
-  const fd = await openForAppend(workspace, relativeJobLogPath(jobId));
+export function openJobLog(workspace: string, jobId: string, logger: Logger): JobLog {
+  const fd = openForAppend(workspace, relativeJobLogPath(jobId));
   // Lines are gathered during one turn of the event loop and appended in one synchronous write
   // right after it: a few microseconds, where a write through the thread pool costs tens (see
   // safe-fs.ts), and an agent printing fast makes few writes.
@@ -71,14 +71,12 @@ export async function openJobLog(workspace: string, jobId: string, logger: Logge
   return {
     step: (message) => write('runner', message),
     agent: (line) => write('agent', line),
-    flush: () => Promise.resolve(writeOut()),
+    flush: writeOut,
     close: () => {
-      if (!closed) {
-        writeOut();
-        closed = true;
-        fs.closeSync(fd);
-      }
-      return Promise.resolve();
+      if (closed) return;
+      writeOut();
+      closed = true;
+      fs.closeSync(fd);
     },
   };
 }

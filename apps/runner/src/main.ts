@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   });
   let executor;
   try {
-    executor = createExecutor(config, logger, { db });
+    executor = createExecutor(config, logger);
   } catch (err) {
     logger.error(`cannot start: ${(err as Error).message}`);
     process.exit(1);

@@ -52,8 +52,7 @@ export function outcomeWithoutRun(
 export const outcomeFile = (workspaceRoot: string, jobId: string) =>
   path.join(workspaceRoot, '.runner', 'outcomes', `${jobId}.json`);
 
-// eslint-disable-next-line @typescript-eslint/require-await -- synchronous inside (small files, see safe-fs.ts); the signature becomes synchronous with the runner's restructuring (issue 12)
-export async function recordOutcome(workspaceRoot: string, jobId: string, outcome: JobOutcome): Promise<void> {
+export function recordOutcome(workspaceRoot: string, jobId: string, outcome: JobOutcome): void {
   const file = outcomeFile(workspaceRoot, jobId);
   const data = `${JSON.stringify(outcome)}\n`;
   // Written in place, without a temporary file and a rename: a write torn by a crash is one JSON
@@ -71,8 +70,7 @@ export async function recordOutcome(workspaceRoot: string, jobId: string, outcom
 }
 
 /** The outcome an earlier attempt recorded but could not write to Postgres, if any. */
-// eslint-disable-next-line @typescript-eslint/require-await -- synchronous inside (small files, see safe-fs.ts); the signature becomes synchronous with the runner's restructuring (issue 12)
-export async function readRecordedOutcome(workspaceRoot: string, jobId: string): Promise<JobOutcome | null> {
+export function readRecordedOutcome(workspaceRoot: string, jobId: string): JobOutcome | null {
   const file = outcomeFile(workspaceRoot, jobId);
   // Usually there is none: asked without the cost of an exception.
   if (!fs.statSync(file, { throwIfNoEntry: false })) return null;
@@ -84,7 +82,6 @@ export async function readRecordedOutcome(workspaceRoot: string, jobId: string):
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/require-await -- synchronous inside (small files, see safe-fs.ts); the signature becomes synchronous with the runner's restructuring (issue 12)
-export async function clearRecordedOutcome(workspaceRoot: string, jobId: string): Promise<void> {
+export function clearRecordedOutcome(workspaceRoot: string, jobId: string): void {
   fs.rmSync(outcomeFile(workspaceRoot, jobId), { force: true });
 }

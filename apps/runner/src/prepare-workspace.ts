@@ -13,8 +13,13 @@ const REQUEST_MAX_BYTES = 1024 * 1024;
 const present = (p: string): boolean => fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined;
 
 /** The job id of the request.json in place, if there is a readable one. */
-async function currentRequestJobId(workspace: string): Promise<string | null> {
-  const file = await readRegularFile(workspace, `${CODEX_DIR}/request.json`, REQUEST_MAX_BYTES).catch(() => null);
+function currentRequestJobId(workspace: string): string | null {
+  let file;
+  try {
+    file = readRegularFile(workspace, `${CODEX_DIR}/request.json`, REQUEST_MAX_BYTES);
+  } catch {
+    return null;
+  }
   if (!file) return null;
   try {
     const parsed = WorkerRequest.safeParse(JSON.parse(file.data.toString('utf8')));
@@ -29,7 +34,7 @@ async function currentRequestJobId(workspace: string): Promise<string | null> {
  * the job named in the request.json beside it). One left by an earlier attempt of this same job,
  * or one whose job is unknown or already has its copy, is removed.
  */
-export async function retireEarlierResult(workspace: string, jobId: string, log: (m: string) => void): Promise<void> {
+export function retireEarlierResult(workspace: string, jobId: string, log: (m: string) => void): void {
   const top = resultFile(workspace);
   let stat;
   try {
@@ -37,7 +42,7 @@ export async function retireEarlierResult(workspace: string, jobId: string, log:
   } catch {
     return;
   }
-  const owner = stat.isFile() ? await currentRequestJobId(workspace) : null;
+  const owner = stat.isFile() ? currentRequestJobId(workspace) : null;
   if (owner && owner !== jobId) {
     const dest = relativeJobResultPath(owner);
     const destDir = ensureRealDir(workspace, dest.slice(0, dest.lastIndexOf('/')));
@@ -51,16 +56,12 @@ export async function retireEarlierResult(workspace: string, jobId: string, log:
   log(owner === jobId ? 'removed the result.json of an earlier attempt of this job' : 'removed an earlier result.json');
 }
 
-export async function prepareWorkspace(
-  workspace: string,
-  request: WorkerRequest,
-  log: (m: string) => void,
-): Promise<void> {
+export function prepareWorkspace(workspace: string, request: WorkerRequest, log: (m: string) => void): void {
   ensureRealDir(workspace, `${CODEX_DIR}/jobs/${request.job_id}`);
-  await retireEarlierResult(workspace, request.job_id, log);
+  retireEarlierResult(workspace, request.job_id, log);
   const json = `${JSON.stringify(request, null, 2)}\n`;
-  await writeFileInside(workspace, `${CODEX_DIR}/request.json`, json);
-  await writeFileDirect(workspace, `${CODEX_DIR}/jobs/${request.job_id}/request.json`, json);
+  writeFileInside(workspace, `${CODEX_DIR}/request.json`, json);
+  writeFileDirect(workspace, `${CODEX_DIR}/jobs/${request.job_id}/request.json`, json);
   log(
     `wrote ${requestFile(workspace).slice(workspace.length + 1)} (${request.job_type}, ${request.history.length} earlier jobs)`,
   );

@@ -1,47 +1,37 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DelayedError, type Job as BullJob } from 'bullmq';
+import type { Job as BullJob } from 'bullmq';
 import { isFinished, QueuePayload, type WorkerRequest } from '@cwo/contracts';
 import type { Config } from '@cwo/config';
 import type { Db } from '@cwo/db';
-import {
-  cancelUnstartedJob,
-  finishJob,
-  jobContext,
-  loadJob,
-  nextQueuedJobId,
-  requeueJob,
-  startJob,
-  type RunnableJob,
-} from '@cwo/jobs';
+import { cancelUnstartedJob, jobContext, loadJob, nextQueuedJobId, startJob, type RunnableJob } from '@cwo/jobs';
 import type { Logger } from '@cwo/logger';
 import type { JobsQueue } from '@cwo/queue';
 import { projectWorkspace } from '@cwo/workspace';
-import type { Executor } from './executors/types';
+import { createFailurePolicy, redeliverLater, type QueueEntry } from './attempt-failure';
 import { describeError } from './describe-error';
-import { diskFullError, diskIsFull, isDiskFullError } from './disk-full';
-import { executeJob, HandBack } from './execute-job';
+import { diskFullError, diskIsFull } from './disk-full';
+import { executeJob } from './execute-job';
+import type { Executor } from './executors/types';
+import { writeOutcome } from './finish-step';
 import { commitJobChanges } from './job-commit';
 import { JobAbort } from './job-abort';
 import { openJobLog, type JobLog } from './job-log';
-import {
-  clearRecordedOutcome,
-  outcomeWithoutRun,
-  readRecordedOutcome,
-  recordOutcome,
-  type JobOutcome,
-} from './outcome';
+import { clearRecordedOutcome, readRecordedOutcome, type JobOutcome } from './outcome';
 import type { ProjectLock, ProjectLocks } from './project-lock';
 import type { RunningJobs } from './running-jobs';
 
-// The BullMQ processor: what happens to one {jobId} taken from the queue.
+// The BullMQ processor: what happens to one {jobId} taken from the queue, as its steps:
+//   load · lock · start · prepare · run · check · commit · finish
+// (prepare, run and check are executeJob's; what happens when a step throws is the failure
+// policy's, attempt-failure.ts).
 //
 // Delivery is at-least-once, so every step tolerates a repeat: a finished job is acknowledged
 // and skipped; a job found in_progress (its runner died) is run again from the start, unless an
-// earlier attempt recorded its outcome and only the database write was missing.
+// earlier attempt kept its outcome on disk and only the database write was missing.
 //
 // Ordering: a job runs only while it holds its project's lock in Redis AND it is the oldest
-// unfinished job of its project (by jobs.seq). Otherwise it goes back to the queue as a delayed
-// job (moveToDelayed + DelayedError), which does not count as an attempt.
+// unfinished job of its project (by jobs.seq). Otherwise it is redelivered later (BullMQ's
+// delayed set), which does not count as an attempt.
 
 export type ProcessResult = 'missing' | 'already_finished' | 'cancelled' | 'completed' | 'error' | 'finished_elsewhere';
 
@@ -57,17 +47,134 @@ export interface ProcessorDeps {
   queue?: JobsQueue;
 }
 
-async function putBack(bullJob: BullJob, token: string | undefined, delayMs: number): Promise<never> {
-  // Jitter keeps the waiting jobs of one project from retrying in lockstep.
-  await bullJob.moveToDelayed(Date.now() + delayMs + Math.floor(Math.random() * delayMs * 0.5), token);
-  throw new DelayedError();
-}
+/** For a failure before the job's log could be opened. */
+const NO_LOG: JobLog = { step() {}, agent() {}, flush() {}, close() {} };
 
-/** How long the final database write may take before the outcome is also kept on disk. */
-export const OUTCOME_KEEP_AFTER_MS = 250;
+interface Attempt {
+  entry: QueueEntry;
+  job: RunnableJob;
+  attempt: number;
+  controller: AbortController;
+  lock: ProjectLock;
+}
 
 export function createJobProcessor(deps: ProcessorDeps) {
   const { db, config, logger, locks, running } = deps;
+  const afterFailedAttempt = createFailurePolicy(deps);
+
+  return async function processJob(bullJob: BullJob, token?: string): Promise<ProcessResult> {
+    const entry = { bullJob, token };
+    // load
+    const { jobId } = QueuePayload.parse(bullJob.data);
+    const job = await loadJob(db, jobId);
+    if (!job) {
+      logger.warn('job not in the database (its project was deleted?); dropped', { jobId });
+      return 'missing';
+    }
+    if (isFinished(job.status)) return 'already_finished';
+    if (job.cancelRequestedAt) return cancelBeforeStart(job);
+    // Not its turn (see loadJob: checked before the lock, which saves taking and releasing it).
+    if (job.olderUnfinishedId) return redeliverLater(entry, config.PROJECT_BUSY_RETRY_MS);
+
+    // lock
+    const lock = await locks.acquire(job.projectId, job.id);
+    if (!lock) return redeliverLater(entry, config.PROJECT_BUSY_RETRY_MS);
+    // Registered before the job is marked in_progress, so that a cancel sent from then on finds it.
+    const controller = running.add(job.id);
+    try {
+      lock.onLost(() => controller.abort(new JobAbort('lock_lost')));
+      // start
+      const started = await startJob(db, job.id);
+      if (started.kind === 'refused') return startRefused(job);
+      const result = await runAttempt({ entry, job, attempt: started.attempt, controller, lock });
+      void wakeNextOf(job.projectId);
+      return result;
+    } finally {
+      running.remove(job.id);
+      await lock.release();
+    }
+  };
+
+  /** prepare · run · check · commit · finish, for an attempt that holds the lock and has started. */
+  async function runAttempt(a: Attempt): Promise<ProcessResult> {
+    const { job, attempt } = a;
+    // The request's history is read from Postgres meanwhile (unused when an outcome was kept).
+    const requested = buildRequest(job);
+    requested.catch(() => undefined); // awaited below, unless an earlier step throws
+    const workspace = projectWorkspace(config.workspaceRoot, job.projectId);
+    let log: JobLog;
+    try {
+      log = openJobLog(workspace, job.id, logger);
+    } catch (err) {
+      return afterFailedAttempt(err, { ...a, log: NO_LOG });
+    }
+    try {
+      log.step(`attempt ${attempt} of job ${job.id} (${job.jobType}) started on runner ${deps.runnerId}`);
+      const kept = readRecordedOutcome(config.workspaceRoot, job.id);
+      if (kept)
+        log.step(`an earlier attempt finished the job (${kept.status}) but could not record it; recording it now`);
+      const outcome = kept ? { ...kept, attempt } : await runAgent(a, await requested, workspace, log);
+      return await finish(job, outcome, kept !== null, log);
+    } catch (err) {
+      return await afterFailedAttempt(err, { ...a, log });
+    } finally {
+      log.close();
+    }
+  }
+
+  /** prepare · run · check (executeJob), then commit. */
+  async function runAgent(a: Attempt, request: WorkerRequest, workspace: string, log: JobLog): Promise<JobOutcome> {
+    const executed = await executeJob({
+      config,
+      executor: deps.executor,
+      workspace,
+      request,
+      attempt: a.attempt,
+      log,
+      controller: a.controller,
+      mayChangeWorkspace: () => {
+        if (a.lock.isFresh()) return true;
+        a.controller.abort(new JobAbort('lock_lost'));
+        return false;
+      },
+    });
+    const commitSha = await commitJobChanges({
+      config,
+      job: a.job,
+      workspace,
+      log,
+      logger,
+      snapshot: executed.after ?? undefined,
+    });
+    const outcome = { ...executed.outcome, commit_sha: commitSha };
+    // Its changes are in the workspace but could not be recorded in the history: the job has not
+    // really completed.
+    if (commitSha === null && outcome.status === 'completed' && diskIsFull(config.workspaceRoot)) {
+      return {
+        ...outcome,
+        status: 'error',
+        errors: [diskFullError('the job’s changes could not be committed to the project history')],
+      };
+    }
+    return outcome;
+  }
+
+  async function finish(job: RunnableJob, outcome: JobOutcome, wasKept: boolean, log: JobLog): Promise<ProcessResult> {
+    // The last line is in the file before the status says finished (see JobLog.flush).
+    log.step(`finished: ${outcome.status}${outcome.errors.length ? ` (${outcome.errors.join('; ')})` : ''}`);
+    log.flush();
+    if ((await writeOutcome(deps, job.id, outcome, wasKept)) === 'superseded') {
+      log.step('the job was finished or taken over elsewhere meanwhile; this attempt’s outcome is discarded');
+      return 'finished_elsewhere';
+    }
+    logger.info('job finished', {
+      jobId: job.id,
+      projectId: job.projectId,
+      status: outcome.status,
+      attempt: outcome.attempt,
+    });
+    return outcome.status;
+  }
 
   async function buildRequest(job: RunnableJob): Promise<WorkerRequest> {
     const { history, threadId } = await jobContext(db, job);
@@ -81,152 +188,18 @@ export function createJobProcessor(deps: ProcessorDeps) {
     return threadId ? { ...request, thread_id: threadId } : request;
   }
 
-  /** Runs an attempt that holds the lock and is marked in_progress; returns the written status. */
-  async function runAttempt(
-    bullJob: BullJob,
-    token: string | undefined,
-    job: RunnableJob,
-    attempt: number,
-    controller: AbortController,
-    lock: ProjectLock,
-  ): Promise<ProcessResult> {
-    const workspace = projectWorkspace(config.workspaceRoot, job.projectId);
-    let log: JobLog | null = null;
-    try {
-      // Independent: the log file, the outcome an earlier attempt may have recorded, and the
-      // request (read from Postgres; unused when an outcome was recorded, which is rare).
-      const recorded = readRecordedOutcome(config.workspaceRoot, job.id);
-      const requested = buildRequest(job);
-      // Awaited below; not unhandled if opening the log fails first.
-      recorded.catch(() => undefined);
-      requested.catch(() => undefined);
-      log = await openJobLog(workspace, job.id, logger);
-      log.step(`attempt ${attempt} of job ${job.id} (${job.jobType}) started on runner ${deps.runnerId}`);
-      let outcome: JobOutcome | null = await recorded;
-      const outcomeWasRecorded = outcome !== null;
-      if (outcome) {
-        log.step(`an earlier attempt finished the job (${outcome.status}) but could not record it; recording it now`);
-        outcome = { ...outcome, attempt };
-      } else {
-        const request = await requested;
-        const executed = await executeJob({
-          config,
-          executor: deps.executor,
-          workspace,
-          request,
-          attempt,
-          log,
-          controller,
-          mayChangeWorkspace: () => {
-            if (lock.isFresh()) return true;
-            controller.abort(new JobAbort('lock_lost'));
-            return false;
-          },
-        });
-        const commitSha = await commitJobChanges({
-          config,
-          job,
-          workspace,
-          log,
-          logger,
-          snapshot: executed.after ?? undefined,
-        });
-        outcome = { ...executed.outcome, commit_sha: commitSha };
-        // Its changes are in the workspace but could not be recorded in the history: the job has
-        // not really completed.
-        if (commitSha === null && outcome.status === 'completed' && diskIsFull(config.workspaceRoot)) {
-          outcome = {
-            ...outcome,
-            status: 'error',
-            errors: [diskFullError('the job’s changes could not be committed to the project history')],
-          };
-        }
-      }
-      // The last line is in the file before the status says finished (see JobLog.flush).
-      log.step(`finished: ${outcome.status}${outcome.errors.length ? ` (${outcome.errors.join('; ')})` : ''}`);
-      await log.flush();
-      // When Postgres refuses the outcome, or is slow to take it, the outcome is kept on disk, so
-      // that a retry (or another runner, if this one dies meanwhile) writes it instead of running
-      // the agent again (which would, e.g., append an edit twice). Not before every write: file
-      // creation is a job's dearest cost on these disks, and a write that ends within
-      // OUTCOME_KEEP_AFTER_MS leaves only that long for a crash to cost a second run.
-      const final = outcome;
-      let kept = false;
-      const keep = async () => {
-        if (kept) return;
-        kept = true;
-        await recordOutcome(config.workspaceRoot, job.id, final);
-      };
-      const slow = setTimeout(
-        () =>
-          void keep().catch((e) =>
-            logger.warn('could not keep the job’s outcome on disk', { jobId: job.id, error: describeError(e) }),
-          ),
-        OUTCOME_KEEP_AFTER_MS,
-      );
-      let written: boolean;
-      try {
-        written = (await finishJob(db, job.id, attempt, outcome)) === 'finished';
-      } catch (err) {
-        await keep();
-        throw err;
-      } finally {
-        clearTimeout(slow);
-      }
-      if (outcomeWasRecorded || kept) await clearRecordedOutcome(config.workspaceRoot, job.id);
-      if (!written) {
-        log.step('the job was finished or taken over elsewhere meanwhile; this attempt’s outcome is discarded');
-        return 'finished_elsewhere';
-      }
-      logger.info('job finished', { jobId: job.id, projectId: job.projectId, status: outcome.status, attempt });
-      return outcome.status === 'cancelled' ? 'cancelled' : outcome.status;
-    } catch (err) {
-      if (err instanceof HandBack) {
-        log?.step(`${err.message}: the job goes back to the queue for another runner`);
-        logger.info('job handed back to the queue', { jobId: job.id, attempt });
-        await requeueJob(db, job.id, attempt).catch((e) =>
-          logger.warn('could not mark the job queued', { jobId: job.id, error: describeError(e) }),
-        );
-        await log?.close();
-        log = null;
-        return putBack(bullJob, token, 0);
-      }
-      const message = describeError(err);
-      // A full disk: the job ends now, saying so (a retry a second later would find it full too).
-      if (isDiskFullError(err) || diskIsFull(config.workspaceRoot)) {
-        log?.step(`attempt ${attempt} failed: ${message}; the disk is full`);
-        logger.error('job failed: the workspace disk is full', { jobId: job.id, attempt, error: message });
-        const outcome: JobOutcome = { ...outcomeWithoutRun('error', null, [diskFullError(message)]), attempt };
-        await log?.flush();
-        return (await finishJob(db, job, attempt, outcome)) ? 'error' : 'finished_elsewhere';
-      }
-      // Infrastructure (Postgres, Redis, Docker): BullMQ retries with backoff until the attempts
-      // run out; the last one records the cause on the job.
-      const last = bullJob.attemptsMade + 1 >= (bullJob.opts.attempts ?? 1);
-      log?.step(`attempt ${attempt} failed: ${message}${last ? '; no attempts left' : '; it will be retried'}`);
-      logger.error('job attempt failed', { jobId: job.id, attempt, last, error: message });
-      if (last) {
-        // An outcome the agent's run produced beats the failure to record it, if it can be written now.
-        const recorded = await readRecordedOutcome(config.workspaceRoot, job.id);
-        const outcome: JobOutcome = recorded
-          ? { ...recorded, attempt }
-          : { ...outcomeWithoutRun('error', null, [`infrastructure error: ${message}`]), attempt };
-        await log?.flush();
-        await finishJob(db, job.id, attempt, outcome)
-          .then(() => clearRecordedOutcome(config.workspaceRoot, job.id))
-          .catch((e) =>
-            logger.error('could not record the job’s end; the reconciler will', {
-              jobId: job.id,
-              error: describeError(e),
-            }),
-          );
-      } else {
-        await requeueJob(db, job.id, attempt).catch(() => undefined);
-      }
-      throw err;
-    } finally {
-      await log?.close();
-    }
+  /** The start was refused: finished elsewhere, or a cancel was requested since the job was loaded. */
+  async function startRefused(job: RunnableJob): Promise<ProcessResult> {
+    const now = await loadJob(db, job.id);
+    return now && !isFinished(now.status) && now.cancelRequestedAt ? cancelBeforeStart(now) : 'finished_elsewhere';
+  }
+
+  /** A job whose cancel was requested before it ran (the API normally ends queued ones itself). */
+  async function cancelBeforeStart(job: RunnableJob): Promise<ProcessResult> {
+    if ((await cancelUnstartedJob(db, job.id)) === 'refused') return 'finished_elsewhere';
+    clearRecordedOutcome(config.workspaceRoot, job.id);
+    logger.info('job cancelled before it started', { jobId: job.id });
+    return 'cancelled';
   }
 
   /**
@@ -251,47 +224,4 @@ export function createJobProcessor(deps: ProcessorDeps) {
       logger.debug('could not wake the project’s next job', { projectId, error: describeError(err) });
     }
   }
-
-  /** A job whose cancel was requested before it ran (the API normally ends queued ones itself). */
-  async function cancelBeforeStart(job: RunnableJob): Promise<ProcessResult> {
-    await cancelUnstartedJob(db, job.id);
-    await clearRecordedOutcome(config.workspaceRoot, job.id);
-    logger.info('job cancelled before it started', { jobId: job.id });
-    return 'cancelled';
-  }
-
-  return async function processJob(bullJob: BullJob, token?: string): Promise<ProcessResult> {
-    const { jobId } = QueuePayload.parse(bullJob.data);
-    const job = await loadJob(db, jobId);
-    if (!job) {
-      logger.warn('job not in the database (its project was deleted?); dropped', { jobId });
-      return 'missing';
-    }
-    if (isFinished(job.status)) return 'already_finished';
-    if (job.cancelRequestedAt) return cancelBeforeStart(job);
-    // Not its turn (see loadJob: checked before the lock, which saves taking and releasing it).
-    if (job.olderUnfinishedId) return putBack(bullJob, token, config.PROJECT_BUSY_RETRY_MS);
-
-    const lock: ProjectLock | null = await locks.acquire(job.projectId, job.id);
-    if (!lock) return putBack(bullJob, token, config.PROJECT_BUSY_RETRY_MS);
-    // Registered before the job is marked in_progress, so that a cancel sent from then on finds it.
-    const controller = running.add(job.id);
-    let ranToTheEnd = false;
-    try {
-      lock.onLost(() => controller.abort(new JobAbort('lock_lost')));
-      const started = await startJob(db, job.id);
-      if (started.kind === 'refused') {
-        // Finished elsewhere, or a cancel was requested since the job was loaded.
-        const now = await loadJob(db, job.id);
-        return now && !isFinished(now.status) && now.cancelRequestedAt ? cancelBeforeStart(now) : 'finished_elsewhere';
-      }
-      const result = await runAttempt(bullJob, token, job, started.attempt, controller, lock);
-      ranToTheEnd = true;
-      return result;
-    } finally {
-      running.remove(job.id);
-      await lock.release();
-      if (ranToTheEnd) void wakeNextOf(job.projectId);
-    }
-  };
 }

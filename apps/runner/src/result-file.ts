@@ -24,10 +24,10 @@ export interface ResultFile {
   raw: Buffer;
 }
 
-export async function readResultFile(workspace: string, maxBytes = RESULT_MAX_BYTES): Promise<ResultFile> {
+export function readResultFile(workspace: string, maxBytes = RESULT_MAX_BYTES): ResultFile {
   let file;
   try {
-    file = await readRegularFile(workspace, relativeResultPath(), maxBytes);
+    file = readRegularFile(workspace, relativeResultPath(), maxBytes);
   } catch (err) {
     if (err instanceof NotARegularFileError) {
       throw new ResultFileError('not_a_file', 'result.json is not a regular file (a link or a directory is refused)');

@@ -1,5 +1,3 @@
-import crypto from 'node:crypto';
-import os from 'node:os';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { cancelChannel, JOBS_QUEUE_NAME, type QueuePayload } from '@cwo/contracts';
@@ -14,6 +12,7 @@ import type { Executor } from './executors/types';
 import { createJobProcessor, type ProcessResult } from './processor';
 import { ProjectLocks } from './project-lock';
 import { createReconciler, type Reconciler } from './reconciler';
+import { createRunnerId } from './runner-id';
 import { RunningJobs } from './running-jobs';
 
 // The runner process's parts, wired together: a BullMQ worker with the job processor, the
@@ -28,7 +27,7 @@ export interface RunnerDeps {
 }
 
 export interface Runner {
-  /** Unique per process: the BullMQ worker name and what job logs say ran an attempt. */
+  /** The runner's one id (runner-id.ts). */
   readonly id: string;
   start(): Promise<void>;
   /**
@@ -44,7 +43,7 @@ export interface Runner {
 
 export function createRunner(deps: RunnerDeps): Runner {
   const { db, config, logger, executor } = deps;
-  const id = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
+  const id = createRunnerId();
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
   redis.on('error', (err) => logger.warn('runner redis: error', { error: err.message }));
   const locks = new ProjectLocks({
@@ -79,6 +78,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     async start() {
       releaseHistoryThreads = useHistoryThreads();
       await redis.connect();
+      await executor.start?.({ runnerId: id, db, redis });
       await cancelWatcher.start();
       worker = new Worker<QueuePayload, ProcessResult>(JOBS_QUEUE_NAME, processor, {
         connection: redisConnection(config.REDIS_URL),
@@ -126,9 +126,9 @@ export function createRunner(deps: RunnerDeps): Runner {
           clearTimeout(grace);
         }
         await cancelWatcher.stop();
+        await executor.close?.();
         await queue.close().catch(() => undefined);
         await redis.quit().catch(() => redis.disconnect());
-        await executor.close?.();
         await releaseHistoryThreads?.();
         logger.info('runner stopped', { runnerId: id });
       })();

@@ -37,7 +37,7 @@ describe('the runner’s own files in a workspace the agent controls', () => {
     fs.symlinkSync(outside, file('.codex/jobs/j1/request.json'));
     mkfifo(file('.codex/jobs/j1/extra.json'));
     for (const name of ['result.json', 'request.json', 'extra.json'])
-      await writeFileDirect(ws, `.codex/jobs/j1/${name}`, `{"${name}":1}`);
+      writeFileDirect(ws, `.codex/jobs/j1/${name}`, `{"${name}":1}`);
     expect(fs.readFileSync(outside, 'utf8')).toBe('precious');
     for (const name of ['result.json', 'request.json', 'extra.json']) {
       const st = fs.lstatSync(file(`.codex/jobs/j1/${name}`));
@@ -47,21 +47,21 @@ describe('the runner’s own files in a workspace the agent controls', () => {
   });
 
   it('overwrites its own earlier copy (a retry) instead of appending to it', async () => {
-    await writeFileDirect(ws, '.codex/jobs/j1/result.json', 'a much longer first version');
-    await writeFileDirect(ws, '.codex/jobs/j1/result.json', 'second');
+    writeFileDirect(ws, '.codex/jobs/j1/result.json', 'a much longer first version');
+    writeFileDirect(ws, '.codex/jobs/j1/result.json', 'second');
     expect(fs.readFileSync(file('.codex/jobs/j1/result.json'), 'utf8')).toBe('second');
   });
 
   it('appends to a job log only in a file of its own', async () => {
     fs.linkSync(outside, file('.codex/jobs/j1/job.log'));
-    let fd = await openForAppend(ws, '.codex/jobs/j1/job.log');
+    let fd = openForAppend(ws, '.codex/jobs/j1/job.log');
     fs.writeSync(fd, 'line\n');
     fs.closeSync(fd);
     expect(fs.readFileSync(outside, 'utf8')).toBe('precious');
 
     fs.rmSync(file('.codex/jobs/j1/job.log'));
     mkfifo(file('.codex/jobs/j1/job.log'));
-    fd = await openForAppend(ws, '.codex/jobs/j1/job.log');
+    fd = openForAppend(ws, '.codex/jobs/j1/job.log');
     fs.writeSync(fd, 'line\n');
     fs.closeSync(fd);
     expect(fs.readFileSync(file('.codex/jobs/j1/job.log'), 'utf8')).toBe('line\n');
@@ -69,22 +69,22 @@ describe('the runner’s own files in a workspace the agent controls', () => {
 
   it('refuses to read a FIFO, a link or a file under a linked directory, at once', async () => {
     mkfifo(file('.codex/result.json'));
-    await expect(readRegularFile(ws, '.codex/result.json', 1024)).rejects.toBeInstanceOf(NotARegularFileError);
+    expect(() => readRegularFile(ws, '.codex/result.json', 1024)).toThrow(NotARegularFileError);
     fs.rmSync(file('.codex/result.json'));
     fs.symlinkSync(outside, file('.codex/result.json'));
-    await expect(readRegularFile(ws, '.codex/result.json', 1024)).rejects.toBeInstanceOf(NotARegularFileError);
+    expect(() => readRegularFile(ws, '.codex/result.json', 1024)).toThrow(NotARegularFileError);
 
     fs.mkdirSync(path.join(root, 'elsewhere'));
     fs.writeFileSync(path.join(root, 'elsewhere', 'result.json'), '{}');
     fs.rmSync(file('.codex/jobs'), { recursive: true });
     fs.symlinkSync(path.join(root, 'elsewhere'), file('.codex/jobs'));
-    await expect(readRegularFile(ws, '.codex/jobs/result.json', 1024)).rejects.toBeInstanceOf(NotARegularFileError);
-    expect(await readRegularFile(ws, '.codex/missing.json', 1024)).toBeNull();
+    expect(() => readRegularFile(ws, '.codex/jobs/result.json', 1024)).toThrow(NotARegularFileError);
+    expect(readRegularFile(ws, '.codex/missing.json', 1024)).toBeNull();
   });
 
   it('reads at most the limit plus one byte, and reports the size fstat saw', async () => {
     fs.writeFileSync(file('.codex/result.json'), 'x'.repeat(5000));
-    const read = await readRegularFile(ws, '.codex/result.json', 100);
+    const read = readRegularFile(ws, '.codex/result.json', 100);
     expect(read!.data.length).toBe(101);
     expect(read!.size).toBe(5000);
   });
@@ -99,7 +99,7 @@ describe('the runner’s own files in a workspace the agent controls', () => {
     expect(fs.readdirSync(path.join(root, 'elsewhere'))).toEqual([]);
 
     fs.symlinkSync(outside, file('.codex/request.json'));
-    await writeFileInside(ws, '.codex/request.json', '{}');
+    writeFileInside(ws, '.codex/request.json', '{}');
     expect(fs.readFileSync(outside, 'utf8')).toBe('precious');
     expect(fs.lstatSync(file('.codex/request.json')).isFile()).toBe(true);
   });

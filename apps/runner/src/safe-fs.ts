@@ -10,7 +10,7 @@ import { withRegularFile } from '@cwo/workspace';
 // The calls are synchronous on purpose. These are a few small files per job on a local disk: a
 // synchronous call costs microseconds, while a promise-based one costs ~40 µs of the event loop's
 // time for the hand-off to the thread pool and back (measured on these machines), several times
-// the work itself, and a job makes dozens. (The async signatures are kept for the callers.)
+// the work itself, and a job makes dozens.
 
 const isMissing = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'ENOENT';
 const realpathOrNull = (p: string): string | null => {
@@ -77,8 +77,7 @@ export function ensureRealDir(workspace: string, relDir: string): string {
 }
 
 /** Writes a file atomically (temporary file, then rename: a link at the target is replaced, not followed). */
-// eslint-disable-next-line @typescript-eslint/require-await -- synchronous inside (small files, see safe-fs.ts); the signature becomes synchronous with the runner's restructuring (issue 12)
-export async function writeFileInside(workspace: string, relFile: string, data: string | Buffer): Promise<string> {
+export function writeFileInside(workspace: string, relFile: string, data: string | Buffer): string {
   const dir = ensureRealDir(workspace, path.posix.dirname(relFile));
   const target = path.join(dir, path.posix.basename(relFile));
   const tmp = path.join(dir, `.${path.posix.basename(relFile)}.${crypto.randomBytes(4).toString('hex')}.tmp`);
@@ -122,8 +121,7 @@ function openOwnFile(target: string, flags: number): number {
  * rewritten by the retry. One file creation instead of a creation and a rename, the dearest calls
  * of a job on these disks.
  */
-// eslint-disable-next-line @typescript-eslint/require-await -- synchronous inside (small files, see safe-fs.ts); the signature becomes synchronous with the runner's restructuring (issue 12)
-export async function writeFileDirect(workspace: string, relFile: string, data: string | Buffer): Promise<string> {
+export function writeFileDirect(workspace: string, relFile: string, data: string | Buffer): string {
   const dir = ensureRealDir(workspace, path.posix.dirname(relFile));
   const target = path.join(dir, path.posix.basename(relFile));
   const fd = openOwnFile(target, 0);
@@ -140,8 +138,7 @@ export async function writeFileDirect(workspace: string, relFile: string, data: 
  * Opens a file for appending (see openOwnFile: never through a link, never into a file with
  * another name); returns its descriptor.
  */
-// eslint-disable-next-line @typescript-eslint/require-await -- synchronous inside (small files, see safe-fs.ts); the signature becomes synchronous with the runner's restructuring (issue 12)
-export async function openForAppend(workspace: string, relFile: string): Promise<number> {
+export function openForAppend(workspace: string, relFile: string): number {
   const dir = ensureRealDir(workspace, path.posix.dirname(relFile));
   return openOwnFile(path.join(dir, path.posix.basename(relFile)), constants.O_APPEND);
 }
@@ -157,12 +154,11 @@ export class NotARegularFileError extends Error {
  * Reads at most `maxBytes + 1` bytes of a regular file under real directories, without following
  * links. Returns null when it does not exist; `size` is what fstat reported.
  */
-// eslint-disable-next-line @typescript-eslint/require-await -- synchronous inside (small files, see safe-fs.ts); the signature becomes synchronous with the runner's restructuring (issue 12)
-export async function readRegularFile(
+export function readRegularFile(
   workspace: string,
   relFile: string,
   maxBytes: number,
-): Promise<{ data: Buffer; size: number } | null> {
+): { data: Buffer; size: number } | null {
   // Each directory on the way must be real: a linked .codex would make us read elsewhere.
   let current = workspace;
   for (const part of path.posix

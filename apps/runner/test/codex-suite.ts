@@ -100,7 +100,7 @@ export function codexRunnerSuite(kind: 'host' | 'docker'): void {
     };
     const logger = quietLogger();
     const executor =
-      kind === 'host' ? createHostExecutor({ config, env }) : createDockerExecutor({ config, logger, env, db });
+      kind === 'host' ? createHostExecutor({ config, env }) : createDockerExecutor({ config, logger, env });
     const runner = createRunner({ db, config, logger, executor });
     await runner.start();
     const setup = { config, runner, queue: testQueue(config) };

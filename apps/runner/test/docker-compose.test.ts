@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ConfigSchema } from '@cwo/config';
-import { OPENAI_VARIABLES } from '../src/executors/docker-options';
+import { OPENAI_VARIABLES } from '../src/executors/worker-environment';
 
 // No Docker engine runs on CI machines, and the docker CLI there has no compose plugin, so
 // docker-compose.yml is checked by reading it: the services and their wiring, and that every

@@ -10,7 +10,8 @@ import { createLogger } from '@cwo/logger';
 import { resultFile } from '@cwo/workspace';
 import { createDockerExecutor, type DockerExecutor } from '../src/executors/docker';
 import { InfrastructureError } from '../src/executors/types';
-import { LABELS } from '../src/executors/docker-options';
+import { createRunnerId } from '../src/runner-id';
+import { LABELS } from '../src/executors/docker/options';
 import {
   createJob,
   dockerTestConfig,
@@ -46,13 +47,11 @@ async function executor(
   const ex = createDockerExecutor({
     config,
     logger,
-    db,
-    redis,
     docker: extra.docker,
     env: { ...TEST_ENV, OPENAI_API_KEY: SECRET, DATABASE_URL: 'postgresql://runner:hunter2@db/x', NOT_PASSED: 'x' },
   });
   executors.push(ex);
-  await ex.ready;
+  await ex.start({ runnerId: createRunnerId(), db, redis });
   return ex;
 }
 

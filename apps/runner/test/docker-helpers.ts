@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '@cwo/config';
 import type { WorkerRequest } from '@cwo/contracts';
 import type { Db } from '@cwo/db';
 import { projectWorkspace, requestFile } from '@cwo/workspace';
-import { deploymentFilter } from '../src/executors/docker-options';
+import { deploymentFilter } from '../src/executors/docker/options';
 
 const HOW_TO =
   'Run `eval "$(bash scripts/container-runtime.sh --env)"` first (it starts podman\'s Docker API and builds the worker image; scripts/test.sh does it), or point DOCKER_HOST at a Docker engine and run `pnpm worker:build`.';

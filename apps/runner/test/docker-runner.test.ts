@@ -8,7 +8,7 @@ import type { Job } from '@cwo/db';
 import { projectWorkspace } from '@cwo/workspace';
 import { createDockerExecutor } from '../src/executors/docker';
 import { createDummyExecutor } from '../src/executors/dummy';
-import { LABELS } from '../src/executors/docker-options';
+import { LABELS } from '../src/executors/docker/options';
 import type { Runner } from '../src/runner';
 import {
   addEdit,

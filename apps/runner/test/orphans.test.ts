@@ -5,8 +5,9 @@ import type { Config } from '@cwo/config';
 import { createDb, type Db } from '@cwo/db';
 import { createLogger } from '@cwo/logger';
 import { createDockerExecutor, type DockerExecutor } from '../src/executors/docker';
-import { LABELS } from '../src/executors/docker-options';
-import { runnerHeartbeatKey } from '../src/orphans';
+import { LABELS } from '../src/executors/docker/options';
+import { runnerHeartbeatKey } from '../src/executors/docker/reaper';
+import { createRunnerId } from '../src/runner-id';
 import { createJob, dockerTestConfig, ourContainers, requireDockerApi } from './docker-helpers';
 
 // Containers left behind by runners that died (SIGKILL): the next runner to start removes those
@@ -116,8 +117,8 @@ it('removes at start the containers it can prove are orphans, and later those th
   );
 
   // The next runner starts.
-  executor = createDockerExecutor({ config, logger, db, redis });
-  await executor.ready;
+  executor = createDockerExecutor({ config, logger });
+  await executor.start({ runnerId: createRunnerId(), db, redis });
 
   expect(ids(await ourContainers(docker, config.QUEUE_PREFIX))).toEqual([inUse]);
   expect(ids(await ourContainers(docker, otherPrefix))).toEqual([otherDeployment]);

@@ -61,6 +61,26 @@ export function poolConfigFromUrl(databaseUrl: string, max?: number): pg.PoolCon
   };
 }
 
+type ScriptAdapter = Awaited<ReturnType<PrismaPg['connect']>>;
+
+/**
+ * Makes `adapter` run a migration script as one simple-protocol query, in which Postgres splits
+ * the statements itself: the adapter's own executeScript splits the text at every semicolon, so a
+ * function body (dollar-quoted, with semicolons) would be cut apart. Errors go through the
+ * adapter's own conversion, so the CLI reports them as it does any other.
+ */
+function runScriptsWhole(adapter: ScriptAdapter): ScriptAdapter {
+  const internals = adapter as unknown as { client: pg.Pool; onError(error: unknown): never };
+  adapter.executeScript = async (script: string) => {
+    try {
+      await internals.client.query(script);
+    } catch (error) {
+      internals.onError(error);
+    }
+  };
+  return adapter;
+}
+
 /**
  * The adapter for the Prisma CLI (migrate). Its shadow database is dropped only after the
  * shadow pool has been closed, and with FORCE: otherwise the DROP fails with
@@ -69,12 +89,13 @@ export function poolConfigFromUrl(databaseUrl: string, max?: number): pg.PoolCon
 export function createMigrationAdapter(databaseUrl: string): PrismaPg {
   const config = poolConfigFromUrl(databaseUrl);
   const factory = new PrismaPg(config);
-  const connect = factory.connect.bind(factory);
+  const connect = async () => runScriptsWhole(await PrismaPg.prototype.connect.call(factory));
+  factory.connect = connect;
   (factory as unknown as { connectToShadowDb: () => Promise<unknown> }).connectToShadowDb = async () => {
     const main = await connect();
     const database = `prisma_migrate_shadow_db_${globalThis.crypto.randomUUID()}`;
     await main.executeScript(`CREATE DATABASE "${database}"`);
-    const shadow = await new PrismaPg({ ...config, database }).connect();
+    const shadow = runScriptsWhole(await new PrismaPg({ ...config, database }).connect());
     const dispose = shadow.dispose.bind(shadow);
     shadow.dispose = async () => {
       await dispose();

@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
 import type { Principal } from '../auth/accounts';
 import type { AppDeps } from '../deps';
 import { tooManyRequests } from '../http/errors';
-import { DEPENDENCY_TIMEOUT_MS, withTimeout } from '../timeouts';
+import { DEPENDENCY_TIMEOUT_MS } from '../timeouts';
 
 /** Counts one creation (a project or a job) against the caller's limit; throws a 429 HttpError past it. */
 export type ConsumeCreation = (principal: Principal) => Promise<void>;
@@ -70,32 +70,32 @@ export function createCreationRateLimit({
     lastWarning = Date.now();
     logger.warn('rate limits: Redis is unavailable; counting in this process only until it is back');
   };
-  const local = new RateLimiterMemory({ points, duration });
-  const consumeLocally = (key: string) => {
-    warnFallback();
-    return local.consume(key);
-  };
-  const shared = new RateLimiterRedis({
-    storeClient: redis,
-    keyPrefix: `${config.QUEUE_PREFIX}:rate-limit:create`,
-    points,
-    duration,
-    // Not connected: straight to the fallback instead of an error from the client.
-    rejectIfRedisNotReady: true,
+  // The library's insurance limiter, used when Redis fails or does not answer in time (the
+  // timeout wrapper's, so that a late failure is not counted a second time).
+  const local = new (class extends RateLimiterMemory {
+    override consume(...args: Parameters<RateLimiterMemory['consume']>) {
+      warnFallback();
+      return super.consume(...args);
+    }
+  })({ points, duration });
+  const shared = new RLWrapperTimeouts({
+    limiter: new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `${config.QUEUE_PREFIX}:rate-limit:create`,
+      points,
+      duration,
+      // Not connected: straight to the insurance instead of an error from the client.
+      rejectIfRedisNotReady: true,
+    }),
+    timeoutMs: DEPENDENCY_TIMEOUT_MS,
+    insuranceLimiter: local,
   });
   const usable = redisUsable(redis);
 
   return async (principal) => {
     const key = limitKey(principal);
-    const consumeShared = async () => {
-      if (!(await usable())) throw new Error('Redis is not connected');
-      return shared.consume(key);
-    };
     try {
-      await withTimeout(consumeShared(), DEPENDENCY_TIMEOUT_MS, 'Redis (rate limit)').catch((err: unknown) => {
-        if (err instanceof RateLimiterRes) throw err;
-        return consumeLocally(key);
-      });
+      await ((await usable()) ? shared.consume(key) : local.consume(key));
     } catch (err) {
       if (!(err instanceof RateLimiterRes)) throw err;
       const per = principal.keyId ? 'API key' : 'user';

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '@cwo/config';
-import { lineWriter } from './docker-log-lines';
-import { workerEnvironment } from './docker-options';
+import { lineWriter } from './output-lines';
+import { workerEnvironment } from './worker-environment';
 import type { Executor, ExecutorRun } from './types';
 
 export interface HostExecutorDeps {

@@ -1,5 +1,4 @@
 import type { Config } from '@cwo/config';
-import type { Db } from '@cwo/db';
 import type { Logger } from '@cwo/logger';
 import { createDockerExecutor } from './docker';
 import { createDummyExecutor } from './dummy';
@@ -8,12 +7,7 @@ import type { Executor } from './types';
 
 export { InfrastructureError, type Executor, type ExecutorRun } from './types';
 
-/** What an executor may share with the rest of the runner process. */
-export interface ExecutorContext {
-  db?: Db;
-}
-
-type ExecutorFactory = (config: Config, logger: Logger, context: ExecutorContext) => Executor;
+type ExecutorFactory = (config: Config, logger: Logger) => Executor;
 
 /**
  * One factory per executor name. `docker` runs the agent in a container (dockerode -> worker-image);
@@ -21,7 +15,7 @@ type ExecutorFactory = (config: Config, logger: Logger, context: ExecutorContext
  */
 const FACTORIES: Record<Executor['name'], ExecutorFactory> = {
   dummy: (config) => createDummyExecutor({ delayMs: config.DUMMY_WORKER_DELAY_MS }),
-  docker: (config, logger, { db }) => createDockerExecutor({ config, logger, db }),
+  docker: (config, logger) => createDockerExecutor({ config, logger }),
   host: (config) => createHostExecutor({ config }),
 };
 
@@ -30,6 +24,6 @@ export function executorName(config: Pick<Config, 'USE_DUMMY_WORKER' | 'WORKER_E
   return config.USE_DUMMY_WORKER ? 'dummy' : config.WORKER_EXECUTOR;
 }
 
-export function createExecutor(config: Config, logger: Logger, context: ExecutorContext = {}): Executor {
-  return FACTORIES[executorName(config)](config, logger, context);
+export function createExecutor(config: Config, logger: Logger): Executor {
+  return FACTORIES[executorName(config)](config, logger);
 }

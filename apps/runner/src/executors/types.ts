@@ -1,4 +1,6 @@
 import type { WorkerRequest } from '@cwo/contracts';
+import type { Db } from '@cwo/db';
+import type { Redis } from 'ioredis';
 
 /** What an executor is given for one job. */
 export interface ExecutorRun {
@@ -23,9 +25,18 @@ export interface ExecutorRun {
  */
 export interface Executor {
   readonly name: 'dummy' | 'docker' | 'host';
+  /** Called once by the runner as it starts, before any run, with what the executor may share. */
+  start?(runner: RunnerContext): Promise<void>;
   run(run: ExecutorRun): Promise<void>;
-  /** Releases connections; called once at shutdown. */
+  /** Stops what start() started; called once by the runner as it stops, before its connections close. */
   close?(): Promise<void>;
+}
+
+/** What the runner shares with its executor: its one id and its connections. */
+export interface RunnerContext {
+  runnerId: string;
+  db: Db;
+  redis: Redis;
 }
 
 /** A failure of the infrastructure (database, Docker API), not of the job: worth a retry. */

@@ -1,6 +1,7 @@
 import { loadConfig } from '@cwo/config';
 import type { WorkerRequest } from '@cwo/contracts';
-import { containerOptions, hostWorkspacePath, LABELS, workerEnvironment } from './docker-options';
+import { workerEnvironment } from '../worker-environment';
+import { containerOptions, hostWorkspacePath, LABELS } from './options';
 
 const request: WorkerRequest = {
   project_id: '5b0c2f0e-7d7b-4a53-8d8a-0a4a9c1e0001',

@@ -1,4 +1,4 @@
-import { lineWriter, MAX_LINE_CHARS } from './docker-log-lines';
+import { lineWriter, MAX_LINE_CHARS } from './output-lines';
 
 function feed(chunks: Array<string | Buffer>): Promise<string[]> {
   const lines: string[] = [];

@@ -1,51 +1,39 @@
 import crypto from 'node:crypto';
-import os from 'node:os';
 import type { Duplex } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import Docker from 'dockerode';
 import type { Config } from '@cwo/config';
-import { createDb, type Db } from '@cwo/db';
-import { connectionErrorLogger, type Logger } from '@cwo/logger';
-import { Redis } from 'ioredis';
-import { createOrphanReaper, type OrphanReaper } from '../orphans';
-import { dockerHostDescription, dockerMessage, isUnreachable, statusCodeOf } from './docker-host';
-import { lineWriter } from './docker-log-lines';
-import {
-  containerName,
-  containerOptions,
-  deploymentFilter,
-  LABELS,
-  workerEnvironment,
-  type DockerExecutorConfig,
-} from './docker-options';
-import { giveWorkspaceTo } from './docker-workspace-owner';
-import { InfrastructureError, type Executor, type ExecutorRun } from './types';
+import type { Logger } from '@cwo/logger';
+import { lineWriter } from '../output-lines';
+import { InfrastructureError, type Executor, type ExecutorRun, type RunnerContext } from '../types';
+import { workerEnvironment } from '../worker-environment';
+import { dockerHostDescription, dockerMessage, isUnreachable, statusCodeOf } from './engine';
+import { containerName, containerOptions, deploymentFilter, LABELS, type DockerExecutorConfig } from './options';
+import { createOrphanReaper, type OrphanReaper } from './reaper';
+import { giveWorkspaceTo } from './workspace-owner';
 
 export interface DockerExecutorDeps {
-  config: DockerExecutorConfig & Pick<Config, 'ORPHAN_REAP_INTERVAL_SECONDS' | 'DATABASE_URL' | 'REDIS_URL'>;
+  config: DockerExecutorConfig & Pick<Config, 'ORPHAN_REAP_INTERVAL_SECONDS'>;
   logger: Logger;
-  /** For the orphan reaper (which jobs are finished); by default a small client of its own. */
-  db?: Db;
-  /** For the orphan reaper (which runners are alive); by default a connection of its own. */
-  redis?: Redis;
   /** Defaults to a client of DOCKER_HOST (or the default socket), as dockerode reads it. */
   docker?: Docker;
   /** Where the allowlisted variables for the worker are read (default process.env). */
   env?: NodeJS.ProcessEnv;
-  /** This runner's id on its containers' labels; unique per process. */
-  runnerId?: string;
   /** Tests: how often the reaper's heartbeat is refreshed. */
   heartbeatMs?: number;
 }
 
 export interface DockerExecutor extends Executor {
   readonly name: 'docker';
+  /** The runner's id, on its containers' labels (known once started). */
   readonly runnerId: string;
   readonly docker: Docker;
-  readonly reaper: OrphanReaper;
-  /** Resolves after the first orphan pass at start (it never rejects; problems are logged). */
-  readonly ready: Promise<void>;
-  /** Stops the orphan reaper and closes the connections the executor opened itself. */
+  /**
+   * Announces the runner alive and reaps orphaned containers (the first pass is awaited; its
+   * problems are logged, not thrown), then keeps doing both; also says if the image is missing.
+   */
+  start(runner: RunnerContext): Promise<void>;
+  /** Stops the orphan reaper and withdraws the runner's heartbeat. */
   close(): Promise<void>;
 }
 
@@ -63,34 +51,16 @@ const abortReason = (signal: AbortSignal): string =>
  * through the Docker Engine API, with the workspace bind-mounted at /workspace, hardened by default
  * (no network, memory/CPU/pids limits, read-only root filesystem, no capabilities, a non-root
  * user, an allowlisted environment). The container's output streams into the job log; the
- * container is removed however the job ends. Creating the executor also starts the orphan reaper
- * (with its runner heartbeat); close() stops it.
+ * container is removed however the job ends. Its orphan reaper (reaper.ts) runs from the runner's
+ * start to its stop, on the runner's connections and under the runner's id.
  */
 export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
   const { config, logger } = deps;
   const docker = deps.docker ?? new Docker();
   const env = deps.env ?? process.env;
-  const runnerId = deps.runnerId ?? `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
   const where = dockerHostDescription(docker, env);
-  // Connections it opens itself are its own to close.
-  const ownDb = deps.db
-    ? null
-    : createDb(config.DATABASE_URL, {
-        poolSize: 2,
-        applicationName: 'cwo-runner-reaper',
-        onConnectionError: connectionErrorLogger(logger, 'orphan reaper postgres'),
-      });
-  const ownRedis = deps.redis ? null : new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
-  ownRedis?.on('error', (err) => logger.warn('docker executor redis: error', { error: err.message }));
-  const reaper = createOrphanReaper({
-    docker,
-    db: deps.db ?? ownDb!,
-    redis: deps.redis ?? ownRedis!,
-    config,
-    logger,
-    runnerId,
-    heartbeatMs: deps.heartbeatMs,
-  });
+  let runner: RunnerContext | null = null;
+  let reaper: OrphanReaper | null = null;
 
   /** A Docker API failure as the runner should see it: unreachable or 5xx is retried, the rest is final. */
   function translate(err: unknown, action: string): Error {
@@ -205,7 +175,14 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
     let container: Docker.Container;
     try {
       container = await docker.createContainer(
-        containerOptions({ config, request, workspace, runnerId, name, env: environment.entries }),
+        containerOptions({
+          config,
+          request,
+          workspace,
+          runnerId: runnerContext().runnerId,
+          name,
+          env: environment.entries,
+        }),
       );
     } catch (err) {
       throw translate(err, 'create');
@@ -275,13 +252,16 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
     }
   }
 
-  const ready = reaper.start().catch((err: unknown) => {
-    logger.warn('orphan reaper: first pass failed', { error: err });
-  });
-  void docker
-    .getImage(config.CODEX_WORKER_IMAGE)
-    .inspect()
-    .catch((err: unknown) => {
+  function runnerContext(): RunnerContext {
+    if (!runner) throw new Error('the docker executor was not started (Executor.start)');
+    return runner;
+  }
+
+  /** Says at start, once, when the worker image is missing or the Docker API does not answer. */
+  async function checkImage(): Promise<void> {
+    try {
+      await docker.getImage(config.CODEX_WORKER_IMAGE).inspect();
+    } catch (err) {
       if (statusCodeOf(err) === 404) {
         logger.warn(
           `worker image ${config.CODEX_WORKER_IMAGE} not found at ${where}: build it with \`pnpm worker:build\``,
@@ -289,19 +269,28 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
       } else {
         logger.warn(`Docker API at ${where} did not answer: ${dockerMessage(err)}`);
       }
-    });
+    }
+  }
 
   return {
     name: 'docker',
-    runnerId,
     docker,
-    reaper,
-    ready,
+    get runnerId() {
+      return runnerContext().runnerId;
+    },
+    async start(context) {
+      runner = context;
+      reaper = createOrphanReaper({ docker, ...context, config, logger, heartbeatMs: deps.heartbeatMs });
+      await Promise.all([
+        checkImage(),
+        reaper.start().catch((err: unknown) => {
+          logger.warn('orphan reaper: first pass failed', { error: err });
+        }),
+      ]);
+    },
     run,
     async close() {
-      await reaper.stop();
-      await ownRedis?.quit().catch(() => ownRedis.disconnect());
-      await ownDb?.$disconnect();
+      await reaper?.stop();
     },
   };
 }

@@ -5,7 +5,7 @@ import type { Db } from '@cwo/db';
 import { jobStatuses } from '@cwo/jobs';
 import type { Logger } from '@cwo/logger';
 import type { Redis } from 'ioredis';
-import { deploymentFilter, LABELS } from './executors/docker-options';
+import { deploymentFilter, LABELS } from './options';
 
 // Worker containers whose runner crashed (SIGKILL, a lost machine) keep running and keep writing
 // in the workspace. With N runners on one Docker host a runner may remove only what it can prove

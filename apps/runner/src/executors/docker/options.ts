@@ -18,9 +18,6 @@ export function deploymentFilter(queuePrefix: string, extra: string[] = []): { l
   return { label: [`${LABELS.managed}=true`, `${LABELS.queuePrefix}=${queuePrefix}`, ...extra] };
 }
 
-/** Always passed through when the runner has them (set, not empty): what the codex agent needs for OpenAI. */
-export const OPENAI_VARIABLES = ['OPENAI_API_KEY', 'OPENAI_ORG_ID', 'OPENAI_PROJECT'] as const;
-
 export const CONTAINER_WORKSPACE = '/workspace';
 
 /** Size of the writable /tmp (memory, counted in WORKER_MEMORY). */
@@ -52,23 +49,6 @@ export function hostWorkspacePath(config: DockerExecutorConfig, workspace: strin
     throw new Error(`workspace ${workspace} is not under WORKSPACE_ROOT ${config.workspaceRoot}`);
   }
   return path.posix.join(config.WORKSPACE_HOST_ROOT, ...relative.split(path.sep));
-}
-
-/**
- * The container's environment: an allowlist, never the runner's whole environment (which holds
- * DATABASE_URL and the like). Returns the names too, for a log line that shows no value.
- */
-export function workerEnvironment(
-  config: Pick<DockerExecutorConfig, 'WORKER_AGENT' | 'WORKER_ENV_PASSTHROUGH'>,
-  env: NodeJS.ProcessEnv,
-): { entries: string[]; names: string[] } {
-  const names = [...new Set([...OPENAI_VARIABLES, ...config.WORKER_ENV_PASSTHROUGH])].filter(
-    (name) => env[name] !== undefined && env[name] !== '' && name !== 'WORKER_AGENT',
-  );
-  return {
-    entries: [`WORKER_AGENT=${config.WORKER_AGENT}`, ...names.map((name) => `${name}=${env[name]}`)],
-    names: ['WORKER_AGENT', ...names],
-  };
 }
 
 export function containerName(request: WorkerRequest, suffix: string): string {

@@ -1,0 +1,23 @@
+import type { Config } from '@cwo/config';
+
+// The worker's environment, the same for a container (docker) and a child process (host).
+
+/** Always passed through when the runner has them (set, not empty): what the codex agent needs for OpenAI. */
+export const OPENAI_VARIABLES = ['OPENAI_API_KEY', 'OPENAI_ORG_ID', 'OPENAI_PROJECT'] as const;
+
+/**
+ * The container's environment: an allowlist, never the runner's whole environment (which holds
+ * DATABASE_URL and the like). Returns the names too, for a log line that shows no value.
+ */
+export function workerEnvironment(
+  config: Pick<Config, 'WORKER_AGENT' | 'WORKER_ENV_PASSTHROUGH'>,
+  env: NodeJS.ProcessEnv,
+): { entries: string[]; names: string[] } {
+  const names = [...new Set([...OPENAI_VARIABLES, ...config.WORKER_ENV_PASSTHROUGH])].filter(
+    (name) => env[name] !== undefined && env[name] !== '' && name !== 'WORKER_AGENT',
+  );
+  return {
+    entries: [`WORKER_AGENT=${config.WORKER_AGENT}`, ...names.map((name) => `${name}=${env[name]}`)],
+    names: ['WORKER_AGENT', ...names],
+  };
+}
