@@ -118,7 +118,8 @@ export function waitForBullState(queue: JobsQueue, jobId: string, state: string,
     `BullMQ job ${jobId} to be ${state}`,
     async () => {
       const job = await queue.getJob(jobId);
-      return job && (await job.getState()) === state ? job : null;
+      // Read again once in that state: the first read may predate the move (no returnvalue yet).
+      return job && (await job.getState()) === state ? queue.getJob(jobId) : null;
     },
     timeoutMs,
   );
