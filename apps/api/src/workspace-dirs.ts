@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import type { Config } from '@cwo/config';
-import { projectWorkspace, removeProjectHistory } from '@cwo/workspace';
+import { removeProjectHistory } from '@cwo/history';
+import { projectWorkspace } from '@cwo/workspace';
 import type { Logger } from '@cwo/logger';
 
 /**

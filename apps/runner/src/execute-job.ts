@@ -1,14 +1,7 @@
 import type { WorkerRequest, WorkerResult } from '@cwo/contracts';
 import type { Config } from '@cwo/config';
-import {
-  CODEX_DIR,
-  diffSnapshots,
-  relativeJobResultPath,
-  SnapshotLimitError,
-  takeSnapshot,
-  type Snapshot,
-  type WorkspaceDiff,
-} from '@cwo/workspace';
+import { diffSnapshots, SnapshotLimitError, takeSnapshot, type Snapshot, type WorkspaceDiff } from '@cwo/history';
+import { CODEX_DIR, relativeJobResultPath } from '@cwo/workspace';
 import { InfrastructureError, type Executor } from './executors/types';
 import { describeError } from './describe-error';
 import { diskFullError, diskIsFull, isDiskFullError } from './disk-full';

@@ -1,6 +1,6 @@
 import type { Config } from '@cwo/config';
 import type { Logger } from '@cwo/logger';
-import { commitJobOffThread, type Snapshot } from '@cwo/workspace';
+import { commitJobOffThread, type Snapshot } from '@cwo/history';
 import { describeError } from './describe-error';
 import type { JobLog } from './job-log';
 import type { RunnableJob } from '@cwo/jobs';
@@ -16,7 +16,7 @@ export async function commitJobChanges(args: {
   workspace: string;
   log: JobLog;
   logger: Logger;
-  /** The workspace as the job left it (see commitJob in @cwo/workspace). */
+  /** The workspace as the job left it (see commitJob in @cwo/history). */
   snapshot?: Snapshot;
 }): Promise<string | null> {
   const { config, job, workspace, log } = args;

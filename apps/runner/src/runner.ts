@@ -5,7 +5,7 @@ import type { Config } from '@cwo/config';
 import type { Db } from '@cwo/db';
 import type { Logger } from '@cwo/logger';
 import { createJobsQueue, redisConnection, type JobsQueue } from '@cwo/queue';
-import { gitVersion, useHistoryThreads } from '@cwo/workspace';
+import { gitVersion, useHistoryThreads } from '@cwo/history';
 import { createCancelWatcher, type CancelWatcher } from './cancel-watcher';
 import { describeError } from './describe-error';
 import type { Executor } from './executors/types';

@@ -7,7 +7,8 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Config } from '@cwo/config';
 import type { Db, Job } from '@cwo/db';
-import { listWorkspaceFiles, openCommitDiff, projectWorkspace } from '@cwo/workspace';
+import { openCommitDiff } from '@cwo/history';
+import { listWorkspaceFiles, projectWorkspace } from '@cwo/workspace';
 import {
   APP_PY,
   BUILD,

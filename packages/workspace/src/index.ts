@@ -1,3 +1,5 @@
+// A project's workspace: its layout, safe paths, listing and reading its files (what the API
+// needs), and the pieces @cwo/history builds on (links never followed, time slices, the thread pool).
 export {
   checkRelativePath,
   resolveInsideWorkspace,
@@ -6,23 +8,9 @@ export {
   type ResolvedPath,
 } from './resolve';
 export * from './layout';
-export * from './snapshot';
 export { isInsideDirectory } from './containment';
 export { listWorkspaceFiles, type WorkspaceFile, type ListOptions } from './list';
 export { openWorkspaceFile, readSmallText, decodeText, NotAFileError, type OpenedWorkspaceFile } from './read';
-export {
-  commitJob,
-  commitSubject,
-  gitVersion,
-  openCommitDiff,
-  projectHistoryDir,
-  removeProjectHistory,
-  HistoryError,
-  COMMIT_SHA,
-  HISTORY_BRANCH,
-  JOB_TRAILER,
-  type CommitAuthor,
-  type JobToCommit,
-} from './history';
-export { commitJobOffThread, stopHistoryThreads, useHistoryThreads } from './history-thread';
 export { withRegularFile } from './regular-file';
+export { timeSlicer, type TimeSlicer } from './time-slice';
+export { runOnThread, stopThreads, taskModule } from './thread-pool';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { commitJob } from '@cwo/workspace';
+import { commitJob } from '@cwo/history';
 import { startHarness, type Harness } from '../../test/harness';
 import { createTenant } from '../../test/tenants';
 

@@ -1,4 +1,4 @@
-import { openCommitDiff } from '@cwo/workspace';
+import { openCommitDiff } from '@cwo/history';
 import { notFound } from '../http/errors';
 import { stream, type Reply } from '../http/reply';
 import type { RequestContext } from '../http/route';

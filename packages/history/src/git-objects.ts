@@ -6,7 +6,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { withRegularFile } from './regular-file';
+import { withRegularFile } from '@cwo/workspace';
 
 // Git's object store written and read in-process (loose objects, SHA-1 repositories), so that a
 // job's commit costs no child process: spawning `git` from the runner forks a large process and

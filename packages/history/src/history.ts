@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { commitBody, parseCommit, readLooseCommit, writeObject, type CommitInfo } from './git-objects';
 import { writeSnapshotTree, writeWorkspaceTree } from './history-tree';
 import type { Snapshot } from './snapshot';
-import { CODEX_DIR } from './layout';
+import { CODEX_DIR } from '@cwo/workspace';
 
 // A project's history: a git repository in which the runner commits what each job changed, and
 // from which the API serves a job's diff. The runner writes each commit in-process (git-objects.ts,

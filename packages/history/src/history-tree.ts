@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { hasObject, writeBlobFromFile, writeObject, treeBody, type TreeEntry } from './git-objects';
-import { withRegularFile } from './regular-file';
+import { withRegularFile } from '@cwo/workspace';
 import type { Snapshot } from './snapshot';
 
 // The workspace as a git tree, written into the history's object store without `git add`: what

@@ -1,9 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CODEX_DIR } from './layout';
-import { withRegularFile } from './regular-file';
-import { timeSlicer } from './time-slice';
+import { CODEX_DIR, timeSlicer, withRegularFile } from '@cwo/workspace';
 
 // What a workspace holds at one moment, so that the runner can tell for itself which files a job
 // created, modified or deleted, instead of trusting what the agent reports.

@@ -1,0 +1,16 @@
+export * from './snapshot';
+export {
+  commitJob,
+  commitSubject,
+  gitVersion,
+  openCommitDiff,
+  projectHistoryDir,
+  removeProjectHistory,
+  HistoryError,
+  COMMIT_SHA,
+  HISTORY_BRANCH,
+  JOB_TRAILER,
+  type CommitAuthor,
+  type JobToCommit,
+} from './history';
+export { commitJobOffThread, useHistoryThreads } from './history-thread';
