@@ -262,7 +262,8 @@ describe('the project history', () => {
     const again = await commitJob(args);
     expect(gitLog(gitDir, 'rev-parse', `${again}^{tree}`)).toBe(gitLog(gitDir, 'rev-parse', `${viaThread}^{tree}`));
     expect(gitLog(gitDir, 'rev-list', '--count', again).trim()).toBe('2');
-    expect(gitLog(gitDir, 'fsck', '--strict')).toBe('');
+    // The first commit is left dangling when the amend falls in a later second (a new timestamp).
+    expect(gitLog(gitDir, 'fsck', '--strict', '--no-dangling')).toBe('');
 
     const gone = commitJobOffThread({ ...args, workspace: path.join(root, 'deleted-project') });
     await expect(gone).rejects.toBeInstanceOf(HistoryError);
