@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm bench [B1 B2 B3 B4]`: runs the benchmarks (all by default), prints a table and writes
+// `pnpm bench [B1 B2 B3 B4 B6]`: runs the benchmarks (all by default), prints a table and writes
 // e2e/bench/results/bench-<time>.json and latest.json. Every figure stands beside a baseline
 // measured in the same run; the ratio is what counts on a noisy machine.
 const fs = require('node:fs');
@@ -11,6 +11,7 @@ const BENCHES = {
   B2: { title: 'Pipeline (2,000 dummy jobs) vs minimal BullMQ+Postgres loop', run: () => require('./b2-pipeline')() },
   B3: { title: 'Docker executor vs plain `run` of the same image', run: () => require('./b3-containers')() },
   B4: { title: 'Files: list vs find; RSS while serving 200 MB raw', run: () => require('./b4-files')() },
+  B6: { title: '200 SSE followers of one log vs a bare Node SSE server', run: () => require('./b6-log-followers')() },
 };
 
 function machine() {
@@ -34,6 +35,8 @@ function headline(name, r) {
       return `ratio ${r.ratio} (executor median ${r.executor_median_ms} ms, plain run median ${r.plain_run_median_ms} ms)`;
     case 'B4':
       return `list_ratio ${r.list_ratio} (api ${r.list_api_ms} ms, find ${r.list_find_ms} ms); rss_growth_mb ${r.rss_growth_mb}`;
+    case 'B6':
+      return `cpu_ratio ${r.cpu_ratio} (api ${r.api.cpu_s} s, bare ${r.bare_sse.cpu_s} s of CPU; all ratios ${r.cpu_ratios.join(', ')}); delivery p50 ${r.api.p50_ms} ms p99 ${r.api.p99_ms} ms (bare p99 ${r.bare_sse.p99_ms} ms); ${r.api.complete_clients}/${r.clients} clients complete, ${r.api.reconnected_clients} resumed with Last-Event-ID`;
     default:
       return JSON.stringify(r);
   }

@@ -3,7 +3,7 @@ import swaggerUi from 'swagger-ui-express';
 import { BULL_BOARD_PATH, bullBoardRouter } from './admin/bull-board';
 import { adminUnreachableReason, requireAdmin } from './auth/admin-access';
 import { createAuthenticator } from './auth/authenticate';
-import type { AppDeps } from './deps';
+import type { AppDeps, AppServices } from './deps';
 import { accessLog } from './http/access-log';
 import { corsMiddleware } from './http/cors';
 import { errorHandler, notFoundHandler } from './http/error-handler';
@@ -11,6 +11,7 @@ import { mountRoutes, type RouteGuards } from './http/express-adapter';
 import { jsonBody } from './http/json-body';
 import { requestId } from './http/request-id';
 import { createCreationRateLimit } from './limits/creation-rate-limit';
+import { createLogFollowers } from './logs/follow-log';
 import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
 import { apiRoutes, rootRoutes } from './routes';
 
@@ -81,8 +82,9 @@ export function createApp(deps: AppDeps): Express {
     authenticate: createAuthenticator(deps),
     rateLimits: { create: createCreationRateLimit(deps) },
   };
-  mountRoutes(app, rootRoutes, '', deps, guards);
-  mountRoutes(app, apiRoutes, config.API_V1_STR, deps, guards);
+  const services: AppServices = { ...deps, logFollowers: createLogFollowers() };
+  mountRoutes(app, rootRoutes, '', services, guards);
+  mountRoutes(app, apiRoutes, config.API_V1_STR, services, guards);
 
   const adminBoard = mountAdminBoard(app, deps, guards);
   const openApi = buildOpenApiDocument({ root: rootRoutes, api: apiRoutes }, config.API_V1_STR, {

@@ -3,6 +3,7 @@ import type { Db } from '@cwo/db';
 import type { Logger } from '@cwo/logger';
 import type { JobsQueue } from '@cwo/queue';
 import type { Redis } from 'ioredis';
+import type { LogFollowers } from './logs/follow-log';
 
 /** Everything the API talks to, passed in by main.ts (or a test) rather than created inside. */
 export interface AppDeps {
@@ -14,4 +15,10 @@ export interface AppDeps {
   logger: Logger;
   /** Aborted when the process is shutting down: long-lived responses (log streams) end then. */
   shutdownSignal?: AbortSignal;
+}
+
+/** What the handlers get: the services passed in, and what the app shares between its requests. */
+export interface AppServices extends AppDeps {
+  /** One tail per followed job log in this process, shared by all of its SSE clients. */
+  logFollowers: LogFollowers;
 }

@@ -24,6 +24,15 @@ function readEvents(
   });
 }
 
+/** The log bytes a client rebuilds from the events it got (what `data:` lines carry). */
+function logOf(events: string): string {
+  return [...events.matchAll(/^id: \d+\nevent: log\n((?:data: .*\n)+)\n/gm)]
+    .map((m) => m[1]!.replace(/^data: /gm, ''))
+    .join('');
+}
+
+const ids = (events: string): number[] => [...events.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+
 describe('job logs API', () => {
   let h: Harness;
   let port: number;
@@ -151,6 +160,54 @@ describe('job logs API', () => {
     );
   });
 
+  it('many clients following one running job each get every line once, in order; one that reconnects with Last-Event-ID misses nothing', async () => {
+    const { url, logFile, jobId } = await newJob();
+    await setStatus(jobId, 'in_progress');
+    const line = (i: number) => `line ${i} of the job\n`;
+    const written: string[] = [];
+    const write = (from: number, n: number) => {
+      const text = Array.from({ length: n }, (_, i) => line(from + i)).join('');
+      written.push(text);
+      appendLog(logFile, text);
+    };
+    write(0, 5);
+    const followers = Array.from({ length: 10 }, () => readEvents(port, `${url}?follow=1`));
+
+    // One more client reads until it has some events, then its connection drops.
+    let firstVisit = '';
+    await new Promise<void>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, path: `${url}?follow=1` }, (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          firstVisit += c;
+          if (/^id: \d+$/m.test(firstVisit)) {
+            req.destroy();
+            resolve();
+          }
+        });
+      });
+      req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(err)));
+    });
+    firstVisit = firstVisit.slice(0, firstVisit.lastIndexOf('\n\n') + 2); // whole events only
+    const lastId = ids(firstVisit).pop()!;
+    for (let i = 1; i <= 4; i++) {
+      write(i * 5, 5);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const secondVisit = readEvents(port, `${url}?follow=1`, { 'Last-Event-ID': String(lastId) });
+    write(25, 5);
+    await setStatus(jobId, 'completed');
+
+    const whole = written.join('');
+    for (const { text } of await Promise.all(followers)) {
+      expect(logOf(text)).toBe(whole);
+      expect(text.endsWith('event: end\ndata: {"status":"completed"}\n\n')).toBe(true);
+    }
+    const resumed = (await secondVisit).text;
+    expect(logOf(firstVisit) + logOf(resumed)).toBe(whole);
+    expect(resumed.endsWith('event: end\ndata: {"status":"completed"}\n\n')).toBe(true);
+  });
+
   it('404 for an unknown job', async () => {
     const { projectId } = await newJob();
     const res = await request(h.app)
@@ -165,5 +222,7 @@ describe('job logs API', () => {
     fs.symlinkSync('/etc/passwd', logFile);
     const res = await request(h.app).get(url).expect(400);
     expect(res.body.detail).toBe('Invalid path');
+    const followed = await request(h.app).get(`${url}?follow=1`).expect(400);
+    expect(followed.body.detail).toBe('Invalid path');
   });
 });

@@ -4,8 +4,7 @@ import { findJobStatus } from '@cwo/jobs';
 import { badRequest } from '../http/errors';
 import { empty, stream, type Reply } from '../http/reply';
 import type { RequestContext } from '../http/route';
-import { followLog } from '../logs/follow-log';
-import { openJobLog, readLogChunk } from '../logs/log-file';
+import { openJobLog, openLogReader, watchJobLog } from '../logs/log-file';
 import { workspaceOf } from '../workspace-dirs';
 import { requireJob } from './lookups';
 
@@ -38,14 +37,29 @@ export async function readJobLog({
   const workspace = workspaceOf(deps.config, job.projectId);
   const offset = lastEventOffset(headers['last-event-id']) ?? query.offset;
 
+  let log;
+  try {
+    log = await openJobLog(workspace, job.id);
+  } catch (err) {
+    if (err instanceof InvalidPathError) throw badRequest('Invalid path');
+    throw err;
+  }
+  const size = log?.size ?? 0;
+  const start = Math.min(offset, size);
+
   if (query.follow || wantsEventStream(headers.accept)) {
-    const events = followLog(
+    await log?.handle.close().catch(() => undefined);
+    // From `start`, not past the end: every offset a tail and its followers hold is one the
+    // file has reached, as any id this API sent is.
+    const events = deps.logFollowers.follow(
+      job.id,
       {
-        readChunk: (from, max) => readLogChunk(workspace, job.id, from, max),
+        openLog: () => openLogReader(workspace, job.id),
         jobStatus: () => findJobStatus(deps.db, principal.userId, job.id),
+        watch: (onChange, onLost) => watchJobLog(workspace, job.id, onChange, onLost),
       },
-      offset,
-      { signal },
+      start,
+      signal,
     );
     return stream(
       200,
@@ -59,15 +73,6 @@ export async function readJobLog({
     );
   }
 
-  let log;
-  try {
-    log = await openJobLog(workspace, job.id);
-  } catch (err) {
-    if (err instanceof InvalidPathError) throw badRequest('Invalid path');
-    throw err;
-  }
-  const size = log?.size ?? 0;
-  const start = Math.min(offset, size);
   const headersOut = {
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': String(size - start),

@@ -5,7 +5,7 @@ import type { Express, Request, Response } from 'express';
 import type { ValidationIssue } from '@cwo/contracts';
 import type { Principal } from '../auth/accounts';
 import type { Authenticate } from '../auth/authenticate';
-import type { AppDeps } from '../deps';
+import type { AppDeps, AppServices } from '../deps';
 import { PRINCIPAL_KEY } from './access-log';
 import { HttpError, validationFailed } from './errors';
 import { isJsonType } from './json-body';
@@ -130,7 +130,13 @@ const allowHeader = (methods: Set<string>): string => {
  * request is revealed), validation (422), the route's rate limit (429; invalid requests are not
  * counted), then the handler.
  */
-export function mountRoutes(app: Express, routes: Route[], prefix: string, deps: AppDeps, guards: RouteGuards): void {
+export function mountRoutes(
+  app: Express,
+  routes: Route[],
+  prefix: string,
+  deps: AppServices,
+  guards: RouteGuards,
+): void {
   const methodsByPath = new Map<string, Set<string>>();
   for (const route of routes) {
     const path = `${prefix}${route.path}`;

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { z } from 'zod';
 import type { ErrorStatus } from '@cwo/contracts';
 import type { Principal } from '../auth/accounts';
-import type { AppDeps } from '../deps';
+import type { AppServices } from '../deps';
 import type { Reply } from './reply';
 
 // A route is data: method, path, the schemas its input must match, who may call it, the handler,
@@ -13,7 +13,7 @@ export type Method = 'get' | 'post' | 'delete';
 
 /** What a public route's handler gets (the probes): no caller identity. */
 export interface PublicContext<Body = unknown, Query = unknown> {
-  deps: AppDeps;
+  deps: AppServices;
   /** Path parameters, percent-decoded (a wildcard's segments joined with "/"). */
   params: Record<string, string>;
   /** The wildcard part of the path exactly as sent, not decoded (file paths are checked raw). */

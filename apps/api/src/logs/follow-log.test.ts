@@ -1,34 +1,78 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Status } from '@cwo/contracts';
-import { followLog, type FollowSource } from './follow-log';
+import { InvalidPathError, jobLogFile } from '@cwo/workspace';
+import { createLogFollowers, type FollowSource, type TailOptions } from './follow-log';
+import { openLogReader, watchJobLog } from './log-file';
 
 /** A log and a status that the test changes over time, as a runner would. */
 function fakeRunner() {
-  const state = { log: Buffer.alloc(0), status: 'in_progress' as Status | null, statusReads: 0 };
+  const state = {
+    log: Buffer.alloc(0),
+    status: 'in_progress' as Status | null,
+    statusReads: 0,
+    statusFails: false,
+    opens: 0,
+    openFails: undefined as Error | undefined,
+  };
+  const watchers = new Set<() => void>();
   const source: FollowSource = {
-    readChunk: async (offset, max) => state.log.subarray(offset, offset + max),
+    openLog: async () => {
+      if (state.openFails) throw state.openFails;
+      state.opens++;
+      return {
+        read: async (offset, max) => Buffer.from(state.log.subarray(offset, offset + max)),
+        close: async () => undefined,
+      };
+    },
     jobStatus: async () => {
       state.statusReads++;
+      if (state.statusFails) throw new Error('Connection terminated unexpectedly');
       return state.status;
     },
+    watch: (onChange) => {
+      watchers.add(onChange);
+      return () => watchers.delete(onChange);
+    },
   };
-  return { state, source };
+  /** Appends to the log and tells the watchers, as the file system would. */
+  const write = (text: string) => {
+    state.log = Buffer.concat([state.log, Buffer.from(text)]);
+    for (const w of watchers) w();
+  };
+  return { state, source, write };
 }
 
-async function collect(events: AsyncGenerator<string>, until: (all: string) => boolean): Promise<string> {
+async function collect(events: Readable, until: (all: string) => boolean = () => false): Promise<string> {
   let all = '';
-  for await (const e of events) {
-    all += e;
+  for await (const chunk of events) {
+    all += String(chunk);
     if (until(all)) break;
   }
   return all;
 }
 
-describe('followLog', () => {
-  const fast = { pollMs: 5, statusEveryMs: 0 };
+/** The log bytes a client rebuilds from the events it got (what `data:` lines carry). */
+function logOf(events: string): string {
+  return [...events.matchAll(/^id: \d+\nevent: log\n((?:data: .*\n)+)\n/gm)]
+    .map((m) => m[1]!.replace(/^data: /gm, ''))
+    .join('');
+}
+
+const ids = (events: string): number[] => [...events.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const lines = (from: number, n: number, pad = 0) =>
+  Array.from({ length: n }, (_, i) => `line ${from + i}${' .'.repeat(pad)}\n`).join('');
+
+describe('following a job log', () => {
+  const fast: Partial<TailOptions> = { pollMs: 5, statusEveryMs: 5, minReadIntervalMs: 0 };
+  const open = () => new AbortController().signal;
 
   it('streams lines as they are written, then ends with the status once everything was sent', async () => {
     const { state, source } = fakeRunner();
-    const events = followLog(source, 0, { signal: new AbortController().signal, ...fast });
+    const events = createLogFollowers(fast).follow('job', source, 0, open());
     state.log = Buffer.from('starting\n');
     setTimeout(() => (state.log = Buffer.from('starting\nworking\nlast line without newline')), 30);
     setTimeout(() => (state.status = 'completed'), 60);
@@ -45,27 +89,31 @@ describe('followLog', () => {
   it('stops promptly when the client goes away, and reads nothing afterwards', async () => {
     const { state, source } = fakeRunner();
     const controller = new AbortController();
-    const events = followLog(source, 0, { signal: controller.signal, pollMs: 60_000, statusEveryMs: 0 });
-    await events.next(); // retry hint
-    const pending = events.next(); // now waiting in its poll sleep
-    setTimeout(() => controller.abort(), 10);
-    await expect(pending).resolves.toEqual({ done: true, value: undefined });
+    const followers = createLogFollowers({ pollMs: 60_000, statusEveryMs: 5, minReadIntervalMs: 0 });
+    const events = followers.follow('job', source, 0, controller.signal);
+    const all = collect(events);
+    setTimeout(() => controller.abort(), 20);
+    await expect(all).resolves.toBe('retry: 1000\n\n');
+    expect(followers.tails).toBe(0);
     const reads = state.statusReads;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     expect(state.statusReads).toBe(reads);
+  });
+
+  it('ends quietly when the job disappears (project deleted)', async () => {
+    const { state, source } = fakeRunner();
+    state.status = null;
+    const all = await collect(createLogFollowers(fast).follow('job', source, 0, open()));
+    expect(all).toBe('retry: 1000\n\n');
   });
 
   it('keeps streaming the log while the status cannot be read (Postgres away), and ends once it can', async () => {
     const { state, source } = fakeRunner();
-    let postgresDown = true;
-    source.jobStatus = async () => {
-      if (postgresDown) throw new Error('Connection terminated unexpectedly');
-      return state.status;
-    };
-    const events = followLog(source, 0, { signal: new AbortController().signal, ...fast });
+    state.statusFails = true;
+    const events = createLogFollowers(fast).follow('job', source, 0, open());
     state.log = Buffer.from('written during the outage\n');
     setTimeout(() => {
-      postgresDown = false;
+      state.statusFails = false;
       state.status = 'completed';
     }, 50);
     const all = await collect(events, (s) => s.includes('event: end'));
@@ -76,10 +124,139 @@ describe('followLog', () => {
     );
   });
 
-  it('ends quietly when the job disappears (project deleted)', async () => {
+  it('serves every client of a job from one tail: one status read per check, one open log, for all of them', async () => {
+    const { state, source, write } = fakeRunner();
+    const statusEveryMs = 20;
+    const followers = createLogFollowers({ pollMs: 60_000, statusEveryMs, minReadIntervalMs: 0 });
+    const started = Date.now();
+    const clients = Array.from({ length: 50 }, () => collect(followers.follow('job', source, 0, open())));
+    expect(followers.tails).toBe(1);
+    for (let i = 0; i < 10; i++) {
+      write(lines(i * 10, 10));
+      await sleep(10);
+    }
+    state.status = 'completed';
+    const all = await Promise.all(clients);
+    const elapsedChecks = (Date.now() - started) / statusEveryMs;
+    for (const events of all) {
+      expect(logOf(events)).toBe(lines(0, 100));
+      expect(events.endsWith('event: end\ndata: {"status":"completed"}\n\n')).toBe(true);
+    }
+    // Fifty clients polling on their own would have read the status fifty times per check.
+    expect(state.statusReads).toBeLessThanOrEqual(elapsedChecks + 2);
+    expect(state.opens).toBe(1); // the tail's log, opened once (pollMs is long)
+    expect(followers.tails).toBe(0);
+  });
+
+  it('a client starting behind the tail catches up from the file, then follows live, missing nothing', async () => {
+    const { state, source, write } = fakeRunner();
+    const followers = createLogFollowers({ pollMs: 60_000, statusEveryMs: 5, minReadIntervalMs: 0, maxChunkBytes: 64 });
+    const first = collect(followers.follow('job', source, 0, open()));
+    write(lines(0, 50));
+    await sleep(20);
+    // Joins from the start while the tail is far ahead, and the log goes on growing meanwhile.
+    const late = collect(followers.follow('job', source, 0, open()));
+    write(lines(50, 50));
+    await sleep(20);
+    write(lines(100, 50));
+    state.status = 'completed';
+    const [a, b] = await Promise.all([first, late]);
+    expect(logOf(a)).toBe(lines(0, 150));
+    expect(logOf(b)).toBe(lines(0, 150));
+    // Whole lines in every event, ids strictly increasing: no event repeated or skipped.
+    for (const events of [a, b]) {
+      const offsets = ids(events);
+      expect(offsets).toEqual([...offsets].sort((x, y) => x - y));
+      expect(new Set(offsets).size).toBe(offsets.length);
+      for (const id of offsets) expect(state.log[id - 1]).toBe(0x0a);
+    }
+  });
+
+  it('resumes from an event id (Last-Event-ID) while others follow: exactly the bytes after it', async () => {
+    const { state, source, write } = fakeRunner();
+    const followers = createLogFollowers({ pollMs: 60_000, statusEveryMs: 5, minReadIntervalMs: 0 });
+    const first = collect(followers.follow('job', source, 0, open()));
+    write(lines(0, 10));
+    await sleep(20);
+    write(lines(10, 10));
+    await sleep(20);
+    const resumeAt = Buffer.byteLength(lines(0, 10)); // the id of the first event the client got
+    const resumed = collect(followers.follow('job', source, resumeAt, open()));
+    write(lines(20, 10));
+    state.status = 'completed';
+    const [a, b] = await Promise.all([first, resumed]);
+    expect(logOf(a)).toBe(lines(0, 30));
+    expect(logOf(b)).toBe(lines(10, 20));
+    expect(b.endsWith('event: end\ndata: {"status":"completed"}\n\n')).toBe(true);
+  });
+
+  it('a client that does not keep up reads from the file instead of holding events: it misses nothing, nor does anyone else', async () => {
+    const { state, source, write } = fakeRunner();
+    const followers = createLogFollowers({
+      pollMs: 60_000,
+      statusEveryMs: 5,
+      minReadIntervalMs: 0,
+      maxQueuedBytes: 200,
+    });
+    const fastClient = collect(followers.follow('job', source, 0, open()));
+    const slowStream = followers.follow('job', source, 0, open());
+    slowStream.pause(); // its client stopped reading (a stalled connection)
+    // 40 KB: more than the stream itself holds for a stalled client (16 KiB) and the 200 bytes.
+    for (let i = 0; i < 20; i++) {
+      write(lines(i * 5, 5, 200));
+      await sleep(5);
+    }
+    const opensWhileStalled = state.opens;
+    state.status = 'completed';
+    expect(logOf(await fastClient)).toBe(lines(0, 100, 200));
+    slowStream.resume();
+    const slow = await collect(slowStream);
+    expect(logOf(slow)).toBe(lines(0, 100, 200));
+    expect(slow.endsWith('event: end\ndata: {"status":"completed"}\n\n')).toBe(true);
+    // What it missed came from the file (its events beyond 200 bytes were never kept for it).
+    expect(state.opens).toBeGreaterThan(opensWhileStalled);
+  });
+
+  it('sends a keep-alive comment when the log is silent', async () => {
+    const { source } = fakeRunner();
+    const events = createLogFollowers({ ...fast, keepAliveMs: 20 }).follow('job', source, 0, open());
+    expect(await collect(events, (s) => s.includes(': keep-alive'))).toBe('retry: 1000\n\n: keep-alive\n\n');
+    events.destroy();
+  });
+
+  it("fails every client's stream when the log cannot be read (replaced by a link out of the workspace)", async () => {
     const { state, source } = fakeRunner();
-    state.status = null;
-    const all = await collect(followLog(source, 0, { signal: new AbortController().signal, ...fast }), () => false);
-    expect(all).toBe('retry: 1000\n\n');
+    state.openFails = new InvalidPathError('symlink escapes workspace');
+    const followers = createLogFollowers(fast);
+    const clients = [0, 1].map(() => collect(followers.follow('job', source, 0, open())));
+    for (const client of clients) await expect(client).rejects.toThrow('symlink escapes workspace');
+    expect(followers.tails).toBe(0);
+  });
+
+  describe('on a real log file', () => {
+    let workspace: string;
+    beforeEach(() => {
+      workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'follow-log-'));
+      fs.mkdirSync(path.dirname(jobLogFile(workspace, 'job')), { recursive: true });
+      fs.writeFileSync(jobLogFile(workspace, 'job'), 'first\n');
+    });
+    afterEach(() => fs.rmSync(workspace, { recursive: true, force: true }));
+
+    it('a file watch brings new lines without waiting for the poll', async () => {
+      const source: FollowSource = {
+        openLog: () => openLogReader(workspace, 'job'),
+        jobStatus: async () => 'in_progress',
+        watch: (onChange, onLost) => watchJobLog(workspace, 'job', onChange, onLost),
+      };
+      // The poll would not come for an hour: only the watch can bring the second line.
+      const followers = createLogFollowers({ pollMs: 3_600_000, statusEveryMs: 3_600_000, minReadIntervalMs: 0 });
+      const events = followers.follow('job', source, 0, open());
+      const got = collect(events, (s) => s.includes('data: second'));
+      await sleep(100); // the tail has read the first line and watches the file
+      fs.appendFileSync(jobLogFile(workspace, 'job'), 'second\n');
+      expect(await got).toBe('retry: 1000\n\nid: 6\nevent: log\ndata: first\n\nid: 13\nevent: log\ndata: second\n\n');
+      events.destroy();
+      expect(followers.tails).toBe(0);
+    });
   });
 });

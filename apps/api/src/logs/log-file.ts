@@ -1,4 +1,12 @@
-import { FileMissingError, openWorkspaceFile, relativeJobLogPath, type OpenedWorkspaceFile } from '@cwo/workspace';
+import fs from 'node:fs';
+import {
+  FileMissingError,
+  jobLogFile,
+  openWorkspaceFile,
+  relativeJobLogPath,
+  type OpenedWorkspaceFile,
+} from '@cwo/workspace';
+import type { LogReader } from './log-tail';
 
 // A job's log lives in its project's workspace (.codex/jobs/<jobId>/job.log), written by the
 // runner. The agent can write there too, so the log is opened under the same policy as any
@@ -14,22 +22,46 @@ export async function openJobLog(workspace: string, jobId: string): Promise<Open
   }
 }
 
-/** Up to `maxBytes` of the log from `offset` (empty at the end or while there is no log). */
-export async function readLogChunk(
+/** The log opened under the workspace policy for repeated reads, or null while it does not exist. */
+export async function openLogReader(workspace: string, jobId: string): Promise<LogReader | null> {
+  const log = await openJobLog(workspace, jobId);
+  if (!log) return null;
+  return {
+    async read(offset, maxBytes) {
+      const buffer = Buffer.allocUnsafe(maxBytes);
+      const { bytesRead } = await log.handle.read(buffer, 0, maxBytes, offset);
+      return buffer.subarray(0, bytesRead);
+    },
+    close: () => log.handle.close(),
+  };
+}
+
+/**
+ * Calls `onChange` when the job's log file changes (inotify on Linux, at no cost between writes),
+ * and `onLost` once the watch ends by itself (the file was renamed, removed or replaced). Null
+ * while the file does not exist, or where it cannot be watched: callers poll as well, because a
+ * watch does not see what another machine writes to a network volume.
+ */
+export function watchJobLog(
   workspace: string,
   jobId: string,
-  offset: number,
-  maxBytes: number,
-): Promise<Buffer> {
-  const log = await openJobLog(workspace, jobId);
-  if (!log) return Buffer.alloc(0);
+  onChange: () => void,
+  onLost: () => void,
+): (() => void) | null {
+  let watcher: fs.FSWatcher;
   try {
-    const length = Math.max(0, Math.min(maxBytes, log.size - offset));
-    if (length === 0) return Buffer.alloc(0);
-    const buffer = Buffer.alloc(length);
-    const { bytesRead } = await log.handle.read(buffer, 0, length, offset);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await log.handle.close().catch(() => undefined);
+    watcher = fs.watch(jobLogFile(workspace, jobId), { persistent: false });
+  } catch {
+    return null;
   }
+  const lost = () => {
+    watcher.close();
+    onLost();
+  };
+  watcher.on('change', (type) => {
+    if (type === 'rename') lost();
+    onChange();
+  });
+  watcher.on('error', lost);
+  return () => watcher.close();
 }
