@@ -13,7 +13,7 @@ import { clearRecordedOutcome, recordOutcome, type JobOutcome } from './outcome'
 // crash to cost a second run.
 
 /** How long the final database write may take before the outcome is also kept on disk. */
-export const OUTCOME_KEEP_AFTER_MS = 250;
+const OUTCOME_KEEP_AFTER_MS = 250;
 
 /**
  * Writes the outcome of `attempt`; 'superseded' when the job was finished or taken over elsewhere

@@ -34,7 +34,7 @@ function currentRequestJobId(workspace: string): string | null {
  * the job named in the request.json beside it). One left by an earlier attempt of this same job,
  * or one whose job is unknown or already has its copy, is removed.
  */
-export function retireEarlierResult(workspace: string, jobId: string, log: (m: string) => void): void {
+function retireEarlierResult(workspace: string, jobId: string, log: (m: string) => void): void {
   const top = resultFile(workspace);
   let stat;
   try {

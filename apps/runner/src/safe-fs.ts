@@ -7,10 +7,9 @@ import { withRegularFile } from '@cwo/workspace';
 // never follows a link it did not make when it writes its own files: every directory on the way
 // is checked to be a real directory, and files are opened with O_NOFOLLOW or replaced by rename.
 //
-// The calls are synchronous on purpose. These are a few small files per job on a local disk: a
-// synchronous call costs microseconds, while a promise-based one costs ~40 µs of the event loop's
-// time for the hand-off to the thread pool and back (measured on these machines), several times
-// the work itself, and a job makes dozens.
+// The calls are synchronous on purpose: a few small files per job on a local disk, where the
+// hand-off of a promise-based call to the thread pool and back costs the event loop several times
+// the work itself (README, "Benchmarks"), and a job makes dozens.
 
 const isMissing = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'ENOENT';
 const realpathOrNull = (p: string): string | null => {

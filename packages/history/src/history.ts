@@ -247,7 +247,7 @@ export async function commitJob(args: {
 }
 
 /** The job named by a commit message's Job-Id trailer, if any. */
-export function jobOfCommit(message: string): string | null {
+function jobOfCommit(message: string): string | null {
   const match = new RegExp(`^${JOB_TRAILER}: (\\S+)\\s*$`, 'm').exec(message);
   return match ? match[1]! : null;
 }

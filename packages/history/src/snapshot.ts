@@ -45,7 +45,7 @@ export interface SnapshotOptions {
   previous?: Snapshot;
 }
 
-export const DEFAULT_SNAPSHOT_EXCLUDE: readonly string[] = [CODEX_DIR];
+const DEFAULT_SNAPSHOT_EXCLUDE: readonly string[] = [CODEX_DIR];
 const DEFAULT_MAX_ENTRIES = 200_000;
 // Small files are read whole; larger ones are streamed so that memory stays flat.
 const READ_WHOLE_BELOW = 1024 * 1024;

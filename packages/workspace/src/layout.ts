@@ -20,7 +20,7 @@ export function resultFile(workspace: string): string {
 }
 
 /** `.codex/jobs/<jobId>/`: a job's own copies of request, result and log, kept for history. */
-export function jobDir(workspace: string, jobId: string): string {
+function jobDir(workspace: string, jobId: string): string {
   return path.join(workspace, CODEX_DIR, 'jobs', jobId);
 }
 

@@ -7,10 +7,9 @@ import { DEFAULT_SLICE_MS, timeSlicer, type TimeSlicer } from './time-slice';
 // regular file, hidden ones and .codex included; symlinked directories are never entered; a
 // symlinked file is listed only when its real path stays inside the workspace.
 //
-// Written with synchronous calls in short time slices: for 20,000 files this is about twice as
-// fast as callbacks through libuv's thread pool (measured 70 ms against 110-190 ms; `find` takes
-// ~55 ms), while the event loop still gets a turn every few milliseconds, so a large listing
-// does not stall other requests. The trade-off: one filesystem call that hangs (a dead network
+// Written with synchronous calls in short time slices: about twice as fast as callbacks through
+// libuv's thread pool (README, "Benchmarks", B4), while the event loop still gets a turn every few
+// milliseconds, so a large listing does not stall other requests. The trade-off: one filesystem call that hangs (a dead network
 // volume) blocks the process, as it would block the thread pool.
 
 export interface WorkspaceFile {

@@ -2,8 +2,8 @@ import { GONE } from './stat-task';
 import { runOnThread, taskModule } from './thread-pool';
 
 // The sizes of many files at once, on a thread of the pool. Listing a large workspace is one
-// lstat per file, ~2.4 µs each in Node (mostly its own per-call work), which on a 20,000-file tree
-// is most of the listing; a second thread does half of them meanwhile (list.ts). Any failure of it
+// lstat per file, mostly Node's own per-call work and most of the listing's time (README, B4); a
+// second thread does half of them meanwhile (list.ts). Any failure of it
 // falls back to the calling thread doing all the work.
 
 export { GONE };

@@ -36,7 +36,7 @@ export async function requireJob(
  * How long a caller at the active-job cap is told to wait. A slot frees when one of their jobs
  * finishes, which nobody can predict; this is a polite polling interval, not a promise.
  */
-export const ACTIVE_JOBS_RETRY_AFTER_SECONDS = 10;
+const ACTIVE_JOBS_RETRY_AFTER_SECONDS = 10;
 
 /** The 429 of the active-job cap (MAX_ACTIVE_JOBS_PER_USER), naming it. */
 export function activeJobLimitReached(limit: number): HttpError {

@@ -20,7 +20,7 @@ const FACTORIES: Record<Executor['name'], ExecutorFactory> = {
 };
 
 /** `dummy` when USE_DUMMY_WORKER is true (the default), else WORKER_EXECUTOR (`docker` by default, or `host`). */
-export function executorName(config: Pick<Config, 'USE_DUMMY_WORKER' | 'WORKER_EXECUTOR'>): Executor['name'] {
+function executorName(config: Pick<Config, 'USE_DUMMY_WORKER' | 'WORKER_EXECUTOR'>): Executor['name'] {
   return config.USE_DUMMY_WORKER ? 'dummy' : config.WORKER_EXECUTOR;
 }
 

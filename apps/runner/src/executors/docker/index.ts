@@ -108,7 +108,7 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
 
   /**
    * The container's exit code, as soon as it is known. The engine's wait is poll-bound (podman
-   * answers ~150-400 ms after the exit), while the attach stream ends as the process exits; so
+   * answers a few hundred milliseconds after the exit), while the attach stream ends as the process exits; so
    * once the output has ended, inspect is polled briefly, with wait racing it as the fallback for a
    * program that closes its output and keeps running. (Wait is called after start: a wait before
    * start can return early on podman, see the notes.)

@@ -18,7 +18,7 @@ export function deploymentFilter(queuePrefix: string, extra: string[] = []): { l
   return { label: [`${LABELS.managed}=true`, `${LABELS.queuePrefix}=${queuePrefix}`, ...extra] };
 }
 
-export const CONTAINER_WORKSPACE = '/workspace';
+const CONTAINER_WORKSPACE = '/workspace';
 
 /** Size of the writable /tmp (memory, counted in WORKER_MEMORY). */
 const TMP_SIZE = '256m';

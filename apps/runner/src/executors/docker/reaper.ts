@@ -17,7 +17,7 @@ import { deploymentFilter, LABELS } from './options';
 // A container of a live runner whose job is queued or in progress is never touched. (A retry of a
 // job also removes earlier containers of that job itself before it starts: see docker.ts.)
 
-export const DEFAULT_HEARTBEAT_MS = 10_000;
+const DEFAULT_HEARTBEAT_MS = 10_000;
 /** A runner is dead when its heartbeat key expired: three missed refreshes. */
 const TTL_BEATS = 3;
 
