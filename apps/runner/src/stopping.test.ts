@@ -76,6 +76,19 @@ describe('stopping a running job', () => {
     expect(await waitForJob(db, jobId, 10_000)).toMatchObject({ status: 'cancelled' });
   });
 
+  it('stops a running job whose project was deleted, through the poll, when no message comes', async () => {
+    const config = testConfig({ CANCEL_POLL_SECONDS: '1' });
+    const queue = harness.queue(config);
+    const runner = await startRunner(config, 30_000);
+    const { projectId, jobId } = await createProject(db, config);
+    await queue.enqueue(jobId);
+    await runningOn(runner, jobId);
+    await db.project.delete({ where: { id: projectId } });
+    await waitFor('the job to stop', async () => !runner.runningJobIds().includes(jobId), 10_000);
+    // The stopped agent wrote nothing.
+    await expect(fs.stat(path.join(projectWorkspace(config.workspaceRoot, projectId), 'app.py'))).rejects.toThrow();
+  });
+
   it('skips a queued job whose cancel was requested before it ran, and runs the next one', async () => {
     const config = testConfig();
     const queue = harness.queue(config);
