@@ -1,0 +1,75 @@
+# shellcheck shell=bash
+# Sourced by scripts/container-runtime.sh. The host rules that seal the agent's network
+# (WORKER_EGRESS=allowlist): an "internal" network is not sealed on either engine (measured: the
+# host answers on the internal bridge's gateway, and a Docker internal network even gets a default
+# route through it). Every bridge whose name starts with the runtime's WORKER_EGRESS_BRIDGE_PREFIX
+# may carry traffic only between its own members (a worker and its egress proxy):
+#   INPUT    from such a bridge: dropped (the host: gateway, DNS, every host address)
+#   FORWARD  from such a bridge, routed elsewhere: dropped (other networks, other containers)
+#   FORWARD  routed into such a bridge: dropped
+#   FORWARD  bridged within one such bridge (worker <-> proxy): left to the engines' own rules
+# The rules live in chains of the runtime's own (CWO-SEAL-<slot>-IN/-FWD) with one jump each from
+# INPUT and FORWARD, for IPv4 and IPv6, so that removing them removes exactly what was added.
+# `iptables -w`: several runtimes (and the engines) change the rules of one host at once.
+
+seal_chain_in() { echo "CWO-SEAL-$1-IN"; }
+seal_chain_fwd() { echo "CWO-SEAL-$1-FWD"; }
+nat_chain() { echo "CWO-NAT-$1"; }
+
+# The iptables programs in use: IPv6 only where the host has it.
+seal_tools() {
+  echo iptables
+  ip6tables -w 10 -S INPUT >/dev/null 2>&1 && echo ip6tables
+  return 0
+}
+
+seal_add() { # slot-id bridge-prefix
+  local id=$1 prefix=$2 ipt in fwd
+  in=$(seal_chain_in "$id")
+  fwd=$(seal_chain_fwd "$id")
+  for ipt in $(seal_tools); do
+    $ipt -w 10 -N "$in" 2>/dev/null || $ipt -w 10 -F "$in"
+    $ipt -w 10 -A "$in" -i "$prefix+" -j DROP
+    $ipt -w 10 -N "$fwd" 2>/dev/null || $ipt -w 10 -F "$fwd"
+    $ipt -w 10 -A "$fwd" -i "$prefix+" -m physdev --physdev-is-bridged -j RETURN
+    $ipt -w 10 -A "$fwd" -i "$prefix+" -j DROP
+    $ipt -w 10 -A "$fwd" -o "$prefix+" -j DROP
+    $ipt -w 10 -C INPUT -j "$in" 2>/dev/null || $ipt -w 10 -I INPUT -j "$in"
+    $ipt -w 10 -C FORWARD -j "$fwd" 2>/dev/null || $ipt -w 10 -I FORWARD -j "$fwd"
+  done
+}
+
+# Docker's engine here runs with --iptables=false (see docker-engine.sh), so the source NAT that
+# lets its normal networks reach beyond the host is this runtime's too.
+nat_add() { # slot-id pool
+  local chain
+  chain=$(nat_chain "$1")
+  iptables -w 10 -t nat -N "$chain" 2>/dev/null || iptables -w 10 -t nat -F "$chain"
+  iptables -w 10 -t nat -A "$chain" -s "$2" ! -d "$2" -j MASQUERADE
+  iptables -w 10 -t nat -C POSTROUTING -j "$chain" 2>/dev/null || iptables -w 10 -t nat -I POSTROUTING -j "$chain"
+}
+
+firewall_remove() { # slot-id
+  local id=$1 ipt chain
+  for ipt in $(seal_tools); do
+    for chain in "$(seal_chain_in "$id"):INPUT" "$(seal_chain_fwd "$id"):FORWARD"; do
+      while $ipt -w 10 -D "${chain#*:}" -j "${chain%%:*}" 2>/dev/null; do :; done
+      $ipt -w 10 -F "${chain%%:*}" 2>/dev/null || true
+      $ipt -w 10 -X "${chain%%:*}" 2>/dev/null || true
+    done
+  done
+  chain=$(nat_chain "$id")
+  while iptables -w 10 -t nat -D POSTROUTING -j "$chain" 2>/dev/null; do :; done
+  iptables -w 10 -t nat -F "$chain" 2>/dev/null || true
+  iptables -w 10 -t nat -X "$chain" 2>/dev/null || true
+}
+
+# What is left of this runtime's rules (nothing once firewall_remove ran).
+firewall_left() { # slot-id
+  local id=$1 ipt
+  for ipt in $(seal_tools); do
+    $ipt -w 10 -S 2>/dev/null | grep -E -- "CWO-(SEAL|NAT)-$id-?" | sed "s/^/$ipt: /"
+  done
+  iptables -w 10 -t nat -S 2>/dev/null | grep -E -- "CWO-NAT-$id\b" | sed 's/^/iptables -t nat: /'
+  return 0
+}
