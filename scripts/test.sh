@@ -8,16 +8,19 @@ bash scripts/bootstrap.sh
 # included, before any test runs.
 pnpm lint
 pnpm typecheck
-# A Docker Engine API for the docker executor's tests (podman's socket on machines without Docker)
-# and the worker image; exports DOCKER_HOST. Two steps, so that a failure stops the run.
+# Two Docker Engine APIs for the docker executor's tests, podman's socket and Debian's Docker Engine
+# (scripts/container-runtime.sh starts both), with the worker image on each; exports DOCKER_HOST
+# (podman's) and CWO_DOCKER_ENGINE_HOST. Two steps, so that a failure stops the run.
 runtime_env=$(bash scripts/container-runtime.sh --env)
 eval "$runtime_env"
 mkdir -p .cache
-pnpm test --json --outputFile=.cache/jest-unit.json
+CWO_TEST_ENGINE=podman pnpm test --json --outputFile=.cache/jest-unit.json
+# The docker executor's tests again, on the Docker Engine.
+pnpm test:docker-engine --json --outputFile=.cache/jest-docker-engine.json
 pnpm test:e2e --json --outputFile=.cache/jest-e2e.json
-# One closing line for both suites together.
+# One closing line for the three runs together.
 node -e '
-  const files = [".cache/jest-unit.json", ".cache/jest-e2e.json"].map((f) => require("./" + f));
+  const files = [".cache/jest-unit.json", ".cache/jest-docker-engine.json", ".cache/jest-e2e.json"].map((f) => require("./" + f));
   const sum = (k) => files.reduce((n, r) => n + r[k], 0);
   console.log(`tests: ${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed`);
 '

@@ -32,7 +32,12 @@ function headline(name, r) {
     case 'B2':
       return `ratio ${r.ratio} (runner ${r.jobs_per_s} jobs/s, minimal loop ${r.minimal_loop.drain.jobs_per_s} jobs/s); idle p50 ${r.p50_ms} ms p99 ${r.p99_ms} ms (minimal loop p50 ${r.minimal_loop.p50_ms} ms)`;
     case 'B3':
-      return `ratio ${r.ratio} (executor median ${r.executor_median_ms} ms, plain run median ${r.plain_run_median_ms} ms)`;
+      return `ratio ${r.ratio}: ${Object.entries(r.engines)
+        .map(
+          ([engine, e]) =>
+            `${engine} ${e.ratio} (executor median ${e.executor_median_ms} ms, plain ${e.plain_run.cli} run median ${e.plain_run_median_ms} ms)`,
+        )
+        .join('; ')}`;
     case 'B4':
       return `list_ratio ${r.list_ratio} (api ${r.list_api_ms} ms, find ${r.list_find_ms} ms); rss_growth_mb ${r.rss_growth_mb}`;
     case 'B6':

@@ -35,7 +35,7 @@ import {
   waitFor,
   waitForJob,
 } from '../src/__tests__/helpers';
-import { ourContainers, requireDockerApi } from './docker-helpers';
+import { ENGINE, ourContainers, requireDockerApi } from './docker-helpers';
 
 /** Every model response reports 1000 input (200 cached) and 50 output tokens. */
 export const usageOf = (requests: number) => ({
@@ -74,6 +74,7 @@ interface Setup {
 }
 
 export function codexRunnerSuite(kind: 'host' | 'docker'): void {
+  const where = kind === 'docker' ? `docker executor on ${ENGINE}` : 'host executor';
   let db: Db;
   let docker: Docker | undefined;
   let server: ModelServer;
@@ -145,7 +146,7 @@ export function codexRunnerSuite(kind: 'host' | 'docker'): void {
     await db?.$disconnect();
   });
 
-  describe(`the codex agent through the runner (${kind} executor)`, () => {
+  describe(`the codex agent through the runner (${where})`, () => {
     let main: Setup;
     let first: Job;
 
@@ -226,7 +227,7 @@ export function codexRunnerSuite(kind: 'host' | 'docker'): void {
     });
   });
 
-  describe(`a model that never answers (${kind} executor)`, () => {
+  describe(`a model that never answers (${where})`, () => {
     it(`times the job out and leaves no ${kind === 'docker' ? 'container' : 'process'} behind`, async () => {
       const setup = await startCodexRunner({ JOB_TIMEOUT_SECONDS: kind === 'docker' ? '5' : '3' });
       server.setBehaviour({ kind: 'hang' });

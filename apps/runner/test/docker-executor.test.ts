@@ -15,6 +15,7 @@ import { LABELS } from '../src/executors/docker/options';
 import {
   createJob,
   dockerTestConfig,
+  ENGINE,
   filesOf,
   ourContainers,
   requireDockerApi,
@@ -89,7 +90,7 @@ afterAll(async () => {
   expect(left.map((c) => c.Names[0])).toEqual([]);
 });
 
-describe('docker executor', () => {
+describe(`docker executor on ${ENGINE}`, () => {
   it('gives a project job and an edit the same files and results as the dummy agent, owned by WORKER_UID', async () => {
     const ex = await executor();
     const first = await createJob(db, base, { instruction: 'Build the Fibonacci CLI' });
@@ -236,7 +237,10 @@ describe('docker executor', () => {
       signal: new AbortController().signal,
     });
 
-    await expect(run).rejects.toThrow(/out-of-memory/);
+    // The same words on every engine (podman never says OOMKilled here; Docker does).
+    await expect(run).rejects.toThrow(
+      'worker container ran out of memory: killed at its limit of WORKER_MEMORY=128m (out-of-memory)',
+    );
     await expect(run).rejects.not.toBeInstanceOf(InfrastructureError);
     expect(out.text()).toContain('allocate agent: holding');
     expect(await ourContainers(docker, base.QUEUE_PREFIX, [`${LABELS.jobId}=${job.request.job_id}`])).toEqual([]);

@@ -1,6 +1,7 @@
 // Shared by the docker executor's tests: they run real containers through the Docker Engine API
-// named by DOCKER_HOST (podman's socket on CI machines: scripts/container-runtime.sh). Without it
-// they fail, saying how to get one; they never skip.
+// named by DOCKER_HOST. CI runs them twice (scripts/test.sh): on podman's socket and on Debian's
+// Docker Engine, both started by scripts/container-runtime.sh, with CWO_TEST_ENGINE naming the
+// engine in every test title. Without an engine they fail, saying how to get one; they never skip.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -9,12 +10,24 @@ import { loadConfig, type Config } from '@cwo/config';
 import type { WorkerRequest } from '@cwo/contracts';
 import type { Db } from '@cwo/db';
 import { projectWorkspace, requestFile } from '@cwo/workspace';
+import { engineInfo, type EngineKind } from '../src/executors/docker/engine-kind';
 import { deploymentFilter } from '../src/executors/docker/options';
 
 const HOW_TO =
   'Run `eval "$(bash scripts/container-runtime.sh --env)"` first (it starts podman\'s Docker API and builds the worker image; scripts/test.sh does it), or point DOCKER_HOST at a Docker engine and run `pnpm worker:build`.';
 
-/** The Docker API of DOCKER_HOST, answering, with the worker image built; otherwise an error saying what to do. */
+const EXPECTED = process.env.CWO_TEST_ENGINE as EngineKind | undefined;
+
+/** The engine the tests run on, for their titles: "podman", "Docker Engine" (CWO_TEST_ENGINE), else DOCKER_HOST. */
+export const ENGINE =
+  EXPECTED === 'docker'
+    ? 'Docker Engine'
+    : (EXPECTED ?? `the engine at ${process.env.DOCKER_HOST ?? '(DOCKER_HOST unset)'}`);
+
+/**
+ * The Docker API of DOCKER_HOST, answering, with the worker image built, and the engine that
+ * CWO_TEST_ENGINE names; otherwise an error saying what to do.
+ */
 export async function requireDockerApi(image: string): Promise<Docker> {
   if (!process.env.DOCKER_HOST) {
     throw new Error(`DOCKER_HOST is not set: the docker executor's tests need a Docker Engine API. ${HOW_TO}`);
@@ -26,6 +39,14 @@ export async function requireDockerApi(image: string): Promise<Docker> {
     throw new Error(
       `No Docker API answers at DOCKER_HOST=${process.env.DOCKER_HOST} (${(err as Error).message}). ${HOW_TO}`,
     );
+  }
+  if (EXPECTED) {
+    const engine = await engineInfo(docker);
+    if (engine.kind !== EXPECTED) {
+      throw new Error(
+        `CWO_TEST_ENGINE=${EXPECTED}, but ${engine.description} answers at DOCKER_HOST=${process.env.DOCKER_HOST}`,
+      );
+    }
   }
   try {
     await docker.getImage(image).inspect();

@@ -21,7 +21,7 @@ import {
   waitForJob,
   type TestQueue,
 } from '../src/__tests__/helpers';
-import { filesOf, ourContainers, requireDockerApi, TEST_ENV } from './docker-helpers';
+import { ENGINE, filesOf, ourContainers, requireDockerApi, TEST_ENV } from './docker-helpers';
 
 // The whole runner (queue, project lock, processor) with the docker executor, next to the same
 // runner with the dummy executor: what a user sees must not depend on where the agent ran.
@@ -94,7 +94,7 @@ afterAll(async () => {
   expect(left.map((c) => c.Names[0])).toEqual([]);
 });
 
-it('completes a project and an edit with the same results and files as the dummy executor', async () => {
+it(`completes a project and an edit with the same results and files as the dummy executor (on ${ENGINE})`, async () => {
   const [dummy, inContainers] = await Promise.all([startRunner('dummy'), startRunner('docker')]);
   const [expected, actual] = await Promise.all([projectAndEdit(dummy), projectAndEdit(inContainers)]);
 
@@ -110,7 +110,7 @@ it('completes a project and an edit with the same results and files as the dummy
   expect([stat.uid, stat.gid]).toEqual([1000, 1000]);
 });
 
-it('kills the container of a job past JOB_TIMEOUT_SECONDS and of a cancelled job, and removes both', async () => {
+it(`kills the container of a job past JOB_TIMEOUT_SECONDS and of a cancelled job, and removes both (on ${ENGINE})`, async () => {
   const setup = await startRunner('docker', {
     WORKER_AGENT: 'sleep',
     JOB_TIMEOUT_SECONDS: '2',

@@ -8,7 +8,7 @@ import { createDockerExecutor, type DockerExecutor } from '../src/executors/dock
 import { LABELS } from '../src/executors/docker/options';
 import { runnerHeartbeatKey } from '../src/executors/docker/reaper';
 import { createRunnerId } from '../src/runner-id';
-import { createJob, dockerTestConfig, ourContainers, requireDockerApi } from './docker-helpers';
+import { createJob, dockerTestConfig, ENGINE, ourContainers, requireDockerApi } from './docker-helpers';
 
 // Containers left behind by runners that died (SIGKILL): the next runner to start removes those
 // it can prove are orphans, and only those, since other runners may share the Docker host.
@@ -75,7 +75,7 @@ afterAll(async () => {
   expect(left.map((c) => c.Labels[LABELS.queuePrefix])).toEqual([otherPrefix]); // only the other deployment's, removed just now
 });
 
-it('removes at start the containers it can prove are orphans, and later those that become orphans', async () => {
+it(`removes at start the containers it can prove are orphans, and later those that become orphans (on ${ENGINE})`, async () => {
   const finished = await createJob(db, config, { status: 'completed' });
   const deadRunners = await createJob(db, config, { status: 'in_progress' });
   const liveRunners = await createJob(db, config, { status: 'in_progress' });

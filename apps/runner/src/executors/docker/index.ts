@@ -8,6 +8,7 @@ import { lineWriter } from '../output-lines';
 import { InfrastructureError, type Executor, type ExecutorRun, type RunnerContext } from '../types';
 import { workerEnvironment } from '../worker-environment';
 import { dockerHostDescription, dockerMessage, isUnreachable, statusCodeOf } from './engine';
+import { exitFailure } from './exit-status';
 import { containerName, containerOptions, deploymentFilter, LABELS, type DockerExecutorConfig } from './options';
 import { createOrphanReaper, type OrphanReaper } from './reaper';
 import { giveWorkspaceTo } from './workspace-owner';
@@ -220,23 +221,13 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
       }
       log(`docker: container ${short} exited with code ${exitCode} after ${seconds} s`);
       const state = (await container.inspect()).State;
-      if (state.OOMKilled) {
-        throw new Error(
-          `worker container ran out of memory: killed at its limit of WORKER_MEMORY=${formatBytes(config.WORKER_MEMORY)} (out-of-memory)`,
-        );
-      }
-      if (exitCode === 137) {
-        // SIGKILL that the runner did not send: the kernel's OOM killer, by far the likeliest. Some
-        // engines never set OOMKilled (podman 4.3 on a cgroup v1 host), so it is named either way.
-        throw new Error(
-          `worker container was killed (SIGKILL, exit code 137) without the runner stopping it: out-of-memory at WORKER_MEMORY=${formatBytes(config.WORKER_MEMORY)} most likely (the engine did not confirm it), or a kill from outside`,
-        );
-      }
-      if (exitCode !== 0) {
-        throw new Error(
-          `worker container exited with code ${exitCode} without writing a result (see the job log)${state.Error ? `: ${state.Error}` : ''}`,
-        );
-      }
+      const failure = exitFailure({
+        exitCode,
+        oomKilled: state.OOMKilled,
+        memoryLimit: config.WORKER_MEMORY,
+        engineError: state.Error || undefined,
+      });
+      if (failure) throw new Error(failure);
     } catch (err) {
       // Killing the container can break the calls in flight; the job ends by its abort reason.
       if (signal.aborted) return;
