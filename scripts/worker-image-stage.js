@@ -5,6 +5,8 @@
 //   <out>/Dockerfile         worker-image/Dockerfile
 //   <out>/dist/main.js       the entrypoint bundled by esbuild with the workspace packages it uses
 //                            (@cwo/* from their sources) and their pure-JS dependencies
+//   <out>/dist/egress-proxy.js  the egress proxy's entrypoint, bundled the same way (the runner
+//                            starts the same image with it as a job's proxy, WORKER_EGRESS=allowlist)
 //   <out>/node_modules/      the worker's own third-party dependencies (e.g. @openai/codex with its
 //                            native binary), copied as installed, with what they depend on:
 //                            packages that must stay files cannot be bundled
@@ -40,8 +42,11 @@ const workspaceSources = {
 async function bundle() {
   const esbuild = require(require.resolve('esbuild', { paths: [workerDir] }));
   const result = await esbuild.build({
-    entryPoints: [path.join(workerDir, 'src', 'main.ts')],
-    outfile: path.join(out, 'dist', 'main.js'),
+    entryPoints: {
+      main: path.join(workerDir, 'src', 'main.ts'),
+      'egress-proxy': path.join(workerDir, 'src', 'egress-proxy', 'main.ts'),
+    },
+    outdir: path.join(out, 'dist'),
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -114,7 +119,8 @@ async function main() {
   const manifest = stageNodeModules(closure());
   fs.copyFileSync(path.join(workerDir, 'Dockerfile'), path.join(out, 'Dockerfile'));
   const hash = crypto.createHash('sha256');
-  for (const file of ['Dockerfile', 'dist/main.js']) hash.update(fs.readFileSync(path.join(out, file)));
+  for (const file of ['Dockerfile', 'dist/main.js', 'dist/egress-proxy.js'])
+    hash.update(fs.readFileSync(path.join(out, file)));
   hash.update(manifest);
   process.stdout.write(`${hash.digest('hex').slice(0, 32)}\n`);
 }

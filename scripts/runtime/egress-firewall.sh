@@ -73,3 +73,18 @@ firewall_left() { # slot-id
   iptables -w 10 -t nat -S 2>/dev/null | grep -E -- "CWO-NAT-$id\b" | sed 's/^/iptables -t nat: /'
   return 0
 }
+
+# Run directly, for a Docker host of your own (as root):
+#   bash scripts/runtime/egress-firewall.sh add <prefix>      e.g. cwoeg (WORKER_EGRESS_BRIDGE_PREFIX)
+#   bash scripts/runtime/egress-firewall.sh remove <prefix>
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  set -euo pipefail
+  export PATH="$PATH:/usr/sbin:/sbin"
+  prefix=${2:-}
+  [[ "$prefix" =~ ^[a-z][a-z0-9]{1,6}$ ]] || { echo "usage: $0 add|remove <bridge prefix, 2-7 of [a-z0-9]>" >&2; exit 2; }
+  case "${1:-}" in
+    add) seal_add "$prefix" "$prefix"; echo "egress-firewall: bridges $prefix* sealed (chains $(seal_chain_in "$prefix"), $(seal_chain_fwd "$prefix"))" ;;
+    remove) firewall_remove "$prefix"; echo "egress-firewall: rules for $prefix* removed" ;;
+    *) echo "usage: $0 add|remove <prefix>" >&2; exit 2 ;;
+  esac
+fi

@@ -1,4 +1,4 @@
-import type { JobDetail, JobSummary, ProjectSummary, TokenUsage } from '@cwo/contracts';
+import { EgressRecord, type JobDetail, type JobSummary, type ProjectSummary, type TokenUsage } from '@cwo/contracts';
 import type { Job, Project } from '@cwo/db';
 
 // Database rows (camelCase, Date) to the contract's response shapes (snake_case, ISO strings).
@@ -34,7 +34,15 @@ export function toJobDetail(job: Job): JobDetail {
       job.startedAt && job.finishedAt ? (job.finishedAt.getTime() - job.startedAt.getTime()) / 1000 : null,
     usage: toTokenUsage(job),
     commit: job.commitSha,
+    egress: toEgress(job.egress),
   };
+}
+
+/** Written by the runner from the contracts' schema; read back through it (a row it cannot read: none). */
+function toEgress(stored: unknown): EgressRecord | null {
+  if (stored == null) return null;
+  const parsed = EgressRecord.safeParse(stored);
+  return parsed.success ? parsed.data : null;
 }
 
 function toTokenUsage(job: Job): TokenUsage | null {

@@ -1,4 +1,4 @@
-import type { WorkerRequest, WorkerResult } from '@cwo/contracts';
+import type { EgressRecord, WorkerRequest, WorkerResult } from '@cwo/contracts';
 import type { Config } from '@cwo/config';
 import { diffSnapshots, SnapshotLimitError, takeSnapshot, type Snapshot, type WorkspaceDiff } from '@cwo/history';
 import { CODEX_DIR, relativeJobResultPath } from '@cwo/workspace';
@@ -67,6 +67,7 @@ async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void
   log.step(`running the ${executor.name} executor (time limit ${limitSeconds} s)`);
   const timer = setTimeout(() => controller.abort(new JobAbort('timeout')), limitSeconds * 1000);
   let runError: unknown = null;
+  let egress: EgressRecord | null = null;
   try {
     await executor.run({
       workspace,
@@ -74,6 +75,7 @@ async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void
       log: (line) => log.agent(line),
       signal,
       mayChangeWorkspace: ctx.mayChangeWorkspace,
+      recordEgress: (record) => (egress = record),
     });
   } catch (err) {
     runError = err;
@@ -95,6 +97,8 @@ async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void
     usage: null,
     thread_id: null,
     commit_sha: null,
+    // Kept whatever the outcome: a denied connection may be why the agent failed.
+    egress,
   };
   let files: WorkspaceDiff;
   try {

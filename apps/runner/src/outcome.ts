@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { AgentThreadId, TokenUsage, z } from '@cwo/contracts';
+import { AgentThreadId, EgressRecord, TokenUsage, z } from '@cwo/contracts';
 
 // How a job ended, as the runner determined it: what is written to Postgres in one transaction.
 // When that write fails (Postgres down) it is recorded on disk, so that the retry writes the same
@@ -25,6 +25,8 @@ export const JobOutcome = z.object({
   thread_id: AgentThreadId.nullable().default(null),
   /** The job's commit in the project history. */
   commit_sha: z.string().nullable().default(null),
+  /** The connections the agent attempted, when it ran behind the egress proxy. */
+  egress: EgressRecord.nullable().default(null),
 });
 export type JobOutcome = z.infer<typeof JobOutcome>;
 
@@ -45,6 +47,7 @@ export function outcomeWithoutRun(
     usage: null,
     thread_id: null,
     commit_sha: null,
+    egress: null,
   };
 }
 

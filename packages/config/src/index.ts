@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { defaultEgressAllow, parseEgressAllow } from '@cwo/contracts';
 
 /** Booleans as the seed wrote them (True/False) and as shells do (1/0, yes/no). */
 const bool = (fallback: boolean) =>
@@ -164,6 +165,44 @@ export const ConfigSchema = z
       .string()
       .default('dummy')
       .refine((v) => /^[a-z][a-z0-9_-]*$/.test(v), { message: 'expected an agent name such as dummy or codex' }),
+    /**
+     * The agent's network. none: WORKER_NETWORK as set (no network at all by default); allowlist: a
+     * sealed network whose only way out is the job's egress proxy, which lets through only
+     * WORKER_EGRESS_ALLOW. Unset: allowlist for an agent that needs the network (codex) in a
+     * container with no WORKER_NETWORK of its own, none otherwise.
+     */
+    WORKER_EGRESS: optionalText().pipe(z.enum(['none', 'allowlist']).optional()),
+    /** host:port entries the egress proxy lets through; unset: the model endpoint's (CODEX_BASE_URL). */
+    WORKER_EGRESS_ALLOW: optionalText().transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const entries = v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+      try {
+        parseEgressAllow(entries);
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected host:port entries, comma-separated: ${(err as Error).message}`,
+        });
+        return z.NEVER;
+      }
+      return entries;
+    }),
+    /** The normal network the egress proxies reach out through (a network of the engine). */
+    WORKER_EGRESS_NETWORK: z
+      .string()
+      .default('bridge')
+      .refine((v) => /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v), { message: 'expected a Docker network name' }),
+    /**
+     * First characters of the sealed networks' bridge names: the host firewall rules that seal
+     * them match this prefix (scripts/runtime/egress-firewall.sh; see the README).
+     */
+    WORKER_EGRESS_BRIDGE_PREFIX: z
+      .string()
+      .default('cwoeg')
+      .refine((v) => /^[a-z][a-z0-9]{1,6}$/.test(v), { message: 'expected 2-7 lower-case letters or digits' }),
     /** How often the runner removes worker containers left behind by crashed runners. */
     ORPHAN_REAP_INTERVAL_SECONDS: int(60, 1),
     // Authentication and limits (the API).
@@ -199,6 +238,13 @@ export const ConfigSchema = z
     WORKER_EXECUTOR: z.enum(['docker', 'host']).default('docker'),
   })
   .superRefine((c, ctx) => {
+    if (c.WORKER_EGRESS === 'allowlist' && c.WORKER_NETWORK !== 'none') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WORKER_EGRESS'],
+        message: `allowlist puts the worker on a sealed network of its own: leave WORKER_NETWORK unset (got ${c.WORKER_NETWORK})`,
+      });
+    }
     if ((c.ADMIN_USER === undefined) !== (c.ADMIN_PASSWORD === undefined)) {
       const missing = c.ADMIN_USER === undefined ? 'ADMIN_USER' : 'ADMIN_PASSWORD';
       ctx.addIssue({
@@ -212,6 +258,10 @@ export const ConfigSchema = z
 export type Config = z.infer<typeof ConfigSchema> & {
   /** WORKSPACE_ROOT made absolute. */
   workspaceRoot: string;
+  /** WORKER_EGRESS with its default applied. */
+  workerEgress: 'none' | 'allowlist';
+  /** WORKER_EGRESS_ALLOW with its default applied (the model endpoint's host:port). */
+  workerEgressAllow: string[];
 };
 
 const SECRET_NAME = /PASSWORD|SECRET|TOKEN|API_KEY/i;
@@ -240,5 +290,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       }),
     );
   }
-  return { ...parsed.data, workspaceRoot: path.resolve(cwd, parsed.data.WORKSPACE_ROOT) };
+  const c = parsed.data;
+  const agentNeedsNetwork = c.WORKER_AGENT === 'codex';
+  const inContainers = !c.USE_DUMMY_WORKER && c.WORKER_EXECUTOR === 'docker';
+  const workerEgress =
+    c.WORKER_EGRESS ?? (agentNeedsNetwork && inContainers && c.WORKER_NETWORK === 'none' ? 'allowlist' : 'none');
+  let workerEgressAllow: string[];
+  try {
+    workerEgressAllow = c.WORKER_EGRESS_ALLOW ?? defaultEgressAllow(env.CODEX_BASE_URL);
+  } catch {
+    throw new ConfigError([`CODEX_BASE_URL: expected an http(s) URL (got "${env.CODEX_BASE_URL}")`]);
+  }
+  return { ...c, workspaceRoot: path.resolve(cwd, c.WORKSPACE_ROOT), workerEgress, workerEgressAllow };
 }

@@ -5,3 +5,4 @@ export * from './responses';
 export * from './errors';
 export * from './worker-protocol';
 export * from './storable-text';
+export * from './egress';

@@ -1,4 +1,5 @@
 import { z } from './zod';
+import { EgressRecord } from './egress';
 import { JobType, Status } from './enums';
 
 const Timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-25T16:00:00.000Z' });
@@ -48,6 +49,11 @@ export const JobDetail = JobSummary.extend({
     .regex(/^[0-9a-f]{40,64}$/)
     .nullable()
     .openapi({ example: '3f786850e387550fdab836ed7e6dc881de23001b' }),
+  /**
+   * Every connection the agent attempted, allowed or denied, with bytes and durations, when it ran
+   * behind the egress proxy (WORKER_EGRESS=allowlist); null otherwise.
+   */
+  egress: z.union([EgressRecord, z.null()]),
 }).openapi('JobDetail');
 export type JobDetail = z.infer<typeof JobDetail>;
 

@@ -21,6 +21,8 @@ export interface JobOutcome {
   usage: { input_tokens: number; cached_input_tokens: number; output_tokens: number } | null;
   thread_id: string | null;
   commit_sha: string | null;
+  /** The contracts' EgressRecord, when the agent ran behind the egress proxy. */
+  egress?: unknown;
 }
 
 export type StartResult = { kind: 'started'; attempt: number } | { kind: 'refused' };
@@ -66,7 +68,7 @@ export async function finishJob(
           SET status = $2::"Status", summary = $3, errors = $4::text[], created_files = $5::text[],
               modified_files = $6::text[], deleted_files = $7::text[], result_path = $8, logs_path = $9,
               input_tokens = $10::int, cached_input_tokens = $11::int, output_tokens = $12::int,
-              thread_id = $13, commit_sha = $14, finished_at = now(), updated_at = now()
+              thread_id = $13, commit_sha = $14, egress = $16::jsonb, finished_at = now(), updated_at = now()
         WHERE id = $1::uuid AND status = 'in_progress' AND attempts = $15::int
        RETURNING project_id
      )
@@ -87,6 +89,7 @@ export async function finishJob(
       outcome.thread_id,
       outcome.commit_sha,
       attempt,
+      outcome.egress == null ? null : JSON.stringify(outcome.egress),
     ],
   );
   return rows.length ? 'finished' : 'superseded';

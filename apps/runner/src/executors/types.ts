@@ -1,4 +1,4 @@
-import type { WorkerRequest } from '@cwo/contracts';
+import type { EgressRecord, WorkerRequest } from '@cwo/contracts';
 import type { Db } from '@cwo/db';
 import type { Redis } from 'ioredis';
 
@@ -16,6 +16,8 @@ export interface ExecutorRun {
    * when this runner may no longer hold the project, e.g. after it was frozen past the lock's TTL.
    */
   mayChangeWorkspace?: () => boolean;
+  /** Receives the job's egress record once the agent has stopped, when it ran behind the egress proxy. */
+  recordEgress?: (record: EgressRecord) => void;
 }
 
 /**

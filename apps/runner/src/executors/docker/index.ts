@@ -8,9 +8,19 @@ import { lineWriter } from '../output-lines';
 import { InfrastructureError, type Executor, type ExecutorRun, type RunnerContext } from '../types';
 import { workerEnvironment } from '../worker-environment';
 import { dockerHostDescription, dockerMessage, isUnreachable, statusCodeOf } from './engine';
+import { openEgressSandbox, type EgressSandbox } from './egress-sandbox';
+import { engineInfo, type EngineInfo } from './engine-kind';
 import { exitFailure } from './exit-status';
-import { containerName, containerOptions, deploymentFilter, LABELS, type DockerExecutorConfig } from './options';
+import {
+  containerName,
+  containerOptions,
+  deploymentFilter,
+  jobLabels,
+  LABELS,
+  type DockerExecutorConfig,
+} from './options';
 import { createOrphanReaper, type OrphanReaper } from './reaper';
+import { removeNetwork } from './sealed-network';
 import { giveWorkspaceTo } from './workspace-owner';
 
 export interface DockerExecutorDeps {
@@ -62,6 +72,7 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
   const where = dockerHostDescription(docker, env);
   let runner: RunnerContext | null = null;
   let reaper: OrphanReaper | null = null;
+  let engine: EngineInfo | null = null;
 
   /** A Docker API failure as the runner should see it: unreachable or 5xx is retried, the rest is final. */
   function translate(err: unknown, action: string): Error {
@@ -152,12 +163,73 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
       log(`docker: removing container ${info.Id.slice(0, 12)} of an earlier attempt of this job`);
       await removeContainer(docker.getContainer(info.Id));
     }
+    // Its sealed network too (WORKER_EGRESS=allowlist), once its containers are gone.
+    const networks = await docker.listNetworks({
+      filters: deploymentFilter(config.QUEUE_PREFIX, [`${LABELS.jobId}=${jobId}`]),
+    });
+    for (const info of networks) {
+      log(`docker: removing network ${info.Name} of an earlier attempt of this job`);
+      await removeNetwork(docker, info.Id);
+    }
   }
 
-  async function run({ workspace, request, log, signal, mayChangeWorkspace }: ExecutorRun): Promise<void> {
+  /** The agent's sealed network and egress proxy (WORKER_EGRESS=allowlist), made before its container. */
+  async function openSandbox(request: ExecutorRun['request'], name: string, log: ExecutorRun['log']) {
+    try {
+      engine ??= await engineInfo(docker);
+      return await openEgressSandbox({
+        docker,
+        engine: engine.kind,
+        config,
+        labels: jobLabels(config, request, runnerContext().runnerId),
+        name,
+        log,
+      });
+    } catch (err) {
+      if (err instanceof InfrastructureError) throw err;
+      const status = statusCodeOf(err);
+      if (isUnreachable(err) || (status !== undefined && status >= 500)) {
+        throw new InfrastructureError(
+          `Docker API at ${where} failed to set up the egress proxy: ${dockerMessage(err)}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      throw new Error(`could not set up the egress proxy: ${dockerMessage(err)}`, { cause: err });
+    }
+  }
+
+  async function run(args: ExecutorRun): Promise<void> {
+    const { request, log, recordEgress } = args;
+    if (args.signal.aborted) return;
+    const name = containerName(request, crypto.randomBytes(3).toString('hex'));
+    let sandbox: EgressSandbox | null = null;
+    if (config.workerEgress === 'allowlist') {
+      try {
+        await removeEarlierAttempts(request.job_id, log);
+      } catch (err) {
+        throw translate(err, 'list');
+      }
+      sandbox = await openSandbox(request, name, log);
+    }
+    try {
+      await runContainer(args, name, sandbox);
+    } finally {
+      // After the container: the record holds every connection it made, to its end.
+      if (sandbox) recordEgress?.(await sandbox.close());
+    }
+  }
+
+  async function runContainer(
+    { workspace, request, log, signal, mayChangeWorkspace }: ExecutorRun,
+    name: string,
+    sandbox: EgressSandbox | null,
+  ): Promise<void> {
     if (signal.aborted) return;
     try {
-      await removeEarlierAttempts(request.job_id, log);
+      // (With a sandbox, before it was made: its proxy is not an earlier attempt's.)
+      if (!sandbox) await removeEarlierAttempts(request.job_id, log);
     } catch (err) {
       throw translate(err, 'list');
     }
@@ -172,7 +244,6 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
     }
 
     const environment = workerEnvironment(config, env);
-    const name = containerName(request, crypto.randomBytes(3).toString('hex'));
     let container: Docker.Container;
     try {
       container = await docker.createContainer(
@@ -182,7 +253,8 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
           workspace,
           runnerId: runnerContext().runnerId,
           name,
-          env: environment.entries,
+          env: [...environment.entries, ...(sandbox?.env ?? [])],
+          network: sandbox?.network,
         }),
       );
     } catch (err) {
@@ -191,7 +263,7 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
     const short = container.id.slice(0, 12);
     const { uid, gid } = config.WORKER_UID;
     log(
-      `docker: container ${short} (${config.CODEX_WORKER_IMAGE}; network ${config.WORKER_NETWORK}, memory ${formatBytes(config.WORKER_MEMORY)}, cpus ${config.WORKER_CPUS}, pids ${config.WORKER_PIDS}, user ${uid}:${gid}; env ${environment.names.join(', ')})`,
+      `docker: container ${short} (${config.CODEX_WORKER_IMAGE}; network ${sandbox ? `${sandbox.network} (sealed: out only through its egress proxy)` : config.WORKER_NETWORK}, memory ${formatBytes(config.WORKER_MEMORY)}, cpus ${config.WORKER_CPUS}, pids ${config.WORKER_PIDS}, user ${uid}:${gid}; env ${[...environment.names, ...(sandbox ? ['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY'] : [])].join(', ')})`,
     );
 
     const onAbort = () => void kill(container);
@@ -274,6 +346,12 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
       reaper = createOrphanReaper({ docker, ...context, config, logger, heartbeatMs: deps.heartbeatMs });
       await Promise.all([
         checkImage(),
+        engineInfo(docker).then(
+          (info) => {
+            engine = info;
+          },
+          () => undefined, // said by checkImage
+        ),
         reaper.start().catch((err: unknown) => {
           logger.warn('orphan reaper: first pass failed', { error: err });
         }),

@@ -36,6 +36,10 @@ export type DockerExecutorConfig = Pick<
   | 'WORKER_UID'
   | 'WORKER_AGENT'
   | 'WORKER_ENV_PASSTHROUGH'
+  | 'WORKER_EGRESS_NETWORK'
+  | 'WORKER_EGRESS_BRIDGE_PREFIX'
+  | 'workerEgress'
+  | 'workerEgressAllow'
 >;
 
 /**
@@ -55,6 +59,17 @@ export function containerName(request: WorkerRequest, suffix: string): string {
   return `cwo-job-${request.job_id}-${suffix}`;
 }
 
+/** The labels of everything made for a job (its container, its egress proxy and network). */
+export function jobLabels(config: Pick<Config, 'QUEUE_PREFIX'>, request: WorkerRequest, runnerId: string) {
+  return {
+    [LABELS.managed]: 'true',
+    [LABELS.queuePrefix]: config.QUEUE_PREFIX,
+    [LABELS.jobId]: request.job_id,
+    [LABELS.projectId]: request.project_id,
+    [LABELS.runnerId]: runnerId,
+  };
+}
+
 /** The create options of a job's container: hardened by default (see the README, "Worker containers"). */
 export function containerOptions(args: {
   config: DockerExecutorConfig;
@@ -63,6 +78,8 @@ export function containerOptions(args: {
   runnerId: string;
   name: string;
   env: string[];
+  /** The network instead of WORKER_NETWORK (the sealed one, under WORKER_EGRESS=allowlist). */
+  network?: string;
 }): ContainerCreateOptions {
   const { config, request, workspace, runnerId, name, env } = args;
   const { uid, gid } = config.WORKER_UID;
@@ -77,16 +94,10 @@ export function containerOptions(args: {
     AttachStdin: false,
     AttachStdout: true,
     AttachStderr: true,
-    Labels: {
-      [LABELS.managed]: 'true',
-      [LABELS.queuePrefix]: config.QUEUE_PREFIX,
-      [LABELS.jobId]: request.job_id,
-      [LABELS.projectId]: request.project_id,
-      [LABELS.runnerId]: runnerId,
-    },
+    Labels: jobLabels(config, request, runnerId),
     HostConfig: {
       Binds: [`${hostWorkspacePath(config, workspace)}:${CONTAINER_WORKSPACE}:rw`],
-      NetworkMode: config.WORKER_NETWORK,
+      NetworkMode: args.network ?? config.WORKER_NETWORK,
       Memory: config.WORKER_MEMORY,
       // Equal to Memory: no swap on top, so going over the limit ends in the OOM killer.
       MemorySwap: config.WORKER_MEMORY,

@@ -6,6 +6,7 @@ import { jobStatuses } from '@cwo/jobs';
 import type { Logger } from '@cwo/logger';
 import type { Redis } from 'ioredis';
 import { deploymentFilter, LABELS } from './options';
+import { removeNetwork } from './sealed-network';
 
 // Worker containers whose runner crashed (SIGKILL, a lost machine) keep running and keep writing
 // in the workspace. With N runners on one Docker host a runner may remove only what it can prove
@@ -16,6 +17,8 @@ import { deploymentFilter, LABELS } from './options';
 //     attached to it.
 // A container of a live runner whose job is queued or in progress is never touched. (A retry of a
 // job also removes earlier containers of that job itself before it starts: see docker.ts.)
+// A job's egress proxy is one of its containers (the same labels), and its sealed network is
+// judged by the same rules and removed once its containers are gone.
 
 const DEFAULT_HEARTBEAT_MS = 10_000;
 /** A runner is dead when its heartbeat key expired: three missed refreshes. */
@@ -61,13 +64,14 @@ export function createOrphanReaper(deps: OrphanReaperDeps): OrphanReaper {
 
   const beat = () => redis.set(ownKey, String(Date.now()), 'PX', heartbeatMs * TTL_BEATS);
 
-  /** Why the container is an orphan, or null when it may still be in use. */
-  async function judge(
-    containers: Docker.ContainerInfo[],
-  ): Promise<Array<{ info: Docker.ContainerInfo; jobId: string; reason: string }>> {
-    const jobIds = [...new Set(containers.map((c) => c.Labels[LABELS.jobId] ?? '').filter((id) => UUID.test(id)))];
+  /** Which of these containers (or networks) are orphans, and why. */
+  async function judge<T extends { Labels?: Record<string, string> }>(
+    containers: T[],
+  ): Promise<Array<{ info: T; jobId: string; reason: string }>> {
+    const label = (c: T, name: string) => c.Labels?.[name] ?? '';
+    const jobIds = [...new Set(containers.map((c) => label(c, LABELS.jobId)).filter((id) => UUID.test(id)))];
     const statusOf = await jobStatuses(db, jobIds);
-    const runnerIds = [...new Set(containers.map((c) => c.Labels[LABELS.runnerId] ?? ''))].filter(Boolean);
+    const runnerIds = [...new Set(containers.map((c) => label(c, LABELS.runnerId)))].filter(Boolean);
     const alive = new Set<string>();
     if (runnerIds.length) {
       const beats = await redis.mget(runnerIds.map((id) => runnerHeartbeatKey(config.QUEUE_PREFIX, id)));
@@ -77,8 +81,8 @@ export function createOrphanReaper(deps: OrphanReaperDeps): OrphanReaper {
 
     const orphans = [];
     for (const info of containers) {
-      const jobId = info.Labels[LABELS.jobId] ?? '';
-      const owner = info.Labels[LABELS.runnerId] ?? '';
+      const jobId = label(info, LABELS.jobId);
+      const owner = label(info, LABELS.runnerId);
       const status = statusOf.get(jobId);
       let reason: string | null = null;
       if (!UUID.test(jobId)) reason = 'its job label is not a job id';
@@ -90,8 +94,28 @@ export function createOrphanReaper(deps: OrphanReaperDeps): OrphanReaper {
     return orphans;
   }
 
+  /** Sealed networks (WORKER_EGRESS=allowlist) of orphaned jobs, after their containers. */
+  async function reapNetworks(): Promise<void> {
+    const networks = await docker.listNetworks({ filters: deploymentFilter(config.QUEUE_PREFIX) });
+    if (!networks.length) return;
+    for (const { info, jobId, reason } of await judge(networks)) {
+      try {
+        await removeNetwork(docker, info.Id);
+        logger.info('orphan reaper: removed an orphaned sealed network', { network: info.Name, jobId, reason });
+      } catch (err) {
+        logger.warn('orphan reaper: could not remove a network', { network: info.Name, error: err });
+      }
+    }
+  }
+
   async function pass(): Promise<ReapedContainer[]> {
     const containers = await docker.listContainers({ all: true, filters: deploymentFilter(config.QUEUE_PREFIX) });
+    const reaped = await reapContainers(containers);
+    await reapNetworks();
+    return reaped;
+  }
+
+  async function reapContainers(containers: Docker.ContainerInfo[]): Promise<ReapedContainer[]> {
     if (!containers.length) return [];
     const reaped: ReapedContainer[] = [];
     for (const { info, jobId, reason } of await judge(containers)) {
