@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
@@ -13,7 +14,7 @@ import type { Snapshot } from './snapshot';
 // Directories named `.git` are never content (git refuses such paths too); top-level names in
 // `exclude` (the runner's `.codex/`) are left out.
 
-interface Rules {
+export interface Rules {
   /** Workspace-relative directory the .gitignore is in ('' for the top). */
   base: string;
   ig: Ignore;
@@ -25,7 +26,7 @@ const isGone = (err: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((err as
  * A .gitignore's rules; null when there is none. Not through a link (git does not follow a
  * symlinked .gitignore either); read inline, like the object writes (see git-objects.ts).
  */
-function readGitignore(file: string): string | null {
+export function readGitignore(file: string): string | null {
   try {
     return withRegularFile(file, (fd) => fs.readFileSync(fd, 'utf8'));
   } catch (err) {
@@ -34,7 +35,7 @@ function readGitignore(file: string): string | null {
   }
 }
 
-function isIgnored(rules: Rules[], rel: string, isDir: boolean): boolean {
+export function isIgnored(rules: Rules[], rel: string, isDir: boolean): boolean {
   // Deepest rules first: the first file with a say decides.
   for (let i = rules.length - 1; i >= 0; i--) {
     const { base, ig } = rules[i]!;
@@ -108,17 +109,60 @@ interface DirNode {
   dirs: Map<string, DirNode>;
 }
 
+/** How a tree built from a snapshot gets its object ids: written to the store, or only hashed. */
+interface TreeStore {
+  tree(body: Buffer): Promise<string>;
+  /** The blob id of a snapshot entry; null when it is gone from the workspace. */
+  blob(
+    entry: NonNullable<ReturnType<Snapshot['get']>>,
+    abs: string,
+  ): Promise<{ oid: string; executable: boolean } | null>;
+}
+
 /**
  * The same tree, from a snapshot the runner took of the workspace just before (its "after"
  * snapshot, whose hashes are git blob ids): no second walk, and a file whose blob the history
  * already holds is not read again. New contents are read from the file; if it changed since the
  * snapshot, what is read now is stored. The snapshot must exclude the same top-level names.
  */
-export async function writeSnapshotTree(
+export function writeSnapshotTree(
   gitDir: string,
   workspace: string,
   snapshot: Snapshot,
   exclude: readonly string[],
+): Promise<string> {
+  return buildSnapshotTree(workspace, snapshot, exclude, {
+    tree: (body) => writeObject(gitDir, 'tree', body),
+    async blob(entry, abs) {
+      if (entry.kind === 'symlink') {
+        const oid = hasObject(gitDir, entry.hash)
+          ? entry.hash
+          : await writeObject(gitDir, 'blob', fs.readlinkSync(abs, { encoding: 'buffer' }));
+        return { oid, executable: false };
+      }
+      if (hasObject(gitDir, entry.hash)) return { oid: entry.hash, executable: entry.executable };
+      return writeBlobFromFile(gitDir, abs);
+    },
+  });
+}
+
+/**
+ * The id of the tree writeSnapshotTree would write, computed without writing anything: whether
+ * the workspace still holds what a commit recorded is one comparison of tree ids.
+ */
+export function snapshotTreeId(workspace: string, snapshot: Snapshot, exclude: readonly string[]): Promise<string> {
+  return buildSnapshotTree(workspace, snapshot, exclude, {
+    tree: (body) =>
+      Promise.resolve(crypto.createHash('sha1').update(`tree ${body.length}\0`).update(body).digest('hex')),
+    blob: (entry) => Promise.resolve({ oid: entry.hash, executable: entry.kind === 'file' && entry.executable }),
+  });
+}
+
+async function buildSnapshotTree(
+  workspace: string,
+  snapshot: Snapshot,
+  exclude: readonly string[],
+  store: TreeStore,
 ): Promise<string> {
   const excluded = new Set(exclude);
   const root: DirNode = { files: new Map(), dirs: new Map() };
@@ -146,24 +190,20 @@ export async function writeSnapshotTree(
         if (isIgnored(rules, childRel, true)) return null;
         const children = await build(child, childRel, rules);
         if (children.length === 0) return null;
-        return { mode: '40000', name, oid: await writeObject(gitDir, 'tree', treeBody(children)) };
+        return { mode: '40000', name, oid: await store.tree(treeBody(children)) };
       }),
     );
     const files = await Promise.all(
       [...node.files].map(async ([name, { rel: fileRel, entry }]): Promise<TreeEntry | null> => {
         if (isIgnored(rules, fileRel, false)) return null;
-        const abs = path.join(workspace, fileRel);
         try {
-          if (entry.kind === 'symlink') {
-            const oid = hasObject(gitDir, entry.hash)
-              ? entry.hash
-              : await writeObject(gitDir, 'blob', fs.readlinkSync(abs, { encoding: 'buffer' }));
-            return { mode: '120000', name, oid };
-          }
-          if (hasObject(gitDir, entry.hash))
-            return { mode: entry.executable ? '100755' : '100644', name, oid: entry.hash };
-          const { oid, executable } = await writeBlobFromFile(gitDir, abs);
-          return { mode: executable ? '100755' : '100644', name, oid };
+          const blob = await store.blob(entry, path.join(workspace, fileRel));
+          if (!blob) return null;
+          return {
+            mode: entry.kind === 'symlink' ? '120000' : blob.executable ? '100755' : '100644',
+            name,
+            oid: blob.oid,
+          };
         } catch (err) {
           if (
             isGone(err) ||
@@ -178,5 +218,5 @@ export async function writeSnapshotTree(
     return [...dirs, ...files].filter((e): e is TreeEntry => e !== null);
   }
 
-  return writeObject(gitDir, 'tree', treeBody(await build(root, '', [])));
+  return store.tree(treeBody(await build(root, '', [])));
 }

@@ -258,7 +258,7 @@ async function readCommit(gitDir: string, oid: string): Promise<CommitInfo> {
 }
 
 /** Points the branch at `commit`, the way git updates a loose ref (a lock file renamed over it). */
-function writeRef(gitDir: string, commit: string): void {
+export function writeRef(gitDir: string, commit: string): void {
   // A few bytes into the page cache: inline, like the small objects (git-objects.ts).
   const ref = path.join(gitDir, 'refs', 'heads', HISTORY_BRANCH);
   try {
@@ -272,7 +272,7 @@ function writeRef(gitDir: string, commit: string): void {
 }
 
 /** The branch's commit, null before the first one. */
-async function branchCommit(gitDir: string): Promise<string | null> {
+export async function branchCommit(gitDir: string): Promise<string | null> {
   try {
     return await headCommit(gitDir);
   } catch (err) {

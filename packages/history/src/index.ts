@@ -13,4 +13,5 @@ export {
   type CommitAuthor,
   type JobToCommit,
 } from './history';
+export { restoreWorkspace, EMPTY_TREE, type RestoreResult } from './workspace-restore';
 export { commitJobOffThread, useHistoryThreads } from './history-thread';
