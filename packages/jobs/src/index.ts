@@ -6,6 +6,7 @@ export {
   cancelUnstartedJob,
   finishJob,
   giveUpJob,
+  giveUpWithOutcome,
   requeueJob,
   startJob,
   type FencedResult,
@@ -30,6 +31,8 @@ export {
   jobsUntouchedSince,
   loadJob,
   nextQueuedJobId,
+  recordedWorkspaceOf,
+  type RecordedWorkspace,
   type RunnableJob,
   type UnfinishedJob,
 } from './runner-queries';

@@ -1,6 +1,6 @@
 import type { Db } from '@cwo/db';
 import { finishJob, startJob } from './run';
-import { jobContext, loadJob } from './runner-queries';
+import { jobContext, loadJob, recordedWorkspaceOf } from './runner-queries';
 import { newProject, OWNER, outcome as baseOutcome, testDb } from './__tests__/fixtures';
 import { createJob } from './create';
 import type { JobOutcome } from './run';
@@ -57,4 +57,26 @@ it('continues the latest thread among the earlier jobs, skipping jobs that have 
   expect((await jobContext(db, (await loadJob(db, fourth))!)).threadId).toBe('thread-new');
   // Only earlier jobs count, not later ones.
   expect((await jobContext(db, (await loadJob(db, second))!)).threadId).toBe('thread-old');
+});
+
+it('names the commit the workspace should be at when a job starts: skipping errors without one, unknown after a commitless change', async () => {
+  const { jobIds } = await newProject(db, 5);
+  const [initial, edit1, edit2, edit3, edit4, edit5] = jobIds as [string, string, string, string, string, string];
+  const recorded = async (jobId: string) => recordedWorkspaceOf(db, (await loadJob(db, jobId))!);
+  expect(await recorded(initial)).toEqual({ kind: 'empty' });
+
+  // The initial job ended in error without a commit (an infrastructure failure): nothing is kept.
+  await runJob(initial, { status: 'error', errors: ['infrastructure error: x'], modified_files: ['app.py'] });
+  expect(await recorded(edit1)).toEqual({ kind: 'empty' });
+
+  await runJob(edit1, { created_files: ['app.py'], commit_sha: 'b'.repeat(40) });
+  expect(await recorded(edit2)).toEqual({ kind: 'commit', sha: 'b'.repeat(40), jobId: edit1 });
+  // A job that changed nothing, and one that ended in error without a commit, change nothing.
+  await runJob(edit2, {});
+  await runJob(edit3, { status: 'error', errors: ['the workspace disk is full'], modified_files: ['app.py'] });
+  expect(await recorded(edit4)).toEqual({ kind: 'commit', sha: 'b'.repeat(40), jobId: edit1 });
+
+  // A completed job whose changes have no commit: the history does not hold the workspace.
+  await runJob(edit4, { modified_files: ['app.py'] });
+  expect(await recorded(edit5)).toEqual({ kind: 'unknown', jobId: edit4 });
 });

@@ -3,7 +3,7 @@ import { STATUSES, type Status } from '@cwo/contracts';
 import type { Db } from '@cwo/db';
 import { cancelJob } from './cancel';
 import { createJob } from './create';
-import { cancelUnstartedJob, finishJob, giveUpJob, requeueJob, startJob } from './run';
+import { cancelUnstartedJob, finishJob, giveUpJob, giveUpWithOutcome, requeueJob, startJob } from './run';
 import { newProject, OWNER, outcome, projectStatus, setJob, testDb } from './__tests__/fixtures';
 
 // The project's status for every mix of its jobs' states (property-based, against the real
@@ -42,7 +42,7 @@ it('is derived by the rule for every mix of job states', async () => {
 type Step =
   | { op: 'create' }
   | { op: 'start' | 'requeue' | 'cancel' | 'give_up' | 'cancel_unstarted'; job: number }
-  | { op: 'finish'; job: number; status: 'completed' | 'error' | 'cancelled' };
+  | { op: 'finish' | 'give_up_recorded'; job: number; status: 'completed' | 'error' | 'cancelled' };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.constant({ op: 'create' as const }),
@@ -57,7 +57,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     job: fc.nat(4),
   }),
   fc.record({
-    op: fc.constant('finish' as const),
+    op: fc.constantFrom('finish' as const, 'give_up_recorded' as const),
     job: fc.nat(4),
     status: fc.constantFrom('completed' as const, 'error' as const, 'cancelled' as const),
   }),
@@ -79,7 +79,9 @@ it('follows its jobs through any sequence of transitions (refused ones included)
           else if (s.op === 'requeue') await requeueJob(db, jobId, attempts);
           else if (s.op === 'cancel') await cancelJob(db, OWNER, projectId, jobId);
           else if (s.op === 'cancel_unstarted') await cancelUnstartedJob(db, jobId);
-          else if (status === 'queued' || status === 'in_progress')
+          else if (s.op === 'give_up_recorded' && (status === 'queued' || status === 'in_progress'))
+            await giveUpWithOutcome(db, jobId, { status, attempts }, outcome({ status: s.status }));
+          else if (s.op === 'give_up' && (status === 'queued' || status === 'in_progress'))
             await giveUpJob(db, jobId, { status, attempts }, ['runner lost the job']);
         }
         expect(await projectStatus(db, projectId)).toBe(expectedStatus(await jobStatuses(projectId)));

@@ -51,6 +51,30 @@ export async function startJob(db: Db, jobId: string): Promise<StartResult> {
 /** 'superseded': the job is no longer in_progress in that attempt (finished, or taken over). */
 export type FencedResult<Done extends string> = Done | 'superseded';
 
+/** The columns an outcome sets, parameters $2 to $15 (see outcomeParams; $1 is the job's id). */
+const OUTCOME_SET = `status = $2::"Status", summary = $3, errors = $4::text[], created_files = $5::text[],
+              modified_files = $6::text[], deleted_files = $7::text[], result_path = $8, logs_path = $9,
+              input_tokens = $10::int, cached_input_tokens = $11::int, output_tokens = $12::int,
+              thread_id = $13, commit_sha = $14, egress = $15::jsonb, finished_at = now(), updated_at = now()`;
+
+const outcomeParams = (jobId: string, outcome: JobOutcome) => [
+  jobId,
+  outcome.status,
+  outcome.summary,
+  outcome.errors,
+  outcome.created_files,
+  outcome.modified_files,
+  outcome.deleted_files,
+  outcome.result_path,
+  relativeJobLogPath(jobId),
+  outcome.usage?.input_tokens ?? null,
+  outcome.usage?.cached_input_tokens ?? null,
+  outcome.usage?.output_tokens ?? null,
+  outcome.thread_id,
+  outcome.commit_sha,
+  outcome.egress == null ? null : JSON.stringify(outcome.egress),
+];
+
 /**
  * finish: in_progress in `attempt` -> completed | error | cancelled, with the outcome; the
  * project takes the job's summary when it has one.
@@ -64,33 +88,12 @@ export async function finishJob(
   const rows = await query(
     db,
     `WITH done AS (
-       UPDATE jobs
-          SET status = $2::"Status", summary = $3, errors = $4::text[], created_files = $5::text[],
-              modified_files = $6::text[], deleted_files = $7::text[], result_path = $8, logs_path = $9,
-              input_tokens = $10::int, cached_input_tokens = $11::int, output_tokens = $12::int,
-              thread_id = $13, commit_sha = $14, egress = $16::jsonb, finished_at = now(), updated_at = now()
-        WHERE id = $1::uuid AND status = 'in_progress' AND attempts = $15::int
+       UPDATE jobs SET ${OUTCOME_SET}
+        WHERE id = $1::uuid AND status = 'in_progress' AND attempts = $16::int
        RETURNING project_id
      )
      SELECT ${refreshProjectStatus('project_id', '$3')} FROM done`,
-    [
-      jobId,
-      outcome.status,
-      outcome.summary,
-      outcome.errors,
-      outcome.created_files,
-      outcome.modified_files,
-      outcome.deleted_files,
-      outcome.result_path,
-      relativeJobLogPath(jobId),
-      outcome.usage?.input_tokens ?? null,
-      outcome.usage?.cached_input_tokens ?? null,
-      outcome.usage?.output_tokens ?? null,
-      outcome.thread_id,
-      outcome.commit_sha,
-      attempt,
-      outcome.egress == null ? null : JSON.stringify(outcome.egress),
-    ],
+    [...outcomeParams(jobId, outcome), attempt],
   );
   return rows.length ? 'finished' : 'superseded';
 }
@@ -132,6 +135,30 @@ export async function giveUpJob(
      )
      SELECT ${refreshProjectStatus('project_id')} FROM failed`,
     [jobId, seen.status, seen.attempts, errors],
+  );
+  return rows.length ? 'gave_up' : 'superseded';
+}
+
+/**
+ * give up with a recorded outcome: a job still as the caller saw it (`seen`) -> the outcome an
+ * attempt produced and kept on disk but could not write (the reconciler, when the job's attempts
+ * ran out after its final write failed): the job ends as that attempt ended, without another run.
+ */
+export async function giveUpWithOutcome(
+  db: Db,
+  jobId: string,
+  seen: { status: 'queued' | 'in_progress'; attempts: number },
+  outcome: JobOutcome,
+): Promise<FencedResult<'gave_up'>> {
+  const rows = await query(
+    db,
+    `WITH done AS (
+       UPDATE jobs SET ${OUTCOME_SET}
+        WHERE id = $1::uuid AND status = $16::"Status" AND attempts = $17::int
+       RETURNING project_id
+     )
+     SELECT ${refreshProjectStatus('project_id', '$3')} FROM done`,
+    [...outcomeParams(jobId, outcome), seen.status, seen.attempts],
   );
   return rows.length ? 'gave_up' : 'superseded';
 }

@@ -103,6 +103,39 @@ export async function jobContext(
   return { history, threadId: rows[0]?.thread ?? undefined };
 }
 
+/**
+ * What the project's workspace should hold when `job` starts, by its earlier jobs: the commit of
+ * the latest one that has one. The jobs after that commit must have changed nothing, or ended in
+ * error (an error without a commit keeps no changes: an infrastructure failure, the disk full, a
+ * runner that lost the job). A completed or cancelled job that changed files but has no commit
+ * (its commit failed, or it ran before the history existed) leaves the state `unknown`: the
+ * history does not hold it, and nothing may be restored from it. `empty`: nothing ran before.
+ */
+export type RecordedWorkspace =
+  { kind: 'commit'; sha: string; jobId: string } | { kind: 'empty' } | { kind: 'unknown'; jobId: string };
+
+const RECORDED_LOOKBACK = 100;
+
+export async function recordedWorkspaceOf(
+  db: Db,
+  job: { projectId: string; seq: string | bigint },
+): Promise<RecordedWorkspace> {
+  const rows = await query<{ id: string; status: Status; commit_sha: string | null; changed: boolean }>(
+    db,
+    `SELECT id, status, commit_sha,
+            cardinality(created_files) + cardinality(modified_files) + cardinality(deleted_files) > 0 AS changed
+       FROM jobs
+      WHERE project_id = $1::uuid AND seq < $2::bigint AND status IN ('completed', 'error', 'cancelled')
+      ORDER BY seq DESC LIMIT ${RECORDED_LOOKBACK}`,
+    [job.projectId, String(job.seq)],
+  );
+  for (const r of rows) {
+    if (r.commit_sha) return { kind: 'commit', sha: r.commit_sha, jobId: r.id };
+    if (r.status !== 'error' && r.changed) return { kind: 'unknown', jobId: r.id };
+  }
+  return rows.length < RECORDED_LOOKBACK ? { kind: 'empty' } : { kind: 'unknown', jobId: rows.at(-1)!.id };
+}
+
 /** The project's oldest queued job, if any (to wake it when the one before it finishes). */
 export async function nextQueuedJobId(db: Db, projectId: string): Promise<string | null> {
   const rows = await query<{ id: string }>(

@@ -3,7 +3,7 @@ import type { Db } from '@cwo/db';
 import { cancelJob } from './cancel';
 import { createJob } from './create';
 import { deleteProject } from './delete';
-import { cancelUnstartedJob, finishJob, giveUpJob, requeueJob, startJob } from './run';
+import { cancelUnstartedJob, finishJob, giveUpJob, giveUpWithOutcome, requeueJob, startJob } from './run';
 import { jobRow, newProject, OWNER, outcome, projectStatus, setJob, testDb } from './__tests__/fixtures';
 
 // Each transition's guard against the real Postgres: what it accepts, what it refuses and from
@@ -109,8 +109,30 @@ describe('give up (the reconciler)', () => {
     const { jobId } = await jobIn({ status, attempts });
     const before = await unchanged(jobId);
     expect(await giveUpJob(db, jobId, { status: seen, attempts: 3 }, ['x'])).toBe('superseded');
+    expect(await giveUpWithOutcome(db, jobId, { status: seen, attempts: 3 }, outcome())).toBe('superseded');
     expect(await unchanged(jobId)).toEqual(before);
   });
+
+  it.each(['queued', 'in_progress'] as const)(
+    'from %s as seen, with an outcome an attempt recorded: finished as that attempt ended',
+    async (status) => {
+      const { projectId, jobId } = await jobIn({ status, attempts: 3 });
+      const recorded = outcome({
+        summary: 'Appended a comment',
+        modified_files: ['app.py'],
+        commit_sha: 'c'.repeat(40),
+      });
+      expect(await giveUpWithOutcome(db, jobId, { status, attempts: 3 }, recorded)).toBe('gave_up');
+      expect(await jobRow(db, jobId)).toMatchObject({
+        status: 'completed',
+        summary: 'Appended a comment',
+        modifiedFiles: ['app.py'],
+        commitSha: 'c'.repeat(40),
+        attempts: 3,
+      });
+      expect(await projectStatus(db, projectId)).toBe('completed');
+    },
+  );
 });
 
 describe('cancel before start (the runner, for a job whose cancel was requested)', () => {
