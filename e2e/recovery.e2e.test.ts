@@ -2,7 +2,7 @@
 // another runner, once. DUMMY_WORKER_DELAY_MS (a test-only setting) makes a runner's dummy agent
 // wait before it works, so that its job is observably running when the runner is stopped.
 import type { ApiClient } from './helpers/api-client';
-import { eventually, Stack, type SystemProcess } from './helpers/stack';
+import { eventually, sleep, Stack, type SystemProcess } from './helpers/stack';
 
 const SLOW = { DUMMY_WORKER_DELAY_MS: '60000' };
 const FAST = { DUMMY_WORKER_DELAY_MS: '0' };
@@ -55,6 +55,40 @@ describe('recovery across runner processes', () => {
     const app = (await api.get(`/api/v1/${projectId}/files/app.py`)).body.contents as string;
     expect(app.match(/# Edit: edit that survives a crash/g)).toHaveLength(1);
     expect((await rescuer.stop()).code).toBe(0);
+  });
+
+  it('a runner frozen (SIGSTOP) past the project lock’s TTL while another takes its job over: when it wakes (SIGCONT) it changes nothing, and the edit is applied once', async () => {
+    // Its agent waits 3 s before it edits: the freeze comes during that wait, and outlasts it.
+    const frozen = await stack.startRunner('runner-frozen', { DUMMY_WORKER_DELAY_MS: '3000' });
+    const jobId = await editRunningSlowly('edit that survives a freeze');
+    frozen.kill('SIGSTOP');
+    let awake: SystemProcess | undefined;
+    try {
+      awake = await stack.startRunner('runner-awake', FAST);
+      // Its job lock (STALLED_CHECK_SECONDS) and project lock (PROJECT_LOCK_TTL_SECONDS) run out;
+      // the other runner takes the job over and completes it.
+      const job = await api.waitForJob(projectId, jobId, 60_000);
+      expect(job).toMatchObject({ status: 'completed', attempts: 2, modified_files: ['app.py'] });
+    } finally {
+      frozen.kill('SIGCONT');
+    }
+    // On waking, every due timer fires at once: its agent's wait is over before any renewal of its
+    // lock can say the lock is gone. It must not start the agent.
+    await eventually('the woken runner to end its attempt', async () =>
+      /attempt 1 failed: the project lock was lost/.test(await logOf(jobId)),
+    );
+    await sleep(500);
+    const app = (await api.get(`/api/v1/${projectId}/files/app.py`)).body.contents as string;
+    expect(app.match(/# Edit: edit that survives a freeze/g)).toHaveLength(1);
+    const log = await logOf(jobId);
+    const attempts = log.split('\n').filter((l) => /\[runner\] attempt \d of job/.test(l));
+    expect(attempts[0]).toMatch(runnerIdOf(frozen));
+    expect(attempts[1]).toMatch(runnerIdOf(awake));
+    expect(log.match(/\[runner\] finished: /g)).toHaveLength(1);
+    expect(await api.waitForJob(projectId, jobId)).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(frozen.running).toBe(true); // woken, not dead
+    expect((await frozen.stop()).code).toBe(0);
+    expect((await awake.stop()).code).toBe(0);
   });
 
   it('a runner stopped with SIGTERM mid-job: it exits 0 after the grace period, and the job runs again elsewhere', async () => {

@@ -7,8 +7,9 @@ import { createDummyExecutor } from './executors/dummy';
 import { addEdit, createProject, testConfig, useRunnerHarness, waitForJob } from './__tests__/helpers';
 
 // WORKSPACE_ROOT's disk filling up while jobs run (a small tmpfs made here, filled by a file):
-// the job ends in error saying the disk is full, at once (no retries against a full disk); the
-// earlier jobs' files are intact; once space is freed the next job runs.
+// the job ends in error saying the disk is full, at once (no retries against a full disk), with
+// nothing half-written kept (a small append can still land on tmpfs: it is undone); the earlier
+// jobs' files are intact; once space is freed the next job runs.
 
 describe('the workspace disk full', () => {
   const harness = useRunnerHarness();
@@ -57,12 +58,14 @@ describe('the workspace disk full', () => {
     expect(failed.errors.join(' ')).toMatch(/the workspace disk is full/);
     expect(failed.attempts).toBe(1); // not retried against a full disk
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(fs.readFileSync(app, 'utf8').startsWith(before)).toBe(true);
+    // The edit's append landed (in its page's slack), and was undone.
+    expect(fs.readFileSync(app, 'utf8')).toBe(before);
+    expect(failed).toMatchObject({ modifiedFiles: [], commitSha: null });
 
     fs.rmSync(path.join(disk, 'filler'));
     const next = await addEdit(db, projectId, 'edit once space is back');
     await queue.enqueue(next);
     expect(await waitForJob(db, next)).toMatchObject({ status: 'completed', errors: [] });
-    expect(fs.readFileSync(app, 'utf8')).toMatch(/# Edit: edit once space is back\n$/);
+    expect(fs.readFileSync(app, 'utf8')).toBe(`${before}# Edit: edit once space is back\n`);
   }, 60_000);
 });

@@ -28,6 +28,11 @@ export interface ExecuteContext {
   controller: AbortController;
   /** See ExecutorRun.mayChangeWorkspace. */
   mayChangeWorkspace?: () => boolean;
+  /**
+   * Puts the workspace back to what the project's history recorded, given its snapshot; true when
+   * it changed anything (restore-step.ts). Called once the executor has stopped earlier runs.
+   */
+  restore?: (snapshot: Snapshot) => Promise<boolean>;
 }
 
 function describeDifferences(result: WorkerResult, files: WorkspaceDiff): string | null {
@@ -48,20 +53,25 @@ export interface ExecutedJob {
   outcome: JobOutcome;
   /** The workspace after the run (null when it could not be taken): the history commits it. */
   after: Snapshot | null;
+  /** The job failed for lack of space: what it changed is not kept (the runner rolls it back). */
+  diskFull: boolean;
 }
 
 export async function executeJob(ctx: ExecuteContext): Promise<ExecutedJob> {
-  let after: Snapshot | null = null;
-  const outcome = await runAndCheck(ctx, (s) => (after = s));
-  return { outcome, after };
+  const executed: Omit<ExecutedJob, 'outcome'> = { after: null, diskFull: false };
+  const outcome = await runAndCheck(ctx, executed);
+  return { outcome, ...executed };
 }
 
-async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void): Promise<JobOutcome> {
+async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'outcome'>): Promise<JobOutcome> {
   const { workspace, request, log, controller, executor } = ctx;
   const signal = controller.signal;
   // The snapshot leaves out .codex/, the only place the preparation writes to.
   prepareWorkspace(workspace, request, (m) => log.step(m));
-  const before = await takeSnapshot(workspace);
+  // Nothing an earlier run left may write in the workspace once it is checked.
+  await executor.stopEarlierRuns?.({ request, log: (line) => log.agent(line) });
+  let before = await takeSnapshot(workspace);
+  if (ctx.restore && (await ctx.restore(before))) before = await takeSnapshot(workspace, { previous: before });
 
   const limitSeconds = ctx.config.JOB_TIMEOUT_SECONDS;
   log.step(`running the ${executor.name} executor (time limit ${limitSeconds} s)`);
@@ -104,7 +114,7 @@ async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void
   try {
     // The "before" of this attempt lets unchanged files keep their hash without being read again.
     const after = await takeSnapshot(workspace, { previous: before });
-    keepAfter(after);
+    executed.after = after;
     files = diffSnapshots(before, after);
   } catch (err) {
     if (!(err instanceof SnapshotLimitError)) throw err;
@@ -141,6 +151,7 @@ async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void
     const message = describeError(runError);
     log.step(`the executor failed: ${message}`);
     const error = `the executor failed: ${message}`;
+    executed.diskFull = diskFull;
     return { ...withFiles, status: 'error', errors: [diskFull ? diskFullError(error) : error] };
   }
 
@@ -167,10 +178,11 @@ async function runAndCheck(ctx: ExecuteContext, keepAfter: (s: Snapshot) => void
   } catch (err) {
     if (!(err instanceof ResultFileError)) throw err;
     log.step(err.message);
+    executed.diskFull = diskIsFull(workspace);
     return {
       ...withFiles,
       status: 'error',
-      errors: [diskIsFull(workspace) ? diskFullError(err.message) : err.message],
+      errors: [executed.diskFull ? diskFullError(err.message) : err.message],
     };
   }
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createDb, sqlPool } from '@cwo/db';
 import { projectWorkspace } from '@cwo/workspace';
 import { createDummyExecutor } from './executors/dummy';
-import { InfrastructureError, type Executor } from './executors/types';
+import { InfrastructureError, UnreachableError, type Executor } from './executors/types';
 import { outcomeFile } from './outcome';
 import { TcpProxy } from './__tests__/tcp-proxy';
 import {
@@ -19,12 +19,14 @@ import {
 
 // Failures around a job rather than of it are retried with backoff (RUNNER_MAX_ATTEMPTS);
 // the last attempt records the cause. The agent's own failure is final (see runner.test.ts).
+// Outages (Postgres or the container engine not answering at all) are waited out without using
+// attempts, for up to OUTAGE_RETRY_SECONDS.
 
 describe('infrastructure failures', () => {
   const harness = useRunnerHarness();
   const { db } = harness;
 
-  it('Postgres going away while a job runs: the attempt fails, the retry records the same outcome without running the agent again', async () => {
+  it('Postgres going away while a job runs: the job waits for it (no attempt used), and the next attempt records the same outcome without running the agent again', async () => {
     const config = testConfig({ RUNNER_MAX_ATTEMPTS: '3' });
     const queue = harness.queue(config);
 
@@ -59,10 +61,10 @@ describe('infrastructure failures', () => {
     outageAfter = edit;
     await queue.enqueue(edit);
 
-    await waitFor('the first attempt to fail', async () =>
-      /attempt 1 failed: .*it will be retried/.test(await readJobLog(config, projectId, edit)),
+    await waitFor('the first attempt to wait for Postgres', async () =>
+      /attempt 1: Postgres did not answer .*without using an attempt/.test(await readJobLog(config, projectId, edit)),
     );
-    await proxy.up(); // Postgres is back before the retry (backoff of a second)
+    await proxy.up(); // Postgres is back before the retry (a delay of a second)
 
     const job = await waitForJob(db, edit, 20_000);
     expect(job).toMatchObject({ status: 'completed', attempts: 2, modifiedFiles: ['app.py'], errors: [] });
@@ -141,4 +143,93 @@ describe('infrastructure failures', () => {
     expect(log).toMatch(/attempt 2 failed: .*no attempts left/);
     await waitForBullState(queue, jobId, 'failed');
   }, 30_000);
+
+  /** An executor whose engine does not answer until `until()` says so. */
+  function engineDownUntil(until: () => boolean): Executor & { calls: number } {
+    const dummy = createDummyExecutor();
+    const ex = {
+      name: 'docker' as const,
+      calls: 0,
+      async run(run: Parameters<Executor['run']>[0]) {
+        ex.calls++;
+        if (!until())
+          throw new UnreachableError(
+            'the container engine',
+            'Docker API unreachable at unix:///run/podman/podman.sock: ECONNREFUSED',
+          );
+        await dummy.run(run);
+      },
+    };
+    return ex;
+  }
+
+  it('the container engine restarting for seconds: the job waits it out without using its attempts, then completes', async () => {
+    const config = testConfig({ RUNNER_MAX_ATTEMPTS: '2', OUTAGE_RETRY_SECONDS: '60' });
+    const queue = harness.queue(config);
+    const back = Date.now() + 4000; // longer than two attempts' backoff (1 s, 2 s)
+    const executor = engineDownUntil(() => Date.now() >= back);
+    await harness.startRunner(config, executor);
+
+    const { projectId, jobId } = await createProject(db, config);
+    await queue.enqueue(jobId);
+    const job = await waitForJob(db, jobId, 30_000);
+
+    expect(job).toMatchObject({ status: 'completed', errors: [] });
+    expect(executor.calls).toBeGreaterThanOrEqual(3);
+    const log = await readJobLog(config, projectId, jobId);
+    expect(log).toMatch(
+      /attempt 1: the container engine did not answer \(Docker API unreachable at .*ECONNREFUSED\); the job waits for it and is tried again in [\d.]+ s, without using an attempt/,
+    );
+    expect(log).not.toMatch(/failed: .*(it will be retried|no attempts left)/);
+    expect((await waitForBullState(queue, jobId, 'completed')).attemptsMade).toBe(1);
+  }, 40_000);
+
+  it('a container engine that stays down: past OUTAGE_RETRY_SECONDS the attempts are used, and the job ends saying so', async () => {
+    const config = testConfig({ RUNNER_MAX_ATTEMPTS: '2', OUTAGE_RETRY_SECONDS: '2' });
+    const queue = harness.queue(config);
+    await harness.startRunner(
+      config,
+      engineDownUntil(() => false),
+    );
+
+    const { jobId } = await createProject(db, config);
+    await queue.enqueue(jobId);
+    const job = await waitForJob(db, jobId, 30_000);
+
+    expect(job.status).toBe('error');
+    expect(job.errors).toEqual([
+      expect.stringMatching(
+        /^infrastructure error: the container engine did not answer for \d+ s \(OUTAGE_RETRY_SECONDS\): Docker API unreachable at .*ECONNREFUSED$/,
+      ),
+    ]);
+    await waitForBullState(queue, jobId, 'failed');
+  }, 40_000);
+
+  it('Postgres down when a job is taken: it is put back without using an attempt, and runs once Postgres is back', async () => {
+    const config = testConfig({ RUNNER_MAX_ATTEMPTS: '2', OUTAGE_RETRY_SECONDS: '60' });
+    const queue = harness.queue(config);
+    const pg = new URL(process.env.DATABASE_URL!);
+    const proxy = new TcpProxy(pg.hostname, Number(pg.port || 5432));
+    await proxy.up();
+    harness.onCleanup(() => proxy.down());
+    const viaProxy = new URL(pg);
+    viaProxy.port = String(proxy.port);
+    const runnerDb = createDb(viaProxy.toString());
+    harness.onCleanup(() => runnerDb.$disconnect());
+    await harness.startRunner(config, createDummyExecutor(), { db: runnerDb });
+
+    const { jobId } = await createProject(db, config);
+    await proxy.down();
+    await queue.enqueue(jobId);
+    // Longer than two attempts' backoff: before, the queue failed the job for good meanwhile.
+    await waitFor('the job to be put back at least twice', async () => {
+      const bull = await queue.getJob(jobId);
+      return ((bull?.data as { outage?: { waits: number } } | undefined)?.outage?.waits ?? 0) >= 2;
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    await proxy.up();
+
+    expect(await waitForJob(db, jobId, 30_000)).toMatchObject({ status: 'completed', attempts: 1 });
+    expect((await waitForBullState(queue, jobId, 'completed')).attemptsMade).toBe(1);
+  }, 40_000);
 });

@@ -3,21 +3,32 @@ import type { Job as BullJob } from 'bullmq';
 import { isFinished, QueuePayload, type WorkerRequest } from '@cwo/contracts';
 import type { Config } from '@cwo/config';
 import type { Db } from '@cwo/db';
-import { cancelUnstartedJob, jobContext, loadJob, nextQueuedJobId, startJob, type RunnableJob } from '@cwo/jobs';
+import {
+  cancelUnstartedJob,
+  jobContext,
+  loadJob,
+  nextQueuedJobId,
+  recordedWorkspaceOf,
+  startJob,
+  type RecordedWorkspace,
+  type RunnableJob,
+} from '@cwo/jobs';
 import type { Logger } from '@cwo/logger';
 import type { JobsQueue } from '@cwo/queue';
+import type { Snapshot } from '@cwo/history';
 import { projectWorkspace } from '@cwo/workspace';
-import { createFailurePolicy, redeliverLater, type QueueEntry } from './attempt-failure';
+import { createFailurePolicy, redeliverLater, waitOutOutage, type QueueEntry } from './attempt-failure';
 import { describeError } from './describe-error';
 import { diskFullError, diskIsFull } from './disk-full';
 import { executeJob } from './execute-job';
-import type { Executor } from './executors/types';
+import { InfrastructureError, type Executor } from './executors/types';
 import { writeOutcome } from './finish-step';
 import { commitJobChanges } from './job-commit';
 import { JobAbort } from './job-abort';
 import { openJobLog, type JobLog } from './job-log';
 import { clearRecordedOutcome, readRecordedOutcome, type JobOutcome } from './outcome';
 import type { ProjectLock, ProjectLocks } from './project-lock';
+import { restoreRecordedWorkspace } from './restore-step';
 import type { RunningJobs } from './running-jobs';
 
 // The BullMQ processor: what happens to one {jobId} taken from the queue, as its steps:
@@ -26,8 +37,11 @@ import type { RunningJobs } from './running-jobs';
 // policy's, attempt-failure.ts).
 //
 // Delivery is at-least-once, so every step tolerates a repeat: a finished job is acknowledged
-// and skipped; a job found in_progress (its runner died) is run again from the start, unless an
-// earlier attempt kept its outcome on disk and only the database write was missing.
+// and skipped; a job found in_progress (its runner died) is run again from the start, on the
+// workspace as the project's history recorded it (prepare restores it: restore-step.ts), unless
+// an earlier attempt kept its outcome on disk and only the database write was missing. Every
+// write to the workspace (the restore, the agent, the commit, a rollback) first checks that the
+// project's lock is still fresh: a runner frozen past its TTL wakes to find another has the job.
 //
 // Ordering: a job runs only while it holds its project's lock in Redis AND it is the oldest
 // unfinished job of its project (by jobs.seq). Otherwise it is redelivered later (BullMQ's
@@ -56,6 +70,9 @@ interface Attempt {
   attempt: number;
   controller: AbortController;
   lock: ProjectLock;
+  workspace: string;
+  /** What the workspace should hold as the job starts (read from Postgres meanwhile). */
+  recorded: Promise<RecordedWorkspace>;
 }
 
 export function createJobProcessor(deps: ProcessorDeps) {
@@ -64,15 +81,17 @@ export function createJobProcessor(deps: ProcessorDeps) {
 
   return async function processJob(bullJob: BullJob, token?: string): Promise<ProcessResult> {
     const entry = { bullJob, token };
+    // Postgres not answering before the attempt has started: the job is put back, not failed.
+    const waitOut = (err: unknown) => waitOutOutage(entry, config, err);
     // load
     const { jobId } = QueuePayload.parse(bullJob.data);
-    const job = await loadJob(db, jobId);
+    const job = await loadJob(db, jobId).catch(waitOut);
     if (!job) {
       logger.warn('job not in the database (its project was deleted?); dropped', { jobId });
       return 'missing';
     }
     if (isFinished(job.status)) return 'already_finished';
-    if (job.cancelRequestedAt) return cancelBeforeStart(job);
+    if (job.cancelRequestedAt) return cancelBeforeStart(job).catch(waitOut);
     // Not its turn (see loadJob: checked before the lock, which saves taking and releasing it).
     if (job.olderUnfinishedId) return redeliverLater(entry, config.PROJECT_BUSY_RETRY_MS);
 
@@ -84,9 +103,13 @@ export function createJobProcessor(deps: ProcessorDeps) {
     try {
       lock.onLost(() => controller.abort(new JobAbort('lock_lost')));
       // start
-      const started = await startJob(db, job.id);
-      if (started.kind === 'refused') return startRefused(job);
-      const result = await runAttempt({ entry, job, attempt: started.attempt, controller, lock });
+      const started = await startJob(db, job.id).catch(waitOut);
+      if (started.kind === 'refused') return await startRefused(job).catch(waitOut);
+      const recorded = recordedWorkspaceOf(db, job);
+      recorded.catch(() => undefined); // awaited when the workspace is checked
+      const workspace = projectWorkspace(config.workspaceRoot, job.projectId);
+      const attempt = { entry, job, attempt: started.attempt, controller, lock, workspace, recorded };
+      const result = await runAttempt(attempt);
       void wakeNextOf(job.projectId);
       return result;
     } finally {
@@ -101,12 +124,12 @@ export function createJobProcessor(deps: ProcessorDeps) {
     // The request's history is read from Postgres meanwhile (unused when an outcome was kept).
     const requested = buildRequest(job);
     requested.catch(() => undefined); // awaited below, unless an earlier step throws
-    const workspace = projectWorkspace(config.workspaceRoot, job.projectId);
+    const { workspace } = a;
     let log: JobLog;
     try {
       log = openJobLog(workspace, job.id, logger);
     } catch (err) {
-      return afterFailedAttempt(err, { ...a, log: NO_LOG });
+      return afterFailedAttempt(err, { ...a, log: NO_LOG, rollBack: () => rollBack(a, NO_LOG) });
     }
     try {
       log.step(`attempt ${attempt} of job ${job.id} (${job.jobType}) started on runner ${deps.runnerId}`);
@@ -116,9 +139,58 @@ export function createJobProcessor(deps: ProcessorDeps) {
       const outcome = kept ? { ...kept, attempt } : await runAgent(a, await requested, workspace, log);
       return await finish(job, outcome, kept !== null, log);
     } catch (err) {
-      return await afterFailedAttempt(err, { ...a, log });
+      return await afterFailedAttempt(err, { ...a, log, rollBack: () => rollBack(a, log) });
     } finally {
       log.close();
+    }
+  }
+
+  /** Throws (and stops the attempt) unless the project's lock is certainly still this attempt's. */
+  function ensureLockFresh(a: Attempt, before: string): void {
+    if (a.lock.isFresh()) return;
+    a.controller.abort(new JobAbort('lock_lost'));
+    throw new InfrastructureError(`the project lock was lost before ${before}`);
+  }
+
+  /** prepare: the workspace as the history recorded it; true when that changed it. */
+  async function restore(a: Attempt, log: JobLog, snapshot: Snapshot): Promise<boolean> {
+    ensureLockFresh(a, 'the workspace was checked');
+    const recorded = await a.recorded;
+    return (
+      (await restoreRecordedWorkspace({
+        workspaceRoot: config.workspaceRoot,
+        projectId: a.job.projectId,
+        workspace: a.workspace,
+        recorded,
+        snapshot,
+        log: (line) => log.step(line),
+      })) === 'restored'
+    );
+  }
+
+  /**
+   * Undoes what a job that ends in error without its changes left (the disk full, the last attempt
+   * failed); false when it could not. Never when the lock is no longer this attempt's: the
+   * workspace is another runner's then.
+   */
+  async function rollBack(a: Attempt, log: JobLog): Promise<boolean> {
+    if (!a.lock.isFresh()) {
+      log.step('the project lock was lost: the workspace is left to the runner that holds it now');
+      return false;
+    }
+    try {
+      const done = await restoreRecordedWorkspace({
+        workspaceRoot: config.workspaceRoot,
+        projectId: a.job.projectId,
+        workspace: a.workspace,
+        recorded: await a.recorded,
+        log: (line) => log.step(line),
+      });
+      return done !== 'unchecked';
+    } catch (err) {
+      log.step(`could not undo the job’s changes (the next job will): ${describeError(err)}`);
+      logger.warn('could not undo a failed job’s changes', { jobId: a.job.id, error: describeError(err) });
+      return false;
     }
   }
 
@@ -137,7 +209,11 @@ export function createJobProcessor(deps: ProcessorDeps) {
         a.controller.abort(new JobAbort('lock_lost'));
         return false;
       },
+      restore: (snapshot) => restore(a, log, snapshot),
     });
+    // Nothing half-written is kept of a job that failed for lack of space.
+    if (executed.diskFull) return withoutChanges(a, executed.outcome, log);
+    ensureLockFresh(a, 'the job’s changes were committed');
     const commitSha = await commitJobChanges({
       config,
       job: a.job,
@@ -150,13 +226,24 @@ export function createJobProcessor(deps: ProcessorDeps) {
     // Its changes are in the workspace but could not be recorded in the history: the job has not
     // really completed.
     if (commitSha === null && outcome.status === 'completed' && diskIsFull(config.workspaceRoot)) {
-      return {
-        ...outcome,
-        status: 'error',
-        errors: [diskFullError('the job’s changes could not be committed to the project history')],
-      };
+      return withoutChanges(
+        a,
+        {
+          ...outcome,
+          status: 'error',
+          errors: [diskFullError('the job’s changes could not be committed to the project history')],
+        },
+        log,
+      );
     }
     return outcome;
+  }
+
+  /** An outcome in error whose changes are undone (rolled back to the recorded workspace). */
+  async function withoutChanges(a: Attempt, outcome: JobOutcome, log: JobLog): Promise<JobOutcome> {
+    if (!(await rollBack(a, log))) return outcome;
+    log.step('the job’s changes were undone: the workspace is as the project’s last finished job left it');
+    return { ...outcome, created_files: [], modified_files: [], deleted_files: [], commit_sha: null };
   }
 
   async function finish(job: RunnableJob, outcome: JobOutcome, wasKept: boolean, log: JobLog): Promise<ProcessResult> {

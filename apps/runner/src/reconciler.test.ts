@@ -1,8 +1,10 @@
+import fs from 'node:fs';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { JOBS_QUEUE_NAME } from '@cwo/contracts';
 import { redisConnection } from '@cwo/queue';
 import type { Db } from '@cwo/db';
+import { outcomeFile, recordOutcome } from './outcome';
 import { ProjectLocks } from './project-lock';
 import { createReconciler } from './reconciler';
 import { clearPrefix, createProject, quietLogger, testConfig, testDb, testQueue } from './__tests__/helpers';
@@ -78,6 +80,38 @@ describe('the reconciler: what falls between Postgres and the queue', () => {
     expect(job).toMatchObject({ status: 'error', errors: ['runner lost the job'] });
     expect(job.finishedAt).not.toBeNull();
     expect((await db.project.findUniqueOrThrow({ where: { id: projectId } })).status).toBe('error');
+  });
+
+  it('finishes from the outcome its last attempt recorded on disk a job whose final write failed, without running it again', async () => {
+    const { jobId, projectId } = await inProgressJob(3);
+    recordOutcome(config.workspaceRoot, jobId, {
+      attempt: 3,
+      status: 'completed',
+      summary: 'Appended a comment to app.py',
+      errors: [],
+      created_files: [],
+      modified_files: ['app.py'],
+      deleted_files: [],
+      result_path: `.codex/jobs/${jobId}/result.json`,
+      usage: null,
+      thread_id: null,
+      commit_sha: 'd'.repeat(40),
+      egress: null,
+    });
+
+    const report = await reconciler().runOnce();
+
+    expect(report.failed).toContain(jobId);
+    expect(await db.job.findUniqueOrThrow({ where: { id: jobId } })).toMatchObject({
+      status: 'completed',
+      errors: [],
+      modifiedFiles: ['app.py'],
+      commitSha: 'd'.repeat(40),
+      attempts: 3,
+    });
+    expect((await db.project.findUniqueOrThrow({ where: { id: projectId } })).status).toBe('completed');
+    expect(fs.existsSync(outcomeFile(config.workspaceRoot, jobId))).toBe(false);
+    expect(await queue.getJob(jobId)).toBeUndefined(); // not run again
   });
 
   it('says why, when the queue failed the job for good', async () => {

@@ -1,9 +1,10 @@
 import type { Config } from '@cwo/config';
 import type { Db } from '@cwo/db';
-import { giveUpJob, jobsUntouchedSince, requeueJob, type UnfinishedJob } from '@cwo/jobs';
+import { giveUpJob, giveUpWithOutcome, jobsUntouchedSince, requeueJob, type UnfinishedJob } from '@cwo/jobs';
 import type { Logger } from '@cwo/logger';
 import { enqueueJob, type JobsQueue } from '@cwo/queue';
 import { describeError } from './describe-error';
+import { clearRecordedOutcome, readRecordedOutcome } from './outcome';
 import type { ProjectLocks } from './project-lock';
 
 // Postgres is the truth and Redis only the transport, so what falls between them is found here,
@@ -28,7 +29,10 @@ export interface ReconcileReport {
 export interface ReconcilerDeps {
   db: Db;
   queue: JobsQueue;
-  config: Pick<Config, 'RUNNER_MAX_ATTEMPTS' | 'RECONCILE_INTERVAL_SECONDS' | 'RECONCILE_GRACE_SECONDS'>;
+  config: Pick<
+    Config,
+    'RUNNER_MAX_ATTEMPTS' | 'RECONCILE_INTERVAL_SECONDS' | 'RECONCILE_GRACE_SECONDS' | 'workspaceRoot'
+  >;
   locks: ProjectLocks;
   logger: Logger;
 }
@@ -97,6 +101,18 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   }
 
   async function giveUp(job: UnfinishedJob, failedReason: string | undefined, report: ReconcileReport): Promise<void> {
+    const kept = readRecordedOutcome(config.workspaceRoot, job.id);
+    if (kept) {
+      if ((await giveUpWithOutcome(db, job.id, job, kept)) !== 'gave_up') return;
+      clearRecordedOutcome(config.workspaceRoot, job.id);
+      report.failed.push(job.id);
+      logger.warn('reconciler: finished a job its runner lost from the outcome its last attempt recorded', {
+        jobId: job.id,
+        status: kept.status,
+        attempt: kept.attempt,
+      });
+      return;
+    }
     const errors = ['runner lost the job', ...(failedReason ? [failedReason] : [])];
     if ((await giveUpJob(db, job.id, job, errors)) !== 'gave_up') return;
     report.failed.push(job.id);

@@ -274,26 +274,31 @@ describe(`docker executor on ${ENGINE}`, () => {
     await expect(run).rejects.toThrow(/Docker API unreachable at unix:\/\/\/nonexistent\/cwo-docker\.sock/);
   });
 
-  it('removes a container left by an earlier attempt of the same job before it starts', async () => {
+  it('removes the containers earlier runs of the project left (this job’s or an earlier job’s) before it starts', async () => {
     const ex = await executor();
     const job = await createJob(db, base);
-    // An attempt whose runner died: its container still runs.
-    const stale = await docker.createContainer({
-      Image: base.CODEX_WORKER_IMAGE,
-      Env: ['WORKER_AGENT=sleep', 'WORKER_TEST_AGENTS=true'],
-      Labels: {
-        [LABELS.managed]: 'true',
-        [LABELS.queuePrefix]: base.QUEUE_PREFIX,
-        [LABELS.jobId]: job.request.job_id,
-        [LABELS.projectId]: job.request.project_id,
-        [LABELS.runnerId]: ex.runnerId, // even one this runner believes is its own
-      },
-      HostConfig: { NetworkMode: 'none', Binds: [`${job.workspace}:/workspace`] },
-    });
-    await stale.start();
+    // Runs whose runner died or froze: their containers still run.
+    const stale: Docker.Container[] = [];
+    for (const jobId of [job.request.job_id, '00000000-0000-4000-8000-0000000000e1']) {
+      const container = await docker.createContainer({
+        Image: base.CODEX_WORKER_IMAGE,
+        Env: ['WORKER_AGENT=sleep', 'WORKER_TEST_AGENTS=true'],
+        Labels: {
+          [LABELS.managed]: 'true',
+          [LABELS.queuePrefix]: base.QUEUE_PREFIX,
+          [LABELS.jobId]: jobId,
+          [LABELS.projectId]: job.request.project_id,
+          [LABELS.runnerId]: ex.runnerId, // even one this runner believes is its own
+        },
+        HostConfig: { NetworkMode: 'none', Binds: [`${job.workspace}:/workspace`] },
+      });
+      await container.start();
+      stale.push(container);
+    }
     await writeRequest(job.workspace, job.request);
 
     const out = collector();
+    await ex.stopEarlierRuns({ request: job.request, log: out.log });
     await ex.run({
       workspace: job.workspace,
       request: job.request,
@@ -301,8 +306,11 @@ describe(`docker executor on ${ENGINE}`, () => {
       signal: new AbortController().signal,
     });
 
-    expect(out.text()).toContain(`removing container ${stale.id.slice(0, 12)} of an earlier attempt`);
+    expect(out.text()).toContain(`removing container ${stale[0]!.id.slice(0, 12)} of an earlier attempt of this job`);
+    expect(out.text()).toContain(`removing container ${stale[1]!.id.slice(0, 12)} of an earlier job`);
     expect((await readResult(job.workspace)).status).toBe('success');
-    expect(await ourContainers(docker, base.QUEUE_PREFIX, [`${LABELS.jobId}=${job.request.job_id}`])).toEqual([]);
+    expect(await ourContainers(docker, base.QUEUE_PREFIX, [`${LABELS.projectId}=${job.request.project_id}`])).toEqual(
+      [],
+    );
   });
 });

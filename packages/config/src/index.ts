@@ -112,6 +112,11 @@ export const ConfigSchema = z
     RUNNER_CONCURRENCY: int(2, 1, 256),
     JOB_TIMEOUT_SECONDS: int(1800, 1),
     RUNNER_MAX_ATTEMPTS: int(3, 1, 100),
+    /**
+     * How long, in all, a job waits out Postgres or the container engine not answering without
+     * using an attempt (put back with growing delays); past it, failures use attempts again.
+     */
+    OUTAGE_RETRY_SECONDS: int(120, 0),
     RECONCILE_INTERVAL_SECONDS: int(30, 1),
     SHUTDOWN_GRACE_SECONDS: int(30, 0),
     /** TTL of a project's lock in Redis (one job per project at a time); renewed every third of it. */

@@ -30,6 +30,13 @@ export interface Executor {
   /** Called once by the runner as it starts, before any run, with what the executor may share. */
   start?(runner: RunnerContext): Promise<void>;
   run(run: ExecutorRun): Promise<void>;
+  /**
+   * Stops whatever an earlier run left writing in the project's workspace (the container of a
+   * runner that died, froze past its lock, or lost its engine). Called while the project's lock
+   * is held, before the workspace is checked against the project's history, so that nothing
+   * writes in it behind that check. Rejects with InfrastructureError when it cannot be sure.
+   */
+  stopEarlierRuns?(run: Pick<ExecutorRun, 'request' | 'log'>): Promise<void>;
   /** Stops what start() started; called once by the runner as it stops, before its connections close. */
   close?(): Promise<void>;
 }
@@ -46,5 +53,21 @@ export class InfrastructureError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'InfrastructureError';
+  }
+}
+
+/**
+ * A dependency that did not answer at all (the container engine's API down or restarting): an
+ * outage to wait out rather than a failure of the attempt (see attempt-failure.ts).
+ */
+export class UnreachableError extends InfrastructureError {
+  constructor(
+    /** What did not answer, in words: "the container engine". */
+    readonly dependency: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'UnreachableError';
   }
 }

@@ -5,7 +5,7 @@ import Docker from 'dockerode';
 import type { Config } from '@cwo/config';
 import type { Logger } from '@cwo/logger';
 import { lineWriter } from '../output-lines';
-import { InfrastructureError, type Executor, type ExecutorRun, type RunnerContext } from '../types';
+import { InfrastructureError, UnreachableError, type Executor, type ExecutorRun, type RunnerContext } from '../types';
 import { workerEnvironment } from '../worker-environment';
 import { dockerHostDescription, dockerMessage, isUnreachable, statusCodeOf } from './engine';
 import { openEgressSandbox, type EgressSandbox } from './egress-sandbox';
@@ -46,6 +46,7 @@ export interface DockerExecutor extends Executor {
   start(runner: RunnerContext): Promise<void>;
   /** Stops the orphan reaper and withdraws the runner's heartbeat. */
   close(): Promise<void>;
+  stopEarlierRuns(run: Pick<ExecutorRun, 'request' | 'log'>): Promise<void>;
 }
 
 /** How long to wait for the rest of the output once the container has exited. */
@@ -79,7 +80,9 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
     if (err instanceof InfrastructureError) return err;
     if (isUnreachable(err)) {
       const code = (err as NodeJS.ErrnoException).code;
-      return new InfrastructureError(`Docker API unreachable at ${where}: ${code}`, { cause: err });
+      return new UnreachableError('the container engine', `Docker API unreachable at ${where}: ${code}`, {
+        cause: err,
+      });
     }
     const status = statusCodeOf(err);
     const message = dockerMessage(err);
@@ -151,24 +154,38 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
   }
 
   /**
-   * Containers of this job left by an earlier attempt (a runner that died): this runner holds the
-   * job now (its queue lock and the project's lock), so they can only be stale.
+   * Containers of this project left by an earlier run (a runner that died, froze past its lock or
+   * lost the engine): this runner holds the project's lock now, so every one of them is stale.
    */
-  async function removeEarlierAttempts(jobId: string, log: (line: string) => void): Promise<void> {
-    const found = await docker.listContainers({
-      all: true,
-      filters: deploymentFilter(config.QUEUE_PREFIX, [`${LABELS.jobId}=${jobId}`]),
-    });
-    for (const info of found) {
-      log(`docker: removing container ${info.Id.slice(0, 12)} of an earlier attempt of this job`);
-      await removeContainer(docker.getContainer(info.Id));
+  async function stopEarlierRuns({ request, log }: Pick<ExecutorRun, 'request' | 'log'>): Promise<void> {
+    let found: Docker.ContainerInfo[];
+    try {
+      found = await docker.listContainers({
+        all: true,
+        filters: deploymentFilter(config.QUEUE_PREFIX, [`${LABELS.projectId}=${request.project_id}`]),
+      });
+    } catch (err) {
+      throw translate(err, 'list');
     }
-    // Its sealed network too (WORKER_EGRESS=allowlist), once its containers are gone.
-    const networks = await docker.listNetworks({
-      filters: deploymentFilter(config.QUEUE_PREFIX, [`${LABELS.jobId}=${jobId}`]),
-    });
+    for (const info of found) {
+      const short = info.Id.slice(0, 12);
+      const of = info.Labels[LABELS.jobId] === request.job_id ? 'an earlier attempt of this job' : 'an earlier job';
+      log(`docker: removing container ${short} of ${of}`);
+      if (!(await removeContainer(docker.getContainer(info.Id))))
+        throw new InfrastructureError(`could not remove container ${short} of ${of}; not starting another beside it`);
+    }
+    // Their sealed networks too (WORKER_EGRESS=allowlist), once their containers are gone.
+    let networks: Docker.NetworkInspectInfo[];
+    try {
+      networks = await docker.listNetworks({
+        filters: deploymentFilter(config.QUEUE_PREFIX, [`${LABELS.projectId}=${request.project_id}`]),
+      });
+    } catch (err) {
+      throw translate(err, 'list');
+    }
     for (const info of networks) {
-      log(`docker: removing network ${info.Name} of an earlier attempt of this job`);
+      const of = info.Labels?.[LABELS.jobId] === request.job_id ? 'an earlier attempt of this job' : 'an earlier job';
+      log(`docker: removing network ${info.Name} of ${of}`);
       await removeNetwork(docker, info.Id);
     }
   }
@@ -204,15 +221,10 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
     const { request, log, recordEgress } = args;
     if (args.signal.aborted) return;
     const name = containerName(request, crypto.randomBytes(3).toString('hex'));
-    let sandbox: EgressSandbox | null = null;
-    if (config.workerEgress === 'allowlist') {
-      try {
-        await removeEarlierAttempts(request.job_id, log);
-      } catch (err) {
-        throw translate(err, 'list');
-      }
-      sandbox = await openSandbox(request, name, log);
-    }
+    // (What earlier runs of the project left, containers, proxies and networks, is gone already:
+    // stopEarlierRuns runs first.)
+    const sandbox: EgressSandbox | null =
+      config.workerEgress === 'allowlist' ? await openSandbox(request, name, log) : null;
     try {
       await runContainer(args, name, sandbox);
     } finally {
@@ -227,12 +239,6 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
     sandbox: EgressSandbox | null,
   ): Promise<void> {
     if (signal.aborted) return;
-    try {
-      // (With a sandbox, before it was made: its proxy is not an earlier attempt's.)
-      if (!sandbox) await removeEarlierAttempts(request.job_id, log);
-    } catch (err) {
-      throw translate(err, 'list');
-    }
     try {
       await giveWorkspaceTo(workspace, config.WORKER_UID);
     } catch (err) {
@@ -358,6 +364,7 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
       ]);
     },
     run,
+    stopEarlierRuns,
     async close() {
       await reaper?.stop();
     },

@@ -15,8 +15,9 @@ import { removeNetwork } from './sealed-network';
 //   - the runner that started it is not alive: every runner keeps a heartbeat key in Redis
 //     (`<QUEUE_PREFIX>:runners:<runnerId>`), and a container is only of use to the runner that
 //     attached to it.
-// A container of a live runner whose job is queued or in progress is never touched. (A retry of a
-// job also removes earlier containers of that job itself before it starts: see docker.ts.)
+// A container of a live runner whose job is queued or in progress is never touched. (A job, under
+// its project's lock, also removes every earlier container of its project before it starts:
+// stopEarlierRuns in index.ts.)
 // A job's egress proxy is one of its containers (the same labels), and its sealed network is
 // judged by the same rules and removed once its containers are gone.
 
