@@ -191,7 +191,9 @@ export function fillDisk(): Fault {
         }
         if (app.body.contents !== appBefore) throw new Error('app.py changed while the disk was full');
         const history = await stack.api.get(`/api/v1/projects/${target.id}/jobs`);
-        const earlier = (history.body as Array<{ id: string; status: string }>).filter((j) => j.id !== job.id);
+        const earlier = (history.body as { items: Array<{ id: string; status: string }> }).items.filter(
+          (j) => j.id !== job.id,
+        );
         for (const j of earlier.filter((e) => e.status === 'completed')) {
           const diff = await stack.api.get(`/api/v1/projects/${target.id}/jobs/${j.id}/diff`);
           if (diff.status !== 200) throw new Error(`the diff of earlier job ${j.id} answered ${diff.status}`);
