@@ -288,8 +288,11 @@ export function requestsFor(doc: OpenApiDocument, known: KnownIds): fc.Arbitrary
       const pathParams = params.filter((p) => p.in === 'path').map((p) => p.name);
       const queryParams = params.filter((p) => p.in === 'query');
       const bodySchema = op.requestBody ? Object.values(op.requestBody.content)[0]?.schema : undefined;
-      const ids = method === 'delete' ? { ...known, projectId: known.doomedProjectId } : known;
-      const segments = fc.tuple(...pathParams.map((n) => segmentFor(n, ids)));
+      // A DELETE (the operation's own, or another's sent with the wrong method) gets the doomed
+      // project's id: it must never remove the fixture the other requests read.
+      const doomed = { ...known, projectId: known.doomedProjectId };
+      const segments = fc.tuple(...pathParams.map((n) => segmentFor(n, known)));
+      const doomedSegments = fc.tuple(...pathParams.map((n) => segmentFor(n, doomed)));
       const methods = fc.oneof(
         { weight: 8, arbitrary: fc.constant(method.toUpperCase()) },
         { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD') },
@@ -299,10 +302,18 @@ export function requestsFor(doc: OpenApiDocument, known: KnownIds): fc.Arbitrary
         : fc.option(bodyFor(doc, {}), { freq: 1 });
       perOperation.push(
         fc
-          .record({ method: methods, segments, query: queryFor(doc, queryParams), body, headers: extraHeaders })
+          .record({
+            method: methods,
+            segments,
+            doomedSegments,
+            query: queryFor(doc, queryParams),
+            body,
+            headers: extraHeaders,
+          })
           .map((r) => {
             let path = template;
-            pathParams.forEach((name, i) => (path = path.replace(`{${name}}`, r.segments[i]!)));
+            const values = r.method === 'DELETE' ? r.doomedSegments : r.segments;
+            pathParams.forEach((name, i) => (path = path.replace(`{${name}}`, values[i]!)));
             const headers: Record<string, string> = { ...(r.headers as Record<string, string>) };
             if (r.body?.contentType) headers['content-type'] = r.body.contentType;
             return { method: r.method, path: `${path}${r.query}`, headers, body: r.body?.bytes };
