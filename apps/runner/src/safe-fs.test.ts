@@ -103,4 +103,17 @@ describe('the runner’s own files in a workspace the agent controls', () => {
     expect(fs.readFileSync(outside, 'utf8')).toBe('precious');
     expect(fs.lstatSync(file('.codex/request.json')).isFile()).toBe(true);
   });
+
+  it('leaves no temporary file when a write is cut short by a full disk', () => {
+    const disk = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-safefs-disk-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
+    try {
+      fs.mkdirSync(path.join(disk, '.codex'));
+      expect(() => writeFileInside(disk, '.codex/request.json', Buffer.alloc(2 * 1024 * 1024, 'x'))).toThrow(/ENOSPC/);
+      expect(fs.readdirSync(path.join(disk, '.codex'))).toEqual([]);
+    } finally {
+      execFileSync('umount', ['-l', disk]);
+      fs.rmSync(disk, { recursive: true, force: true });
+    }
+  });
 });

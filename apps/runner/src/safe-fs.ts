@@ -80,11 +80,12 @@ export function writeFileInside(workspace: string, relFile: string, data: string
   const dir = ensureRealDir(workspace, path.posix.dirname(relFile));
   const target = path.join(dir, path.posix.basename(relFile));
   const tmp = path.join(dir, `.${path.posix.basename(relFile)}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  fs.writeFileSync(tmp, data, { flag: 'wx', mode: 0o644 });
   try {
+    fs.writeFileSync(tmp, data, { flag: 'wx', mode: 0o644 });
     fs.renameSync(tmp, target);
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
+    // A write cut short (the disk full) leaves no temporary file behind.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') fs.rmSync(tmp, { force: true });
     throw err;
   }
   return target;

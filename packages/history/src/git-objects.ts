@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -47,13 +47,18 @@ export async function writeObject(gitDir: string, type: GitObjectType, body: Buf
     if (existsSync(file)) return oid;
     const data = zlib.deflateSync(wrapped, { level: 1 });
     try {
-      writeFileSync(tmp, data, { mode: 0o444 });
+      try {
+        writeFileSync(tmp, data, { mode: 0o444 });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(tmp, data, { mode: 0o444 });
+      }
+      renameSync(tmp, file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(tmp, data, { mode: 0o444 });
+      rmSync(tmp, { force: true }); // a write cut short (the disk full) leaves nothing behind
+      throw err;
     }
-    renameSync(tmp, file);
     return oid;
   }
   const present = await fs.access(file).then(
@@ -63,12 +68,17 @@ export async function writeObject(gitDir: string, type: GitObjectType, body: Buf
   if (present) return oid;
   const data = await deflate(wrapped, { level: 1 });
   // Objects are read-only in git's own stores (0444). The fan-out directory is made only when missing.
-  await fs.writeFile(tmp, data, { mode: 0o444 }).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    await fs.writeFile(tmp, data, { mode: 0o444 });
-  });
-  await fs.rename(tmp, file);
+  try {
+    await fs.writeFile(tmp, data, { mode: 0o444 }).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(tmp, data, { mode: 0o444 });
+    });
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
   return oid;
 }
 

@@ -278,3 +278,31 @@ describe('the project history', () => {
     expect(long.endsWith('…')).toBe(true);
   });
 });
+
+describe('the project history on a full disk', () => {
+  it('a commit that fails for lack of space leaves no temporary object behind', async () => {
+    const disk = await fs.mkdtemp(path.join(os.tmpdir(), 'cwo-history-disk-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', disk]);
+    try {
+      const projectId = randomUUID();
+      const workspace = path.join(disk, projectId);
+      await fs.mkdir(workspace);
+      // Many small files (each an object written inline) fill what is left after the first ones.
+      for (let i = 0; i < 400; i++) await fs.writeFile(path.join(workspace, `f${i}.txt`), crypto.randomBytes(3000));
+      await expect(
+        commitJob({
+          workspaceRoot: disk,
+          projectId,
+          workspace,
+          job: { id: randomUUID(), jobType: 'edit', instruction: 'x' },
+          author,
+        }),
+      ).rejects.toThrow(/ENOSPC/);
+      const left = execFileSync('find', [projectHistoryDir(disk, projectId), '-name', '*.tmp'], { encoding: 'utf8' });
+      expect(left).toBe('');
+    } finally {
+      execFileSync('umount', ['-l', disk]);
+      await fs.rm(disk, { recursive: true, force: true });
+    }
+  });
+});
