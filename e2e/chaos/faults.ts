@@ -10,10 +10,20 @@ import type { SystemProcess } from '../helpers/stack';
 import type { ChaosStack } from './stack';
 import { sleep } from './traffic';
 
+export interface FaultResult {
+  notes?: string;
+  /** Jobs the fault was aimed at (besides those running when it began, which it hits too). */
+  hit?: string[];
+  /** Jobs that must end in error saying the disk is full, and whose edit must not be applied. */
+  diskFull?: boolean;
+}
+
 export interface Fault {
+  /** For --only. */
+  key: string;
   name: string;
-  /** Injects the fault and heals it; resolves when healed. Returns notes for the report. */
-  run(stack: ChaosStack): Promise<string | void>;
+  /** Injects the fault and heals it; resolves when healed. */
+  run(stack: ChaosStack): Promise<FaultResult>;
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -59,6 +69,7 @@ async function jobRunningOn(stack: ChaosStack, runner: SystemProcess): Promise<s
 }
 
 export const terminatePostgresConnections: Fault = {
+  key: 'pg-terminate',
   name: 'postgres ends every connection (pg_terminate_backend)',
   async run(stack) {
     const rows = await sql<{ n: number }>(
@@ -66,36 +77,42 @@ export const terminatePostgresConnections: Fault = {
       `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
         WHERE datname = 'cwo_chaos' AND pid <> pg_backend_pid()`,
     );
-    return `${rows[0]!.n} connections ended`;
+    return { notes: `${rows[0]!.n} connections ended` };
   },
 };
 
 export function restartPostgres(downMs: number): Fault {
   return {
+    key: 'pg-restart',
     name: `postgres restarts (${downMs / 1000} s down)`,
     async run(stack) {
       stack.postgres.stop();
       await sleep(downMs);
       stack.postgres.start();
+      return {};
     },
   };
 }
 
 export const restartRedisEmpty: Fault = {
+  key: 'redis-restart',
   name: 'redis restarts and loses every key',
   async run(stack) {
     await stack.redis.kill();
     await stack.redis.start();
+    return {};
   },
 };
 
 export function redisDown(downMs: number): Fault {
   return {
+    key: 'redis-down',
     name: `redis down for ${downMs / 1000} s`,
     async run(stack) {
       await stack.redis.kill();
       await sleep(downMs);
       await stack.redis.start();
+      return {};
     },
   };
 }
@@ -103,6 +120,7 @@ export function redisDown(downMs: number): Fault {
 /** SIGSTOP a runner in the middle of a job for longer than the project lock's TTL, then SIGCONT. */
 export function freezeRunner(name: string, frozenMs: number): Fault {
   return {
+    key: 'freeze',
     name: `a runner frozen for ${frozenMs / 1000} s (SIGSTOP, then SIGCONT)`,
     async run(stack) {
       const runner = stack.runners.get(name)!;
@@ -110,7 +128,7 @@ export function freezeRunner(name: string, frozenMs: number): Fault {
       runner.kill('SIGSTOP');
       await sleep(frozenMs);
       runner.kill('SIGCONT');
-      return `froze ${name} during job ${jobId.slice(0, 8)}`;
+      return { notes: `froze ${name} during job ${jobId.slice(0, 8)}`, hit: [jobId] };
     },
   };
 }
@@ -118,6 +136,7 @@ export function freezeRunner(name: string, frozenMs: number): Fault {
 /** SIGKILL a runner in the middle of a job; a new one is started in its place. */
 export function killRunner(name: string): Fault {
   return {
+    key: 'kill',
     name: 'a runner killed mid-job (SIGKILL)',
     async run(stack) {
       const runner = stack.runners.get(name)!;
@@ -126,7 +145,7 @@ export function killRunner(name: string): Fault {
       runner.kill('SIGKILL');
       await runner.exited;
       await stack.startRunner(name, kind);
-      return `killed ${name} during job ${jobId.slice(0, 8)}`;
+      return { notes: `killed ${name} during job ${jobId.slice(0, 8)}`, hit: [jobId] };
     },
   };
 }
@@ -134,6 +153,7 @@ export function killRunner(name: string): Fault {
 /** Stops the podman service (the Docker API) while a container runs, then starts it again. */
 export function restartContainerEngine(name: string): Fault {
   return {
+    key: 'engine',
     name: 'the container engine API restarts mid-container',
     async run(stack) {
       const runner = stack.runners.get(name)!;
@@ -157,7 +177,7 @@ export function restartContainerEngine(name: string): Fault {
       );
       await sleep(1000);
       execFileSync('bash', [path.join(ROOT, 'scripts', 'container-runtime.sh'), '--env'], { stdio: 'pipe' });
-      return `restarted the engine during job ${jobId.slice(0, 8)}`;
+      return { notes: `restarted the engine during job ${jobId.slice(0, 8)}`, hit: [jobId] };
     },
   };
 }
@@ -169,6 +189,7 @@ export function restartContainerEngine(name: string): Fault {
  */
 export function fillDisk(): Fault {
   return {
+    key: 'disk',
     name: 'the workspace disk fills up (ENOSPC)',
     async run(stack) {
       const [target] = await sql<{ id: string }>(
@@ -198,7 +219,11 @@ export function fillDisk(): Fault {
           const diff = await stack.api.get(`/api/v1/projects/${target.id}/jobs/${j.id}/diff`);
           if (diff.status !== 200) throw new Error(`the diff of earlier job ${j.id} answered ${diff.status}`);
         }
-        return `job ${job.id.slice(0, 8)}: ${done.errors.join('; ').slice(0, 160)}`;
+        return {
+          notes: `job ${job.id.slice(0, 8)}: ${done.errors.join('; ').slice(0, 160)}`,
+          hit: [job.id],
+          diskFull: true,
+        };
       } finally {
         stack.disk.free();
       }

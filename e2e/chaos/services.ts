@@ -35,8 +35,16 @@ export class PrivatePostgres {
     readonly dir: string,
     readonly port: number,
     private readonly bin: string,
-    private readonly user: string | undefined,
+    readonly user: string | undefined,
   ) {}
+
+  get pgCtl(): string {
+    return path.join(this.bin, 'pg_ctl');
+  }
+
+  get dataDir(): string {
+    return path.join(this.dir, 'data');
+  }
 
   static async start(): Promise<PrivatePostgres> {
     const bin = postgresBin();
@@ -102,9 +110,11 @@ export class PrivatePostgres {
 /** A redis-server of its own that keeps nothing on disk: a restart loses every key. */
 export class PrivateRedis {
   private child: ChildProcess | null = null;
+  /** Told the pid of every redis-server started (for the run's manifest). */
+  onStarted: (pid: number) => void = () => undefined;
   private constructor(
     readonly port: number,
-    private readonly dir: string,
+    readonly dir: string,
   ) {}
 
   static async start(): Promise<PrivateRedis> {
@@ -118,6 +128,10 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   async start(): Promise<void> {
     const child = spawn(
       'redis-server',
@@ -126,6 +140,7 @@ export class PrivateRedis {
     );
     child.on('error', () => undefined);
     this.child = child;
+    if (child.pid) this.onStarted(child.pid);
     await eventually(
       'the private redis-server to answer',
       async () => {

@@ -67,7 +67,8 @@ export class Workload {
   done: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly api: ApiClient,
+    /** The API as it is now (the run starts it again if a fault killed it). */
+    private readonly api: () => ApiClient,
     private readonly tally: Tally,
     private readonly plan: { projects: number; pauseMs: number },
   ) {}
@@ -109,7 +110,9 @@ export class Workload {
       const path = projectId ? `/api/v1/projects/${projectId}/jobs` : '/api/v1/projects';
       const body = projectId ? { job_type: 'edit', instruction } : { instruction };
       const res = await this.tally.timed(`POST ${path}`, () =>
-        this.api.post(path, body).catch(() => ({ status: 0, text: '', body: null }) as never),
+        this.api()
+          .post(path, body)
+          .catch(() => ({ status: 0, text: '', body: null }) as never),
       );
       const b = res?.body as {
         id?: string;
@@ -137,17 +140,21 @@ export class Prober {
   readonly ready: Array<{ at: number; status: number; body: unknown }> = [];
 
   constructor(
-    private readonly api: ApiClient,
+    private readonly api: () => ApiClient,
     private readonly tally: Tally,
     private readonly projectOf: () => string | undefined,
+    private readonly readyPath: () => string,
+    /** Called on every tick (the log followers start here). */
+    private readonly onTick: () => void = () => undefined,
   ) {}
 
   start(everyMs: number): void {
     const tick = async () => {
-      const r = await this.tally.timed('GET /readyz', () => this.api.get('/readyz'));
+      const r = await this.tally.timed(`GET ${this.readyPath()}`, () => this.api().get(this.readyPath()));
       if (r) this.ready.push({ at: Date.now(), status: r.status, body: r.body });
       const project = this.projectOf();
-      if (project) await this.tally.timed('GET project', () => this.api.get(`/api/v1/projects/${project}`));
+      if (project) await this.tally.timed('GET project', () => this.api().get(`/api/v1/projects/${project}`));
+      this.onTick();
       if (this.timer) this.timer = setTimeout(() => void tick(), everyMs);
     };
     this.timer = setTimeout(() => void tick(), everyMs);
@@ -167,6 +174,51 @@ export class Prober {
       for (const [name, state] of Object.entries(checks)) if (state === 'down') down.add(name);
     }
     return down;
+  }
+}
+
+/**
+ * Clients following job logs (`…/logs?follow=1`, server-sent events) through the faults, a few at a
+ * time: each stream must end with its `end` event once its job has finished (a 503 at the start,
+ * while a dependency is down, is an answer too); none may break or stay open.
+ */
+export class LogFollowers {
+  readonly streams = new Map<string, { projectId: string; startedAt: number; endedAt?: number; outcome?: string }>();
+
+  constructor(
+    private readonly api: () => ApiClient,
+    private readonly max = 4,
+  ) {}
+
+  open(): number {
+    return [...this.streams.values()].filter((s) => s.endedAt === undefined).length;
+  }
+
+  follow(job: CreatedJob | undefined): void {
+    if (!job || this.streams.has(job.jobId) || this.open() >= this.max) return;
+    const stream: { projectId: string; startedAt: number; endedAt?: number; outcome?: string } = {
+      projectId: job.projectId,
+      startedAt: Date.now(),
+    };
+    this.streams.set(job.jobId, stream);
+    this.api()
+      .followLog(job.projectId, job.jobId, { timeoutMs: 600_000 })
+      .then(
+        (r) => {
+          stream.outcome =
+            r.status !== 200
+              ? `answered ${r.status}`
+              : r.events.at(-1)?.event === 'end'
+                ? 'end'
+                : 'closed without its end event';
+        },
+        (err: Error) => {
+          stream.outcome = `broke: ${err.message}`;
+        },
+      )
+      .finally(() => {
+        stream.endedAt = Date.now();
+      });
   }
 }
 
