@@ -7,7 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { eventually } from '../helpers/poll';
 import type { SystemProcess } from '../helpers/stack';
-import type { ChaosStack } from './stack';
+import { QUEUE_PREFIX, type ChaosStack } from './stack';
 import { sleep } from './traffic';
 
 export interface FaultResult {
@@ -150,14 +150,37 @@ export function killRunner(name: string): Fault {
   };
 }
 
-/** Stops the podman service (the Docker API) while a container runs, then starts it again. */
-export function restartContainerEngine(name: string): Fault {
+/**
+ * Stops the podman service (the Docker API) while a container runs, then starts it again. The
+ * container itself goes on (podman's conmon keeps it): its edit can land while the engine is down.
+ */
+export function restartContainerEngine(): Fault {
   return {
     key: 'engine',
     name: 'the container engine API restarts mid-container',
-    async run(stack) {
-      const runner = stack.runners.get(name)!;
-      const jobId = await jobRunningOn(stack, runner);
+    async run() {
+      // A container of this run's deployment, running now (they live about half a second).
+      const jobId = await eventually(
+        'a worker container to be running',
+        async () =>
+          execFileSync(
+            'docker',
+            [
+              'ps',
+              '--filter',
+              `label=cwo.queue-prefix=${QUEUE_PREFIX}`,
+              '--filter',
+              'status=running',
+              '--format',
+              '{{.Label "cwo.job-id"}}',
+            ],
+            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+          )
+            .trim()
+            .split('\n')[0] || null,
+        60_000,
+        20,
+      );
       const dir = process.env.CWO_CONTAINERS_DIR ?? path.join(ROOT, '.cache', 'containers');
       const pidFile = path.join(dir, 'service.pid');
       if (!fs.existsSync(pidFile)) throw new Error(`no podman service pid at ${pidFile}`);

@@ -184,7 +184,7 @@ async function main(): Promise<number> {
       redisDown(PLAN.redisDownMs),
       freezeRunner('runner-a', FREEZE_MS),
       killRunner('runner-b'),
-      ...(docker ? [restartContainerEngine('runner-docker')] : []),
+      ...(docker ? [restartContainerEngine()] : []),
       fillDisk(),
     ];
     const only = option('only')?.split(',');
