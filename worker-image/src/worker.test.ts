@@ -87,6 +87,7 @@ describe('worker entrypoint', () => {
     const { code, result } = await run({ WORKER_AGENT: 'nope' });
     expect(code).toBe(0);
     expect(result?.errors).toEqual(['WORKER_AGENT names no agent of this worker image: "nope" (known: dummy, codex)']);
+    expect(result?.error_code).toBe('configuration');
   });
 
   it('offers the diagnostic agents only when WORKER_TEST_AGENTS=true', async () => {
@@ -101,7 +102,7 @@ describe('worker entrypoint', () => {
     await writeRequest({ ...request, instruction: 'force_error please' });
     const { code, result } = await run();
     expect(code).toBe(0);
-    expect(result).toMatchObject({ status: 'error', errors: ['forced_error'] });
+    expect(result).toMatchObject({ status: 'error', errors: ['forced_error'], error_code: 'forced_error' });
   });
 
   it('exits non-zero when it cannot write a result', async () => {

@@ -1,4 +1,4 @@
-import { WorkerResult } from '@cwo/contracts';
+import { WorkerResult, type ErrorCode } from '@cwo/contracts';
 import { agentNames, findAgent } from './agents';
 import { describeOpenAiEnv } from './env-report';
 import { readRequest, writeResultAtomically } from './result-file';
@@ -17,8 +17,17 @@ export interface WorkerOptions {
 
 export const DEFAULT_AGENT = 'dummy';
 
-function errorResult(summary: string, errors: string[]): WorkerResult {
-  return { status: 'error', summary, created_files: [], modified_files: [], deleted_files: [], errors, logs: [] };
+function errorResult(summary: string, errors: string[], errorCode: ErrorCode): WorkerResult {
+  return {
+    status: 'error',
+    summary,
+    created_files: [],
+    modified_files: [],
+    deleted_files: [],
+    errors,
+    logs: [],
+    error_code: errorCode,
+  };
 }
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -30,27 +39,33 @@ async function produceResult({ workspace, env, log, signal }: WorkerOptions): Pr
   try {
     request = await readRequest(workspace);
   } catch (err) {
-    return errorResult('The worker could not read its request.', [messageOf(err)]);
+    return errorResult('The worker could not read its request.', [messageOf(err)], 'agent_error');
   }
   log(`worker: job ${request.job_id} (${request.job_type}) of project ${request.project_id}`);
 
   const agent = findAgent(name, env);
   if (!agent) {
-    return errorResult(`Unknown agent "${name}".`, [
-      `WORKER_AGENT names no agent of this worker image: "${name}" (known: ${agentNames(env).join(', ')})`,
-    ]);
+    return errorResult(
+      `Unknown agent "${name}".`,
+      [`WORKER_AGENT names no agent of this worker image: "${name}" (known: ${agentNames(env).join(', ')})`],
+      'configuration',
+    );
   }
   log(`worker: running the ${name} agent`);
   let output: unknown;
   try {
     output = await agent({ workspace, request, log, env, signal });
   } catch (err) {
-    return errorResult(`The ${name} agent failed.`, [`agent_error: ${messageOf(err)}`]);
+    return errorResult(`The ${name} agent failed.`, [`agent_error: ${messageOf(err)}`], 'agent_error');
   }
   const checked = WorkerResult.safeParse(output);
   if (!checked.success) {
     const problems = checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    return errorResult(`The ${name} agent returned an invalid result.`, [`invalid_result: ${problems.join('; ')}`]);
+    return errorResult(
+      `The ${name} agent returned an invalid result.`,
+      [`invalid_result: ${problems.join('; ')}`],
+      'invalid_result',
+    );
   }
   return checked.data;
 }

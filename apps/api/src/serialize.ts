@@ -1,4 +1,12 @@
-import { EgressRecord, type JobDetail, type JobSummary, type ProjectSummary, type TokenUsage } from '@cwo/contracts';
+import {
+  EgressRecord,
+  ErrorCode,
+  type JobDetail,
+  type JobSummary,
+  type ProjectSummary,
+  type QueuePosition,
+  type TokenUsage,
+} from '@cwo/contracts';
 import type { Job, Project } from '@cwo/db';
 
 // Database rows (camelCase, Date) to the contract's response shapes (snake_case, ISO strings).
@@ -17,10 +25,18 @@ export function toJobSummary(job: Job): JobSummary {
     updated_at: job.updatedAt.toISOString(),
     started_at: iso(job.startedAt),
     finished_at: iso(job.finishedAt),
+    error_code: toErrorCode(job),
   };
 }
 
-export function toJobDetail(job: Job): JobDetail {
+/** The job's code; a code this version does not know (written by a newer runner) reads as null. */
+function toErrorCode(job: Job): ErrorCode | null {
+  const parsed = ErrorCode.safeParse(job.errorCode);
+  return parsed.success ? parsed.data : null;
+}
+
+/** `queuePosition`: the job's place in the queue while it is queued (queuePosition in @cwo/jobs). */
+export function toJobDetail(job: Job, queuePosition: QueuePosition | null = null): JobDetail {
   return {
     ...toJobSummary(job),
     summary: job.summary,
@@ -35,6 +51,7 @@ export function toJobDetail(job: Job): JobDetail {
     usage: toTokenUsage(job),
     commit: job.commitSha,
     egress: toEgress(job.egress),
+    queue_position: queuePosition,
   };
 }
 

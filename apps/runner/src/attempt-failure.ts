@@ -144,7 +144,7 @@ export function createFailurePolicy(deps: {
       logger.error('job failed: the workspace disk is full', { jobId: job.id, attempt, error: message });
       await rollBack?.();
       log.flush();
-      const outcome = { ...outcomeWithoutRun('error', null, [diskFullError(message)]), attempt };
+      const outcome = { ...outcomeWithoutRun('error', null, [diskFullError(message)], 'disk_full'), attempt };
       return (await finishJob(db, job.id, attempt, outcome)) === 'finished' ? 'error' : 'finished_elsewhere';
     }
     const outage = judgeOutage(entry, config.OUTAGE_RETRY_SECONDS, err);
@@ -175,7 +175,7 @@ export function createFailurePolicy(deps: {
     const kept = readRecordedOutcome(config.workspaceRoot, job.id);
     if (!kept) await rollBack?.();
     const outcome = kept ?? {
-      ...outcomeWithoutRun('error', null, [`infrastructure error: ${cause}`]),
+      ...outcomeWithoutRun('error', null, [`infrastructure error: ${cause}`], 'infrastructure'),
       attempt,
     };
     log.flush();

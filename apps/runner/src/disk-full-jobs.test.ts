@@ -56,6 +56,7 @@ describe('the workspace disk full', () => {
     const failed = await waitForJob(db, full, 20_000);
     expect(failed.status).toBe('error');
     expect(failed.errors.join(' ')).toMatch(/the workspace disk is full/);
+    expect(failed.errorCode).toBe('disk_full');
     expect(failed.attempts).toBe(1); // not retried against a full disk
     expect(Date.now() - started).toBeLessThan(10_000);
     // The edit's append landed (in its page's slack), and was undone.

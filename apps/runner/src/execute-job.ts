@@ -1,8 +1,14 @@
-import type { EgressRecord, WorkerRequest, WorkerResult } from '@cwo/contracts';
+import {
+  agentErrorCode,
+  type EgressRecord,
+  type ErrorCode,
+  type WorkerRequest,
+  type WorkerResult,
+} from '@cwo/contracts';
 import type { Config } from '@cwo/config';
 import { diffSnapshots, SnapshotLimitError, takeSnapshot, type Snapshot, type WorkspaceDiff } from '@cwo/history';
 import { CODEX_DIR, relativeJobResultPath } from '@cwo/workspace';
-import { InfrastructureError, type Executor } from './executors/types';
+import { InfrastructureError, JobFailure, type Executor } from './executors/types';
 import { describeError } from './describe-error';
 import { diskFullError, diskIsFull, isDiskFullError } from './disk-full';
 import { abortReasonOf, JobAbort, RunnerStopping } from './job-abort';
@@ -14,8 +20,9 @@ import { writeFileDirect } from './safe-fs';
 
 // One attempt at a job, from a prepared workspace to its outcome: request.json, a snapshot, the
 // executor under a time limit, a second snapshot, and result.json checked. Failures of the job
-// itself (timeout, cancel, a bad or failed result) become an outcome; failures around it
-// (infrastructure, this runner stopping) are thrown for the failure policy (attempt-failure.ts).
+// itself (timeout, cancel, a bad or failed result) become an outcome, with its error code
+// (docs/outcomes.md) decided here; failures around it (infrastructure, this runner stopping) are
+// thrown for the failure policy (attempt-failure.ts).
 
 export interface ExecuteContext {
   config: Pick<Config, 'JOB_TIMEOUT_SECONDS'>;
@@ -33,6 +40,8 @@ export interface ExecuteContext {
    * it changed anything (restore-step.ts). Called once the executor has stopped earlier runs.
    */
   restore?: (snapshot: Snapshot) => Promise<boolean>;
+  /** Tests: the snapshots' entry limit (the workspace package's default otherwise). */
+  maxSnapshotEntries?: number;
 }
 
 function describeDifferences(result: WorkerResult, files: WorkspaceDiff): string | null {
@@ -70,8 +79,10 @@ async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'out
   prepareWorkspace(workspace, request, (m) => log.step(m));
   // Nothing an earlier run left may write in the workspace once it is checked.
   await executor.stopEarlierRuns?.({ request, log: (line) => log.agent(line) });
-  let before = await takeSnapshot(workspace);
-  if (ctx.restore && (await ctx.restore(before))) before = await takeSnapshot(workspace, { previous: before });
+  const maxEntries = ctx.maxSnapshotEntries;
+  let before = await takeSnapshot(workspace, { maxEntries });
+  if (ctx.restore && (await ctx.restore(before)))
+    before = await takeSnapshot(workspace, { previous: before, maxEntries });
 
   const limitSeconds = ctx.config.JOB_TIMEOUT_SECONDS;
   log.step(`running the ${executor.name} executor (time limit ${limitSeconds} s)`);
@@ -109,11 +120,12 @@ async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'out
     commit_sha: null,
     // Kept whatever the outcome: a denied connection may be why the agent failed.
     egress,
+    error_code: null as ErrorCode | null,
   };
   let files: WorkspaceDiff;
   try {
     // The "before" of this attempt lets unchanged files keep their hash without being read again.
-    const after = await takeSnapshot(workspace, { previous: before });
+    const after = await takeSnapshot(workspace, { previous: before, maxEntries });
     executed.after = after;
     files = diffSnapshots(before, after);
   } catch (err) {
@@ -121,6 +133,7 @@ async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'out
     return {
       ...base,
       status: 'error',
+      error_code: 'workspace_too_large',
       errors: [`the workspace is too large to check: ${err.message}`],
       created_files: [],
       modified_files: [],
@@ -141,18 +154,22 @@ async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'out
       status: 'error',
       summary: `Stopped after the time limit of ${limitSeconds} s.`,
       errors: ['timeout'],
+      error_code: 'timeout',
     };
   }
   if (reason === 'cancel') {
     log.step('stopped: cancelled on request');
-    return { ...withFiles, status: 'cancelled', summary: 'Cancelled on request.', errors: [] };
+    return { ...withFiles, status: 'cancelled', summary: 'Cancelled on request.', errors: [], error_code: 'cancelled' };
   }
   if (runError) {
     const message = describeError(runError);
     log.step(`the executor failed: ${message}`);
     const error = `the executor failed: ${message}`;
     executed.diskFull = diskFull;
-    return { ...withFiles, status: 'error', errors: [diskFull ? diskFullError(error) : error] };
+    if (diskFull) return { ...withFiles, status: 'error', errors: [diskFullError(error)], error_code: 'disk_full' };
+    // An executor names the cause it knows; anything else went wrong in the runner's own code.
+    const code = runError instanceof JobFailure ? runError.code : 'infrastructure';
+    return { ...withFiles, status: 'error', errors: [error], error_code: code };
   }
 
   try {
@@ -169,6 +186,7 @@ async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'out
     return {
       ...withFiles,
       status: result.status === 'success' ? 'completed' : 'error',
+      error_code: result.status === 'success' ? null : agentErrorCode(result.error_code),
       summary: result.summary === '' ? null : result.summary,
       errors,
       result_path: relativeJobResultPath(request.job_id),
@@ -183,6 +201,7 @@ async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'out
       ...withFiles,
       status: 'error',
       errors: [executed.diskFull ? diskFullError(err.message) : err.message],
+      error_code: executed.diskFull ? 'disk_full' : 'invalid_result',
     };
   }
 }

@@ -67,7 +67,13 @@ describe('infrastructure failures', () => {
     await proxy.up(); // Postgres is back before the retry (a delay of a second)
 
     const job = await waitForJob(db, edit, 20_000);
-    expect(job).toMatchObject({ status: 'completed', attempts: 2, modifiedFiles: ['app.py'], errors: [] });
+    expect(job).toMatchObject({
+      status: 'completed',
+      attempts: 2,
+      modifiedFiles: ['app.py'],
+      errors: [],
+      errorCode: null,
+    });
     expect(runs).toBe(1); // the agent ran once
     const app = await fs.readFile(path.join(projectWorkspace(config.workspaceRoot, projectId), 'app.py'), 'utf8');
     expect(app.match(/# Edit: make it count to 20/g)).toHaveLength(1);
@@ -137,6 +143,7 @@ describe('infrastructure failures', () => {
       status: 'error',
       attempts: 2,
       errors: ['infrastructure error: the Docker API is unreachable (connect ENOENT /var/run/docker.sock)'],
+      errorCode: 'infrastructure',
     });
     const log = await readJobLog(config, projectId, jobId);
     expect(log).toMatch(/attempt 1 failed: .*it will be retried/);

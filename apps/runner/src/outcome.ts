@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { AgentThreadId, EgressRecord, TokenUsage, z } from '@cwo/contracts';
+import { AgentThreadId, EgressRecord, ErrorCode, TokenUsage, z } from '@cwo/contracts';
 
 // How a job ended, as the runner determined it: what is written to Postgres in one transaction.
 // When that write fails (Postgres down) it is recorded on disk, so that the retry writes the same
@@ -8,7 +8,7 @@ import { AgentThreadId, EgressRecord, TokenUsage, z } from '@cwo/contracts';
 // The record lives under WORKSPACE_ROOT/.runner/, outside every project's workspace, where no
 // agent can forge one; it is removed once Postgres has it.
 
-export const JobOutcome = z.object({
+const RecordedOutcome = z.object({
   /** The attempt (jobs.attempts) that produced it. */
   attempt: z.number().int().min(1),
   status: z.enum(['completed', 'error', 'cancelled']),
@@ -27,7 +27,19 @@ export const JobOutcome = z.object({
   commit_sha: z.string().nullable().default(null),
   /** The connections the agent attempted, when it ran behind the egress proxy. */
   egress: EgressRecord.nullable().default(null),
+  /**
+   * Why it did not complete (docs/outcomes.md); null when it completed. A record without one (an
+   * older runner's) or with a code this runner does not know (a newer one's) gets the code its
+   * status implies below, rather than reading as no record at all, which would run the job again.
+   */
+  error_code: ErrorCode.nullable().catch(null),
 });
+
+export const JobOutcome = RecordedOutcome.transform((o) => ({
+  ...o,
+  error_code:
+    o.status === 'completed' ? null : (o.error_code ?? (o.status === 'cancelled' ? 'cancelled' : 'agent_error')),
+}));
 export type JobOutcome = z.infer<typeof JobOutcome>;
 
 /** The outcome of a job the agent left nothing of: no files, no result.json, no usage, thread or commit. */
@@ -35,11 +47,13 @@ export function outcomeWithoutRun(
   status: JobOutcome['status'],
   summary: string | null,
   errors: string[],
+  errorCode: ErrorCode | null,
 ): Omit<JobOutcome, 'attempt'> {
   return {
     status,
     summary,
     errors,
+    error_code: errorCode,
     created_files: [],
     modified_files: [],
     deleted_files: [],

@@ -232,6 +232,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
           ...outcome,
           status: 'error',
           errors: [diskFullError('the job’s changes could not be committed to the project history')],
+          error_code: 'disk_full',
         },
         log,
       );

@@ -77,7 +77,7 @@ describe('the reconciler: what falls between Postgres and the queue', () => {
     const report = await reconciler().runOnce();
     expect(report.failed).toContain(jobId);
     const job = await db.job.findUniqueOrThrow({ where: { id: jobId } });
-    expect(job).toMatchObject({ status: 'error', errors: ['runner lost the job'] });
+    expect(job).toMatchObject({ status: 'error', errors: ['runner lost the job'], errorCode: 'infrastructure' });
     expect(job.finishedAt).not.toBeNull();
     expect((await db.project.findUniqueOrThrow({ where: { id: projectId } })).status).toBe('error');
   });
@@ -97,6 +97,7 @@ describe('the reconciler: what falls between Postgres and the queue', () => {
       thread_id: null,
       commit_sha: 'd'.repeat(40),
       egress: null,
+      error_code: null,
     });
 
     const report = await reconciler().runOnce();

@@ -39,6 +39,7 @@ describe('the runner with the dummy executor, end to end against Postgres and Re
       modifiedFiles: [],
       deletedFiles: [],
       errors: [],
+      errorCode: null,
       resultPath: `.codex/jobs/${jobId}/result.json`,
       logsPath: `.codex/jobs/${jobId}/job.log`,
     });
@@ -101,7 +102,13 @@ describe('the runner with the dummy executor, end to end against Postgres and Re
     const edit = await addEdit(db, projectId, 'force_error please');
     await queue.enqueue(edit);
     const job = await waitForJob(db, edit);
-    expect(job).toMatchObject({ status: 'error', errors: ['forced_error'], attempts: 1, modifiedFiles: [] });
+    expect(job).toMatchObject({
+      status: 'error',
+      errors: ['forced_error'],
+      errorCode: 'forced_error',
+      attempts: 1,
+      modifiedFiles: [],
+    });
     expect((await db.project.findUniqueOrThrow({ where: { id: projectId } })).status).toBe('error');
   });
 

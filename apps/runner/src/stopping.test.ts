@@ -37,7 +37,7 @@ describe('stopping a running job', () => {
     const { projectId, jobId } = await createProject(db, config);
     await queue.enqueue(jobId);
     const job = await waitForJob(db, jobId, 15_000);
-    expect(job).toMatchObject({ status: 'error', errors: ['timeout'], attempts: 1 });
+    expect(job).toMatchObject({ status: 'error', errors: ['timeout'], errorCode: 'timeout', attempts: 1 });
     expect(job.finishedAt!.getTime() - job.startedAt!.getTime()).toBeLessThan(10_000);
     expect(await readJobLog(config, projectId, jobId)).toMatch(/time limit of 1 s passed/);
     expect((await db.project.findUniqueOrThrow({ where: { id: projectId } })).status).toBe('error');
@@ -58,7 +58,7 @@ describe('stopping a running job', () => {
     await publisher.quit();
 
     const job = await waitForJob(db, jobId, 10_000);
-    expect(job).toMatchObject({ status: 'cancelled', errors: [], attempts: 1 });
+    expect(job).toMatchObject({ status: 'cancelled', errors: [], errorCode: 'cancelled', attempts: 1 });
     expect((await db.project.findUniqueOrThrow({ where: { id: projectId } })).status).toBe('cancelled');
     expect(await readJobLog(config, projectId, jobId)).toMatch(/cancelled on request/);
     // The stopped agent wrote nothing.
@@ -98,7 +98,12 @@ describe('stopping a running job', () => {
     await db.job.update({ where: { id: jobId }, data: { cancelRequestedAt: new Date() } });
     await queue.enqueue(jobId);
     await queue.enqueue(edit);
-    expect(await waitForJob(db, jobId)).toMatchObject({ status: 'cancelled', attempts: 0, startedAt: null });
+    expect(await waitForJob(db, jobId)).toMatchObject({
+      status: 'cancelled',
+      errorCode: 'cancelled',
+      attempts: 0,
+      startedAt: null,
+    });
     expect(await waitForJob(db, edit)).toMatchObject({ status: 'completed', attempts: 1 });
   });
 

@@ -241,6 +241,7 @@ describe(`docker executor on ${ENGINE}`, () => {
     await expect(run).rejects.toThrow(
       'worker container ran out of memory: killed at its limit of WORKER_MEMORY=128m (out-of-memory)',
     );
+    await expect(run).rejects.toMatchObject({ code: 'out_of_memory' });
     await expect(run).rejects.not.toBeInstanceOf(InfrastructureError);
     expect(out.text()).toContain('allocate agent: holding');
     expect(await ourContainers(docker, base.QUEUE_PREFIX, [`${LABELS.jobId}=${job.request.job_id}`])).toEqual([]);
@@ -257,6 +258,7 @@ describe(`docker executor on ${ENGINE}`, () => {
     });
 
     await expect(run).rejects.toThrow(/worker image "cwo-no-such-worker-image:never" not found .*pnpm worker:build/);
+    await expect(run).rejects.toMatchObject({ code: 'image_missing' });
     await expect(run).rejects.not.toBeInstanceOf(InfrastructureError);
   });
 

@@ -132,10 +132,26 @@ it(`kills the container of a job past JOB_TIMEOUT_SECONDS and of a cancelled job
   await redis.quit();
 
   const [timeoutJob, cancelJob] = await Promise.all([waitForJob(db, timedOut.jobId), waitForJob(db, cancelled.jobId)]);
-  expect(timeoutJob).toMatchObject({ status: 'error', errors: ['timeout'] });
-  expect(cancelJob.status).toBe('cancelled');
+  expect(timeoutJob).toMatchObject({ status: 'error', errors: ['timeout'], errorCode: 'timeout' });
+  expect(cancelJob).toMatchObject({ status: 'cancelled', errorCode: 'cancelled' });
   for (const { projectId, jobId } of [timedOut, cancelled]) {
     expect(await readJobLog(config, projectId, jobId)).toMatch(/docker: container \w{12} killed after/);
     expect(await ourContainers(docker, config.QUEUE_PREFIX, [`${LABELS.jobId}=${jobId}`])).toEqual([]);
   }
+});
+
+it('ends a job whose container runs out of memory in out_of_memory, and one whose image is missing in image_missing', async () => {
+  const [oom, noImage] = await Promise.all([
+    startRunner('docker', { WORKER_AGENT: 'allocate', WORKER_MEMORY: '128m' }),
+    startRunner('docker', { CODEX_WORKER_IMAGE: 'cwo-no-such-worker-image:never' }),
+  ]);
+  const [a, b] = await Promise.all([createProject(db, oom.config), createProject(db, noImage.config)]);
+  await oom.queue.enqueue(a.jobId);
+  await noImage.queue.enqueue(b.jobId);
+
+  const [outOfMemory, missing] = await Promise.all([waitForJob(db, a.jobId), waitForJob(db, b.jobId)]);
+  expect(outOfMemory).toMatchObject({ status: 'error', errorCode: 'out_of_memory', attempts: 1 });
+  expect(outOfMemory.errors.join(' ')).toMatch(/out-of-memory/);
+  expect(missing).toMatchObject({ status: 'error', errorCode: 'image_missing', attempts: 1 });
+  expect(missing.errors.join(' ')).toMatch(/worker image "cwo-no-such-worker-image:never" not found/);
 });

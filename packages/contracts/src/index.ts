@@ -1,5 +1,6 @@
 export { z } from './zod';
 export * from './enums';
+export * from './outcomes';
 export * from './requests';
 export * from './responses';
 export * from './errors';

@@ -1,6 +1,7 @@
 import { z } from './zod';
 import { EgressRecord } from './egress';
 import { JobType, Status } from './enums';
+import { ErrorCode, QueuePosition } from './outcomes';
 
 const Timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-25T16:00:00.000Z' });
 
@@ -25,6 +26,9 @@ export const JobSummary = z
     updated_at: Timestamp,
     started_at: Timestamp.nullable(),
     finished_at: Timestamp.nullable(),
+    /** Why the finished job did not complete (docs/outcomes.md); null while it runs and when it completed. */
+    // A union rather than .nullable(), as for `usage` below.
+    error_code: z.union([ErrorCode, z.null()]),
   })
   .openapi('JobSummary');
 export type JobSummary = z.infer<typeof JobSummary>;
@@ -54,6 +58,8 @@ export const JobDetail = JobSummary.extend({
    * behind the egress proxy (WORKER_EGRESS=allowlist); null otherwise.
    */
   egress: z.union([EgressRecord, z.null()]),
+  /** While the job is queued: how many jobs must finish before it can start (docs/outcomes.md); else null. */
+  queue_position: z.union([QueuePosition, z.null()]),
 }).openapi('JobDetail');
 export type JobDetail = z.infer<typeof JobDetail>;
 

@@ -43,6 +43,12 @@ export const WorkerResult = z.object({
   usage: TokenUsage.optional(),
   /** The agent thread this job ran in; the runner keeps it for the project's next job. */
   thread_id: AgentThreadId.optional(),
+  /**
+   * With status error: why, as one of AGENT_ERROR_CODES (outcomes.ts). Text, not the enum, so that
+   * a worker image newer than the runner cannot make its whole result invalid; the runner reads
+   * anything else as agent_error.
+   */
+  error_code: z.string().max(64).optional(),
 });
 export type WorkerResult = z.infer<typeof WorkerResult>;
 

@@ -37,6 +37,7 @@ export async function runDummyAgent(
       deleted_files: [],
       errors: ['forced_error'],
       logs: ['forced_error requested'],
+      error_code: 'forced_error',
     };
   }
 

@@ -30,7 +30,8 @@ export async function cancelJob(db: Db, ownerId: string, projectId: string, jobI
     const change =
       status === 'queued'
         ? `WITH c AS (
-             UPDATE jobs SET status = 'cancelled', finished_at = now(), updated_at = now() WHERE id = $1::uuid RETURNING *
+             UPDATE jobs SET status = 'cancelled', error_code = 'cancelled', finished_at = now(), updated_at = now()
+              WHERE id = $1::uuid RETURNING *
            )
            SELECT row_to_json(c) AS job, ${refreshProjectStatus('c.project_id')} FROM c`
         : status === 'in_progress'

@@ -22,6 +22,7 @@ export {
   findProjectWithJobs,
   listJobs,
   listProjects,
+  queuePosition,
   type ProjectWithJobs,
 } from './owner-queries';
 export {

@@ -1,6 +1,7 @@
-import type { ProjectListQuery, Status } from '@cwo/contracts';
+import type { ProjectListQuery, QueuePosition, Status } from '@cwo/contracts';
 import type { Db, Job, Project } from '@cwo/db';
 import { isUuid } from './ids';
+import { query } from './sql';
 
 // What the API reads. Every query is scoped by the owner: another tenant's project or job reads as
 // missing, exactly like one that never existed.
@@ -52,4 +53,25 @@ export async function listJobs(db: Db, ownerId: string, projectId: string): Prom
 export async function findJobStatus(db: Db, ownerId: string, jobId: string): Promise<Status | null> {
   const job = await db.job.findFirst({ where: { id: jobId, ...ownedBy(ownerId) }, select: { status: true } });
   return job?.status ?? null;
+}
+
+/**
+ * Where a queued job stands (QueuePosition in @cwo/contracts): the unfinished jobs created before
+ * it, in its project and overall; null for a job that is not queued. One statement; both counts
+ * read only the partial indexes of unfinished jobs (migration 20261201121000_job_error_codes), so
+ * the cost grows with the jobs ahead of it, not with the table.
+ */
+export async function queuePosition(
+  db: Db,
+  job: Pick<Job, 'projectId' | 'seq' | 'status'>,
+): Promise<QueuePosition | null> {
+  if (job.status !== 'queued') return null;
+  const rows = await query<{ in_project: number; overall: number }>(
+    db,
+    `SELECT (SELECT count(*) FROM jobs WHERE project_id = $1::uuid AND seq < $2::bigint
+                AND status IN ('queued', 'in_progress'))::int AS in_project,
+            (SELECT count(*) FROM jobs WHERE seq < $2::bigint AND status IN ('queued', 'in_progress'))::int AS overall`,
+    [job.projectId, String(job.seq)],
+  );
+  return rows[0] ?? { in_project: 0, overall: 0 };
 }

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '@cwo/contracts';
 import type { Db } from '@cwo/db';
 import { relativeJobLogPath } from '@cwo/workspace';
 import { refreshProjectStatus } from './project-status';
@@ -23,6 +24,8 @@ export interface JobOutcome {
   commit_sha: string | null;
   /** The contracts' EgressRecord, when the agent ran behind the egress proxy. */
   egress?: unknown;
+  /** Why it did not complete (docs/outcomes.md): null exactly when status is completed. */
+  error_code: ErrorCode | null;
 }
 
 export type StartResult = { kind: 'started'; attempt: number } | { kind: 'refused' };
@@ -51,11 +54,12 @@ export async function startJob(db: Db, jobId: string): Promise<StartResult> {
 /** 'superseded': the job is no longer in_progress in that attempt (finished, or taken over). */
 export type FencedResult<Done extends string> = Done | 'superseded';
 
-/** The columns an outcome sets, parameters $2 to $15 (see outcomeParams; $1 is the job's id). */
+/** The columns an outcome sets, parameters $2 to $16 (see outcomeParams; $1 is the job's id). */
 const OUTCOME_SET = `status = $2::"Status", summary = $3, errors = $4::text[], created_files = $5::text[],
               modified_files = $6::text[], deleted_files = $7::text[], result_path = $8, logs_path = $9,
               input_tokens = $10::int, cached_input_tokens = $11::int, output_tokens = $12::int,
-              thread_id = $13, commit_sha = $14, egress = $15::jsonb, finished_at = now(), updated_at = now()`;
+              thread_id = $13, commit_sha = $14, egress = $15::jsonb, error_code = $16, finished_at = now(),
+              updated_at = now()`;
 
 const outcomeParams = (jobId: string, outcome: JobOutcome) => [
   jobId,
@@ -73,6 +77,7 @@ const outcomeParams = (jobId: string, outcome: JobOutcome) => [
   outcome.thread_id,
   outcome.commit_sha,
   outcome.egress == null ? null : JSON.stringify(outcome.egress),
+  outcome.status === 'completed' ? null : outcome.error_code,
 ];
 
 /**
@@ -89,7 +94,7 @@ export async function finishJob(
     db,
     `WITH done AS (
        UPDATE jobs SET ${OUTCOME_SET}
-        WHERE id = $1::uuid AND status = 'in_progress' AND attempts = $16::int
+        WHERE id = $1::uuid AND status = 'in_progress' AND attempts = $17::int
        RETURNING project_id
      )
      SELECT ${refreshProjectStatus('project_id', '$3')} FROM done`,
@@ -118,7 +123,8 @@ export async function requeueJob(db: Db, jobId: string, attempt: number): Promis
 
 /**
  * give up: a job still as the caller saw it (`seen`: its status and attempts) -> error with
- * `errors`, for a job no runner will finish (the reconciler, when its attempts ran out).
+ * `errors` and the code `infrastructure`, for a job no runner will finish (the reconciler, when its
+ * attempts ran out).
  */
 export async function giveUpJob(
   db: Db,
@@ -129,7 +135,8 @@ export async function giveUpJob(
   const rows = await query(
     db,
     `WITH failed AS (
-       UPDATE jobs SET status = 'error', errors = $4::text[], finished_at = now(), updated_at = now()
+       UPDATE jobs SET status = 'error', errors = $4::text[], error_code = 'infrastructure', finished_at = now(),
+              updated_at = now()
         WHERE id = $1::uuid AND status = $2::"Status" AND attempts = $3::int
        RETURNING project_id
      )
@@ -154,7 +161,7 @@ export async function giveUpWithOutcome(
     db,
     `WITH done AS (
        UPDATE jobs SET ${OUTCOME_SET}
-        WHERE id = $1::uuid AND status = $16::"Status" AND attempts = $17::int
+        WHERE id = $1::uuid AND status = $17::"Status" AND attempts = $18::int
        RETURNING project_id
      )
      SELECT ${refreshProjectStatus('project_id', '$3')} FROM done`,
@@ -173,7 +180,7 @@ export async function cancelUnstartedJob(db: Db, jobId: string): Promise<'cancel
     `WITH cancelled AS (
        UPDATE jobs
           SET status = 'cancelled', summary = 'Cancelled before it started.', errors = '{}', logs_path = $2,
-              finished_at = now(), updated_at = now()
+              error_code = 'cancelled', finished_at = now(), updated_at = now()
         WHERE id = $1::uuid AND status IN ('queued', 'in_progress') AND cancel_requested_at IS NOT NULL
        RETURNING project_id
      )

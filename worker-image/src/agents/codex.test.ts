@@ -210,6 +210,7 @@ describe('runCodexAgent with the real codex binary', () => {
 
     expect(result.status).toBe('error');
     expect(result.errors).toEqual(['codex timed out after 2 s (CODEX_TIMEOUT_SECONDS)']);
+    expect(result.error_code).toBe('timeout');
     expect(lines).toContain('error: codex timed out after 2 s (CODEX_TIMEOUT_SECONDS)');
     expect(server.modelRequests).toHaveLength(1); // it did reach the model
     expect(pids).toHaveLength(1);
@@ -255,6 +256,7 @@ describe('runCodexAgent with the real codex binary', () => {
 
     expect(result.status).toBe('error');
     expect(result.errors).toEqual(['OPENAI_API_KEY is not set: the codex agent needs an API key']);
+    expect(result.error_code).toBe('configuration');
     expect(server.requests).toHaveLength(0);
   });
 

@@ -1,4 +1,4 @@
-import { AgentThreadId, type TokenUsage, type WorkerRequest, type WorkerResult } from '@cwo/contracts';
+import { AgentThreadId, type ErrorCode, type TokenUsage, type WorkerRequest, type WorkerResult } from '@cwo/contracts';
 import { codexEnvironment, newThreadArgs, resolveCodexBinary, resumeArgs, writeConfig } from './codex-cli';
 import { CodexEventReader, type CodexRunState } from './codex-events';
 import { runSupervised, type RunOutcome } from './codex-process';
@@ -56,9 +56,9 @@ export async function runCodexAgent(
       log(line);
     }
   };
-  const fail = (cause: string): WorkerResult => {
+  const fail = (cause: string, code: ErrorCode): WorkerResult => {
     emit(`error: ${cause}`);
-    return errorResult(cause, logs);
+    return errorResult(cause, logs, code);
   };
 
   let settings: CodexSettings;
@@ -67,15 +67,18 @@ export async function runCodexAgent(
     settings = readCodexSettings(options.env ?? process.env, workspace);
     binary = options.codexBinary ?? resolveCodexBinary();
   } catch (error) {
-    return fail((error as Error).message);
+    return fail((error as Error).message, 'configuration');
   }
-  if (!settings.apiKey) return fail('OPENAI_API_KEY is not set: the codex agent needs an API key');
-  if (options.signal?.aborted) return fail('codex was cancelled');
+  if (!settings.apiKey) return fail('OPENAI_API_KEY is not set: the codex agent needs an API key', 'configuration');
+  if (options.signal?.aborted) return fail('codex was cancelled', 'agent_error');
 
   try {
     await writeConfig(settings);
   } catch (error) {
-    return fail(`could not write the codex configuration in ${settings.codexHome}: ${(error as Error).message}`);
+    return fail(
+      `could not write the codex configuration in ${settings.codexHome}: ${(error as Error).message}`,
+      'agent_error',
+    );
   }
   emit(
     `codex: ${request.job_type} job, model ${settings.model ?? '(codex default)'} at ${new URL(settings.baseUrl).host}, sandbox ${settings.sandbox}`,
@@ -126,7 +129,13 @@ export async function runCodexAgent(
     logs,
     ...(usage ? { usage } : {}),
     ...(threadId.success ? { thread_id: threadId.data } : {}),
+    ...(success ? {} : { error_code: outcomeCode(run) }),
   };
+}
+
+/** The error code of a run that did not succeed (docs/outcomes.md). */
+function outcomeCode(run: Attempt): ErrorCode {
+  return run.outcome.timedOut ? 'timeout' : 'agent_error';
 }
 
 async function runAttempt(input: {
@@ -197,9 +206,10 @@ async function jobUsage(codexHome: string, state: CodexRunState, resumed: boolea
   return before ? usageSince(state.usage, before) : state.usage;
 }
 
-function errorResult(cause: string, logs: string[]): WorkerResult {
+function errorResult(cause: string, logs: string[], code: ErrorCode): WorkerResult {
   return {
     status: 'error',
+    error_code: code,
     summary: `Codex failed: ${cause}`.slice(0, MAX_SUMMARY_CHARS),
     created_files: [],
     modified_files: [],

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { cancelChannel } from '@cwo/contracts';
+import { finishJob, startJob } from '@cwo/jobs';
 import { Redis } from 'ioredis';
 import { startHarness, type Harness } from '../../test/harness';
 
@@ -157,6 +158,8 @@ describe('jobs API', () => {
         started_at: '2026-01-01T10:00:00.000Z',
         finished_at: '2026-01-01T10:00:02.500Z',
         duration_seconds: 2.5,
+        error_code: null,
+        queue_position: null,
       });
       const short = await request(h.app).get(`/api/v1/${projectId}/jobs/${job.id}`).expect(200);
       expect(short.body).toEqual(res.body);
@@ -172,6 +175,106 @@ describe('jobs API', () => {
         const res = await request(h.app).get(path).expect(404);
         expect(res.body.detail).toBe('Job not found');
       }
+    });
+  });
+
+  describe('queue_position and error_code', () => {
+    const detail = async (project: string, job: string) =>
+      (await request(h.app).get(`/api/v1/projects/${project}/jobs/${job}`).expect(200)).body as {
+        status: string;
+        error_code: string | null;
+        queue_position: { in_project: number; overall: number } | null;
+      };
+    /** What a runner does at the end of a job it started: the outcome, with `status`. */
+    const finish = (jobId: string, attempt: number, status: 'completed' | 'error') =>
+      finishJob(h.db, jobId, attempt, {
+        status,
+        summary: null,
+        errors: status === 'error' ? ['forced_error'] : [],
+        created_files: [],
+        modified_files: [],
+        deleted_files: [],
+        result_path: null,
+        usage: null,
+        thread_id: null,
+        commit_sha: null,
+        error_code: status === 'error' ? 'forced_error' : null,
+      });
+    const start = async (jobId: string) => {
+      const started = await startJob(h.db, jobId);
+      if (started.kind !== 'started') throw new Error(`job ${jobId} did not start`);
+      return started.attempt;
+    };
+    const run = async (jobId: string, status: 'completed' | 'error') => finish(jobId, await start(jobId), status);
+
+    it('counts down while the jobs before a queued one finish, in its project and overall', async () => {
+      const project = await request(h.app).post('/api/v1/projects').send({ instruction: 'a queue to wait in' });
+      const pid = project.body.id as string;
+      const first = project.body.job.id as string;
+      const add = async () =>
+        (await request(h.app).post(`/api/v1/projects/${pid}/jobs`).send({ job_type: 'edit', instruction: 'x' })).body
+          .id as string;
+      const second = await add();
+      const third = await add();
+
+      const before = (await detail(pid, third)).queue_position!;
+      expect(before.in_project).toBe(2);
+      expect(before.overall).toBeGreaterThanOrEqual(2);
+      expect((await detail(pid, first)).queue_position).toEqual({ in_project: 0, overall: before.overall - 2 });
+
+      // A job of another project created later waits behind all three.
+      const later = await request(h.app).post('/api/v1/projects').send({ instruction: 'a later project' });
+      expect((await detail(later.body.id, later.body.job.id)).queue_position).toEqual({
+        in_project: 0,
+        overall: before.overall + 1,
+      });
+
+      // The first runs: no longer queued, still ahead of the others until it finishes.
+      const attempt = await start(first);
+      expect((await detail(pid, first)).queue_position).toBeNull();
+      expect((await detail(pid, third)).queue_position).toEqual(before);
+      await finish(first, attempt, 'completed');
+      expect((await detail(pid, third)).queue_position).toEqual({ in_project: 1, overall: before.overall - 1 });
+
+      // The second is cancelled: the third is next in its project.
+      await request(h.app).post(`/api/v1/projects/${pid}/jobs/${second}/cancel`).expect(200);
+      expect((await detail(pid, third)).queue_position).toEqual({ in_project: 0, overall: before.overall - 2 });
+      expect((await detail(later.body.id, later.body.job.id)).queue_position).toEqual({
+        in_project: 0,
+        overall: before.overall - 1,
+      });
+    });
+
+    it('says how each job ended: null when completed, the code otherwise, in the detail and in the lists', async () => {
+      const project = await request(h.app).post('/api/v1/projects').send({ instruction: 'codes for each end' });
+      const pid = project.body.id as string;
+      const ok = project.body.job.id as string;
+      const add = async () =>
+        (await request(h.app).post(`/api/v1/projects/${pid}/jobs`).send({ job_type: 'edit', instruction: 'y' })).body
+          .id as string;
+      const failed = await add();
+      const cancelled = await add();
+      expect((await detail(pid, ok)).error_code).toBeNull();
+
+      await run(ok, 'completed');
+      await run(failed, 'error');
+      const cancel = await request(h.app).post(`/api/v1/projects/${pid}/jobs/${cancelled}/cancel`).expect(200);
+      expect(cancel.body).toMatchObject({ status: 'cancelled', error_code: 'cancelled' });
+
+      expect(await detail(pid, ok)).toMatchObject({ status: 'completed', error_code: null });
+      expect(await detail(pid, failed)).toMatchObject({ status: 'error', error_code: 'forced_error' });
+      const list = await request(h.app).get(`/api/v1/projects/${pid}/jobs`).expect(200);
+      expect(list.body.items.map((j: { error_code: string | null }) => j.error_code)).toEqual([
+        null,
+        'forced_error',
+        'cancelled',
+      ]);
+      const inProject = await request(h.app).get(`/api/v1/projects/${pid}`).expect(200);
+      expect(inProject.body.jobs.map((j: { error_code: string | null }) => j.error_code)).toEqual([
+        null,
+        'forced_error',
+        'cancelled',
+      ]);
     });
   });
 

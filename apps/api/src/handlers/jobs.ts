@@ -1,5 +1,5 @@
 import type { JobCreate, JobList } from '@cwo/contracts';
-import { cancelJob as cancel, createJob as create, listJobs } from '@cwo/jobs';
+import { cancelJob as cancel, createJob as create, listJobs, queuePosition } from '@cwo/jobs';
 import { conflict, notFound } from '../http/errors';
 import { json, type Reply } from '../http/reply';
 import type { RequestContext } from '../http/route';
@@ -44,7 +44,7 @@ export async function listProjectJobs({ deps, params, principal }: RequestContex
 
 export async function getJob({ deps, params, principal }: RequestContext): Promise<Reply> {
   const job = await requireJob(deps, principal.userId, params.projectId!, params.jobId!);
-  return json(200, toJobDetail(job));
+  return json(200, toJobDetail(job, await queuePosition(deps.db, job)));
 }
 
 /**

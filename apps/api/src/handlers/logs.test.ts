@@ -63,7 +63,7 @@ describe('job logs API', () => {
     fs.appendFileSync(file, text);
   };
   const setStatus = (jobId: string, status: 'in_progress' | 'completed' | 'error') =>
-    h.db.job.update({ where: { id: jobId }, data: { status } });
+    h.db.job.update({ where: { id: jobId }, data: { status, errorCode: status === 'error' ? 'agent_error' : null } });
 
   it('a queued job without a log yet has an empty log at offset 0 (not 404)', async () => {
     const { url } = await newJob();

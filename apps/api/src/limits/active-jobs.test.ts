@@ -57,7 +57,10 @@ describe('active-job cap', () => {
     expectCapReached(await createJob(alice, project.body.id), 2);
 
     // Failed and cancelled jobs free their slots as well; cancelling through the API does.
-    await h.db.job.update({ where: { id: second!.id }, data: { status: 'error', finishedAt: new Date() } });
+    await h.db.job.update({
+      where: { id: second!.id },
+      data: { status: 'error', errorCode: 'agent_error', finishedAt: new Date() },
+    });
     const third = await createJob(alice, project.body.id).expect(202);
     await request(h.app)
       .post(`/api/v1/projects/${project.body.id}/jobs/${third.body.id}/cancel`)

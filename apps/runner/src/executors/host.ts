@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Config } from '@cwo/config';
 import { lineWriter } from './output-lines';
 import { workerEnvironment } from './worker-environment';
-import type { Executor, ExecutorRun } from './types';
+import { JobFailure, type Executor, type ExecutorRun } from './types';
 
 export interface HostExecutorDeps {
   config: Pick<Config, 'WORKER_AGENT' | 'WORKER_ENV_PASSTHROUGH'>;
@@ -42,7 +42,8 @@ export function createHostExecutor(deps: HostExecutorDeps): Executor {
   async function run({ workspace, log, signal }: ExecutorRun): Promise<void> {
     if (signal.aborted) return;
     if (!fs.existsSync(entry)) {
-      throw new Error(
+      throw new JobFailure(
+        'configuration',
         `the worker entrypoint ${entry} does not exist: build it with \`pnpm build\` (or \`pnpm exec turbo run build --filter=@cwo/worker\`)`,
       );
     }
@@ -93,14 +94,15 @@ export function createHostExecutor(deps: HostExecutorDeps): Executor {
         child.once('close', (c, s) => resolve({ code: c, signal: s }));
       });
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      if (error) throw new Error(`could not start the worker process: ${error.message}`);
+      if (error) throw new JobFailure('configuration', `could not start the worker process: ${error.message}`);
       if (signal.aborted) {
         log(`host: worker process stopped after ${seconds} s`);
         return;
       }
       log(`host: worker process exited with ${code ?? how} after ${seconds} s`);
       if (code !== 0)
-        throw new Error(
+        throw new JobFailure(
+          'agent_error',
           `worker process exited with ${code === null ? `signal ${how}` : `code ${code}`} without writing a result (see the job log)`,
         );
     } finally {

@@ -1,4 +1,4 @@
-import type { EgressRecord, WorkerRequest } from '@cwo/contracts';
+import type { EgressRecord, ErrorCode, WorkerRequest } from '@cwo/contracts';
 import type { Db } from '@cwo/db';
 import type { Redis } from 'ioredis';
 
@@ -23,7 +23,8 @@ export interface ExecutorRun {
 /**
  * Runs the agent for one job. It resolves when the agent has stopped (the runner then reads and
  * checks `.codex/result.json`); it rejects with InfrastructureError when the job could not be run
- * for reasons outside the job (retried), or with another Error for a final failure.
+ * for reasons outside the job (retried), or with JobFailure for a final failure whose cause it
+ * knows (any other Error is final too, with the code `infrastructure`).
  */
 export interface Executor {
   readonly name: 'dummy' | 'docker' | 'host';
@@ -69,5 +70,17 @@ export class UnreachableError extends InfrastructureError {
   ) {
     super(message, options);
     this.name = 'UnreachableError';
+  }
+}
+
+/** A final failure of the job, with its error code (docs/outcomes.md): the executor knows the cause. */
+export class JobFailure extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'JobFailure';
   }
 }

@@ -28,7 +28,10 @@ export async function newProject(db: Db, edits = 0): Promise<{ projectId: string
   return { projectId: id, jobIds };
 }
 
-/** Puts a job in a state as if it had got there (no transition: the project is left as it was). */
+/**
+ * Puts a job in a state as if it had got there (no transition: the project is left as it was); a
+ * job put in error or cancelled gets a code as it would (agent_error, cancelled).
+ */
 export async function setJob(
   db: Db,
   jobId: string,
@@ -36,7 +39,8 @@ export async function setJob(
 ): Promise<void> {
   await db.$executeRawUnsafe(
     `UPDATE jobs SET status = $2::"Status", attempts = COALESCE($3::int, attempts),
-       cancel_requested_at = CASE WHEN $4::boolean THEN now() ELSE NULL END WHERE id = $1::uuid`,
+       cancel_requested_at = CASE WHEN $4::boolean THEN now() ELSE NULL END,
+       error_code = CASE $2 WHEN 'error' THEN 'agent_error' WHEN 'cancelled' THEN 'cancelled' END WHERE id = $1::uuid`,
     jobId,
     state.status,
     state.attempts ?? null,
@@ -63,5 +67,6 @@ export const outcome = (extra: Partial<JobOutcome> = {}): JobOutcome => ({
   usage: null,
   thread_id: null,
   commit_sha: null,
+  error_code: extra.status === 'cancelled' ? 'cancelled' : extra.status === 'error' ? 'agent_error' : null,
   ...extra,
 });

@@ -5,7 +5,14 @@ import Docker from 'dockerode';
 import type { Config } from '@cwo/config';
 import type { Logger } from '@cwo/logger';
 import { lineWriter } from '../output-lines';
-import { InfrastructureError, UnreachableError, type Executor, type ExecutorRun, type RunnerContext } from '../types';
+import {
+  InfrastructureError,
+  JobFailure,
+  UnreachableError,
+  type Executor,
+  type ExecutorRun,
+  type RunnerContext,
+} from '../types';
 import { workerEnvironment } from '../worker-environment';
 import { dockerHostDescription, dockerMessage, isUnreachable, statusCodeOf } from './engine';
 import { openEgressSandbox, type EgressSandbox } from './egress-sandbox';
@@ -87,7 +94,8 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
     const status = statusCodeOf(err);
     const message = dockerMessage(err);
     if (status === 404 && action === 'create' && /image/i.test(message)) {
-      return new Error(
+      return new JobFailure(
+        'image_missing',
         `worker image "${config.CODEX_WORKER_IMAGE}" not found at ${where}: build it with \`pnpm worker:build\` (or set CODEX_WORKER_IMAGE)`,
         { cause: err },
       );
@@ -97,7 +105,12 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
         cause: err,
       });
     }
-    return new Error(`could not ${action} the worker container: ${message}`, { cause: err });
+    // The engine refused what it was asked (a 4xx): on create, a setting of ours it does not accept.
+    return new JobFailure(
+      action === 'create' ? 'configuration' : 'infrastructure',
+      `could not ${action} the worker container: ${message}`,
+      { cause: err },
+    );
   }
 
   /** Removes a container, retrying while the engine is still busy with it (podman: "state improper"). */
@@ -213,7 +226,8 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
           },
         );
       }
-      throw new Error(`could not set up the egress proxy: ${dockerMessage(err)}`, { cause: err });
+      // The engine refused it (a missing egress network, a setting it does not take): ours to fix.
+      throw new JobFailure('configuration', `could not set up the egress proxy: ${dockerMessage(err)}`, { cause: err });
     }
   }
 
@@ -243,7 +257,8 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
       await giveWorkspaceTo(workspace, config.WORKER_UID);
     } catch (err) {
       const { uid, gid } = config.WORKER_UID;
-      throw new Error(
+      throw new JobFailure(
+        'configuration',
         `cannot make the workspace writable for WORKER_UID ${uid}:${gid} (${(err as Error).message}): run the runner as root, or set WORKER_UID to the runner's own uid:gid`,
         { cause: err },
       );
@@ -305,7 +320,7 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
         memoryLimit: config.WORKER_MEMORY,
         engineError: state.Error || undefined,
       });
-      if (failure) throw new Error(failure);
+      if (failure) throw new JobFailure(failure.code, failure.message);
     } catch (err) {
       // Killing the container can break the calls in flight; the job ends by its abort reason.
       if (signal.aborted) return;
