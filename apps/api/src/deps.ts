@@ -2,6 +2,7 @@ import type { Config } from '@cwo/config';
 import type { Db } from '@cwo/db';
 import type { Logger } from '@cwo/logger';
 import type { JobsQueue } from '@cwo/queue';
+import type { Lookup } from '@cwo/webhooks';
 import type { Redis } from 'ioredis';
 import type { LogFollowers } from './logs/follow-log';
 
@@ -15,6 +16,8 @@ export interface AppDeps {
   logger: Logger;
   /** Aborted when the process is shutting down: long-lived responses (log streams) end then. */
   shutdownSignal?: AbortSignal;
+  /** How webhook URLs' names are resolved when they are registered (dns.lookup by default). */
+  lookup?: Lookup;
 }
 
 /** What the handlers get: the services passed in, and what the app shares between its requests. */

@@ -1,5 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3, type RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { ERROR_KINDS, ErrorResponse, z, type ErrorStatus } from '@cwo/contracts';
+import { ERROR_KINDS, ErrorResponse, WebhookPayload, z, type ErrorStatus } from '@cwo/contracts';
 import { openApiPath, pathParams, type Route } from './http/route';
 import { toValidationIssues } from './http/validation';
 
@@ -11,6 +11,8 @@ type OpenApiDocument = ReturnType<OpenApiGeneratorV3['generateDocument']>;
 const PARAM_DOCS: Record<string, z.ZodType> = {
   projectId: z.string().openapi({ format: 'uuid', description: 'Project id' }),
   jobId: z.string().openapi({ format: 'uuid', description: 'Job id' }),
+  webhookId: z.string().openapi({ format: 'uuid', description: 'Webhook endpoint id' }),
+  deliveryId: z.string().openapi({ format: 'uuid', description: 'Delivery id' }),
   path: z.string().openapi({ description: 'Workspace-relative file path, e.g. `src/app.py` or `.codex/result.json`' }),
 };
 
@@ -181,6 +183,8 @@ export function buildOpenApiDocument(
   const keys = (options.authMode ?? 'api_key') === 'api_key';
   const registry = new OpenAPIRegistry();
   registry.register('ErrorResponse', ErrorResponse);
+  // What a webhook receiver gets (OpenAPI 3.0 has no place for webhooks of their own: a component).
+  registry.register('WebhookPayload', WebhookPayload);
   if (keys || options.adminBoard?.keys) {
     registry.registerComponent('securitySchemes', BEARER_SCHEME, {
       type: 'http',

@@ -1,4 +1,5 @@
 import {
+  DeliveryListQuery,
   FileContent,
   FileList,
   FileReadQuery,
@@ -14,6 +15,12 @@ import {
   ProjectList,
   ProjectListQuery,
   Readiness,
+  Webhook,
+  WebhookCreate,
+  WebhookDelivery,
+  WebhookDeliveryList,
+  WebhookList,
+  WebhookWithSecret,
 } from '@cwo/contracts';
 import { listFiles, readFile } from './handlers/files';
 import { liveness, readiness } from './handlers/health';
@@ -21,6 +28,16 @@ import { cancelJob, createJob, getJob, listProjectJobs } from './handlers/jobs';
 import { readJobDiff } from './handlers/diff';
 import { readJobLog } from './handlers/logs';
 import { createProject, deleteProject, getProject, listAllProjects } from './handlers/projects';
+import {
+  createWebhook,
+  deleteWebhook,
+  enableWebhook,
+  getWebhook,
+  listWebhookDeliveries,
+  listWebhooks,
+  redeliver,
+  rotateWebhookSecret,
+} from './handlers/webhooks';
 import { alias, publicRoute, route, type Route } from './http/route';
 
 // The whole HTTP surface on one screen. API routes are mounted under API_V1_STR; the seed's short
@@ -212,7 +229,108 @@ const fileRoutes: Route[] = [
   }),
 ];
 
-const canonicalRoutes = [...projectRoutes, ...jobRoutes, ...fileRoutes];
+const webhookRoutes: Route[] = [
+  route({
+    method: 'post',
+    path: '/webhooks',
+    body: WebhookCreate,
+    handler: createWebhook,
+    doc: {
+      tag: 'webhooks',
+      summary: 'Register an endpoint for events of your jobs and projects',
+      description:
+        'Deliveries are signed as the Standard Webhooks specification says (webhook-id, webhook-timestamp, ' +
+        'webhook-signature: HMAC-SHA256 with the secret in the answer, shown only now). The URL must be https ' +
+        '(http when WEBHOOK_ALLOW_HTTP=true) and resolve to public addresses only (unless ' +
+        'WEBHOOK_ALLOW_PRIVATE_HOSTS=true): a refused URL is a 422 on `url` saying why. See docs/webhooks.md.',
+      responses: { 201: { description: 'The endpoint and its secret', schema: WebhookWithSecret } },
+      errors: [400, 409, 413, 422],
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/webhooks',
+    handler: listWebhooks,
+    doc: {
+      tag: 'webhooks',
+      summary: 'Your endpoints (secrets are never shown again)',
+      responses: { 200: { description: 'The endpoints, oldest first', schema: WebhookList } },
+      errors: [],
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/webhooks/:webhookId',
+    handler: getWebhook,
+    doc: {
+      tag: 'webhooks',
+      summary: 'An endpoint: its events, and whether and why it was disabled',
+      responses: { 200: { description: 'The endpoint', schema: Webhook } },
+      errors: [404],
+    },
+  }),
+  route({
+    method: 'delete',
+    path: '/webhooks/:webhookId',
+    handler: deleteWebhook,
+    doc: {
+      tag: 'webhooks',
+      summary: 'Delete an endpoint, with its deliveries',
+      responses: { 204: { description: 'Deleted' } },
+      errors: [404],
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/webhooks/:webhookId/rotate-secret',
+    handler: rotateWebhookSecret,
+    doc: {
+      tag: 'webhooks',
+      summary: 'A new signing secret (shown only now); the old one keeps signing beside it for 24 hours',
+      responses: { 200: { description: 'The endpoint and its new secret', schema: WebhookWithSecret } },
+      errors: [404],
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/webhooks/:webhookId/enable',
+    handler: enableWebhook,
+    doc: {
+      tag: 'webhooks',
+      summary: 'Enable an endpoint that was disabled for failing',
+      responses: { 200: { description: 'The endpoint, enabled', schema: Webhook } },
+      errors: [404],
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/webhooks/:webhookId/deliveries',
+    query: DeliveryListQuery,
+    handler: listWebhookDeliveries,
+    doc: {
+      tag: 'webhooks',
+      summary: "An endpoint's deliveries, newest first, each with every attempt",
+      description:
+        'Each attempt: when, the HTTP status (null when no answer came), the latency, why it failed, and the ' +
+        'first 1 KB of the answer.',
+      responses: { 200: { description: 'One page of deliveries', schema: WebhookDeliveryList } },
+      errors: [404, 422],
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/webhooks/:webhookId/deliveries/:deliveryId/redeliver',
+    handler: redeliver,
+    doc: {
+      tag: 'webhooks',
+      summary: 'Send a delivery’s event again (a new delivery, the same webhook-id)',
+      responses: { 202: { description: 'The new delivery, pending', schema: WebhookDelivery } },
+      errors: [404, 409],
+    },
+  }),
+];
+
+const canonicalRoutes = [...projectRoutes, ...jobRoutes, ...fileRoutes, ...webhookRoutes];
 
 /** A canonical route under the seed's short path. */
 function seedShortForm(method: Route['method'], path: string, shortPath: string): Route {

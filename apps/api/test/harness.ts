@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '@cwo/config';
 import type { Db } from '@cwo/db';
 import { createLogger } from '@cwo/logger';
 import type { JobsQueue } from '@cwo/queue';
+import { systemLookup, type Lookup } from '@cwo/webhooks';
 import type { Redis } from 'ioredis';
 import { createApp } from '../src/app';
 import { createApiDb } from '../src/db-client';
@@ -38,7 +39,15 @@ export const DEAD_DATABASE_URL = 'postgresql://postgres@127.0.0.1:1/nothing';
 export interface HarnessOptions {
   /** Level of the captured log (default info). */
   logLevel?: string;
+  /** How webhook URLs' names resolve (default: only `localhost`, through the system, so no test sends DNS queries). */
+  lookup?: Lookup;
 }
+
+/** The tests' resolver: `localhost` as the system resolves it (/etc/hosts), every other name unknown. */
+export const localOnlyLookup: Lookup = (hostname) =>
+  hostname === 'localhost'
+    ? systemLookup(hostname)
+    : Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
 
 export async function startHarness(env: Record<string, string> = {}, opts: HarnessOptions = {}): Promise<Harness> {
   const basePrefix = process.env.QUEUE_PREFIX;
@@ -64,7 +73,7 @@ export async function startHarness(env: Record<string, string> = {}, opts: Harne
   const db = createApiDb(config, logger, 'cwo-api-test');
   const queue = createApiQueue(config);
   const redis = createApiRedis(config);
-  const app = createApp({ db, queue, redis, config, logger });
+  const app = createApp({ db, queue, redis, config, logger, lookup: opts.lookup ?? localOnlyLookup });
   return {
     app,
     config,

@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig, type Config } from '@cwo/config';
 import { createDb, describeSchemaState, ensureSchema } from '@cwo/db';
 import { connectionErrorLogger, createLogger, errorLine, logFormatFor } from '@cwo/logger';
+import { createWebhookDispatcher } from '@cwo/webhooks';
 import { createExecutor } from './executors';
 import { createRunner } from './runner';
 
@@ -43,7 +44,14 @@ async function main(): Promise<void> {
     logger.error(`cannot start: ${(err as Error).message}`);
     process.exit(1);
   }
-  const runner = createRunner({ db, config, logger, executor });
+  // The webhook dispatcher has connections of its own: a delivery never waits for one a job needs.
+  const webhookDb = createDb(config.DATABASE_URL, {
+    poolSize: 3,
+    applicationName: 'cwo-runner-webhooks',
+    onConnectionError: connectionErrorLogger(logger, 'postgres (webhooks)'),
+  });
+  const webhooks = createWebhookDispatcher({ db: webhookDb, config, logger });
+  const runner = createRunner({ db, config, logger, executor, webhooks });
 
   let shuttingDown = false;
   const shutdown = (signal: NodeJS.Signals) => {
@@ -55,7 +63,7 @@ async function main(): Promise<void> {
     logger.info(`${signal}: shutting down (grace ${config.SHUTDOWN_GRACE_SECONDS} s)`);
     runner
       .stop()
-      .then(() => db.$disconnect())
+      .then(() => Promise.all([db.$disconnect(), webhookDb.$disconnect()]))
       .then(
         () => process.exit(0),
         (err: unknown) => {

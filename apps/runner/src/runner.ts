@@ -6,6 +6,7 @@ import type { Db } from '@cwo/db';
 import type { Logger } from '@cwo/logger';
 import { createJobsQueue, redisConnection, type JobsQueue } from '@cwo/queue';
 import { gitVersion, useHistoryThreads } from '@cwo/history';
+import type { Dispatcher } from '@cwo/webhooks';
 import { createCancelWatcher, type CancelWatcher } from './cancel-watcher';
 import { describeError } from './describe-error';
 import type { Executor } from './executors/types';
@@ -16,7 +17,7 @@ import { createRunnerId } from './runner-id';
 import { RunningJobs } from './running-jobs';
 
 // The runner process's parts, wired together: a BullMQ worker with the job processor, the
-// project locks, the cancel watcher and the reconciler. Everything it needs from outside is
+// project locks, the cancel watcher and the reconciler, and the webhook dispatcher beside them. Everything it needs from outside is
 // passed in, so tests build the real thing against the real Postgres and Redis.
 
 export interface RunnerDeps {
@@ -24,6 +25,8 @@ export interface RunnerDeps {
   config: Config;
   logger: Logger;
   executor: Executor;
+  /** Delivers webhooks from its own queue and connections (packages/webhooks); none when absent. */
+  webhooks?: Dispatcher;
 }
 
 export interface Runner {
@@ -101,6 +104,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       );
       await worker.waitUntilReady();
       reconciler.start();
+      await deps.webhooks?.start();
       const git = await gitVersion().catch(() => null);
       if (!git) logger.warn('git is not installed: jobs will get no commit in their project history, and no diff');
       logger.info('runner started', {
@@ -116,6 +120,10 @@ export function createRunner(deps: RunnerDeps): Runner {
       stopping ??= (async () => {
         logger.info('runner stopping: no new jobs', { runnerId: id, running: running.size, graceMs });
         await reconciler.stop();
+        // Webhooks stop at once: a delivery cut short is retried by another runner.
+        const webhooksStopped = deps.webhooks
+          ?.stop()
+          .catch((err: unknown) => logger.warn('webhooks: stopping failed', { error: describeError(err) }));
         const grace = setTimeout(() => {
           const n = running.abortAll('shutdown');
           if (n) logger.warn('grace period over: handing running jobs back to the queue', { jobs: n });
@@ -126,6 +134,7 @@ export function createRunner(deps: RunnerDeps): Runner {
           clearTimeout(grace);
         }
         await cancelWatcher.stop();
+        await webhooksStopped;
         await executor.close?.();
         await queue.close().catch(() => undefined);
         await redis.quit().catch(() => redis.disconnect());

@@ -13,7 +13,7 @@ import Docker from 'dockerode';
 import { JobDetail, type EgressRecord } from '@cwo/contracts';
 import type { Config } from '@cwo/config';
 import type { Db } from '@cwo/db';
-import { toJobDetail } from '../../api/src/serialize';
+import { toJobDetail } from '@cwo/jobs';
 import { FAKE_KEY } from '../../../e2e/helpers/codex-project';
 import { assistantMessage, execCommand, startModelServer, type ModelServer } from '../../../e2e/helpers/model-server';
 import { createDockerExecutor } from '../src/executors/docker';

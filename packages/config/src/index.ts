@@ -241,6 +241,23 @@ export const ConfigSchema = z
      * host (the worker entrypoint as a child process of the runner, no isolation: development and tests).
      */
     WORKER_EXECUTOR: z.enum(['docker', 'host']).default('docker'),
+    // Webhooks (docs/webhooks.md): the API registers endpoints, the runners deliver.
+    /** Endpoints on private, loopback, link-local or metadata addresses; off: refused (SSRF). */
+    WEBHOOK_ALLOW_PRIVATE_HOSTS: bool(false),
+    /** http:// endpoints; off: https only. */
+    WEBHOOK_ALLOW_HTTP: bool(false),
+    /** Attempts per delivery, the first included (12, with the default backoff: about a day). */
+    WEBHOOK_MAX_ATTEMPTS: int(12, 1, 100),
+    /** The first retry's delay; each next one doubles it (with up to 20% jitter). */
+    WEBHOOK_BACKOFF_SECONDS: z.coerce.number().positive().max(86_400).default(40),
+    /** An endpoint is disabled after this many deliveries in a row failed all their attempts. */
+    WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES: int(5, 1),
+    /** Deliveries one runner makes at once; 0: this runner delivers none (others do). */
+    WEBHOOK_CONCURRENCY: int(8, 0, 256),
+    /** How often a runner moves recorded events from Postgres onto the webhooks queue. */
+    WEBHOOK_RELAY_INTERVAL_MS: int(1000, 10, 60_000),
+    /** Events, deliveries and attempts older than this are removed. */
+    WEBHOOK_RETENTION_DAYS: int(30, 1),
   })
   .superRefine((c, ctx) => {
     if (c.WORKER_EGRESS === 'allowlist' && c.WORKER_NETWORK !== 'none') {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import {
+  commitDiffStats,
   commitJob,
   commitSubject,
   HistoryError,
@@ -51,6 +52,29 @@ describe('the project history', () => {
   });
   afterEach(() => fs.rm(root, { recursive: true, force: true }));
   afterAll(() => stopHistoryThreads());
+
+  it('counts what a commit changed against its parent: files, inserted and deleted lines', async () => {
+    await write('app.py', 'a\nb\nc\n');
+    await write('README.md', 'hello\n');
+    const first = await commit('first');
+    expect(await commitDiffStats({ workspaceRoot: root, projectId, sha: first })).toEqual({
+      filesChanged: 2,
+      insertions: 4,
+      deletions: 0,
+    });
+    await write('app.py', 'a\nB\nc\nd\n');
+    await fs.rm(path.join(workspace, 'README.md'));
+    await write('logo.bin', '\u0000\u0001binary');
+    const second = await commit('second');
+    // app.py: b -> B and d added; README.md removed; logo.bin is binary (changed, no lines).
+    expect(await commitDiffStats({ workspaceRoot: root, projectId, sha: second })).toEqual({
+      filesChanged: 3,
+      insertions: 2,
+      deletions: 2,
+    });
+    expect(await commitDiffStats({ workspaceRoot: root, projectId, sha: 'f'.repeat(40) })).toBeNull();
+    expect(await commitDiffStats({ workspaceRoot: root, projectId: randomUUID(), sha: first })).toBeNull();
+  });
 
   it('commits the first job as a root commit whose diff adds its files, .codex/ left out', async () => {
     await write('app.py', 'print("hi")\n');

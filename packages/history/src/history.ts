@@ -343,6 +343,44 @@ export async function openCommitDiff(args: {
   return out;
 }
 
+/** How much a commit changed against its parent: what webhooks report of a job's diff. */
+export interface CommitStats {
+  filesChanged: number;
+  insertions: number;
+  deletions: number;
+}
+
+/**
+ * The stats of a commit's diff against its parent (against nothing for a project's first commit),
+ * as `git show --numstat` counts them (a binary file counts as changed, with no lines); null when
+ * the project has no history or no such commit.
+ */
+export async function commitDiffStats(args: {
+  workspaceRoot: string;
+  projectId: string;
+  sha: string;
+}): Promise<CommitStats | null> {
+  if (!COMMIT_SHA.test(args.sha)) return null;
+  const gitDir = projectHistoryDir(args.workspaceRoot, args.projectId);
+  if (!exists(path.join(gitDir, 'HEAD'))) return null;
+  let out: string;
+  try {
+    out = await git(gitDir, null, ['show', '--numstat', '--format=', '--no-renames', '--no-ext-diff', args.sha, '--']);
+  } catch (err) {
+    if (err instanceof HistoryError && /git is not installed/.test(err.message)) throw err;
+    return null;
+  }
+  const stats: CommitStats = { filesChanged: 0, insertions: 0, deletions: 0 };
+  for (const line of out.split('\n')) {
+    const m = /^(\d+|-)\t(\d+|-)\t/.exec(line);
+    if (!m) continue;
+    stats.filesChanged++;
+    if (m[1] !== '-') stats.insertions += Number(m[1]);
+    if (m[2] !== '-') stats.deletions += Number(m[2]);
+  }
+  return stats;
+}
+
 /** `git --version`; rejects when git is not installed. */
 export async function gitVersion(): Promise<string> {
   const { stdout } = await execFileAsync('git', ['--version'], { env: gitEnv(), timeout: 10_000, encoding: 'utf8' });

@@ -1,5 +1,6 @@
 export * from './snapshot';
 export {
+  commitDiffStats,
   commitJob,
   commitSubject,
   gitVersion,
@@ -11,6 +12,7 @@ export {
   HISTORY_BRANCH,
   JOB_TRAILER,
   type CommitAuthor,
+  type CommitStats,
   type JobToCommit,
 } from './history';
 export { restoreWorkspace, EMPTY_TREE, type RestoreResult } from './workspace-restore';

@@ -1,5 +1,6 @@
 import { sqlTransaction, type Db, type Job } from '@cwo/db';
 import { isUuid } from './ids';
+import { recordJobEvent } from './events';
 import { refreshProjectStatus } from './project-status';
 import { jobFromJson } from './rows';
 
@@ -33,7 +34,7 @@ export async function cancelJob(db: Db, ownerId: string, projectId: string, jobI
              UPDATE jobs SET status = 'cancelled', error_code = 'cancelled', finished_at = now(), updated_at = now()
               WHERE id = $1::uuid RETURNING *
            )
-           SELECT row_to_json(c) AS job, ${refreshProjectStatus('c.project_id')} FROM c`
+           SELECT row_to_json(c) AS job, ${refreshProjectStatus('c.project_id')}, ${recordJobEvent('c')} FROM c`
         : status === 'in_progress'
           ? `WITH c AS (
                UPDATE jobs SET cancel_requested_at = COALESCE(cancel_requested_at, now()), updated_at = now()

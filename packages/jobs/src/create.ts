@@ -3,6 +3,7 @@ import type { JobCreate } from '@cwo/contracts';
 import { sqlPool, sqlTransaction, type Db, type Job, type Project } from '@cwo/db';
 import { activeJobsBelowCap, lockActiveJobs } from './active-jobs';
 import { isUuid } from './ids';
+import { recordJobEvent } from './events';
 import { refreshProjectStatus } from './project-status';
 import { jobFromJson, projectFromJson } from './rows';
 import { isForeignKeyViolation } from './sql';
@@ -57,8 +58,10 @@ export async function createProjectWithInitialJob(
       INSERT INTO jobs (id, project_id, job_type, instruction, updated_at)
       SELECT $5::uuid, p.id, 'initial_project', p.instruction, now() FROM p
       RETURNING *
-    )
-    SELECT row_to_json(p) AS project, (SELECT row_to_json(j) FROM j) AS job FROM p`,
+    ),
+    announced AS (SELECT ${recordJobEvent('j')} FROM j)
+    SELECT row_to_json(p) AS project, (SELECT row_to_json(j) FROM j) AS job,
+           (SELECT count(*) FROM announced) AS announced FROM p`,
     [input.id, input.ownerId, input.instruction, input.workspacePath, randomUUID()],
   );
   const row = rows[0];
@@ -99,7 +102,7 @@ export async function createJob(
          WHERE allowed.ok AND NOT EXISTS (SELECT 1 FROM initial)
         RETURNING *
       ),
-      refreshed AS (SELECT ${refreshProjectStatus('project_id')} FROM j)
+      refreshed AS (SELECT ${refreshProjectStatus('project_id')}, ${recordJobEvent('j')} FROM j)
       SELECT (SELECT count(*) FROM owned)::int AS owned, (SELECT id FROM initial LIMIT 1) AS initial,
              (SELECT row_to_json(j) FROM j) AS job, (SELECT count(*) FROM refreshed) AS refreshed`,
       [projectId, ownerId, randomUUID(), input.job_type, input.instruction],

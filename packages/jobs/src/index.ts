@@ -38,3 +38,5 @@ export {
   type UnfinishedJob,
 } from './runner-queries';
 export { isUuid } from './ids';
+export { toJobDetail, toJobSummary, toProjectSummary } from './serialize';
+export { jobFromJson, projectFromJson } from './rows';

@@ -1,13 +1,16 @@
 import type { ErrorCode } from '@cwo/contracts';
 import type { Db } from '@cwo/db';
 import { relativeJobLogPath } from '@cwo/workspace';
+import { recordJobEvent } from './events';
 import { refreshProjectStatus } from './project-status';
 import { query } from './sql';
 
 // The runner's transitions of a job, each one guarded statement that also derives the project's
 // status again. The guard names the state it expects, so that two runners, or a runner and the
 // reconciler, racing on one job cannot both win; `attempts` fences a runner whose job was taken
-// over by another: only the attempt that started last may finish or hand back the job.
+// over by another: only the attempt that started last may finish or hand back the job. Those that
+// change a job's status record its event for webhooks in the same statement (events.ts); a job
+// handed back to the queue (requeue) records none: it starts again, and says so then.
 
 /** How a job ended, as the runner determined it. */
 export interface JobOutcome {
@@ -42,9 +45,9 @@ export async function startJob(db: Db, jobId: string): Promise<StartResult> {
       UPDATE jobs
          SET status = 'in_progress', started_at = now(), finished_at = NULL, attempts = attempts + 1, updated_at = now()
        WHERE id = $1::uuid AND status IN ('queued', 'in_progress') AND cancel_requested_at IS NULL
-      RETURNING attempts, project_id
+      RETURNING *
     )
-    SELECT attempts, ${refreshProjectStatus('project_id')} FROM started`,
+    SELECT attempts, ${refreshProjectStatus('project_id')}, ${recordJobEvent('started')} FROM started`,
     [jobId],
   );
   const row = rows[0];
@@ -95,9 +98,9 @@ export async function finishJob(
     `WITH done AS (
        UPDATE jobs SET ${OUTCOME_SET}
         WHERE id = $1::uuid AND status = 'in_progress' AND attempts = $17::int
-       RETURNING project_id
+       RETURNING *
      )
-     SELECT ${refreshProjectStatus('project_id', '$3')} FROM done`,
+     SELECT ${refreshProjectStatus('project_id', '$3')}, ${recordJobEvent('done')} FROM done`,
     [...outcomeParams(jobId, outcome), attempt],
   );
   return rows.length ? 'finished' : 'superseded';
@@ -138,9 +141,9 @@ export async function giveUpJob(
        UPDATE jobs SET status = 'error', errors = $4::text[], error_code = 'infrastructure', finished_at = now(),
               updated_at = now()
         WHERE id = $1::uuid AND status = $2::"Status" AND attempts = $3::int
-       RETURNING project_id
+       RETURNING *
      )
-     SELECT ${refreshProjectStatus('project_id')} FROM failed`,
+     SELECT ${refreshProjectStatus('project_id')}, ${recordJobEvent('failed')} FROM failed`,
     [jobId, seen.status, seen.attempts, errors],
   );
   return rows.length ? 'gave_up' : 'superseded';
@@ -162,9 +165,9 @@ export async function giveUpWithOutcome(
     `WITH done AS (
        UPDATE jobs SET ${OUTCOME_SET}
         WHERE id = $1::uuid AND status = $17::"Status" AND attempts = $18::int
-       RETURNING project_id
+       RETURNING *
      )
-     SELECT ${refreshProjectStatus('project_id', '$3')} FROM done`,
+     SELECT ${refreshProjectStatus('project_id', '$3')}, ${recordJobEvent('done')} FROM done`,
     [...outcomeParams(jobId, outcome), seen.status, seen.attempts],
   );
   return rows.length ? 'gave_up' : 'superseded';
@@ -182,9 +185,10 @@ export async function cancelUnstartedJob(db: Db, jobId: string): Promise<'cancel
           SET status = 'cancelled', summary = 'Cancelled before it started.', errors = '{}', logs_path = $2,
               error_code = 'cancelled', finished_at = now(), updated_at = now()
         WHERE id = $1::uuid AND status IN ('queued', 'in_progress') AND cancel_requested_at IS NOT NULL
-       RETURNING project_id
+       RETURNING *
      )
-     SELECT ${refreshProjectStatus('project_id', "'Cancelled before it started.'")} FROM cancelled`,
+     SELECT ${refreshProjectStatus('project_id', "'Cancelled before it started.'")}, ${recordJobEvent('cancelled')}
+       FROM cancelled`,
     [jobId, relativeJobLogPath(jobId)],
   );
   return rows.length ? 'cancelled' : 'refused';

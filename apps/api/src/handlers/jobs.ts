@@ -1,10 +1,16 @@
 import type { JobCreate, JobList } from '@cwo/contracts';
-import { cancelJob as cancel, createJob as create, listJobs, queuePosition } from '@cwo/jobs';
+import {
+  cancelJob as cancel,
+  createJob as create,
+  listJobs,
+  queuePosition,
+  toJobDetail,
+  toJobSummary,
+} from '@cwo/jobs';
 import { conflict, notFound } from '../http/errors';
 import { json, type Reply } from '../http/reply';
 import type { RequestContext } from '../http/route';
 import { enqueue, publishCancel, removeQueuedJob } from '../redis-actions';
-import { toJobDetail, toJobSummary } from '../serialize';
 import { activeJobLimitReached, queueUnavailable, requireJob, requireProject } from './lookups';
 
 /**

@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { ProjectCreate, ProjectCreated, ProjectDetail, ProjectList, ProjectListQuery } from '@cwo/contracts';
-import { createProjectWithInitialJob, deleteProject as remove, findProjectWithJobs, listProjects } from '@cwo/jobs';
+import {
+  createProjectWithInitialJob,
+  deleteProject as remove,
+  findProjectWithJobs,
+  listProjects,
+  toJobSummary,
+  toProjectSummary,
+} from '@cwo/jobs';
 import { notFound } from '../http/errors';
 import { empty, json, type Reply } from '../http/reply';
 import type { RequestContext } from '../http/route';
 import { enqueue, stopJobs } from '../redis-actions';
-import { toJobSummary, toProjectSummary } from '../serialize';
 import { createWorkspaceDir, removeProjectFiles, workspaceOf } from '../workspace-dirs';
 import { activeJobLimitReached, queueUnavailable } from './lookups';
 

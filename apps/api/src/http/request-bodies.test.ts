@@ -75,11 +75,14 @@ describe('request bodies and queries', () => {
           .set('Content-Type', 'application/json')
           .send(`{"job_type":"edit","instruction":${json}}`)
           .expect(422);
+        // Routes whose body has no instruction (POST /webhooks) also list the fields it lacks.
+        const lacking = (res.body.detail as Array<{ type: string }>).slice(1);
+        expect(lacking.every((issue) => issue.type === 'missing')).toBe(true);
         expect(res.body).toEqual({
           error: 'validation_error',
           message: 'Validation failed',
           code: 422,
-          detail: [{ loc: ['body', 'instruction'], msg, type }],
+          detail: [{ loc: ['body', 'instruction'], msg, type }, ...lacking],
           correlation_id: res.headers['x-request-id'],
         });
       }

@@ -9,7 +9,8 @@ import {
 } from '@cwo/contracts';
 import type { Job, Project } from '@cwo/db';
 
-// Database rows (camelCase, Date) to the contract's response shapes (snake_case, ISO strings).
+// Database rows (camelCase, Date) to the contract's shapes (snake_case, ISO strings): what the API
+// answers and what webhooks carry.
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
