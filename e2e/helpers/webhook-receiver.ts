@@ -1,7 +1,7 @@
 // A webhook receiver for tests: a real HTTP server on 127.0.0.1 that checks every request's
 // signature with the Standard Webhooks reference library (`standardwebhooks`), as a receiver in
 // the wild would, and records what arrived. Its answers can be scripted (500 a few times, then
-// 200; always 500; slow).
+// 200; always 500; a body of one's own, or none at all).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
@@ -26,6 +26,8 @@ export interface Receiver {
   /** The status of the next answers, in order; then `otherwise`. */
   script: number[];
   otherwise: number;
+  /** How it answers, given the status chosen; by default `answered <status>` as text. */
+  reply: (res: http.ServerResponse, status: number) => void;
   close(): Promise<void>;
   /** Arrivals that verified, in order. */
   verified(): Array<NonNullable<Arrival['payload']> & { id: string }>;
@@ -39,6 +41,7 @@ export async function startReceiver(path = '/hooks'): Promise<Receiver> {
     secrets: [],
     script: [],
     otherwise: 200,
+    reply: (res, status) => res.writeHead(status, { 'content-type': 'text/plain' }).end(`answered ${status}`),
     close: () => Promise.resolve(),
     verified: () =>
       receiver.arrivals
@@ -63,7 +66,7 @@ export async function startReceiver(path = '/hooks'): Promise<Receiver> {
       }
       const answered = receiver.script.shift() ?? receiver.otherwise;
       receiver.arrivals.push({ headers: req.headers, body, verifyError, payload, answered });
-      res.writeHead(answered, { 'content-type': 'text/plain' }).end(`answered ${answered}`);
+      receiver.reply(res, answered);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { ERROR_KINDS, type ErrorStatus } from '@cwo/contracts';
+import { ERROR_CODES, ERROR_KINDS, WEBHOOK_EVENT_TYPES, type ErrorStatus } from '@cwo/contracts';
 import { startHarness, type Harness } from '../test/harness';
 import { openApiPath } from './http/route';
 import { apiRoutes, rootRoutes } from './routes';
@@ -33,6 +33,43 @@ describe('OpenAPI document and docs', () => {
     expect(create.responses['422'].content['application/json'].schema.$ref).toBe('#/components/schemas/ErrorResponse');
     expect(doc.components.schemas.ErrorResponse.properties).toHaveProperty('correlation_id');
     expect(doc.paths['/api/v1/{projectId}/jobs'].post.deprecated).toBe(true);
+  });
+
+  it('shows how jobs end and where they wait (the ErrorCode enum, QueuePosition), the webhook routes and payload', async () => {
+    const doc = (await request(h.app).get('/openapi.json').expect(200)).body;
+    const schemas = doc.components.schemas;
+    const nullableRef = (name: string) => ({ anyOf: [{ $ref: `#/components/schemas/${name}` }, { nullable: true }] });
+    expect(schemas.ErrorCode).toMatchObject({ type: 'string', enum: ERROR_CODES });
+    for (const code of ERROR_CODES) expect(schemas.ErrorCode.description).toContain(`\`${code}\``);
+    expect(schemas.JobSummary.properties.error_code).toEqual(nullableRef('ErrorCode'));
+    expect(schemas.WebhookJobData.properties.error_code).toEqual(nullableRef('ErrorCode'));
+    const detail = schemas.JobDetail.allOf.find((part: { properties?: object }) => part.properties);
+    expect(detail.properties.queue_position).toEqual(nullableRef('QueuePosition'));
+    expect(schemas.QueuePosition.required.sort()).toEqual(['in_project', 'overall']);
+    expect(Object.keys(schemas.WebhookJobData.properties)).toEqual(
+      expect.arrayContaining(['error_code', 'usage', 'duration_seconds', 'diff_stats', 'errors', 'status']),
+    );
+
+    const routes = Object.entries<Record<string, unknown>>(doc.paths)
+      .filter(([path]) => path.startsWith('/api/v1/webhooks'))
+      .flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`));
+    expect(routes.sort()).toEqual(
+      [
+        'POST /api/v1/webhooks',
+        'GET /api/v1/webhooks',
+        'GET /api/v1/webhooks/{webhookId}',
+        'DELETE /api/v1/webhooks/{webhookId}',
+        'POST /api/v1/webhooks/{webhookId}/rotate-secret',
+        'POST /api/v1/webhooks/{webhookId}/enable',
+        'GET /api/v1/webhooks/{webhookId}/deliveries',
+        'POST /api/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver',
+      ].sort(),
+    );
+    expect(doc.paths['/api/v1/webhooks'].post.responses['201'].content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/WebhookWithSecret',
+    );
+    expect(schemas.WebhookEventType.enum).toEqual(WEBHOOK_EVENT_TYPES);
+    expect(schemas.WebhookPayload.oneOf.map((o: any) => o.properties.type.enum[0])).toEqual(WEBHOOK_EVENT_TYPES);
   });
 
   it('gives each error status an example of its own, in the ErrorResponse shape', async () => {

@@ -305,6 +305,57 @@ describe('webhook deliveries', () => {
     await waitFor('a delivery after enabling', async () => r.arrivals.some((a) => a.answered === 200));
   });
 
+  it('gives up an attempt that gets no answer within 10 s, and keeps at most 1 KB of an answer', async () => {
+    const config = testConfig({ WEBHOOK_MAX_ATTEMPTS: '2' });
+    const r = await receiver();
+    const big = 'x'.repeat(64 * 1024);
+    let calls = 0;
+    // The first attempt gets no answer at all; the second a 500 with 64 KB of body.
+    r.reply = (res) => {
+      if (calls++ === 0) return;
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(big);
+    };
+    const owner = await newOwner();
+    const endpoint = await endpointFor(owner, r, ['job.queued']);
+    // The dispatcher's own time limit (no attemptTimeoutMs): the one a deployment has.
+    await dispatcher(config);
+    await newProject(owner, config);
+
+    const delivery = await waitFor(
+      'both attempts to be recorded',
+      async () => {
+        const p = await listDeliveries(db, owner, endpoint.id, { limit: 20, offset: 0 });
+        return p?.items[0]?.status === 'failed' ? p.items[0] : null;
+      },
+      30_000,
+    );
+    const [timedOut, answered] = delivery.attempts;
+    expect(timedOut).toMatchObject({ attempt: 1, status_code: null, response: null, error: 'no answer within 10 s' });
+    expect(timedOut!.latency_ms).toBeGreaterThanOrEqual(9_900);
+    expect(timedOut!.latency_ms).toBeLessThan(15_000);
+    expect(answered).toMatchObject({ attempt: 2, status_code: 500, error: 'answered 500', response: 'x'.repeat(1024) });
+    expect(r.arrivals).toHaveLength(2);
+  }, 45_000);
+
+  it('records an answer with NUL bytes in it (Postgres text cannot hold them) instead of sending it again', async () => {
+    const config = testConfig();
+    const r = await receiver();
+    r.reply = (res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\0\0ok');
+    const owner = await newOwner();
+    const endpoint = await endpointFor(owner, r, ['job.queued']);
+    await dispatcher(config);
+    await newProject(owner, config);
+
+    const delivery = await waitFor('the delivery to be recorded as succeeded', async () => {
+      const p = await listDeliveries(db, owner, endpoint.id, { limit: 20, offset: 0 });
+      return p?.items[0]?.status === 'succeeded' ? p.items[0] : null;
+    });
+    expect(delivery.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, status_code: 200, error: null, response: 'ok\uFFFD\uFFFDok' }),
+    ]);
+    expect(r.arrivals).toHaveLength(1);
+  });
+
   it('redelivers on request: a new delivery of the same event, with the same webhook-id', async () => {
     const config = testConfig();
     const r = await receiver();

@@ -61,7 +61,9 @@ export function sendWebhook(input: SendInput): Promise<SendResult> {
       resolve({
         statusCode: status,
         durationMs: elapsed(),
-        response: status === null ? null : Buffer.concat(chunks).toString('utf8'),
+        // NUL as U+FFFD: Postgres text cannot hold it, and a receiver's NUL must not stop the
+        // attempt from being recorded.
+        response: status === null ? null : Buffer.concat(chunks).toString('utf8').replace(/\0/g, '\uFFFD'),
         error,
       });
     };
