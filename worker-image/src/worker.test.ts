@@ -53,19 +53,29 @@ describe('worker entrypoint', () => {
     expect(await fs.readdir(path.dirname(resultFile(workspace)))).toEqual(['request.json', 'result.json']);
   });
 
-  it('says whether each OPENAI_* variable is present, never its value', async () => {
+  it('says whether each OPENAI_* variable is present, never its value, in the job log and in result.json', async () => {
     await writeRequest(request);
-    const { out } = await run({ OPENAI_API_KEY: SECRET, OPENAI_BASE_URL: 'https://gateway.example/v1' });
-    expect(out).toEqual(
-      expect.arrayContaining([
-        'worker: OPENAI_API_KEY: present',
-        'worker: OPENAI_BASE_URL: present',
-        'worker: OPENAI_ORG_ID: absent',
-        'worker: OPENAI_PROJECT: absent',
-      ]),
-    );
-    expect(out.join('\n')).not.toContain(SECRET);
-    expect(out.join('\n')).not.toContain('gateway.example');
+    const { out, result } = await run({ OPENAI_API_KEY: SECRET, OPENAI_BASE_URL: 'https://gateway.example/v1' });
+    const presence = [
+      'OPENAI_API_KEY=present',
+      'OPENAI_BASE_URL=present',
+      'OPENAI_ORG_ID=absent',
+      'OPENAI_PROJECT=absent',
+    ];
+    expect(out).toEqual(expect.arrayContaining(presence));
+    // First in result.json's logs, before the agent's own lines.
+    expect(result?.logs.slice(0, 4)).toEqual(presence);
+    expect(result?.logs).toContain('wrote app.py');
+    for (const text of [out.join('\n'), JSON.stringify(result)]) {
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain('gateway.example');
+    }
+  });
+
+  it('writes the presence lines into an error result too', async () => {
+    const { result } = await run({ OPENAI_PROJECT: 'proj_1' });
+    expect(result?.status).toBe('error');
+    expect(result?.logs).toEqual(['OPENAI_API_KEY=absent', 'OPENAI_ORG_ID=absent', 'OPENAI_PROJECT=present']);
   });
 
   it('writes an error result, and exits 0, when request.json is not valid', async () => {

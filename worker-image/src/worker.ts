@@ -1,6 +1,5 @@
-import { WorkerResult, type ErrorCode } from '@cwo/contracts';
+import { WorkerResult, openAiPresenceLines, withPresenceLines, type ErrorCode } from '@cwo/contracts';
 import { agentNames, findAgent } from './agents';
-import { describeOpenAiEnv } from './env-report';
 import { readRequest, writeResultAtomically } from './result-file';
 
 export interface WorkerOptions {
@@ -78,9 +77,12 @@ async function produceResult({ workspace, env, log, signal }: WorkerOptions): Pr
 export async function runWorker(options: WorkerOptions): Promise<number> {
   const { workspace, env, log, fail } = options;
   log(`worker: starting (node ${process.version}, uid ${process.getuid?.() ?? '?'})`);
-  for (const line of describeOpenAiEnv(env)) log(`worker: ${line}`);
+  // The presence lines, as the worker protocol states them: first in the job log and in result.json.
+  const presence = openAiPresenceLines(env);
+  for (const line of presence) log(line);
 
-  const result = await produceResult(options);
+  const produced = await produceResult(options);
+  const result = { ...produced, logs: withPresenceLines(presence, produced.logs) };
   try {
     const file = await writeResultAtomically(workspace, result);
     log(

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Config } from '@cwo/config';
+import { WorkerResult } from '@cwo/contracts';
 import type { Db, Job } from '@cwo/db';
 import { openCommitDiff } from '@cwo/history';
 import { listWorkspaceFiles, projectWorkspace } from '@cwo/workspace';
@@ -181,6 +182,12 @@ export function codexRunnerSuite(kind: 'host' | 'docker'): void {
       expect(log).toContain('file add tests/test_app.py');
       expect(log).toMatch(/history: committed the job's changes as [0-9a-f]{12} \(\d+ ms\)/);
       expect(log).not.toContain(FAKE_KEY);
+      // The worker protocol's presence lines, in the job log and first in result.json's logs.
+      const presence = ['OPENAI_API_KEY=present', 'OPENAI_ORG_ID=absent', 'OPENAI_PROJECT=absent'];
+      for (const line of presence) expect(log).toMatch(new RegExp(`\\[agent\\] ${line}$`, 'm'));
+      const result = WorkerResult.parse(JSON.parse(fs.readFileSync(`${workspace}/${first.resultPath}`, 'utf8')));
+      expect(result.logs.slice(0, 3)).toEqual(presence);
+      expect(JSON.stringify(result)).not.toContain(FAKE_KEY);
     });
 
     it('edits it in the same agent thread: the model sees the earlier turn; the commit holds the edit only', async () => {

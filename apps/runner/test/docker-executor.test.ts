@@ -122,8 +122,11 @@ describe(`docker executor on ${ENGINE}`, () => {
     const expectedCreated = await runDummyAgent(reference, first.request);
     const expectedEdited = await runDummyAgent(reference, edit.request);
 
-    expect(created).toEqual(WorkerResult.parse(expectedCreated));
-    expect(edited).toEqual(WorkerResult.parse(expectedEdited));
+    // The worker protocol's presence lines come first in result.json's logs (no value, ever).
+    const presence = ['OPENAI_API_KEY=present', 'OPENAI_ORG_ID=absent', 'OPENAI_PROJECT=absent'];
+    const withPresence = (r: WorkerResult) => ({ ...r, logs: [...presence, ...r.logs] });
+    expect(created).toEqual(withPresence(WorkerResult.parse(expectedCreated)));
+    expect(edited).toEqual(withPresence(WorkerResult.parse(expectedEdited)));
     expect(created.created_files.sort()).toEqual(['README.md', 'app.py', 'tests/test_cli.py']);
     expect(await filesOf(edit.workspace)).toEqual(await filesOf(reference));
     expect(
@@ -137,7 +140,7 @@ describe(`docker executor on ${ENGINE}`, () => {
     }
 
     // The container's output streamed into the log, line by line; the key's presence, never its value.
-    expect(out.lines).toEqual(expect.arrayContaining(['dummy agent: wrote app.py', 'worker: OPENAI_API_KEY: present']));
+    expect(out.lines).toEqual(expect.arrayContaining(['dummy agent: wrote app.py', ...presence]));
     expect(out.text()).not.toContain(SECRET);
     expect(out.lines.some((l) => /^docker: container \w{12} exited with code 0/.test(l))).toBe(true);
     expect(await ourContainers(docker, base.QUEUE_PREFIX, [`${LABELS.projectId}=${first.request.project_id}`])).toEqual(

@@ -31,6 +31,9 @@ export const RESULT_MAX_BYTES = 1024 * 1024;
 
 const RelativePath = z.string().min(1).max(4096);
 
+/** Most lines result.json `logs` may hold. */
+export const WORKER_RESULT_MAX_LOG_LINES = 10_000;
+
 /** `.codex/result.json`, written by the agent; the runner validates it before trusting it. */
 export const WorkerResult = z.object({
   status: z.enum(['success', 'error']),
@@ -39,7 +42,7 @@ export const WorkerResult = z.object({
   modified_files: z.array(RelativePath).max(100_000).default([]),
   deleted_files: z.array(RelativePath).max(100_000).default([]),
   errors: z.array(z.string().max(10_000)).max(1_000).default([]),
-  logs: z.array(z.string().max(10_000)).max(10_000).default([]),
+  logs: z.array(z.string().max(10_000)).max(WORKER_RESULT_MAX_LOG_LINES).default([]),
   usage: TokenUsage.optional(),
   /** The agent thread this job ran in; the runner keeps it for the project's next job. */
   thread_id: AgentThreadId.optional(),
@@ -66,3 +69,22 @@ export const JOBS_QUEUE_NAME = 'jobs';
  */
 export const CANCEL_CHANNEL = 'cancel';
 export const cancelChannel = (queuePrefix: string): string => `${queuePrefix}:${CANCEL_CHANNEL}`;
+
+/** The OpenAI variables a worker reports on, set or not (docs/worker-protocol.md). */
+export const OPENAI_VARIABLES = ['OPENAI_API_KEY', 'OPENAI_ORG_ID', 'OPENAI_PROJECT'] as const;
+
+/**
+ * The presence lines a worker writes first, to the job log and to result.json `logs`:
+ * `NAME=present` or `NAME=absent` for each OPENAI_* variable it was given, the three above always.
+ * Never a value: a log shows what the agent had without leaking a secret.
+ */
+export function openAiPresenceLines(env: Readonly<Record<string, string | undefined>>): string[] {
+  const names = new Set<string>([...OPENAI_VARIABLES, ...Object.keys(env).filter((n) => n.startsWith('OPENAI_'))]);
+  return [...names].sort().map((name) => `${name}=${env[name] ? 'present' : 'absent'}`);
+}
+
+/** result.json `logs` with the presence lines first, within the protocol's limit (the agent's last lines kept). */
+export function withPresenceLines(presence: string[], logs: string[]): string[] {
+  const room = WORKER_RESULT_MAX_LOG_LINES - presence.length;
+  return [...presence, ...(logs.length > room ? logs.slice(logs.length - room) : logs)];
+}

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkerRequest } from '@cwo/contracts';
+import { WorkerRequest, openAiPresenceLines, withPresenceLines } from '@cwo/contracts';
 import { runDummyAgent } from '@cwo/dummy-agent';
 import { requestFile, resultFile } from '@cwo/workspace';
 import type { Executor, ExecutorRun } from './types';
@@ -11,20 +11,26 @@ export interface DummyExecutorOptions {
    * job is observably running (to cancel it, time it out or kill its runner).
    */
   delayMs?: number;
+  /** The environment the agent runs with (the runner's own: it runs in-process); process.env by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
- * The seed's dummy mode, in-process, through the same protocol as the container: it reads
+ * The dummy mode (docs/worker-protocol.md), in-process, through the same protocol as the container: it reads
  * .codex/request.json, runs the deterministic dummy agent on the workspace and writes
  * .codex/result.json. An aborted run stops before the agent (or before its result) and writes
  * no result: a stopped agent has none.
  */
 export function createDummyExecutor(opts: DummyExecutorOptions = {}): Executor {
   const delayMs = opts.delayMs ?? 0;
+  const env = opts.env ?? process.env;
   return {
     name: 'dummy',
     async run({ workspace, log, signal, mayChangeWorkspace }: ExecutorRun): Promise<void> {
       const request = WorkerRequest.parse(JSON.parse(fs.readFileSync(requestFile(workspace), 'utf8')));
+      // The worker protocol's presence lines, as the container's worker writes them.
+      const presence = openAiPresenceLines(env);
+      for (const line of presence) log(line);
       if (delayMs > 0) {
         log(`dummy executor: waiting ${delayMs} ms first (DUMMY_WORKER_DELAY_MS)`);
         try {
@@ -34,8 +40,9 @@ export function createDummyExecutor(opts: DummyExecutorOptions = {}): Executor {
         }
       }
       if (signal.aborted || mayChangeWorkspace?.() === false) return;
-      const result = await runDummyAgent(workspace, request, log);
+      const agentResult = await runDummyAgent(workspace, request, log);
       if (signal.aborted) return;
+      const result = { ...agentResult, logs: withPresenceLines(presence, agentResult.logs) };
       fs.writeFileSync(resultFile(workspace), `${JSON.stringify(result, null, 2)}\n`);
       log(`dummy executor: wrote .codex/result.json (${result.status})`);
     },

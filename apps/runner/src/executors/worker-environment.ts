@@ -1,9 +1,11 @@
 import type { Config } from '@cwo/config';
+import { OPENAI_VARIABLES } from '@cwo/contracts';
 
 // The worker's environment, the same for a container (docker) and a child process (host).
 
-/** Always passed through when the runner has them (set, not empty): what the codex agent needs for OpenAI. */
-export const OPENAI_VARIABLES = ['OPENAI_API_KEY', 'OPENAI_ORG_ID', 'OPENAI_PROJECT'] as const;
+// OPENAI_VARIABLES are always passed through when the runner has them (set, not empty): what the
+// codex agent needs for OpenAI.
+export { OPENAI_VARIABLES };
 
 /**
  * The container's environment: an allowlist, never the runner's whole environment (which holds
