@@ -23,6 +23,11 @@ import {
 } from '../src/__tests__/helpers';
 import { ENGINE, filesOf, ourContainers, requireDockerApi, TEST_ENV } from './docker-helpers';
 
+// A container start takes seconds when the machine is loaded (two engines, parallel work): waits
+// are bounded generously so that only a real hang fails.
+const CONTAINER_WAIT_MS = 90_000;
+jest.setTimeout(240_000);
+
 // The whole runner (queue, project lock, processor) with the docker executor, next to the same
 // runner with the dummy executor: what a user sees must not depend on where the agent ran.
 
@@ -59,10 +64,10 @@ async function startRunner(kind: 'dummy' | 'docker', overrides: Record<string, s
 async function projectAndEdit({ config, queue }: Setup): Promise<{ projectId: string; jobs: Job[] }> {
   const { projectId, jobId } = await createProject(db, config);
   await queue.enqueue(jobId);
-  const first = await waitForJob(db, jobId);
+  const first = await waitForJob(db, jobId, CONTAINER_WAIT_MS);
   const editId = await addEdit(db, projectId, 'Add a --count flag');
   await queue.enqueue(editId);
-  return { projectId, jobs: [first, await waitForJob(db, editId)] };
+  return { projectId, jobs: [first, await waitForJob(db, editId, CONTAINER_WAIT_MS)] };
 }
 
 const visible = (job: Job) => ({
@@ -111,30 +116,38 @@ it(`completes a project and an edit with the same results and files as the dummy
 });
 
 it(`kills the container of a job past JOB_TIMEOUT_SECONDS and of a cancelled job, and removes both (on ${ENGINE})`, async () => {
-  const setup = await startRunner('docker', {
-    WORKER_AGENT: 'sleep',
-    JOB_TIMEOUT_SECONDS: '2',
-    RUNNER_CONCURRENCY: '2',
-  });
-  const { config, queue } = setup;
-  const timedOut = await createProject(db, config);
-  const cancelled = await createProject(db, config);
-  await queue.enqueue(timedOut.jobId);
-  await queue.enqueue(cancelled.jobId);
+  // Two runners: the cancelled job must not meet the 2 s limit first while its container starts on
+  // a loaded machine.
+  const [short, long] = await Promise.all([
+    startRunner('docker', { WORKER_AGENT: 'sleep', JOB_TIMEOUT_SECONDS: '2' }),
+    startRunner('docker', { WORKER_AGENT: 'sleep', JOB_TIMEOUT_SECONDS: '600' }),
+  ]);
+  const timedOut = await createProject(db, short.config);
+  const cancelled = await createProject(db, long.config);
+  await short.queue.enqueue(timedOut.jobId);
+  await long.queue.enqueue(cancelled.jobId);
 
   // Cancel as the API does, once the agent runs: the request in Postgres, then the message.
-  await waitFor('the agent to run', async () =>
-    (await readJobLog(config, cancelled.projectId, cancelled.jobId)).includes('sleep agent: sleeping'),
+  await waitFor(
+    'the agent to run',
+    async () => (await readJobLog(long.config, cancelled.projectId, cancelled.jobId)).includes('sleep agent: sleeping'),
+    CONTAINER_WAIT_MS,
   );
   await db.job.update({ where: { id: cancelled.jobId }, data: { cancelRequestedAt: new Date() } });
-  const redis = new Redis(config.REDIS_URL);
-  await redis.publish(cancelChannel(config.QUEUE_PREFIX), cancelled.jobId);
+  const redis = new Redis(long.config.REDIS_URL);
+  await redis.publish(cancelChannel(long.config.QUEUE_PREFIX), cancelled.jobId);
   await redis.quit();
 
-  const [timeoutJob, cancelJob] = await Promise.all([waitForJob(db, timedOut.jobId), waitForJob(db, cancelled.jobId)]);
+  const [timeoutJob, cancelJob] = await Promise.all([
+    waitForJob(db, timedOut.jobId, CONTAINER_WAIT_MS),
+    waitForJob(db, cancelled.jobId, CONTAINER_WAIT_MS),
+  ]);
   expect(timeoutJob).toMatchObject({ status: 'error', errors: ['timeout'], errorCode: 'timeout' });
   expect(cancelJob).toMatchObject({ status: 'cancelled', errorCode: 'cancelled' });
-  for (const { projectId, jobId } of [timedOut, cancelled]) {
+  for (const [{ config }, { projectId, jobId }] of [
+    [short, timedOut],
+    [long, cancelled],
+  ] as const) {
     expect(await readJobLog(config, projectId, jobId)).toMatch(/docker: container \w{12} killed after/);
     expect(await ourContainers(docker, config.QUEUE_PREFIX, [`${LABELS.jobId}=${jobId}`])).toEqual([]);
   }
@@ -149,7 +162,10 @@ it('ends a job whose container runs out of memory in out_of_memory, and one whos
   await oom.queue.enqueue(a.jobId);
   await noImage.queue.enqueue(b.jobId);
 
-  const [outOfMemory, missing] = await Promise.all([waitForJob(db, a.jobId), waitForJob(db, b.jobId)]);
+  const [outOfMemory, missing] = await Promise.all([
+    waitForJob(db, a.jobId, CONTAINER_WAIT_MS),
+    waitForJob(db, b.jobId, CONTAINER_WAIT_MS),
+  ]);
   expect(outOfMemory).toMatchObject({ status: 'error', errorCode: 'out_of_memory', attempts: 1 });
   expect(outOfMemory.errors.join(' ')).toMatch(/out-of-memory/);
   expect(missing).toMatchObject({ status: 'error', errorCode: 'image_missing', attempts: 1 });
