@@ -81,7 +81,10 @@ export function codexRunnerSuite(kind: 'host' | 'docker'): void {
   let server: ModelServer;
   const setups: Setup[] = [];
 
-  async function startCodexRunner(overrides: Record<string, string> = {}): Promise<Setup> {
+  async function startCodexRunner(
+    overrides: Record<string, string> = {},
+    agentEnv: Record<string, string> = {},
+  ): Promise<Setup> {
     const config = testConfig({
       USE_DUMMY_WORKER: 'false',
       WORKER_EXECUTOR: kind,
@@ -100,6 +103,7 @@ export function codexRunnerSuite(kind: 'host' | 'docker'): void {
       // In the container, the container is the sandbox (Codex's own fails in some); on the host, Codex's default.
       CODEX_SANDBOX: kind === 'docker' ? 'danger-full-access' : 'workspace-write',
       CODEX_TIMEOUT_SECONDS: '100',
+      ...agentEnv,
     };
     const logger = quietLogger();
     const executor =
@@ -223,6 +227,7 @@ export function codexRunnerSuite(kind: 'host' | 'docker'): void {
         const job = await waitForJob(db, jobId, 90_000);
 
         expect({ status: job.status, errors: job.errors }).toEqual({ status: 'error', errors: [MODEL_ERROR] });
+        expect(job.errorCode).toBe('agent_error');
         expect(job.summary).toBe(`Codex failed: ${MODEL_ERROR}`);
         expect(await readJobLog(main.config, projectId, jobId)).toContain(`error: ${MODEL_ERROR}`);
         expect(job).toMatchObject({ inputTokens: null, outputTokens: null });
@@ -249,11 +254,31 @@ export function codexRunnerSuite(kind: 'host' | 'docker'): void {
       const job = await waitForJob(db, jobId, 60_000);
 
       expect({ status: job.status, errors: job.errors }).toEqual({ status: 'error', errors: ['timeout'] });
+      expect(job.errorCode).toBe('timeout');
       expect(processesUsing(workspace)).toEqual([]);
       if (docker) expect(await ourContainers(docker, setup.config.QUEUE_PREFIX)).toEqual([]);
       expect(await readJobLog(setup.config, projectId, jobId)).toMatch(
         kind === 'docker' ? /docker: container \w{12} killed after/ : /host: worker process stopped after/,
       );
+    });
+  });
+
+  describe(`a model endpoint that is down (${where})`, () => {
+    it('ends the job with model_unreachable, saying where the model was looked for', async () => {
+      // A port nothing listens on (just freed): every connection to it is refused.
+      const down = await startModelServer({ behaviour: { kind: 'hang' } });
+      const url = down.url;
+      await down.stop();
+      const setup = await startCodexRunner({}, { CODEX_BASE_URL: url, CODEX_TIMEOUT_SECONDS: '4' });
+      const { projectId, jobId } = await createProject(db, setup.config, 'Build something');
+      await setup.queue.enqueue(jobId);
+      const job = await waitForJob(db, jobId, 60_000);
+
+      expect(job).toMatchObject({ status: 'error', errorCode: 'model_unreachable' });
+      expect(job.errors).toEqual([
+        `could not reach the model at ${new URL(url).host} (Connection failed: error sending request); gave up after 4 s (CODEX_TIMEOUT_SECONDS)`,
+      ]);
+      expect(await readJobLog(setup.config, projectId, jobId)).toContain('waiting for network');
     });
   });
 }

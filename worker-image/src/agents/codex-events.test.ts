@@ -17,6 +17,26 @@ describe('CodexEventReader', () => {
     expect(reader.state).toMatchObject({ turnFailed: true, errors: ['Rate limit reached'] });
   });
 
+  test('says the model is unreachable while Codex reconnects for want of a connection, until the model answers', () => {
+    const reader = new CodexEventReader('/workspace');
+    reader.read(event({ type: 'turn.started' }));
+    expect(reader.read(event({ type: 'error', message: 'Reconnecting... 1/2 (stream disconnected)' }))).toHaveLength(1);
+    expect(reader.state.unreachable).toBeUndefined(); // it was reached: the stream broke later
+
+    const waiting = 'Reconnecting... waiting for network (Connection failed: error sending request)';
+    expect(reader.read(event({ type: 'error', message: waiting }))).toEqual([`codex: ${waiting}`]);
+    expect(reader.state).toMatchObject({ unreachable: 'Connection failed: error sending request', errors: [] });
+
+    reader.read(event({ type: 'item.completed', item: { type: 'agent_message', text: 'hello' } }));
+    expect(reader.state.unreachable).toBeUndefined();
+
+    const fatal = new CodexEventReader('/workspace');
+    fatal.read(event({ type: 'turn.failed', error: { message: 'stream error: error sending request for url' } }));
+    expect(fatal.state.unreachable).toBeUndefined(); // a turn.failed alone names no connection failure
+    fatal.read(event({ type: 'error', message: 'error sending request for url (http://10.9.9.9/v1/responses)' }));
+    expect(fatal.state.unreachable).toBe('error sending request for url (http://10.9.9.9/v1/responses)');
+  });
+
   test('file changes are listed relative to the workspace; one outside it is logged, not listed', () => {
     const reader = new CodexEventReader('/workspace');
     const lines = reader.read(

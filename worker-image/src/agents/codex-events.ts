@@ -12,6 +12,11 @@ export interface CodexRunState {
   messages: string[];
   /** Fatal errors, each once, readable. */
   errors: string[];
+  /**
+   * Why the model endpoint could not be reached, while nothing has come from it since: Codex
+   * keeps reconnecting ("waiting for network") until its time limit. Cleared by any answer.
+   */
+  unreachable?: string;
   created: string[];
   modified: string[];
   deleted: string[];
@@ -27,6 +32,10 @@ const text = (value: unknown, fallback = ''): string =>
   typeof value === 'string' ? value : value === undefined || value === null ? fallback : JSON.stringify(value);
 
 const MAX_LINE_CHARS = 2000;
+
+/** Codex's words for a connection to the model that was not made (refused, no route, no such name). */
+const CONNECTION_FAILED =
+  /\bConnection failed\b|error sending request|connection refused|dns error|failed to lookup address/i;
 
 /** Codex reports an API error as the raw response body; the message inside is what a user needs. */
 export function readableError(message: string): string {
@@ -96,6 +105,8 @@ export class CodexEventReader {
       return [clip(line)];
     }
     const item = fields(event.item);
+    // Anything the model sent means it was reached.
+    if (/^(item\.(started|completed)|turn\.completed)$/.test(text(event.type))) this.state.unreachable = undefined;
     switch (event.type) {
       case 'thread.started':
         this.state.threadId = text(event.thread_id);
@@ -112,7 +123,13 @@ export class CodexEventReader {
       case 'error': {
         const message = text(event.message);
         // Retry notices ("Reconnecting... 1/5 …") come as error events too; the turn may still succeed.
-        if (/^Reconnecting\b/.test(message)) return [`codex: ${readableError(message)}`];
+        if (/^Reconnecting\b/.test(message)) {
+          // "Reconnecting... waiting for network (Connection failed: error sending request)": the cause.
+          const cause = /\(([^()]+)\)\s*$/.exec(message)?.[1] ?? message;
+          if (CONNECTION_FAILED.test(message)) this.state.unreachable = cause;
+          return [`codex: ${readableError(message)}`];
+        }
+        if (CONNECTION_FAILED.test(message)) this.state.unreachable = readableError(message);
         return this.fatal(message);
       }
       default:

@@ -218,6 +218,24 @@ describe('runCodexAgent with the real codex binary', () => {
     expect(processesMatching(workspace)).toEqual([]);
   });
 
+  test('a model endpoint nothing listens on is model_unreachable, not a timeout', async () => {
+    // A port just freed: connections to it are refused, as to a model server that is down.
+    server = await startModelServer({ behaviour: { kind: 'script', turns: projectScript() } });
+    const unreachable = options({ CODEX_TIMEOUT_SECONDS: '3' });
+    const host = new URL(server.url).host;
+    await server.stop();
+
+    const result = await runCodexAgent(workspace, request('initial_project', 'Build something'), log, unreachable);
+
+    expect(result.status).toBe('error');
+    expect(result.error_code).toBe('model_unreachable');
+    expect(result.errors).toEqual([
+      `could not reach the model at ${host} (Connection failed: error sending request); gave up after 3 s (CODEX_TIMEOUT_SECONDS)`,
+    ]);
+    expect(lines).toContain('codex: Reconnecting... waiting for network (Connection failed: error sending request)');
+    expect(WorkerResult.parse(result)).toEqual(result);
+  });
+
   test('a cancel stops codex and the command it is running', async () => {
     const marker = `sleep 31${Math.floor(Math.random() * 1e6)}`;
     // Two commands, so the shell forks: codex kills the shell, and the sleep below it must go too.

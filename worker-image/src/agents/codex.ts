@@ -135,6 +135,7 @@ export async function runCodexAgent(
 
 /** The error code of a run that did not succeed (docs/outcomes.md). */
 function outcomeCode(run: Attempt): ErrorCode {
+  if (run.state.unreachable && !run.outcome.aborted) return 'model_unreachable';
   return run.outcome.timedOut ? 'timeout' : 'agent_error';
 }
 
@@ -184,6 +185,9 @@ function sessionGone(run: Attempt): boolean {
 function outcomeError(run: Attempt, settings: CodexSettings): string | undefined {
   const { outcome, state, stderr } = run;
   if (outcome.spawnError) return `could not start codex: ${outcome.spawnError.message}`;
+  if (outcome.timedOut && state.unreachable) {
+    return `could not reach the model at ${new URL(settings.baseUrl).host} (${state.unreachable}); gave up after ${settings.timeoutMs / 1000} s (CODEX_TIMEOUT_SECONDS)`;
+  }
   if (outcome.timedOut) return `codex timed out after ${settings.timeoutMs / 1000} s (CODEX_TIMEOUT_SECONDS)`;
   if (outcome.aborted) return 'codex was cancelled';
   if (state.errors.length > 0) return undefined;
