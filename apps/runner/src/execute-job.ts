@@ -40,6 +40,11 @@ export interface ExecuteContext {
    * it changed anything (restore-step.ts). Called once the executor has stopped earlier runs.
    */
   restore?: (snapshot: Snapshot) => Promise<boolean>;
+  /**
+   * The project's stat index (@cwo/history's loadStatIndex): the "before" snapshot reads again only
+   * the files changed since the last commit. Null when there is none.
+   */
+  statIndex?: () => Snapshot | null;
   /** Tests: the snapshots' entry limit (the workspace package's default otherwise). */
   maxSnapshotEntries?: number;
 }
@@ -80,7 +85,11 @@ async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'out
   // Nothing an earlier run left may write in the workspace once it is checked.
   await executor.stopEarlierRuns?.({ request, log: (line) => log.agent(line) });
   const maxEntries = ctx.maxSnapshotEntries;
-  let before = await takeSnapshot(workspace, { maxEntries });
+  const started = performance.now();
+  let before = await takeSnapshot(workspace, { maxEntries, previous: ctx.statIndex?.() });
+  log.step(
+    `workspace snapshot: ${before.size} files, ${before.filesRead} read (${Math.round(performance.now() - started)} ms)`,
+  );
   if (ctx.restore && (await ctx.restore(before)))
     before = await takeSnapshot(workspace, { previous: before, maxEntries });
 

@@ -15,7 +15,7 @@ import {
 } from '@cwo/jobs';
 import type { Logger } from '@cwo/logger';
 import type { JobsQueue } from '@cwo/queue';
-import type { Snapshot } from '@cwo/history';
+import { loadStatIndex, projectHistoryDir, type Snapshot } from '@cwo/history';
 import { projectWorkspace } from '@cwo/workspace';
 import { createFailurePolicy, redeliverLater, waitOutOutage, type QueueEntry } from './attempt-failure';
 import { describeError } from './describe-error';
@@ -210,6 +210,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
         return false;
       },
       restore: (snapshot) => restore(a, log, snapshot),
+      statIndex: () => loadStatIndex(projectHistoryDir(config.workspaceRoot, a.job.projectId), workspace),
     });
     // Nothing half-written is kept of a job that failed for lack of space.
     if (executed.diskFull) return withoutChanges(a, executed.outcome, log);

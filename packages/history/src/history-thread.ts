@@ -15,7 +15,8 @@ const COMMIT_TASK = taskModule(__dirname, 'commit-task');
 export async function commitJobOffThread(args: Parameters<typeof commitJob>[0]): Promise<string> {
   let answer: { sha: string } | { error: { name: string; message: string } };
   try {
-    answer = await runOnThread(COMMIT_TASK, 'commit', args);
+    // A Map's own properties do not survive the copy to the thread: the snapshot's time goes beside it.
+    answer = await runOnThread(COMMIT_TASK, 'commit', { args, takenAtNs: args.snapshot?.takenAtNs });
   } catch (err) {
     throw new HistoryError(`the history thread stopped: ${(err as Error).message}`, { cause: err });
   }

@@ -140,8 +140,15 @@ export function writeSnapshotTree(
           : await writeObject(gitDir, 'blob', fs.readlinkSync(abs, { encoding: 'buffer' }));
         return { oid, executable: false };
       }
-      if (hasObject(gitDir, entry.hash)) return { oid: entry.hash, executable: entry.executable };
-      return writeBlobFromFile(gitDir, abs);
+      // `stored` (from the stat index, which only a commit writes) saves a stat per file.
+      if (entry.stored || hasObject(gitDir, entry.hash)) {
+        entry.stored = true;
+        return { oid: entry.hash, executable: entry.executable };
+      }
+      const written = await writeBlobFromFile(gitDir, abs);
+      // Changed since the snapshot: the index must not pair the snapshot's stat with this blob.
+      if (written.oid === entry.hash) entry.stored = true;
+      return written;
     },
   });
 }

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { commitBody, parseCommit, readLooseCommit, writeObject, type CommitInfo } from './git-objects';
 import { writeSnapshotTree, writeWorkspaceTree } from './history-tree';
 import type { Snapshot } from './snapshot';
+import { saveStatIndex } from './stat-index';
 import { CODEX_DIR } from '@cwo/workspace';
 
 // A project's history: a git repository in which the runner commits what each job changed, and
@@ -243,6 +244,8 @@ export async function commitJob(args: {
     }),
   );
   writeRef(gitDir, commit);
+  // What the next job's "before" snapshot starts from (stat-index.ts).
+  if (args.snapshot) saveStatIndex(gitDir, workspace, args.snapshot);
   return commit;
 }
 

@@ -15,5 +15,6 @@ export {
   type CommitStats,
   type JobToCommit,
 } from './history';
+export { loadStatIndex, saveStatIndex, statIndexPath } from './stat-index';
 export { restoreWorkspace, EMPTY_TREE, type RestoreResult } from './workspace-restore';
 export { commitJobOffThread, useHistoryThreads } from './history-thread';

@@ -21,10 +21,17 @@ export interface SnapshotEntry {
   executable: boolean;
   /** What the hash was computed for: a file whose stat still says the same need not be read again. */
   stat: { mtimeNs: bigint; ctimeNs: bigint; ino: bigint };
+  /** The history's object store holds this blob (a commit stored or found it): no need to look. */
+  stored?: boolean;
 }
 
 /** Workspace-relative, forward-slash path -> entry. Directories are not entries; their files are. */
-export type Snapshot = Map<string, SnapshotEntry> & { takenAtNs?: bigint };
+export type Snapshot = Map<string, SnapshotEntry> & {
+  /** When the walk began (wall clock, as file timestamps are). */
+  takenAtNs?: bigint;
+  /** How many files the walk read (the others kept the hash `previous` had for them). */
+  filesRead?: number;
+};
 
 export interface WorkspaceDiff {
   created: string[];
@@ -38,11 +45,13 @@ export interface SnapshotOptions {
   /** Refuse to walk workspaces with more entries than this (a runaway agent). */
   maxEntries?: number;
   /**
-   * An earlier snapshot of the same workspace taken by this process (the "before" of the same
-   * attempt): a file whose size, mtime, ctime and inode are unchanged since then, and were already
-   * settled when it was taken, keeps its hash without being read again.
+   * An earlier snapshot of the same workspace (the "before" of the same attempt, or the history's
+   * stat index, stat-index.ts): a file whose size, mtime, ctime, inode and mode are unchanged since
+   * then, and were already settled when it was taken, keeps its hash without being read again.
    */
-  previous?: Snapshot;
+  previous?: Snapshot | null;
+  /** Tests: how old a stat must be to be trusted (SETTLED_NS otherwise). */
+  settledNs?: bigint;
 }
 
 const DEFAULT_SNAPSHOT_EXCLUDE: readonly string[] = [CODEX_DIR];
@@ -58,8 +67,10 @@ export class SnapshotLimitError extends Error {
 }
 
 /**
- * File timestamps come from a coarse clock (a jiffy or more), so a file changed twice within one
- * tick can keep its stat: only a stat older than the earlier snapshot by this much is trusted.
+ * File timestamps come from a coarse clock (a jiffy or more, 2 s on FAT), so a file changed twice
+ * within one tick can keep its stat: only a stat older than the earlier snapshot by this much is
+ * trusted, the rest is read again (git's "racy" rule: a file changed after its stat was recorded
+ * has a timestamp after that moment less one tick, so it differs from one recorded this long before).
  */
 const SETTLED_NS = 2_000_000_000n;
 
@@ -97,8 +108,9 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
   // Wall clock, as file timestamps are.
   snapshot.takenAtNs = BigInt(Date.now()) * 1_000_000n;
   const previous = opts.previous;
-  const settledBefore = previous?.takenAtNs !== undefined ? previous.takenAtNs - SETTLED_NS : -1n;
+  const settledBefore = previous?.takenAtNs !== undefined ? previous.takenAtNs - (opts.settledNs ?? SETTLED_NS) : -1n;
   let seen = 0;
+  let filesRead = 0;
 
   const slicer = timeSlicer();
 
@@ -136,17 +148,24 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
           const size = Number(st.size);
           const stat = { mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino };
           const old = previous?.get(rel);
+          const executable = (Number(st.mode) & 0o100) !== 0;
           const unchanged =
             old?.kind === 'file' &&
             old.size === size &&
+            old.executable === executable &&
             old.stat.mtimeNs === stat.mtimeNs &&
             old.stat.ctimeNs === stat.ctimeNs &&
             old.stat.ino === stat.ino &&
             stat.ctimeNs < settledBefore &&
             stat.mtimeNs < settledBefore;
-          const hash = unchanged ? old.hash : await hashFile(abs, size);
+          if (unchanged) {
+            snapshot.set(rel, { kind: 'file', size, hash: old.hash, executable, stat, stored: old.stored });
+            continue;
+          }
+          filesRead++;
+          const hash = await hashFile(abs, size);
           if (hash === null) continue; // replaced by something else since the lstat
-          snapshot.set(rel, { kind: 'file', size, hash, executable: (Number(st.mode) & 0o100) !== 0, stat });
+          snapshot.set(rel, { kind: 'file', size, hash, executable, stat });
         }
         // Sockets, FIFOs and devices are not workspace content.
       } catch (err) {
@@ -156,6 +175,7 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
   }
 
   await walk(workspace, '');
+  snapshot.filesRead = filesRead;
   return snapshot;
 }
 

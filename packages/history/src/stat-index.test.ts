@@ -1,0 +1,256 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { commitJob, projectHistoryDir } from './history';
+import { commitJobOffThread, stopHistoryThreads } from './history-thread';
+import { takeSnapshot, type Snapshot } from './snapshot';
+import { loadStatIndex, saveStatIndex, statIndexPath } from './stat-index';
+
+const author = { name: 'Test', email: 'test@test.invalid' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Within the tests, a stat this old is trusted (the kernel's timestamp tick is a few ms here).
+const SETTLED = 50_000_000n;
+
+/** What a snapshot says of each path, without the stat it was decided by. */
+const contents = (s: Snapshot) =>
+  Object.fromEntries([...s].map(([rel, e]) => [rel, `${e.kind} ${e.executable ? 'x' : '-'} ${e.size} ${e.hash}`]));
+
+function gitTree(gitDir: string): Record<string, string> {
+  const out = execFileSync(
+    'git',
+    [`--git-dir=${gitDir}`, 'ls-tree', '-r', '--format=%(objectmode) %(objectname) %(path)', 'HEAD'],
+    {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' },
+    },
+  );
+  return Object.fromEntries(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [mode, oid, ...rest] = l.split(' ');
+        return [rest.join(' '), `${mode} ${oid}`];
+      }),
+  );
+}
+
+describe('the stat index beside a project history', () => {
+  let root: string;
+  let workspace: string;
+  let gitDir: string;
+  const projectId = randomUUID();
+  const write = (rel: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(workspace, rel)), { recursive: true });
+    fs.writeFileSync(path.join(workspace, rel), text);
+  };
+  const commit = (snapshot: Snapshot) =>
+    commitJob({
+      workspaceRoot: root,
+      projectId,
+      workspace,
+      job: { id: randomUUID(), jobType: 'edit', instruction: 'x' },
+      author,
+      snapshot,
+    });
+  const indexed = () => takeSnapshot(workspace, { previous: loadStatIndex(gitDir, workspace), settledNs: SETTLED });
+
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-stat-index-'));
+    workspace = path.join(root, projectId);
+    fs.mkdirSync(workspace);
+    gitDir = projectHistoryDir(root, projectId);
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+  afterAll(() => stopHistoryThreads());
+
+  it('is written by a commit, and the next snapshot reads only the files changed since', async () => {
+    for (let i = 0; i < 50; i++) write(`lib/pkg${i % 5}/f${i}.js`, `module.exports = ${i};\n`);
+    write('app.py', 'print(1)\n');
+    expect(loadStatIndex(gitDir, workspace)).toBeNull();
+    const first = await indexed();
+    expect(first.filesRead).toBe(51);
+    await sleep(80);
+    await commit(await indexed());
+
+    write('app.py', 'print(2)\n');
+    write('lib/new.js', 'new\n');
+    fs.rmSync(path.join(workspace, 'lib/pkg0/f0.js'));
+    fs.chmodSync(path.join(workspace, 'lib/pkg1/f1.js'), 0o755);
+    const next = await indexed();
+    // app.py and new.js have new contents; f1.js a new mode (its ctime moved: read again).
+    expect(next.filesRead).toBe(3);
+    expect(contents(next)).toEqual(contents(await takeSnapshot(workspace)));
+    expect(next.get('lib/pkg1/f1.js')?.executable).toBe(true);
+    expect(next.has('lib/pkg0/f0.js')).toBe(false);
+  });
+
+  it('is written by a commit on the history thread too (as the runner commits)', async () => {
+    for (let i = 0; i < 10; i++) write(`f${i}.txt`, `${i}\n`);
+    await sleep(80);
+    const snapshot = await indexed();
+    await commitJobOffThread({
+      workspaceRoot: root,
+      projectId,
+      workspace,
+      job: { id: randomUUID(), jobType: 'edit', instruction: 'x' },
+      author,
+      snapshot,
+    });
+    expect(loadStatIndex(gitDir, workspace)?.takenAtNs).toBe(snapshot.takenAtNs);
+    expect((await indexed()).filesRead).toBe(0);
+  });
+
+  it('a missing, truncated, corrupt or foreign index is no index: every file is read, and the next commit writes a good one', async () => {
+    for (let i = 0; i < 20; i++) write(`src/f${i}.txt`, `${i}\n`);
+    await sleep(80);
+    await commit(await indexed());
+    const file = statIndexPath(gitDir);
+    const good = fs.readFileSync(file);
+    expect((await indexed()).filesRead).toBe(0);
+
+    const flipped = Buffer.from(good);
+    flipped[40] = flipped[40]! ^ 1;
+    const otherDevice = Buffer.from(
+      good.toString('latin1').replace(/^(cwo-stat-index 1 \d+ )(\d+)/, '$19$2'),
+      'latin1',
+    );
+    for (const bad of [
+      good.subarray(0, good.length - 10), // truncated
+      flipped, // one bit changed
+      Buffer.from('garbage\n'),
+      Buffer.alloc(0),
+      otherDevice, // checksum wrong too; a foreign device is refused even with a right one below
+    ]) {
+      fs.writeFileSync(file, bad);
+      expect(loadStatIndex(gitDir, workspace)).toBeNull();
+      const s = await indexed();
+      expect(s.filesRead).toBe(20);
+      expect(contents(s)).toEqual(contents(await takeSnapshot(workspace)));
+    }
+    fs.rmSync(file);
+    expect(loadStatIndex(gitDir, workspace)).toBeNull();
+    // A directory where the file should be: still no index, and saving it fails quietly.
+    fs.mkdirSync(file);
+    expect(loadStatIndex(gitDir, workspace)).toBeNull();
+    fs.rmdirSync(file);
+
+    // Rebuilt by the next commit.
+    await commit(await indexed());
+    await sleep(80);
+    expect((await indexed()).filesRead).toBe(0);
+  });
+
+  it('refuses an index recorded on another filesystem, even with a right checksum', async () => {
+    write('a.txt', 'a\n');
+    const s = await takeSnapshot(workspace);
+    fs.mkdirSync(gitDir, { recursive: true });
+    expect(saveStatIndex(gitDir, workspace, s)).toBe(true);
+    expect(loadStatIndex(gitDir, workspace)?.get('a.txt')?.hash).toBe(s.get('a.txt')?.hash);
+    // Another device: the same workspace path on another disk (inode numbers mean nothing there).
+    const realStat = fs.statSync;
+    const spy = jest.spyOn(fs, 'statSync').mockImplementation((p: fs.PathLike, o?: fs.StatSyncOptions) => {
+      const st = realStat(p, { ...o, bigint: true });
+      return p === workspace ? { ...st, dev: st.dev + 1n } : st;
+    });
+    try {
+      expect(loadStatIndex(gitDir, workspace)).toBeNull();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('reads again a file whose stat is unchanged but was recorded within the timestamp granularity (racy)', async () => {
+    write('app.py', 'print(1)\n');
+    const real = await takeSnapshot(workspace);
+    const st = fs.statSync(path.join(workspace, 'app.py'), { bigint: true });
+    fs.mkdirSync(gitDir, { recursive: true });
+    // An index whose entry matches the file's stat exactly but names other contents: what it would
+    // say had the file been changed again, within the same clock tick, after it was hashed.
+    const recordedAt = (takenAtNs: bigint) => {
+      const index: Snapshot = new Map([['app.py', { ...real.get('app.py')!, hash: 'f'.repeat(40) }]]);
+      index.takenAtNs = takenAtNs;
+      saveStatIndex(gitDir, workspace, index);
+    };
+    const newest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
+
+    // Recorded 1 ms after the file's last change, within the 2 s the runner allows for a tick.
+    recordedAt(newest + 1_000_000n);
+    const racy = await takeSnapshot(workspace, { previous: loadStatIndex(gitDir, workspace) });
+    expect(racy.filesRead).toBe(1);
+    expect(racy.get('app.py')?.hash).toBe(real.get('app.py')?.hash);
+
+    // Recorded well after it: trusted (which is why the entry above had to be read).
+    recordedAt(newest + 3_000_000_000n);
+    const settled = await takeSnapshot(workspace, { previous: loadStatIndex(gitDir, workspace) });
+    expect(settled.filesRead).toBe(0);
+    expect(settled.get('app.py')?.hash).toBe('f'.repeat(40));
+  });
+
+  it('gives the same snapshots and commits as no index, whatever is done to the files between jobs (property)', async () => {
+    const names = ['a.txt', 'b.txt', 'lib/c.js', 'lib/deep/d.js', 'e.bin'];
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('write' as const),
+        name: fc.constantFrom(...names),
+        text: fc.constantFrom('one', 'two', 'six', 'longer text'),
+      }),
+      fc.record({
+        kind: fc.constant('replace' as const),
+        name: fc.constantFrom(...names),
+        text: fc.constantFrom('one', 'two'),
+      }),
+      fc.record({ kind: fc.constant('remove' as const), name: fc.constantFrom(...names) }),
+      fc.record({
+        kind: fc.constant('chmod' as const),
+        name: fc.constantFrom(...names),
+        mode: fc.constantFrom(0o644, 0o755),
+      }),
+      fc.record({ kind: fc.constant('wait' as const) }),
+    );
+    const job = fc.record({ ops: fc.array(op, { maxLength: 6 }), commit: fc.boolean() });
+
+    await fc.assert(
+      fc.asyncProperty(fc.array(job, { minLength: 1, maxLength: 5 }), async (jobs) => {
+        fs.rmSync(workspace, { recursive: true, force: true });
+        fs.rmSync(gitDir, { recursive: true, force: true });
+        fs.mkdirSync(workspace);
+        for (const { ops, commit: commits } of jobs) {
+          for (const o of ops) {
+            const abs = path.join(workspace, 'name' in o ? o.name : '');
+            if (o.kind === 'write') write(o.name, o.text);
+            else if (o.kind === 'replace') {
+              // Same size, new inode (an editor's save): only the inode tells.
+              write(`${o.name}.tmp`, o.text);
+              fs.renameSync(`${abs}.tmp`, abs);
+            } else if (o.kind === 'remove') fs.rmSync(abs, { force: true });
+            else if (o.kind === 'chmod') {
+              if (fs.existsSync(abs)) fs.chmodSync(abs, o.mode);
+            } else await sleep(60);
+          }
+          const withIndex = await indexed();
+          const without = await takeSnapshot(workspace);
+          expect(contents(withIndex)).toEqual(contents(without));
+          if (commits && without.size > 0) {
+            await commit(withIndex);
+            const tree = gitTree(gitDir);
+            expect(tree).toEqual(
+              Object.fromEntries(
+                [...without].map(([rel, e]) => [rel, `${e.executable ? '100755' : '100644'} ${e.hash}`]),
+              ),
+            );
+          }
+        }
+        if (fs.existsSync(path.join(gitDir, 'HEAD')))
+          execFileSync('git', [`--git-dir=${gitDir}`, 'fsck', '--strict', '--no-dangling'], {
+            env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' },
+            stdio: 'pipe',
+          });
+      }),
+      { numRuns: 30 },
+    );
+  }, 120_000);
+});
