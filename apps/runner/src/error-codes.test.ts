@@ -40,6 +40,23 @@ describe('error codes decided by the runner', () => {
     expect(job.errors.join(' ')).toMatch(/worker process exited with code 1 without writing a result/);
   });
 
+  it('disk_full: the worker said it had no space for its result, though the disk has room by the time the runner looks', async () => {
+    // What the worker says when result.json cannot be written (worker-image/src/worker.ts); the
+    // chaos suite's disk fault frees the disk while a container is exiting so.
+    const job = await runOne(
+      workerScript(
+        'enospc',
+        "require('fs').writeFileSync(process.env.WORKSPACE_DIR + '/half-written.py', 'x = 1\\n');\n" +
+          "process.stderr.write('worker: cannot write the result in /workspace: ENOSPC: no space left on device, write\\n');\n" +
+          'process.exit(1);\n',
+      ),
+    );
+    expect(job).toMatchObject({ status: 'error', errorCode: 'disk_full', attempts: 1 });
+    expect(job.errors.join(' ')).toMatch(/the workspace disk is full.*cannot write the result.*ENOSPC/);
+    // What it wrote is undone, as for any job that failed for lack of space.
+    expect(job.createdFiles).toEqual([]);
+  });
+
   it('invalid_result: the worker exits 0 but wrote no result.json, or one that is not JSON', async () => {
     const missing = await runOne(workerScript('no-result', 'process.exit(0);\n'));
     expect(missing).toMatchObject({ status: 'error', errorCode: 'invalid_result' });

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '@cwo/config';
-import { lineWriter } from './output-lines';
+import { lastLineKeeper, lineWriter } from './output-lines';
 import { workerEnvironment } from './worker-environment';
 import { JobFailure, type Executor, type ExecutorRun } from './types';
 
@@ -67,7 +67,8 @@ export function createHostExecutor(deps: HostExecutorDeps): Executor {
       detached: true,
     });
     const stdout = lineWriter(log);
-    const stderr = lineWriter(log);
+    const said = lastLineKeeper(log);
+    const stderr = lineWriter(said.onLine);
     child.stdout.pipe(stdout);
     child.stderr.pipe(stderr);
 
@@ -103,7 +104,7 @@ export function createHostExecutor(deps: HostExecutorDeps): Executor {
       if (code !== 0)
         throw new JobFailure(
           'agent_error',
-          `worker process exited with ${code === null ? `signal ${how}` : `code ${code}`} without writing a result (see the job log)`,
+          `worker process exited with ${code === null ? `signal ${how}` : `code ${code}`} without writing a result (see the job log)${said.last() ? `: ${said.last()}` : ''}`,
         );
     } finally {
       clearTimeout(killTimer);

@@ -43,3 +43,22 @@ export function lineWriter(onLine: (line: string) => void): Writable {
   writer.on('error', () => undefined);
   return writer;
 }
+
+/** Longest part of a worker's last error line quoted in a job's error. */
+const LAST_LINE_CHARS = 300;
+
+/**
+ * Remembers the last non-empty line of a stream (the worker's stderr), so that a worker that exits
+ * without a result is reported with what it said: "cannot write the result …: ENOSPC" is how a full
+ * disk is known when it has been freed again by the time the runner looks (disk-full.ts).
+ */
+export function lastLineKeeper(onLine: (line: string) => void): { onLine: (line: string) => void; last(): string } {
+  let last = '';
+  return {
+    onLine(line) {
+      onLine(line);
+      if (line.trim()) last = line.trim().slice(0, LAST_LINE_CHARS);
+    },
+    last: () => last,
+  };
+}

@@ -31,4 +31,14 @@ describe('a worker container’s exit, the same on every engine', () => {
       message: 'worker container exited with code 3 without writing a result (see the job log): boom',
     });
   });
+
+  it('quotes the last line the worker wrote to stderr', () => {
+    expect(
+      exitFailure({ exitCode: 1, oomKilled: false, memoryLimit: limit, lastErrorLine: 'worker: cannot write: ENOSPC' }),
+    ).toEqual({
+      code: 'agent_error',
+      message:
+        'worker container exited with code 1 without writing a result (see the job log): worker: cannot write: ENOSPC',
+    });
+  });
 });

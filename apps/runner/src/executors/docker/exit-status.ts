@@ -9,6 +9,8 @@ export interface ContainerExit {
   memoryLimit: number;
   /** State.Error, when the engine has one. */
   engineError?: string;
+  /** The last line the worker wrote to stderr (why it could not write its result). */
+  lastErrorLine?: string;
 }
 
 const formatBytes = (n: number) =>
@@ -37,6 +39,12 @@ export function exitFailure(exit: ContainerExit): { code: ErrorCode; message: st
   }
   return {
     code: 'agent_error',
-    message: `worker container exited with code ${exit.exitCode} without writing a result (see the job log)${exit.engineError ? `: ${exit.engineError}` : ''}`,
+    message: `worker container exited with code ${exit.exitCode} without writing a result (see the job log)${[
+      exit.engineError,
+      exit.lastErrorLine,
+    ]
+      .filter(Boolean)
+      .map((m) => `: ${m}`)
+      .join('')}`,
   };
 }

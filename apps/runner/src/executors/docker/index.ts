@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import Docker from 'dockerode';
 import type { Config } from '@cwo/config';
 import type { Logger } from '@cwo/logger';
-import { lineWriter } from '../output-lines';
+import { lastLineKeeper, lineWriter } from '../output-lines';
 import {
   InfrastructureError,
   JobFailure,
@@ -290,7 +290,8 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
     const onAbort = () => void kill(container);
     signal.addEventListener('abort', onAbort, { once: true });
     const stdout = lineWriter(log);
-    const stderr = lineWriter(log);
+    const said = lastLineKeeper(log);
+    const stderr = lineWriter(said.onLine);
     const started = Date.now();
     let stream: Duplex | undefined;
     try {
@@ -319,6 +320,7 @@ export function createDockerExecutor(deps: DockerExecutorDeps): DockerExecutor {
         oomKilled: state.OOMKilled,
         memoryLimit: config.WORKER_MEMORY,
         engineError: state.Error || undefined,
+        lastErrorLine: said.last() || undefined,
       });
       if (failure) throw new JobFailure(failure.code, failure.message);
     } catch (err) {
