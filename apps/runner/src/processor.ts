@@ -196,6 +196,10 @@ export function createJobProcessor(deps: ProcessorDeps) {
 
   /** prepare · run · check (executeJob), then commit. */
   async function runAgent(a: Attempt, request: WorkerRequest, workspace: string, log: JobLog): Promise<JobOutcome> {
+    // Preparing writes .codex/request.json (and moves result.json), which the agent of the job that
+    // holds the lock now may be about to read: a runner frozen while the request was read from
+    // Postgres must not write them when it wakes. executeJob prepares in this same tick.
+    ensureLockFresh(a, 'the workspace was prepared');
     const executed = await executeJob({
       config,
       executor: deps.executor,
