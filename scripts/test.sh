@@ -18,9 +18,16 @@ CWO_TEST_ENGINE=podman pnpm test --json --outputFile=.cache/jest-unit.json
 # The docker executor's tests again, on the Docker Engine.
 pnpm test:docker-engine --json --outputFile=.cache/jest-docker-engine.json
 pnpm test:e2e --json --outputFile=.cache/jest-e2e.json
-# One closing line for the three runs together.
+# The chaos suite's short form (e2e/chaos, a few minutes): every fault injected while jobs run,
+# each judged on its own. It writes .cache/chaos.json, and fails the run when a check failed.
+rm -f .cache/chaos.json
+pnpm chaos --short
+# One closing line for the runs together (the chaos run counts one test per fault).
 node -e '
   const files = [".cache/jest-unit.json", ".cache/jest-docker-engine.json", ".cache/jest-e2e.json"].map((f) => require("./" + f));
   const sum = (k) => files.reduce((n, r) => n + r[k], 0);
-  console.log(`tests: ${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed`);
+  const chaos = require("./.cache/chaos.json");
+  const held = chaos.reports.filter((r) => r.failures.length === 0).length;
+  const failed = sum("numFailedTests") + chaos.reports.length - held;
+  console.log(`tests: ${sum("numPassedTests") + held} passed, ${failed} failed (chaos: ${held} of ${chaos.reports.length} faults held)`);
 '
