@@ -1,4 +1,5 @@
 import {
+  ArchiveQuery,
   DeliveryListQuery,
   FileContent,
   FileList,
@@ -22,6 +23,7 @@ import {
   WebhookList,
   WebhookWithSecret,
 } from '@cwo/contracts';
+import { downloadArchive, downloadHistoryBundle } from './handlers/archive';
 import { listFiles, readFile } from './handlers/files';
 import { liveness, readiness } from './handlers/health';
 import { cancelJob, createJob, getJob, listProjectJobs } from './handlers/jobs';
@@ -229,6 +231,51 @@ const fileRoutes: Route[] = [
   }),
 ];
 
+// Taking the code out (docs/code-io.md).
+const exportRoutes: Route[] = [
+  route({
+    method: 'get',
+    path: '/projects/:projectId/archive',
+    query: ArchiveQuery,
+    handler: downloadArchive,
+    doc: {
+      tag: 'code',
+      summary: 'The workspace, or the tree a job left, as a tar.gz or zip archive',
+      description:
+        'Streamed as it is made, entries under `<projectId>/`. Without `job`: the workspace now (`.codex/` left ' +
+        'out unless `include_codex=1`; symlinks as symlinks, never followed; FIFOs and devices left out; while a ' +
+        'job runs it may be caught half-way, so ask for `job` for a settled tree). With `job=<jobId>`: the tree ' +
+        'of that job’s commit in the project history. 409 past EXPORT_MAX_FILES or EXPORT_MAX_BYTES.',
+      responses: {
+        200: {
+          description: 'The archive',
+          media: { 'application/gzip': 'format=tar.gz (the default)', 'application/zip': 'format=zip' },
+          headers: {
+            'Content-Disposition': 'attachment; filename="<projectId>.<format>"',
+            'X-Commit': 'with job: the commit archived',
+          },
+        },
+      },
+      errors: [404, 409, 422],
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/projects/:projectId/history.bundle',
+    handler: downloadHistoryBundle,
+    doc: {
+      tag: 'code',
+      summary: 'The project history as a git bundle (`git clone project.bundle`)',
+      description:
+        'One commit per job that ran, in order (an imported project starts with its "import" commit); each ' +
+        'message has the job type, the instruction and a `Job-Id:` trailer. `.codex/` is not in the history. ' +
+        '404 while no job has finished.',
+      responses: { 200: { description: 'The bundle', media: { 'application/x-git-bundle': 'A git bundle (v2)' } } },
+      errors: [404],
+    },
+  }),
+];
+
 const webhookRoutes: Route[] = [
   route({
     method: 'post',
@@ -330,7 +377,7 @@ const webhookRoutes: Route[] = [
   }),
 ];
 
-const canonicalRoutes = [...projectRoutes, ...jobRoutes, ...fileRoutes, ...webhookRoutes];
+const canonicalRoutes = [...projectRoutes, ...jobRoutes, ...fileRoutes, ...exportRoutes, ...webhookRoutes];
 
 /** A canonical route under the seed's short path. */
 function seedShortForm(method: Route['method'], path: string, shortPath: string): Route {

@@ -241,6 +241,11 @@ export const ConfigSchema = z
      * host (the worker entrypoint as a child process of the runner, no isolation: development and tests).
      */
     WORKER_EXECUTOR: z.enum(['docker', 'host']).default('docker'),
+    // Bringing code in and taking it out (docs/code-io.md).
+    /** Files (and links) an archive download may hold; more: 409. */
+    EXPORT_MAX_FILES: int(100_000, 1),
+    /** Their total size before compression; more: 409. */
+    EXPORT_MAX_BYTES: byteSize('2g', 1024 ** 2),
     // Webhooks (docs/webhooks.md): the API registers endpoints, the runners deliver.
     /** Endpoints on private, loopback, link-local or metadata addresses; off: refused (SSRF). */
     WEBHOOK_ALLOW_PRIVATE_HOSTS: bool(false),

@@ -8,3 +8,4 @@ export * from './errors';
 export * from './worker-protocol';
 export * from './storable-text';
 export * from './egress';
+export * from './code-io';

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import {
   commitDiffStats,
   commitJob,
+  commitMessage,
   commitSubject,
   HistoryError,
   openCommitDiff,
@@ -86,7 +87,7 @@ describe('the project history', () => {
 
     const gitDir = projectHistoryDir(root, projectId);
     expect(gitLog(gitDir, 'log', '--format=%an <%ae>|%cn <%ce>|%B').trim()).toBe(
-      `Test Orchestrator <orchestrator@test.invalid>|Test Orchestrator <orchestrator@test.invalid>|initial_project: Build a CLI\n\nJob-Id: ${jobId}`,
+      `Test Orchestrator <orchestrator@test.invalid>|Test Orchestrator <orchestrator@test.invalid>|initial_project: Build a CLI\n\nBuild a CLI\nwith a test\n\nJob-Id: ${jobId}`,
     );
     expect(gitLog(gitDir, 'ls-tree', '-r', '--name-only', sha).trim().split('\n')).toEqual([
       'app.py',
@@ -300,6 +301,16 @@ describe('the project history', () => {
     const long = commitSubject({ jobType: 'edit', instruction: 'x'.repeat(300) });
     expect(long).toHaveLength(100);
     expect(long.endsWith('…')).toBe(true);
+  });
+
+  it('keeps the whole instruction in the message when the subject cannot hold it', () => {
+    const id = '00000000-0000-4000-8000-00000000000a';
+    expect(commitMessage({ id, jobType: 'edit', instruction: 'Add a flag' })).toBe(
+      `edit: Add a flag\n\nJob-Id: ${id}\n`,
+    );
+    expect(commitMessage({ id, jobType: 'edit', instruction: 'Add a flag\r\nand a test\u0000' })).toBe(
+      `edit: Add a flag\n\nAdd a flag\nand a test\n\nJob-Id: ${id}\n`,
+    );
   });
 });
 

@@ -77,7 +77,7 @@ const SAFE_CONFIG = [
 ].flatMap((setting) => ['-c', setting]);
 
 /** The environment of every git call: nothing inherited but PATH; no config file outside the repository is read. */
-function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: '/nonexistent',
@@ -90,7 +90,7 @@ function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-function gitArgs(gitDir: string, workTree: string | null, args: string[]): string[] {
+export function gitArgs(gitDir: string, workTree: string | null, args: string[]): string[] {
   return [...SAFE_CONFIG, `--git-dir=${gitDir}`, ...(workTree ? [`--work-tree=${workTree}`] : []), ...args];
 }
 
@@ -105,7 +105,7 @@ function readSmall(p: string): string {
   }
 }
 
-async function git(
+export async function git(
   gitDir: string,
   workTree: string | null,
   args: string[],
@@ -240,13 +240,28 @@ export async function commitJob(args: {
       parents,
       author: signature,
       committer: signature,
-      message: `${commitSubject(job)}\n\n${JOB_TRAILER}: ${job.id}\n`,
+      message: commitMessage(job),
     }),
   );
   writeRef(gitDir, commit);
   // What the next job's "before" snapshot starts from (stat-index.ts).
   if (args.snapshot) saveStatIndex(gitDir, workspace, args.snapshot);
   return commit;
+}
+
+/**
+ * The subject, the whole instruction when the subject does not already hold it (a clone of the
+ * history tells the whole story), and the Job-Id trailer.
+ */
+export function commitMessage(job: JobToCommit): string {
+  const subject = commitSubject(job);
+  const instruction = job.instruction
+    .replace(/\r\n?/g, '\n')
+    // eslint-disable-next-line no-control-regex -- control characters (NUL above all) cannot be in a commit
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ')
+    .trim();
+  const whole = subject === `${job.jobType}: ${instruction}` ? '' : `${instruction}\n\n`;
+  return `${subject}\n\n${whole}${JOB_TRAILER}: ${job.id}\n`;
 }
 
 /** The job named by a commit message's Job-Id trailer, if any. */
@@ -320,11 +335,24 @@ export async function openCommitDiff(args: {
     return null;
   }
 
-  const child = spawn(
-    'git',
-    gitArgs(gitDir, null, ['show', '--format=', '--patch', '--no-ext-diff', '--no-textconv', '--no-color', sha, '--']),
-    { env: gitEnv(), cwd: gitDir, stdio: ['ignore', 'pipe', 'pipe'] },
+  return gitOutputStream(
+    gitDir,
+    ['show', '--format=', '--patch', '--no-ext-diff', '--no-textconv', '--no-color', sha, '--'],
+    args.signal,
   );
+}
+
+/**
+ * What a git command prints, as a stream (no shell, the safe configuration). Aborting `signal`, or
+ * destroying the stream, stops git; a failure half-way destroys the stream with the error.
+ */
+export function gitOutputStream(gitDir: string, gitCommand: string[], signal?: AbortSignal): Readable {
+  const child = spawn('git', gitArgs(gitDir, null, gitCommand), {
+    env: gitEnv(),
+    cwd: gitDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const what = `git ${gitCommand[0]}`;
   const out = new PassThrough();
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -336,12 +364,12 @@ export async function openCommitDiff(args: {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
   out.once('close', stop);
-  args.signal?.addEventListener('abort', stop, { once: true });
-  child.once('error', (err) => out.destroy(new HistoryError(`git show failed: ${err.message}`, { cause: err })));
+  signal?.addEventListener('abort', stop, { once: true });
+  child.once('error', (err) => out.destroy(new HistoryError(`${what} failed: ${err.message}`, { cause: err })));
   child.once('close', (code) => {
-    args.signal?.removeEventListener('abort', stop);
+    signal?.removeEventListener('abort', stop);
     if (code === 0) out.end();
-    else if (!out.destroyed) out.destroy(new HistoryError(`git show failed: ${stderr.trim() || `exit code ${code}`}`));
+    else if (!out.destroyed) out.destroy(new HistoryError(`${what} failed: ${stderr.trim() || `exit code ${code}`}`));
   });
   return out;
 }

@@ -2,6 +2,7 @@ export * from './snapshot';
 export {
   commitDiffStats,
   commitJob,
+  commitMessage,
   commitSubject,
   gitVersion,
   openCommitDiff,
@@ -18,3 +19,4 @@ export {
 export { loadStatIndex, saveStatIndex, statIndexPath } from './stat-index';
 export { restoreWorkspace, EMPTY_TREE, type RestoreResult } from './workspace-restore';
 export { commitJobOffThread, useHistoryThreads } from './history-thread';
+export { openHistoryBundle, openTreeArchive } from './history-export';
