@@ -28,6 +28,11 @@ CMD ["node", "apps/api/dist/main.js"]
 # The same image as worker-image/Dockerfile (built there from a staged context by
 # `pnpm worker:build`): keep the two alike.
 FROM ${NODE_IMAGE} AS worker
+# What checks of ordinary projects need (docs/checks.md): the base image of container-runtime.sh
+# carries the same Debian packages.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-pytest git \
+ && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     HOME=/tmp \
     WORKER_AGENT=dummy

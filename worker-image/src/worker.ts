@@ -1,5 +1,12 @@
-import { WorkerResult, openAiPresenceLines, withPresenceLines, type ErrorCode } from '@cwo/contracts';
-import { agentNames, findAgent } from './agents';
+import { checkEnvironment, runAgentWithChecks } from '@cwo/checks';
+import {
+  WorkerResult,
+  openAiPresenceLines,
+  withPresenceLines,
+  type ErrorCode,
+  type WorkerRequest,
+} from '@cwo/contracts';
+import { agentNames, findAgent, type Agent } from './agents';
 import { readRequest, writeResultAtomically } from './result-file';
 
 export interface WorkerOptions {
@@ -50,7 +57,24 @@ async function produceResult({ workspace, env, log, signal }: WorkerOptions): Pr
       'configuration',
     );
   }
-  log(`worker: running the ${name} agent`);
+  log(`worker: running the ${name} agent${request.checks.length ? `, then ${request.checks.length} check(s)` : ''}`);
+  // The checks run here, in the agent's own sandbox (this container, or this process), after it.
+  return runAgentWithChecks(request, {
+    runAgent: (r) => runAgentOnce(agent, name, { workspace, env, log, signal }, r),
+    cwd: workspace,
+    env: checkEnvironment(env),
+    log,
+    signal,
+  });
+}
+
+/** One run of the agent (the job's, or a fix attempt); a throw or an invalid result becomes an error result. */
+async function runAgentOnce(
+  agent: Agent,
+  name: string,
+  { workspace, env, log, signal }: Pick<WorkerOptions, 'workspace' | 'env' | 'log' | 'signal'>,
+  request: WorkerRequest,
+): Promise<WorkerResult> {
   let output: unknown;
   try {
     output = await agent({ workspace, request, log, env, signal });

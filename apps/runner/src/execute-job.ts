@@ -8,6 +8,7 @@ import {
 import type { Config } from '@cwo/config';
 import { diffSnapshots, SnapshotLimitError, takeSnapshot, type Snapshot, type WorkspaceDiff } from '@cwo/history';
 import { CODEX_DIR, relativeJobResultPath } from '@cwo/workspace';
+import { judgeChecks } from './check-verdict';
 import { InfrastructureError, JobFailure, type Executor } from './executors/types';
 import { describeError } from './describe-error';
 import { diskFullError, diskIsFull, isDiskFullError } from './disk-full';
@@ -130,6 +131,7 @@ async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'out
     // Kept whatever the outcome: a denied connection may be why the agent failed.
     egress,
     error_code: null as ErrorCode | null,
+    checks: null,
   };
   let files: WorkspaceDiff;
   try {
@@ -192,12 +194,20 @@ async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'out
       result.status === 'error' && result.errors.length === 0
         ? ['the agent reported an error without details']
         : result.errors;
+    const verdict = judgeChecks(request.checks, result);
+    const checks = verdict.kind === 'none' ? null : verdict.checks;
+    const agentDone = result.status === 'success';
+    const checksFailed = agentDone && verdict.kind === 'failed';
+    if (checksFailed) log.step(`checks failed: ${verdict.errors.join('; ')}`);
+    else if (agentDone && verdict.kind === 'passed')
+      log.step(`checks passed (${verdict.checks.rounds.length} round(s))`);
     return {
       ...withFiles,
-      status: result.status === 'success' ? 'completed' : 'error',
-      error_code: result.status === 'success' ? null : agentErrorCode(result.error_code),
+      status: agentDone && !checksFailed ? 'completed' : 'error',
+      error_code: !agentDone ? agentErrorCode(result.error_code) : checksFailed ? 'checks_failed' : null,
       summary: result.summary === '' ? null : result.summary,
-      errors,
+      errors: checksFailed ? verdict.errors : errors,
+      checks,
       result_path: relativeJobResultPath(request.job_id),
       usage: result.usage ?? null,
       thread_id: result.thread_id ?? null,

@@ -84,6 +84,8 @@ describe('preparing the workspace for a job', () => {
     job_type: 'edit' as const,
     instruction: 'x',
     history: [],
+    checks: [],
+    fix_attempts: 0,
   });
 
   it('moves the earlier job’s result.json into that job’s directory and writes request.json with a copy', async () => {

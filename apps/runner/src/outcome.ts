@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { AgentThreadId, EgressRecord, ErrorCode, TokenUsage, z } from '@cwo/contracts';
+import { AgentThreadId, CheckResults, EgressRecord, ErrorCode, TokenUsage, z } from '@cwo/contracts';
 
 // How a job ended, as the runner determined it: what is written to Postgres in one transaction.
 // When that write fails (Postgres down) it is recorded on disk, so that the retry writes the same
@@ -33,6 +33,8 @@ const RecordedOutcome = z.object({
    * status implies below, rather than reading as no record at all, which would run the job again.
    */
   error_code: ErrorCode.nullable().catch(null),
+  /** What the job's checks found, every round (null: it had none, or they did not run). */
+  checks: CheckResults.nullable().default(null),
 });
 
 export const JobOutcome = RecordedOutcome.transform((o) => ({
@@ -62,6 +64,7 @@ export function outcomeWithoutRun(
     thread_id: null,
     commit_sha: null,
     egress: null,
+    checks: null,
   };
 }
 

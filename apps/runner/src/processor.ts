@@ -277,6 +277,8 @@ export function createJobProcessor(deps: ProcessorDeps) {
       job_type: job.jobType,
       instruction: job.instruction,
       history,
+      checks: job.checks,
+      fix_attempts: job.fixAttempts,
     };
     return threadId ? { ...request, thread_id: threadId } : request;
   }

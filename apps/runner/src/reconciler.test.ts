@@ -98,6 +98,7 @@ describe('the reconciler: what falls between Postgres and the queue', () => {
       commit_sha: 'd'.repeat(40),
       egress: null,
       error_code: null,
+      checks: null,
     });
 
     const report = await reconciler().runOnce();

@@ -99,6 +99,8 @@ export async function createJob(
     job_type: opts.jobType ?? 'initial_project',
     instruction,
     history: [],
+    checks: [],
+    fix_attempts: 0,
   };
   await writeRequest(workspace, request);
   return { request, workspace };

@@ -1,6 +1,7 @@
 export { z } from './zod';
 export * from './enums';
 export * from './outcomes';
+export * from './checks';
 export * from './webhooks';
 export * from './requests';
 export * from './responses';

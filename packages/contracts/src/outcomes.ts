@@ -23,6 +23,8 @@ export const ERROR_CODE_MEANINGS = {
   disk_full: 'The workspace disk was full (no space left on WORKSPACE_ROOT).',
   configuration:
     'The deployment cannot run the job as configured: a worker setting the engine refused, a workspace the worker user cannot write, no API key for the agent, an unknown agent, an unbuilt worker.',
+  checks_failed:
+    'The agent finished, but one or more of the job’s checks failed or ran past their time limit (named in errors), after every fix attempt.',
   infrastructure:
     'Postgres, Redis or the container engine failed on every attempt, or the job’s runner was lost and its attempts ran out.',
 } as const;

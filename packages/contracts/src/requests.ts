@@ -1,4 +1,5 @@
 import { z } from './zod';
+import { CheckList, FixAttempts } from './checks';
 import { JobType } from './enums';
 
 export const EMPTY_INSTRUCTION_MESSAGE = 'instruction must not be empty';
@@ -21,7 +22,13 @@ function instruction(min: number, max: number) {
     .openapi({ type: 'string', minLength: min, maxLength: max });
 }
 
-export const ProjectCreate = z.object({ instruction: instruction(5, 2000) }).openapi('ProjectCreate', {
+/** Checks and fix attempts: on a project, the defaults of its jobs; on a job, its own (docs/checks.md). */
+const checkFields = {
+  checks: CheckList.optional(),
+  fix_attempts: FixAttempts.optional(),
+};
+
+export const ProjectCreate = z.object({ instruction: instruction(5, 2000), ...checkFields }).openapi('ProjectCreate', {
   example: {
     instruction:
       'Generate a minimal Python CLI project that prints the first 10 Fibonacci numbers and includes a basic test.',
@@ -29,9 +36,11 @@ export const ProjectCreate = z.object({ instruction: instruction(5, 2000) }).ope
 });
 export type ProjectCreate = z.infer<typeof ProjectCreate>;
 
-export const JobCreate = z.object({ job_type: JobType, instruction: instruction(1, 2000) }).openapi('JobCreate', {
-  example: { job_type: 'edit', instruction: 'Append a comment line to app.py describing the change.' },
-});
+export const JobCreate = z
+  .object({ job_type: JobType, instruction: instruction(1, 2000), ...checkFields })
+  .openapi('JobCreate', {
+    example: { job_type: 'edit', instruction: 'Append a comment line to app.py describing the change.' },
+  });
 export type JobCreate = z.infer<typeof JobCreate>;
 
 export const ProjectListQuery = z

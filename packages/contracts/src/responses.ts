@@ -1,4 +1,5 @@
 import { z } from './zod';
+import { CheckList, CheckResults, FixAttempts } from './checks';
 import { EgressRecord } from './egress';
 import { JobType, Status } from './enums';
 import { ErrorCode, QueuePosition } from './outcomes';
@@ -58,6 +59,12 @@ export const JobDetail = JobSummary.extend({
    * behind the egress proxy (WORKER_EGRESS=allowlist); null otherwise.
    */
   egress: z.union([EgressRecord, z.null()]),
+  /** The commands that decide whether the job counts as completed (its own, or its project's defaults). */
+  checks: CheckList,
+  /** How many rounds of fixing the agent gets when checks fail. */
+  fix_attempts: FixAttempts,
+  /** What the checks found, round by round (docs/checks.md); null when the job had none or they did not run. */
+  check_results: z.union([CheckResults, z.null()]),
   /** While the job is queued: how many jobs must finish before it can start (docs/outcomes.md); else null. */
   queue_position: z.union([QueuePosition, z.null()]),
 }).openapi('JobDetail');
@@ -70,6 +77,9 @@ export const ProjectSummary = z
     status: Status,
     summary: z.string().nullable(),
     workspace_path: z.string(),
+    /** The checks and fix attempts its jobs get unless they name their own. */
+    checks: CheckList,
+    fix_attempts: FixAttempts,
     created_at: Timestamp,
     updated_at: Timestamp,
   })

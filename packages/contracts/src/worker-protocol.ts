@@ -1,5 +1,6 @@
 import { z } from './zod';
 import { JobType, Status } from './enums';
+import { CHECK_OUTPUT_MAX_BYTES, CheckList, CheckResults, FixAttempts, MAX_CHECKS, MAX_FIX_ATTEMPTS } from './checks';
 import { TokenUsage } from './responses';
 
 /** An earlier job of the same project, so the agent knows what was done before. */
@@ -23,11 +24,18 @@ export const WorkerRequest = z.object({
   history: z.array(JobHistoryEntry).default([]),
   /** The project's last agent thread, if any: the codex agent resumes it. */
   thread_id: AgentThreadId.optional(),
+  /** Run after the agent, in its sandbox; the job completes only if all pass (docs/checks.md). */
+  checks: CheckList.default([]),
+  /** Rounds in which the agent is given the failing checks to fix, in the same conversation. */
+  fix_attempts: FixAttempts.default(0),
 });
 export type WorkerRequest = z.infer<typeof WorkerRequest>;
 
-/** Largest result.json the runner will read: it is untrusted input. */
-export const RESULT_MAX_BYTES = 1024 * 1024;
+/**
+ * Largest result.json the runner will read: it is untrusted input. 1 MiB for the agent's part, plus
+ * room for every check output of every round at its cap, escaped as JSON (up to 6 bytes a byte).
+ */
+export const RESULT_MAX_BYTES = 1024 * 1024 + MAX_CHECKS * (MAX_FIX_ATTEMPTS + 1) * CHECK_OUTPUT_MAX_BYTES * 6;
 
 const RelativePath = z.string().min(1).max(4096);
 
@@ -52,6 +60,8 @@ export const WorkerResult = z.object({
    * anything else as agent_error.
    */
   error_code: z.string().max(64).optional(),
+  /** What the request's checks found, every round (the worker runs them after the agent). */
+  checks: CheckResults.optional(),
 });
 export type WorkerResult = z.infer<typeof WorkerResult>;
 

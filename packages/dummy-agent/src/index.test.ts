@@ -11,6 +11,8 @@ const request = (job_type: WorkerRequest['job_type'], instruction: string): Work
   job_type,
   instruction,
   history: [],
+  checks: [],
+  fix_attempts: 0,
 });
 
 describe('the dummy agent', () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { JobCreate } from '@cwo/contracts';
+import type { CheckSpec, JobCreate } from '@cwo/contracts';
 import { sqlPool, sqlTransaction, type Db, type Job, type Project } from '@cwo/db';
 import { activeJobsBelowCap, lockActiveJobs } from './active-jobs';
 import { isUuid } from './ids';
@@ -41,7 +41,15 @@ export type CreateProjectResult = { kind: 'created'; project: Project; job: Job 
  */
 export async function createProjectWithInitialJob(
   db: Db,
-  input: { id: string; ownerId: string; instruction: string; workspacePath: string },
+  input: {
+    id: string;
+    ownerId: string;
+    instruction: string;
+    workspacePath: string;
+    /** The project's default checks and fix attempts, which its initial job gets too. */
+    checks?: CheckSpec[];
+    fixAttempts?: number;
+  },
   maxActiveJobs: number,
 ): Promise<CreateProjectResult> {
   const rows = await runCreation<{ project: Record<string, unknown>; job: Record<string, unknown> }>(
@@ -50,19 +58,27 @@ export async function createProjectWithInitialJob(
     maxActiveJobs > 0,
     `WITH allowed AS (SELECT ${activeJobsBelowCap('$2', maxActiveJobs)} AS ok),
     p AS (
-      INSERT INTO projects (id, owner_id, instruction, workspace_path, updated_at)
-      SELECT $1::uuid, $2::uuid, $3, $4, now() FROM allowed WHERE allowed.ok
+      INSERT INTO projects (id, owner_id, instruction, workspace_path, checks, fix_attempts, updated_at)
+      SELECT $1::uuid, $2::uuid, $3, $4, $6::jsonb, $7::int, now() FROM allowed WHERE allowed.ok
       RETURNING *
     ),
     j AS (
-      INSERT INTO jobs (id, project_id, job_type, instruction, updated_at)
-      SELECT $5::uuid, p.id, 'initial_project', p.instruction, now() FROM p
+      INSERT INTO jobs (id, project_id, job_type, instruction, checks, fix_attempts, updated_at)
+      SELECT $5::uuid, p.id, 'initial_project', p.instruction, p.checks, p.fix_attempts, now() FROM p
       RETURNING *
     ),
     announced AS (SELECT ${recordJobEvent('j')} FROM j)
     SELECT row_to_json(p) AS project, (SELECT row_to_json(j) FROM j) AS job,
            (SELECT count(*) FROM announced) AS announced FROM p`,
-    [input.id, input.ownerId, input.instruction, input.workspacePath, randomUUID()],
+    [
+      input.id,
+      input.ownerId,
+      input.instruction,
+      input.workspacePath,
+      randomUUID(),
+      JSON.stringify(input.checks ?? []),
+      input.fixAttempts ?? 0,
+    ],
   );
   const row = rows[0];
   if (!row) return { kind: 'active_job_limit', limit: maxActiveJobs };
@@ -76,7 +92,10 @@ export type CreateJobResult =
   | { kind: 'initial_job_exists'; initialJobId: string }
   | ActiveJobLimit;
 
-/** A new queued job on one of the owner's projects; the project's status is derived again. */
+/**
+ * A new queued job on one of the owner's projects; the project's status is derived again. Its
+ * checks and fix attempts are its own when the input names them, else the project's defaults.
+ */
 export async function createJob(
   db: Db,
   ownerId: string,
@@ -91,21 +110,30 @@ export async function createJob(
       db,
       ownerId,
       maxActiveJobs > 0,
-      `WITH owned AS (SELECT id FROM projects WHERE id = $1::uuid AND owner_id = $2::uuid),
+      `WITH owned AS (SELECT id, checks, fix_attempts FROM projects WHERE id = $1::uuid AND owner_id = $2::uuid),
       initial AS (
         SELECT id FROM jobs WHERE project_id = $1::uuid AND job_type = 'initial_project' AND $4::"JobType" = 'initial_project'
       ),
       allowed AS (SELECT ${activeJobsBelowCap('$2', maxActiveJobs)} AS ok),
       j AS (
-        INSERT INTO jobs (id, project_id, job_type, instruction, updated_at)
-        SELECT $3::uuid, owned.id, $4::"JobType", $5, now() FROM owned, allowed
+        INSERT INTO jobs (id, project_id, job_type, instruction, checks, fix_attempts, updated_at)
+        SELECT $3::uuid, owned.id, $4::"JobType", $5, COALESCE($6::jsonb, owned.checks),
+               COALESCE($7::int, owned.fix_attempts), now() FROM owned, allowed
          WHERE allowed.ok AND NOT EXISTS (SELECT 1 FROM initial)
         RETURNING *
       ),
       refreshed AS (SELECT ${refreshProjectStatus('project_id')}, ${recordJobEvent('j')} FROM j)
       SELECT (SELECT count(*) FROM owned)::int AS owned, (SELECT id FROM initial LIMIT 1) AS initial,
              (SELECT row_to_json(j) FROM j) AS job, (SELECT count(*) FROM refreshed) AS refreshed`,
-      [projectId, ownerId, randomUUID(), input.job_type, input.instruction],
+      [
+        projectId,
+        ownerId,
+        randomUUID(),
+        input.job_type,
+        input.instruction,
+        input.checks === undefined ? null : JSON.stringify(input.checks),
+        input.fix_attempts ?? null,
+      ],
     );
   } catch (err) {
     // The project was deleted while the job was being written.

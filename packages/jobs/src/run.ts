@@ -29,6 +29,8 @@ export interface JobOutcome {
   egress?: unknown;
   /** Why it did not complete (docs/outcomes.md): null exactly when status is completed. */
   error_code: ErrorCode | null;
+  /** The contracts' CheckResults, when the job's checks ran. */
+  checks?: unknown;
 }
 
 export type StartResult = { kind: 'started'; attempt: number } | { kind: 'refused' };
@@ -57,11 +59,11 @@ export async function startJob(db: Db, jobId: string): Promise<StartResult> {
 /** 'superseded': the job is no longer in_progress in that attempt (finished, or taken over). */
 export type FencedResult<Done extends string> = Done | 'superseded';
 
-/** The columns an outcome sets, parameters $2 to $16 (see outcomeParams; $1 is the job's id). */
+/** The columns an outcome sets, parameters $2 to $17 (see outcomeParams; $1 is the job's id). */
 const OUTCOME_SET = `status = $2::"Status", summary = $3, errors = $4::text[], created_files = $5::text[],
               modified_files = $6::text[], deleted_files = $7::text[], result_path = $8, logs_path = $9,
               input_tokens = $10::int, cached_input_tokens = $11::int, output_tokens = $12::int,
-              thread_id = $13, commit_sha = $14, egress = $15::jsonb, error_code = $16, finished_at = now(),
+              thread_id = $13, commit_sha = $14, egress = $15::jsonb, error_code = $16, check_results = $17::jsonb, finished_at = now(),
               updated_at = now()`;
 
 const outcomeParams = (jobId: string, outcome: JobOutcome) => [
@@ -81,6 +83,7 @@ const outcomeParams = (jobId: string, outcome: JobOutcome) => [
   outcome.commit_sha,
   outcome.egress == null ? null : JSON.stringify(outcome.egress),
   outcome.status === 'completed' ? null : outcome.error_code,
+  outcome.checks == null ? null : JSON.stringify(outcome.checks),
 ];
 
 /**
@@ -97,7 +100,7 @@ export async function finishJob(
     db,
     `WITH done AS (
        UPDATE jobs SET ${OUTCOME_SET}
-        WHERE id = $1::uuid AND status = 'in_progress' AND attempts = $17::int
+        WHERE id = $1::uuid AND status = 'in_progress' AND attempts = $18::int
        RETURNING *
      )
      SELECT ${refreshProjectStatus('project_id', '$3')}, ${recordJobEvent('done')} FROM done`,
@@ -164,7 +167,7 @@ export async function giveUpWithOutcome(
     db,
     `WITH done AS (
        UPDATE jobs SET ${OUTCOME_SET}
-        WHERE id = $1::uuid AND status = $17::"Status" AND attempts = $18::int
+        WHERE id = $1::uuid AND status = $18::"Status" AND attempts = $19::int
        RETURNING *
      )
      SELECT ${refreshProjectStatus('project_id', '$3')}, ${recordJobEvent('done')} FROM done`,

@@ -1,4 +1,4 @@
-import type { JobHistoryEntry, Status, z } from '@cwo/contracts';
+import { CheckList, type CheckSpec, type JobHistoryEntry, type Status, type z } from '@cwo/contracts';
 import type { Db } from '@cwo/db';
 import { query } from './sql';
 
@@ -17,6 +17,9 @@ export interface RunnableJob {
   cancelRequestedAt: Date | null;
   /** The oldest unfinished job of the project created before this one, if any, when it was loaded. */
   olderUnfinishedId: string | null;
+  /** Its checks (fixed when it was created) and fix attempts (docs/checks.md). */
+  checks: CheckSpec[];
+  fixAttempts: number;
 }
 
 const HISTORY_LIMIT = 50;
@@ -36,9 +39,12 @@ export async function loadJob(db: Db, jobId: string): Promise<RunnableJob | null
     status: Status;
     cancel_requested_at: Date | null;
     older: string | null;
+    checks: unknown;
+    fix_attempts: number;
   }>(
     db,
     `SELECT j.id, j.project_id, j.seq::text AS seq, j.job_type, j.instruction, j.status, j.cancel_requested_at,
+            j.checks, j.fix_attempts,
             (SELECT o.id FROM jobs o
               WHERE o.project_id = j.project_id AND o.seq < j.seq AND o.status IN ('queued', 'in_progress')
               ORDER BY o.seq ASC LIMIT 1) AS older
@@ -56,6 +62,9 @@ export async function loadJob(db: Db, jobId: string): Promise<RunnableJob | null
     status: r.status,
     cancelRequestedAt: r.cancel_requested_at,
     olderUnfinishedId: r.older,
+    // Written through the API's schema; a row it cannot read runs no checks rather than none at all.
+    checks: CheckList.catch([]).parse(r.checks),
+    fixAttempts: r.fix_attempts,
   };
 }
 

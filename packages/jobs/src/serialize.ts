@@ -1,4 +1,6 @@
 import {
+  CheckList,
+  CheckResults,
   EgressRecord,
   ErrorCode,
   type JobDetail,
@@ -52,6 +54,9 @@ export function toJobDetail(job: Job, queuePosition: QueuePosition | null = null
     usage: toTokenUsage(job),
     commit: job.commitSha,
     egress: toEgress(job.egress),
+    checks: toChecks(job.checks),
+    fix_attempts: job.fixAttempts ?? 0,
+    check_results: toCheckResults(job.checkResults),
     queue_position: queuePosition,
   };
 }
@@ -60,6 +65,15 @@ export function toJobDetail(job: Job, queuePosition: QueuePosition | null = null
 function toEgress(stored: unknown): EgressRecord | null {
   if (stored == null) return null;
   const parsed = EgressRecord.safeParse(stored);
+  return parsed.success ? parsed.data : null;
+}
+
+/** Written through the contracts' schemas; a stored value they cannot read shows as none. */
+const toChecks = (stored: unknown) => CheckList.catch([]).parse(stored ?? []);
+
+function toCheckResults(stored: unknown): CheckResults | null {
+  if (stored == null) return null;
+  const parsed = CheckResults.safeParse(stored);
   return parsed.success ? parsed.data : null;
 }
 
@@ -79,6 +93,8 @@ export function toProjectSummary(project: Project): ProjectSummary {
     status: project.status,
     summary: project.summary,
     workspace_path: project.workspacePath,
+    checks: toChecks(project.checks),
+    fix_attempts: project.fixAttempts ?? 0,
     created_at: project.createdAt.toISOString(),
     updated_at: project.updatedAt.toISOString(),
   };

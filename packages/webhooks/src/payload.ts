@@ -1,4 +1,11 @@
-import type { DiffStats, Status, WebhookJobData, WebhookPayload, WebhookProjectDeletedData } from '@cwo/contracts';
+import type {
+  CheckResults,
+  DiffStats,
+  Status,
+  WebhookJobData,
+  WebhookPayload,
+  WebhookProjectDeletedData,
+} from '@cwo/contracts';
 import { commitDiffStats } from '@cwo/history';
 import { jobFromJson, projectFromJson, toJobDetail, toProjectSummary } from '@cwo/jobs';
 import type { AttemptContext } from './delivery-records';
@@ -9,6 +16,27 @@ import type { AttemptContext } from './delivery-records';
 // sends the same bytes under the same webhook-id.
 
 const FINISHED_EVENTS = new Set(['job.completed', 'job.failed', 'job.cancelled']);
+
+/**
+ * How much of each check's output a webhook carries (its end): a job's every round at the full
+ * 64 KB could make a body of megabytes. The job detail has all of it.
+ */
+export const WEBHOOK_CHECK_OUTPUT_CHARS = 4096;
+
+function shortenOutputs(checks: CheckResults | null): CheckResults | null {
+  if (!checks) return null;
+  return {
+    ...checks,
+    rounds: checks.rounds.map((round) => ({
+      ...round,
+      results: round.results.map((r) =>
+        r.output.length <= WEBHOOK_CHECK_OUTPUT_CHARS
+          ? r
+          : { ...r, output: r.output.slice(-WEBHOOK_CHECK_OUTPUT_CHARS), output_truncated: true },
+      ),
+    })),
+  };
+}
 
 async function jobData(
   ctx: Pick<AttemptContext, 'eventType' | 'data'>,
@@ -24,7 +52,7 @@ async function jobData(
     const stats = await commitDiffStats({ workspaceRoot, projectId: job.projectId, sha: job.commitSha });
     if (stats) diff = { files_changed: stats.filesChanged, insertions: stats.insertions, deletions: stats.deletions };
   }
-  return { ...detail, diff_stats: diff };
+  return { ...detail, check_results: shortenOutputs(detail.check_results), diff_stats: diff };
 }
 
 function projectDeletedData(ctx: Pick<AttemptContext, 'data'>): WebhookProjectDeletedData {

@@ -37,7 +37,16 @@ function request(
   instruction: string,
   extra: Partial<WorkerRequest> = {},
 ): WorkerRequest {
-  return { project_id: randomUUID(), job_id: randomUUID(), job_type: jobType, instruction, history: [], ...extra };
+  return {
+    project_id: randomUUID(),
+    job_id: randomUUID(),
+    job_type: jobType,
+    instruction,
+    history: [],
+    checks: [],
+    fix_attempts: 0,
+    ...extra,
+  };
 }
 
 /** Processes whose command line mentions this text (the workspace path is on codex's). */

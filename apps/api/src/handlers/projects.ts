@@ -26,7 +26,14 @@ export async function createProject({ deps, body, principal }: RequestContext<Pr
   const workspacePath = workspaceOf(deps.config, id);
   const created = await createProjectWithInitialJob(
     deps.db,
-    { id, ownerId: principal.userId, instruction: body.instruction, workspacePath },
+    {
+      id,
+      ownerId: principal.userId,
+      instruction: body.instruction,
+      workspacePath,
+      checks: body.checks,
+      fixAttempts: body.fix_attempts,
+    },
     deps.config.MAX_ACTIVE_JOBS_PER_USER,
   );
   if (created.kind === 'active_job_limit') throw activeJobLimitReached(created.limit);

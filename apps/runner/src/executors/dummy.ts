@@ -1,9 +1,19 @@
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { checkEnvironment, runAgentWithChecks } from '@cwo/checks';
 import { WorkerRequest, openAiPresenceLines, withPresenceLines } from '@cwo/contracts';
 import { runDummyAgent } from '@cwo/dummy-agent';
 import { requestFile, resultFile } from '@cwo/workspace';
 import type { Executor, ExecutorRun } from './types';
+
+/** What a check on this host gets of the runner's environment: never its secrets (DATABASE_URL…). */
+const HOST_VARIABLES = ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR'] as const;
+
+function hostEnvironment(from: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of HOST_VARIABLES) if (from[name] !== undefined) env[name] = from[name];
+  return env;
+}
 
 export interface DummyExecutorOptions {
   /**
@@ -40,7 +50,14 @@ export function createDummyExecutor(opts: DummyExecutorOptions = {}): Executor {
         }
       }
       if (signal.aborted || mayChangeWorkspace?.() === false) return;
-      const agentResult = await runDummyAgent(workspace, request, log);
+      // The job's checks run here too, as the runner's user on this host: the dummy agent's sandbox.
+      const agentResult = await runAgentWithChecks(request, {
+        runAgent: (r) => runDummyAgent(workspace, r, log),
+        cwd: workspace,
+        env: checkEnvironment(hostEnvironment(env)),
+        log,
+        signal,
+      });
       if (signal.aborted) return;
       const result = { ...agentResult, logs: withPresenceLines(presence, agentResult.logs) };
       fs.writeFileSync(resultFile(workspace), `${JSON.stringify(result, null, 2)}\n`);

@@ -9,6 +9,8 @@ const request: WorkerRequest = {
   job_type: 'initial_project',
   instruction: 'x',
   history: [],
+  checks: [],
+  fix_attempts: 0,
 };
 
 describe('worker container options', () => {
