@@ -4,6 +4,7 @@
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -32,10 +33,15 @@ export default tseslint.config(
     },
   },
   {
+    // The web app: the rules of hooks (and the React Compiler's checks the plugin ships with).
+    files: ['apps/web/**/*.ts', 'apps/web/**/*.tsx'],
+    extends: [reactHooks.configs.flat.recommended],
+  },
+  {
     // Tests read HTTP answers (supertest's `res.body`), JSON files and model-server requests,
     // which are `any`; they check those shapes with expect(), so the no-unsafe-* rules would
     // only add casts there.
-    files: ['**/*.test.ts', '**/test/**/*.ts', 'e2e/**/*.ts'],
+    files: ['**/*.test.ts', '**/*.test.tsx', '**/test/**/*.ts', 'e2e/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -3,7 +3,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { requireServices, ROOT } = require('../test/services');
 
-const BUILT = ['apps/api/dist/main.js', 'apps/runner/dist/main.js'];
+const BUILT = ['apps/api/dist/main.js', 'apps/runner/dist/main.js', 'apps/web/dist/index.html'];
 
 // Fails the run at once when something the tests need is missing, saying how to get it. Each
 // test file then makes its own database (test/services.js createTestDatabase), Redis prefix and

@@ -15,6 +15,8 @@ runtime_env=$(bash scripts/container-runtime.sh --env)
 eval "$runtime_env"
 mkdir -p .cache
 CWO_TEST_ENGINE=podman pnpm test --json --outputFile=.cache/jest-unit.json
+# The web app's component tests (Vitest, jsdom); its browser tests are among the e2e tests.
+pnpm test:web --reporter=default --reporter=json --outputFile.json="$PWD/.cache/vitest-web.json"
 # The docker executor's tests again, on the Docker Engine.
 pnpm test:docker-engine --json --outputFile=.cache/jest-docker-engine.json
 pnpm test:e2e --json --outputFile=.cache/jest-e2e.json
@@ -24,7 +26,7 @@ rm -f .cache/chaos.json
 pnpm chaos --short
 # One closing line for the runs together (the chaos run counts one test per fault).
 node -e '
-  const files = [".cache/jest-unit.json", ".cache/jest-docker-engine.json", ".cache/jest-e2e.json"].map((f) => require("./" + f));
+  const files = [".cache/jest-unit.json", ".cache/vitest-web.json", ".cache/jest-docker-engine.json", ".cache/jest-e2e.json"].map((f) => require("./" + f));
   const sum = (k) => files.reduce((n, r) => n + r[k], 0);
   const chaos = require("./.cache/chaos.json");
   const held = chaos.reports.filter((r) => r.failures.length === 0).length;

@@ -10,6 +10,7 @@ import { errorHandler, notFoundHandler } from './http/error-handler';
 import { mountRoutes, type RouteGuards } from './http/express-adapter';
 import { jsonBody } from './http/json-body';
 import { requestId } from './http/request-id';
+import { DEFAULT_WEB_APP_DIR, mountWebApp } from './http/web-app';
 import { createCreationRateLimit } from './limits/creation-rate-limit';
 import { createLogFollowers } from './logs/follow-log';
 import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
@@ -101,6 +102,12 @@ export function createApp(deps: AppDeps): Express {
     swaggerOptions: { persistAuthorization: true },
   };
   app.use('/docs', swaggerUi.serveFiles(openApi, docsOptions), swaggerUi.setup(openApi, docsOptions));
+
+  mountWebApp(app, {
+    dir: deps.webAppDir ?? DEFAULT_WEB_APP_DIR,
+    reservedPrefixes: [config.API_V1_STR, '/docs', '/admin', '/healthz', '/readyz', '/openapi.json'],
+    logger,
+  });
 
   app.use(notFoundHandler());
   app.use(errorHandler());

@@ -18,6 +18,8 @@ export interface AppDeps {
   shutdownSignal?: AbortSignal;
   /** How webhook URLs' names are resolved when they are registered (dns.lookup by default). */
   lookup?: Lookup;
+  /** The built web app served at `/` (apps/web/dist by default). */
+  webAppDir?: string;
 }
 
 /** What the handlers get: the services passed in, and what the app shares between its requests. */

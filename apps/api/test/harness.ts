@@ -41,6 +41,8 @@ export interface HarnessOptions {
   logLevel?: string;
   /** How webhook URLs' names resolve (default: only `localhost`, through the system, so no test sends DNS queries). */
   lookup?: Lookup;
+  /** The built web app to serve at `/` (default: apps/web/dist). */
+  webAppDir?: string;
 }
 
 /** The tests' resolver: `localhost` as the system resolves it (/etc/hosts), every other name unknown. */
@@ -73,7 +75,15 @@ export async function startHarness(env: Record<string, string> = {}, opts: Harne
   const db = createApiDb(config, logger, 'cwo-api-test');
   const queue = createApiQueue(config);
   const redis = createApiRedis(config);
-  const app = createApp({ db, queue, redis, config, logger, lookup: opts.lookup ?? localOnlyLookup });
+  const app = createApp({
+    db,
+    queue,
+    redis,
+    config,
+    logger,
+    lookup: opts.lookup ?? localOnlyLookup,
+    webAppDir: opts.webAppDir,
+  });
   return {
     app,
     config,
