@@ -243,13 +243,16 @@ if want docker && ! api "$DOCKER_SOCK" GET "/networks/$EGRESS_NETWORK" >/dev/nul
   say "made the $EGRESS_NETWORK network on the Docker Engine (bridge cwx${SLOT}d)"
 fi
 
-# 7. The base image: Debian bookworm (minbase) plus the host's node binary, tagged with the node
-# version so a new host node makes a new base. Cached as a tarball between runs; loaded into the
-# Docker Engine from that tarball.
+# 7. The base image: Debian bookworm (minbase) with what checks of ordinary projects need
+# (docs/checks.md: python3 with pytest, git; sh and coreutils come with minbase) plus the host's
+# node binary, tagged with the node version and the package list, so that a new host node or a new
+# package makes a new base. Cached as a tarball between runs; loaded into the Docker Engine from it.
 NODE_BIN=$(command -v node)
 NODE_VERSION=$(node --version)
-BASE_IMAGE="localhost/cwo-worker-base:bookworm-node-$NODE_VERSION"
-BASE_TAR="$DIR/images/cwo-worker-base-bookworm-node-$NODE_VERSION.tar"
+BASE_PACKAGES=python3,python3-pytest,git
+BASE_TAG="bookworm-node-$NODE_VERSION-$(printf %s "$BASE_PACKAGES" | sha256sum | cut -c1-8)"
+BASE_IMAGE="localhost/cwo-worker-base:$BASE_TAG"
+BASE_TAR="$DIR/images/cwo-worker-base-$BASE_TAG.tar"
 debian_mirror() {
   local f=/etc/apt/sources.list.d/debian.sources uri=
   [ -f "$f" ] && uri=$(awk '/^URIs:/ { print $2; exit }' "$f")
@@ -265,8 +268,8 @@ else
   mirror=$(debian_mirror)
   rootfs="$DIR/rootfs.tmp"
   rm -rf "$rootfs"
-  say "building $BASE_IMAGE: debootstrap minbase bookworm from $mirror (about 30 s)"
-  debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$DIR/debootstrap.log" 2>&1 || {
+  say "building $BASE_IMAGE: debootstrap minbase bookworm with $BASE_PACKAGES from $mirror (a few minutes)"
+  debootstrap --variant=minbase --include="$BASE_PACKAGES" bookworm "$rootfs" "$mirror" >"$DIR/debootstrap.log" 2>&1 || {
     say "debootstrap failed; $DIR/debootstrap.log ends with:"; tail -n 20 "$DIR/debootstrap.log" >&2; exit 1; }
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
   install -m 0755 "$NODE_BIN" "$rootfs/usr/local/bin/node"
@@ -277,6 +280,8 @@ else
   install -d -o 1000 -g 1000 "$rootfs/home/node"
   env -i "$(command -v chroot)" "$rootfs" /usr/local/bin/node -e 'process.exit(0)' || {
     say "the host's node ($NODE_BIN) does not run in a bookworm root filesystem"; exit 1; }
+  env -i PATH=/usr/bin:/bin "$(command -v chroot)" "$rootfs" sh -c 'python3 -m pytest --version && git --version' >/dev/null 2>&1 || {
+    say "the base image lacks python3 -m pytest or git (see $DIR/debootstrap.log)"; exit 1; }
   tar -C "$rootfs" -c . | podman import -q \
     --change 'ENV=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD=["node"]' - "$BASE_IMAGE" >&2
