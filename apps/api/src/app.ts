@@ -13,6 +13,7 @@ import { requestId } from './http/request-id';
 import { DEFAULT_WEB_APP_DIR, mountWebApp } from './http/web-app';
 import { createCreationRateLimit } from './limits/creation-rate-limit';
 import { createLogFollowers } from './logs/follow-log';
+import { pingRedis } from './redis-actions';
 import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
 import { apiRoutes, rootRoutes } from './routes';
 
@@ -40,7 +41,7 @@ function watchRedisErrors({ queue, redis, logger }: Pick<AppDeps, 'queue' | 'red
  */
 function mountAdminBoard(
   app: Express,
-  { config, logger, queue }: AppDeps,
+  { config, logger, queue, redis }: AppDeps,
   guards: RouteGuards,
 ): OpenApiOptions['adminBoard'] {
   if (!config.BULL_BOARD_ENABLED) return undefined;
@@ -52,7 +53,11 @@ function mountAdminBoard(
     );
     return undefined;
   }
-  app.use(BULL_BOARD_PATH, requireAdmin(config, guards.authenticate), bullBoardRouter(queue));
+  app.use(
+    BULL_BOARD_PATH,
+    requireAdmin(config, guards.authenticate),
+    bullBoardRouter(queue, () => pingRedis({ redis })),
+  );
   const basic = config.ADMIN_USER !== undefined;
   const keys = config.AUTH_MODE === 'api_key';
   logger.info(`Bull Board is at ${BULL_BOARD_PATH}, for admins`, {

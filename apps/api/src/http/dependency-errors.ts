@@ -9,3 +9,13 @@ export { isDatabaseUnavailable };
 export function isDependencyTimeout(err: unknown): boolean {
   return err instanceof TimeoutError;
 }
+
+/**
+ * ioredis (under BullMQ too) refusing a command because its connection is down: with the offline
+ * queue off (redis-clients.ts) a command fails at once instead of waiting for Redis to return.
+ */
+const REDIS_DOWN = /enableOfflineQueue options is false|^Connection is closed\.?$|max retries per request limit/;
+
+export function isRedisUnavailable(err: unknown): boolean {
+  return err instanceof Error && REDIS_DOWN.test(err.message);
+}

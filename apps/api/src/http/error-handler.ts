@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { ERROR_KINDS, type ErrorResponse, type ErrorStatus } from '@cwo/contracts';
 import { FAILURE_KEY } from './access-log';
-import { isDatabaseUnavailable, isDependencyTimeout } from './dependency-errors';
+import { isDatabaseUnavailable, isDependencyTimeout, isRedisUnavailable } from './dependency-errors';
 import { HttpError } from './errors';
 import { NOT_UTF8 } from './json-body';
 import { requestIdOf } from './request-id';
@@ -63,6 +63,7 @@ function classify(err: unknown, req: Request): Classified {
     return { status: isErrorStatus(fw.status) ? fw.status : 400, detail: (err as Error).message };
   }
   if (isDatabaseUnavailable(err)) return { status: 503, detail: 'Database unavailable' };
+  if (isRedisUnavailable(err)) return { status: 503, detail: 'Redis unavailable' };
   if (isDependencyTimeout(err)) return { status: 503, detail: 'A service the API depends on did not answer in time' };
   return { status: 500 }; // no detail: internals never reach the client
 }
