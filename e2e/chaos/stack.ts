@@ -10,6 +10,7 @@ import { eventually } from '../helpers/poll';
 import { FAST_RUNNER_ENV, freePort, SystemProcess } from '../helpers/stack';
 import { RunManifest, sweepLeftovers } from './leftovers';
 import { PrivatePostgres, PrivateRedis, SmallDisk } from './services';
+import { BOARD_ADMIN } from './traffic';
 
 // CHAOS_APP_ROOT: run another checkout's build under the same faults (to see an old build fail).
 const ROOT = process.env.CHAOS_APP_ROOT ?? path.resolve(__dirname, '..', '..');
@@ -118,6 +119,10 @@ export class ChaosStack {
       AUTH_MODE: 'none',
       RATE_LIMIT_CREATE_PER_MINUTE: '100000',
       MAX_ACTIVE_JOBS_PER_USER: '100000',
+      // The queue board, probed through the faults (traffic.ts).
+      BULL_BOARD_ENABLED: 'true',
+      ADMIN_USER: BOARD_ADMIN.user,
+      ADMIN_PASSWORD: BOARD_ADMIN.password,
     };
   }
 

@@ -5,6 +5,12 @@ import type { ApiClient } from '../helpers/api-client';
 
 export const HANG_MS = 15_000;
 
+/** The API's admin (stack.ts sets it), for the queue board. */
+export const BOARD_ADMIN = { user: 'chaos-admin', password: 'chaos admin password' };
+const BOARD_AUTH = {
+  Authorization: `Basic ${Buffer.from(`${BOARD_ADMIN.user}:${BOARD_ADMIN.password}`).toString('base64')}`,
+};
+
 export interface CreatedJob {
   projectId: string;
   jobId: string;
@@ -154,6 +160,8 @@ export class Prober {
       if (r) this.ready.push({ at: Date.now(), status: r.status, body: r.body });
       const project = this.projectOf();
       if (project) await this.tally.timed('GET project', () => this.api().get(`/api/v1/projects/${project}`));
+      // The queue board's API, as its page polls it: 503 while Redis is away, never a 500 or a hang.
+      await this.tally.timed('GET board', () => this.api().get('/admin/queues/api/queues', BOARD_AUTH));
       this.onTick();
       if (this.timer) this.timer = setTimeout(() => void tick(), everyMs);
     };
