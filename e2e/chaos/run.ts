@@ -205,13 +205,18 @@ async function main(): Promise<number> {
       }
       const healed = Date.now();
       // A process that died of the fault fails it; it is started again so that the run goes on.
-      for (const p of [...stack.processes]) {
-        if (p.running || stack.replaced.has(p)) continue;
-        own.push(`${p.name} (pid ${p.pid}) exited: ${p.tail(3).replace(/\s+/g, ' ').slice(0, 300)}`);
-        await stack.restart(p);
-      }
+      const restartDead = async () => {
+        for (const p of [...stack.processes]) {
+          if (p.running || stack.replaced.has(p)) continue;
+          own.push(`${p.name} (pid ${p.pid}) exited: ${p.tail(3).replace(/\s+/g, ' ').slice(0, 300)}`);
+          await stack.restart(p);
+        }
+      };
+      await restartDead();
       const recoveredMs = await recoveryTime(stack, healed);
       if (recoveredMs === null) own.push('no recovery within 90 s');
+      // Again: a process can die a moment after the fault (an idle connection's error event).
+      await restartDead();
       const hit = [...new Set([...running.map((r) => r.id), ...(result.hit ?? [])])];
       const judged = await judgeHitJobs(stack, db, hit, result.diskFull ?? false);
       own.push(...judged.failures);
