@@ -117,9 +117,19 @@ describe('webhooks, with the API and a runner as processes', () => {
     );
     expect(endpoint.disabled_reason).toMatch(/^disabled after 2 deliveries in a row failed all their attempts/);
     const deliveries = (await api.get(`/api/v1/webhooks/${failing.id}/deliveries?limit=100`)).body;
-    const over = deliveries.items.filter((d: { status: string }) => d.status === 'failed');
-    expect(over.length).toBeGreaterThanOrEqual(2);
-    expect(over[0].attempts.map((a: { status_code: number }) => a.status_code)).toEqual([500, 500, 500]);
+    // Deliveries that were tried failed all three attempts; those still waiting when the endpoint
+    // was disabled were never sent, and say so.
+    type Delivery = { status: string; error: string | null; attempts: Array<{ status_code: number }> };
+    const over = (deliveries.items as Delivery[]).filter((d) => d.status === 'failed');
+    const tried = over.filter((d) => d.attempts.length > 0);
+    expect(tried.length).toBeGreaterThanOrEqual(2);
+    for (const d of tried) {
+      expect(d.attempts.map((a) => a.status_code)).toEqual([500, 500, 500]);
+      expect(d.error).toMatch(/500/);
+    }
+    for (const d of over.filter((d) => d.attempts.length === 0)) {
+      expect(d.error).toBe('not sent: the endpoint is disabled');
+    }
     expect(failing.receiver.arrivals.every((a) => a.verifyError === null)).toBe(true);
   });
 

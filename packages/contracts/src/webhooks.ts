@@ -104,6 +104,8 @@ export const WebhookDelivery = z
     created_at: Timestamp,
     finished_at: Timestamp.nullable(),
     next_attempt_at: Timestamp.nullable(),
+    /** Why the delivery failed: its last attempt's error, or why it was never sent (its endpoint was disabled). */
+    error: z.string().nullable(),
     attempts: z.array(WebhookAttempt),
   })
   .openapi('WebhookDelivery');

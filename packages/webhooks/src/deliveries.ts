@@ -15,6 +15,7 @@ interface DeliveryRow {
   created_at: Date;
   finished_at: Date | null;
   next_attempt_at: Date | null;
+  last_error: string | null;
   attempts: Array<{
     attempt: number;
     at: string;
@@ -36,12 +37,13 @@ function toDelivery(row: DeliveryRow): WebhookDelivery {
     created_at: row.created_at.toISOString(),
     finished_at: iso(row.finished_at),
     next_attempt_at: row.status === 'pending' ? iso(row.next_attempt_at) : null,
+    error: row.status === 'failed' ? row.last_error : null,
     attempts: row.attempts.map((a) => ({ ...a, at: iso(a.at)! })),
   };
 }
 
 const DELIVERY_SELECT = `
-  SELECT d.id, d.event_id, e.type AS event_type, d.status, d.created_at, d.finished_at, d.next_attempt_at,
+  SELECT d.id, d.event_id, e.type AS event_type, d.status, d.created_at, d.finished_at, d.next_attempt_at, d.last_error,
          COALESCE((SELECT json_agg(json_build_object(
                      'attempt', a.attempt, 'at', a.started_at, 'status_code', a.status_code,
                      'latency_ms', a.duration_ms, 'error', a.error, 'response', a.response) ORDER BY a.attempt)

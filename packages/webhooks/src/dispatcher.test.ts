@@ -288,6 +288,7 @@ describe('webhook deliveries', () => {
     );
     const page = await listDeliveries(db, owner, endpoint.id, { limit: 20, offset: 0 });
     expect(page!.items.map((i) => i.status)).toEqual(['failed', 'failed']);
+    expect(page!.items.map((i) => i.error)).toEqual(['answered 500', 'answered 500']);
 
     // Disabled: an event records no delivery for it, and a redelivery is refused.
     await newProject(owner, config);
