@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm bench [B1 B2 B3 B4 B6]`: runs the benchmarks (all by default), prints a table and writes
+// `pnpm bench [B1 B2 B3 B4 B5 B6]`: runs the benchmarks (all by default), prints a table and writes
 // e2e/bench/results/bench-<time>.json and latest.json. Every figure stands beside a baseline
 // measured in the same run; the ratio is what counts on a noisy machine.
 const fs = require('node:fs');
@@ -11,6 +11,10 @@ const BENCHES = {
   B2: { title: 'Pipeline (2,000 dummy jobs) vs minimal BullMQ+Postgres loop', run: () => require('./b2-pipeline')() },
   B3: { title: 'Docker executor vs plain `run` of the same image', run: () => require('./b3-containers')() },
   B4: { title: 'Files: list vs find; RSS while serving 200 MB raw', run: () => require('./b4-files')() },
+  B5: {
+    title: 'Ten one-line edits on a 20,000-file workspace vs git add -A && git commit',
+    run: () => require('./b5-large-workspace')(),
+  },
   B6: { title: '200 SSE followers of one log vs a bare Node SSE server', run: () => require('./b6-log-followers')() },
 };
 
@@ -40,6 +44,8 @@ function headline(name, r) {
         .join('; ')}`;
     case 'B4':
       return `list_ratio ${r.list_ratio} (api ${r.list_api_ms} ms, find ${r.list_find_ms} ms); rss_growth_mb ${r.rss_growth_mb}`;
+    case 'B5':
+      return `ratio ${r.ratio} lib/ (runner ${r.lib.runner_overhead_ms.median} ms [${r.lib.runner_overhead_ms.min}–${r.lib.runner_overhead_ms.max}] per edit, git ${r.lib.git_ms.median} ms [${r.lib.git_ms.min}–${r.lib.git_ms.max}]; per edit ${r.lib.per_edit_ratios[0]}–${r.lib.per_edit_ratios.at(-1)}); node_modules/ ${r.node_modules_ratio} (runner ${r.node_modules.runner_overhead_ms.median} ms, git ${r.node_modules.git_ms.median} ms); load ${r.load_1min.join('/')}`;
     case 'B6':
       return `cpu_ratio ${r.cpu_ratio} (api ${r.api.cpu_s} s, bare ${r.bare_sse.cpu_s} s of CPU; all ratios ${r.cpu_ratios.join(', ')}); delivery p50 ${r.api.p50_ms} ms p99 ${r.api.p99_ms} ms (bare p99 ${r.bare_sse.p99_ms} ms); ${r.api.complete_clients}/${r.clients} clients complete, ${r.api.reconnected_clients} resumed with Last-Event-ID`;
     default:

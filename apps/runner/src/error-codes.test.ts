@@ -111,7 +111,7 @@ describe('error codes of executeJob', () => {
         instruction: 'Build the Fibonacci CLI',
       });
       const { outcome } = await executeJob({
-        config: { JOB_TIMEOUT_SECONDS: 30 },
+        config: { JOB_TIMEOUT_SECONDS: 30, HISTORY_IGNORE: [] },
         executor: createDummyExecutor(),
         workspace,
         request,

@@ -26,7 +26,7 @@ import { writeFileDirect } from './safe-fs';
 // thrown for the failure policy (attempt-failure.ts).
 
 export interface ExecuteContext {
-  config: Pick<Config, 'JOB_TIMEOUT_SECONDS'>;
+  config: Pick<Config, 'JOB_TIMEOUT_SECONDS' | 'HISTORY_IGNORE'>;
   executor: Executor;
   workspace: string;
   request: WorkerRequest;
@@ -72,6 +72,8 @@ export interface ExecutedJob {
   diskFull: boolean;
 }
 
+const ms = (x: number) => Math.round(x);
+
 export async function executeJob(ctx: ExecuteContext): Promise<ExecutedJob> {
   const executed: Omit<ExecutedJob, 'outcome'> = { after: null, diskFull: false };
   const outcome = await runAndCheck(ctx, executed);
@@ -85,14 +87,17 @@ async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'out
   prepareWorkspace(workspace, request, (m) => log.step(m));
   // Nothing an earlier run left may write in the workspace once it is checked.
   await executor.stopEarlierRuns?.({ request, log: (line) => log.agent(line) });
-  const maxEntries = ctx.maxSnapshotEntries;
+  // What the history leaves out, the snapshots do too (a job's files are those of its commit).
+  const opts = { maxEntries: ctx.maxSnapshotEntries, ignore: ctx.config.HISTORY_IGNORE };
   const started = performance.now();
-  let before = await takeSnapshot(workspace, { maxEntries, previous: ctx.statIndex?.() });
+  let before = await takeSnapshot(workspace, { ...opts, previous: ctx.statIndex?.() });
+  const { size, filesRead } = before;
+  const taken = performance.now();
+  if (ctx.restore && (await ctx.restore(before))) before = await takeSnapshot(workspace, { ...opts, previous: before });
   log.step(
-    `workspace snapshot: ${before.size} files, ${before.filesRead} read (${Math.round(performance.now() - started)} ms)`,
+    `workspace snapshot: ${size} files, ${filesRead} read (${ms(taken - started)} ms; ` +
+      `checked against the history in ${ms(performance.now() - taken)} ms)`,
   );
-  if (ctx.restore && (await ctx.restore(before)))
-    before = await takeSnapshot(workspace, { previous: before, maxEntries });
 
   const limitSeconds = ctx.config.JOB_TIMEOUT_SECONDS;
   log.step(`running the ${executor.name} executor (time limit ${limitSeconds} s)`);
@@ -136,7 +141,11 @@ async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'out
   let files: WorkspaceDiff;
   try {
     // The "before" of this attempt lets unchanged files keep their hash without being read again.
-    const after = await takeSnapshot(workspace, { previous: before, maxEntries });
+    const afterStarted = performance.now();
+    const after = await takeSnapshot(workspace, { ...opts, previous: before });
+    log.step(
+      `workspace snapshot after the run: ${after.size} files, ${after.filesRead} read (${ms(performance.now() - afterStarted)} ms)`,
+    );
     executed.after = after;
     files = diffSnapshots(before, after);
   } catch (err) {

@@ -11,7 +11,7 @@ import type { RunnableJob } from '@cwo/jobs';
 // it is not worth running the agent again.
 
 export async function commitJobChanges(args: {
-  config: Pick<Config, 'workspaceRoot' | 'GIT_AUTHOR_NAME' | 'GIT_AUTHOR_EMAIL'>;
+  config: Pick<Config, 'workspaceRoot' | 'GIT_AUTHOR_NAME' | 'GIT_AUTHOR_EMAIL' | 'HISTORY_IGNORE'>;
   job: RunnableJob;
   workspace: string;
   log: JobLog;
@@ -29,6 +29,7 @@ export async function commitJobChanges(args: {
       job: { id: job.id, jobType: job.jobType, instruction: job.instruction },
       author: { name: config.GIT_AUTHOR_NAME, email: config.GIT_AUTHOR_EMAIL },
       snapshot: args.snapshot,
+      ignore: config.HISTORY_IGNORE,
     });
     log.step(
       `history: committed the job's changes as ${sha.slice(0, 12)} (${Math.round(performance.now() - started)} ms)`,

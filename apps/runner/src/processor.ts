@@ -163,6 +163,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
         workspace: a.workspace,
         recorded,
         snapshot,
+        ignore: config.HISTORY_IGNORE,
         log: (line) => log.step(line),
       })) === 'restored'
     );
@@ -184,6 +185,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
         projectId: a.job.projectId,
         workspace: a.workspace,
         recorded: await a.recorded,
+        ignore: config.HISTORY_IGNORE,
         log: (line) => log.step(line),
       });
       return done !== 'unchecked';

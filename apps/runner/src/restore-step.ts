@@ -23,6 +23,8 @@ export async function restoreRecordedWorkspace(args: {
   recorded: RecordedWorkspace;
   /** The workspace as it is now (taken here when not given). */
   snapshot?: Snapshot;
+  /** HISTORY_IGNORE (left alone, as the history leaves it out). */
+  ignore: readonly string[];
   log: (line: string) => void;
 }): Promise<'restored' | 'unchanged' | 'unchecked'> {
   const { recorded, log } = args;
@@ -44,6 +46,7 @@ export async function restoreRecordedWorkspace(args: {
       workspace: args.workspace,
       commit,
       snapshot: args.snapshot,
+      ignore: args.ignore,
     });
   } catch (err) {
     if (!(err instanceof HistoryError)) throw err;

@@ -33,3 +33,15 @@ describe('project history and executor settings', () => {
     expect(problems().map((p) => p.split(':')[0])).toEqual(['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'WORKER_EXECUTOR']);
   });
 });
+
+describe('HISTORY_IGNORE', () => {
+  it('leaves dependency and cache folders out by default; takes a list of its own, or none', () => {
+    expect(loadConfig({}).HISTORY_IGNORE).toEqual(expect.arrayContaining(['node_modules/', '.venv/', '__pycache__/']));
+    expect(loadConfig({ HISTORY_IGNORE: 'vendor/, *.tmp' }).HISTORY_IGNORE).toEqual(['vendor/', '*.tmp']);
+    expect(loadConfig({ HISTORY_IGNORE: '' }).HISTORY_IGNORE).toEqual([]);
+  });
+
+  it('refuses a pattern with a line break (it would be two)', () => {
+    expect(() => loadConfig({ HISTORY_IGNORE: '["a\\nb"]' })).toThrow(/HISTORY_IGNORE/);
+  });
+});

@@ -16,6 +16,21 @@ const bool = (fallback: boolean) =>
       return z.NEVER;
     });
 
+/** HISTORY_IGNORE's default: dependency and cache folders, at any depth. */
+export const DEFAULT_HISTORY_IGNORE = [
+  'node_modules/',
+  '.venv/',
+  '__pycache__/',
+  '.pytest_cache/',
+  '.mypy_cache/',
+  '.ruff_cache/',
+  '.tox/',
+  '.gradle/',
+  '.next/',
+  '.turbo/',
+  '.parcel-cache/',
+];
+
 /** Comma-separated lists (the seed's CORS settings); a JSON array works too; "" is an empty list. */
 const list = (fallback: string[]) =>
   z
@@ -236,6 +251,14 @@ export const ConfigSchema = z
       .refine((v) => /^[^\s<>@]+@[^\s<>@]+$/.test(v), {
         message: 'expected an email address such as orchestrator@localhost',
       }),
+    /**
+     * Gitignore patterns the history leaves out (under the project's own .gitignore files, which
+     * can take one back with `!`): dependency and cache folders, stored once per job otherwise.
+     * The workspace listing and reads still show them. "" leaves nothing out.
+     */
+    HISTORY_IGNORE: list(DEFAULT_HISTORY_IGNORE).refine((patterns) => patterns.every((p) => !/[\r\n]/.test(p)), {
+      message: 'a pattern cannot hold a line break',
+    }),
     /**
      * Where the worker runs when USE_DUMMY_WORKER=false: docker (a container per job, isolated) or
      * host (the worker entrypoint as a child process of the runner, no isolation: development and tests).

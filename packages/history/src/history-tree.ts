@@ -1,57 +1,27 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import ignore, { type Ignore } from 'ignore';
 import { hasObject, writeBlobFromFile, writeObject, treeBody, type TreeEntry } from './git-objects';
-import { withRegularFile } from '@cwo/workspace';
+import { baseRules, isIgnored, readGitignore, withGitignore, type Rules } from './ignore-rules';
 import type { Snapshot } from './snapshot';
 
 // The workspace as a git tree, written into the history's object store without `git add`: what
 // `git add --all` would stage into an empty index. Symlinks are stored as links (never
 // followed), a file with its owner's execute bit as 100755, empty directories not at all, and
 // paths ignored by the project's .gitignore files left out (a deeper .gitignore wins, the last
-// matching line of a file wins, nothing under an ignored directory comes back), as git does.
+// matching line of a file wins, nothing under an ignored directory comes back), as git does, and
+// so are those of the runner's list (HISTORY_IGNORE, ignore-rules.ts).
 // Directories named `.git` are never content (git refuses such paths too); top-level names in
 // `exclude` (the runner's `.codex/`) are left out.
 
-export interface Rules {
-  /** Workspace-relative directory the .gitignore is in ('' for the top). */
-  base: string;
-  ig: Ignore;
-}
-
 const isGone = (err: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
-
-/**
- * A .gitignore's rules; null when there is none. Not through a link (git does not follow a
- * symlinked .gitignore either); read inline, like the object writes (see git-objects.ts).
- */
-export function readGitignore(file: string): string | null {
-  try {
-    return withRegularFile(file, (fd) => fs.readFileSync(fd, 'utf8'));
-  } catch (err) {
-    if (isGone(err)) return null;
-    throw err;
-  }
-}
-
-export function isIgnored(rules: Rules[], rel: string, isDir: boolean): boolean {
-  // Deepest rules first: the first file with a say decides.
-  for (let i = rules.length - 1; i >= 0; i--) {
-    const { base, ig } = rules[i]!;
-    const sub = base === '' ? rel : rel.slice(base.length + 1);
-    const verdict = ig.test(isDir ? `${sub}/` : sub);
-    if (verdict.ignored) return true;
-    if (verdict.unignored) return false;
-  }
-  return false;
-}
 
 /** Writes the workspace's blobs and trees; returns the top tree's id. */
 export async function writeWorkspaceTree(
   gitDir: string,
   workspace: string,
   exclude: readonly string[],
+  ignorePatterns?: readonly string[],
 ): Promise<string> {
   const excluded = new Set(exclude);
 
@@ -63,11 +33,9 @@ export async function writeWorkspaceTree(
       if (isGone(err)) return [];
       throw err;
     }
-    let rules = inherited;
-    if (names.some((d) => d.name === '.gitignore' && d.isFile())) {
-      const text = readGitignore(path.join(dir, '.gitignore'));
-      if (text !== null) rules = [...inherited, { base: rel, ig: ignore().add(text) }];
-    }
+    const rules = names.some((d) => d.name === '.gitignore' && d.isFile())
+      ? withGitignore(inherited, rel, readGitignore(path.join(dir, '.gitignore')))
+      : inherited;
     const entries = await Promise.all(
       names.map(async (d): Promise<TreeEntry | null> => {
         if (d.name === '.git' || (rel === '' && excluded.has(d.name))) return null;
@@ -101,7 +69,7 @@ export async function writeWorkspaceTree(
     return entries.filter((e): e is TreeEntry => e !== null);
   }
 
-  return writeObject(gitDir, 'tree', treeBody(await walk(workspace, '', [])));
+  return writeObject(gitDir, 'tree', treeBody(await walk(workspace, '', baseRules(ignorePatterns))));
 }
 
 interface DirNode {
@@ -130,8 +98,9 @@ export function writeSnapshotTree(
   workspace: string,
   snapshot: Snapshot,
   exclude: readonly string[],
+  ignorePatterns?: readonly string[],
 ): Promise<string> {
-  return buildSnapshotTree(workspace, snapshot, exclude, {
+  return buildSnapshotTree(workspace, snapshot, exclude, ignorePatterns, {
     tree: (body) => writeObject(gitDir, 'tree', body),
     async blob(entry, abs) {
       if (entry.kind === 'symlink') {
@@ -157,8 +126,13 @@ export function writeSnapshotTree(
  * The id of the tree writeSnapshotTree would write, computed without writing anything: whether
  * the workspace still holds what a commit recorded is one comparison of tree ids.
  */
-export function snapshotTreeId(workspace: string, snapshot: Snapshot, exclude: readonly string[]): Promise<string> {
-  return buildSnapshotTree(workspace, snapshot, exclude, {
+export function snapshotTreeId(
+  workspace: string,
+  snapshot: Snapshot,
+  exclude: readonly string[],
+  ignorePatterns?: readonly string[],
+): Promise<string> {
+  return buildSnapshotTree(workspace, snapshot, exclude, ignorePatterns, {
     tree: (body) =>
       Promise.resolve(crypto.createHash('sha1').update(`tree ${body.length}\0`).update(body).digest('hex')),
     blob: (entry) => Promise.resolve({ oid: entry.hash, executable: entry.kind === 'file' && entry.executable }),
@@ -169,6 +143,7 @@ async function buildSnapshotTree(
   workspace: string,
   snapshot: Snapshot,
   exclude: readonly string[],
+  ignorePatterns: readonly string[] | undefined,
   store: TreeStore,
 ): Promise<string> {
   const excluded = new Set(exclude);
@@ -186,11 +161,10 @@ async function buildSnapshotTree(
   }
 
   async function build(node: DirNode, rel: string, inherited: Rules[]): Promise<TreeEntry[]> {
-    let rules = inherited;
-    if (node.files.get('.gitignore')?.entry.kind === 'file') {
-      const text = readGitignore(path.join(workspace, rel, '.gitignore'));
-      if (text !== null) rules = [...inherited, { base: rel, ig: ignore().add(text) }];
-    }
+    const rules =
+      node.files.get('.gitignore')?.entry.kind === 'file'
+        ? withGitignore(inherited, rel, readGitignore(path.join(workspace, rel, '.gitignore')))
+        : inherited;
     const dirs = await Promise.all(
       [...node.dirs].map(async ([name, child]): Promise<TreeEntry | null> => {
         const childRel = rel === '' ? name : `${rel}/${name}`;
@@ -225,5 +199,5 @@ async function buildSnapshotTree(
     return [...dirs, ...files].filter((e): e is TreeEntry => e !== null);
   }
 
-  return store.tree(treeBody(await build(root, '', [])));
+  return store.tree(treeBody(await build(root, '', baseRules(ignorePatterns))));
 }

@@ -193,7 +193,7 @@ export function commitSubject(job: Pick<JobToCommit, 'jobType' | 'instruction'>)
 
 /**
  * Commits the workspace as it is now for one job: every change since the previous job's commit
- * (`.codex/` excluded; the project's own .gitignore files apply), an empty commit if there is
+ * (`.codex/` excluded; the project's own .gitignore files and `ignore` apply), an empty commit if there is
  * none, so that every job that ran has a commit. Returns the commit id.
  *
  * The caller must hold the project's lock: lock files left by an interrupted earlier call are
@@ -211,6 +211,8 @@ export async function commitJob(args: {
    * snapshot): the tree is built from it instead of walking the workspace again.
    */
   snapshot?: Snapshot;
+  /** HISTORY_IGNORE: gitignore patterns left out of the history, under the project's own .gitignore files. */
+  ignore?: readonly string[];
 }): Promise<string> {
   const { workspace, job, author } = args;
   const gitDir = projectHistoryDir(args.workspaceRoot, args.projectId);
@@ -225,8 +227,8 @@ export async function commitJob(args: {
   const head = created ? null : await branchCommit(gitDir);
   const headInfo = head ? await readCommit(gitDir, head) : null;
   const tree = args.snapshot
-    ? await writeSnapshotTree(gitDir, workspace, args.snapshot, [CODEX_DIR])
-    : await writeWorkspaceTree(gitDir, workspace, [CODEX_DIR]);
+    ? await writeSnapshotTree(gitDir, workspace, args.snapshot, [CODEX_DIR], args.ignore)
+    : await writeWorkspaceTree(gitDir, workspace, [CODEX_DIR], args.ignore);
   // The branch's commit is this job's own when its trailer names it: an earlier attempt committed.
   const amend = headInfo !== null && jobOfCommit(headInfo.message) === job.id;
   const parents = !head ? [] : amend ? headInfo.parents : [head];

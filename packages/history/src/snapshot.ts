@@ -2,9 +2,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CODEX_DIR, timeSlicer, withRegularFile } from '@cwo/workspace';
+import { baseRules, isIgnored, readGitignore, withGitignore, type Rules } from './ignore-rules';
 
 // What a workspace holds at one moment, so that the runner can tell for itself which files a job
-// created, modified or deleted, instead of trusting what the agent reports.
+// created, modified or deleted, instead of trusting what the agent reports. What the history leaves
+// out (the project's .gitignore files, HISTORY_IGNORE: ignore-rules.ts) is left out here too, not
+// even walked: a job's files are those its commit records, and a `node_modules` costs nothing.
 //
 // Walked with synchronous calls in short time slices (time-slice.ts); only files of a megabyte
 // or more are read through the thread pool, streamed.
@@ -50,6 +53,8 @@ export interface SnapshotOptions {
    * then, and were already settled when it was taken, keeps its hash without being read again.
    */
   previous?: Snapshot | null;
+  /** HISTORY_IGNORE: gitignore patterns left out, under the project's own .gitignore files. */
+  ignore?: readonly string[];
   /** Tests: how old a stat must be to be trusted (SETTLED_NS otherwise). */
   settledNs?: bigint;
 }
@@ -114,7 +119,7 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
 
   const slicer = timeSlicer();
 
-  async function walk(dir: string, prefix: string): Promise<void> {
+  async function walk(dir: string, prefix: string, inherited: Rules[]): Promise<void> {
     let entries;
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -123,16 +128,22 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
       throw err;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const rules = entries.some((e) => e.name === '.gitignore' && e.isFile())
+      ? withGitignore(inherited, prefix, readGitignore(path.join(dir, '.gitignore')))
+      : inherited;
     for (const entry of entries) {
       if (prefix === '' && exclude.has(entry.name)) continue;
+      // Never content, as in the history (history-tree.ts).
+      if (entry.name === '.git') continue;
+      const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+      if (rules.length > 0 && isIgnored(rules, rel, entry.isDirectory())) continue;
       if (++seen > maxEntries) throw new SnapshotLimitError(maxEntries);
       const turn = slicer.tick();
       if (turn) await turn;
-      const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
       const abs = path.join(dir, entry.name);
       try {
         if (entry.isDirectory()) {
-          await walk(abs, rel);
+          await walk(abs, rel, rules);
         } else if (entry.isSymbolicLink()) {
           const target = fs.readlinkSync(abs, { encoding: 'buffer' });
           snapshot.set(rel, {
@@ -174,7 +185,7 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
     }
   }
 
-  await walk(workspace, '');
+  await walk(workspace, '', baseRules(opts.ignore));
   snapshot.filesRead = filesRead;
   return snapshot;
 }

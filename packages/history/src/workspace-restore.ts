@@ -4,9 +4,9 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import ignore from 'ignore';
 import { branchCommit, HISTORY_BRANCH, HistoryError, projectHistoryDir, writeRef } from './history';
-import { isIgnored, snapshotTreeId, type Rules } from './history-tree';
+import { snapshotTreeId } from './history-tree';
+import { baseRules, isIgnored, withGitignore, type Rules } from './ignore-rules';
 import { CODEX_DIR, timeSlicer, type TimeSlicer } from '@cwo/workspace';
 import { takeSnapshot, type Snapshot } from './snapshot';
 
@@ -254,6 +254,7 @@ async function removeUntracked(
   target: TargetTree,
   removed: string[],
   slicer: TimeSlicer,
+  ignorePatterns: readonly string[] | undefined,
 ): Promise<void> {
   async function walk(dir: string, rel: string, inherited: Rules[]): Promise<boolean> {
     let names;
@@ -263,8 +264,7 @@ async function removeUntracked(
       if (isGone(err)) return true;
       throw err;
     }
-    const text = target.gitignores.get(rel);
-    const rules = text === undefined ? inherited : [...inherited, { base: rel, ig: ignore().add(text) }];
+    const rules = withGitignore(inherited, rel, target.gitignores.get(rel) ?? null);
     let kept = 0;
     for (const d of names) {
       const turn = slicer.tick();
@@ -308,7 +308,7 @@ async function removeUntracked(
     }
     return kept === 0;
   }
-  await walk(workspace, '', []);
+  await walk(workspace, '', baseRules(ignorePatterns));
 }
 
 function tryRmdir(dir: string): boolean {
@@ -322,7 +322,7 @@ function tryRmdir(dir: string): boolean {
 
 /**
  * Puts the workspace back to `commit` (null: to no files at all, as a project starts), leaving
- * `.codex/` and ignored paths alone, and points the history's branch at that commit. `snapshot`
+ * `.codex/` and ignored paths (the commit's .gitignore files, `ignore`) alone, and points the history's branch at that commit. `snapshot`
  * is the workspace as it is now (`.codex/` excluded, as takeSnapshot leaves it out); taken here
  * when not given. The caller holds the project's lock, and nothing else writes in the workspace
  * meanwhile (the agent of an earlier attempt is stopped first).
@@ -335,14 +335,16 @@ export async function restoreWorkspace(args: {
   workspace: string;
   commit: string | null;
   snapshot?: Snapshot;
+  /** HISTORY_IGNORE: what the history leaves out, and so does this (as the commits were made). */
+  ignore?: readonly string[];
 }): Promise<RestoreResult> {
   const { workspace, commit } = args;
   const gitDir = projectHistoryDir(args.workspaceRoot, args.projectId);
   const result: RestoreResult = { changed: false, written: [], removed: [], branchReset: false };
   const treeOid = commit === null ? EMPTY_TREE : commitTree(gitDir, commit);
-  const snapshot = args.snapshot ?? (await takeSnapshot(workspace));
+  const snapshot = args.snapshot ?? (await takeSnapshot(workspace, { ignore: args.ignore }));
 
-  if ((await snapshotTreeId(workspace, snapshot, [CODEX_DIR])) !== treeOid) {
+  if ((await snapshotTreeId(workspace, snapshot, [CODEX_DIR], args.ignore)) !== treeOid) {
     const target: TargetTree =
       commit === null ? { files: new Map(), dirs: new Set(), gitignores: new Map() } : readTargetTree(gitDir, treeOid);
     const toWrite = [...target.files].filter(([rel, want]) => !matches(snapshot, rel, want));
@@ -352,7 +354,7 @@ export async function restoreWorkspace(args: {
         throw new HistoryError(`blob ${want.oid} is not in the project history`);
     }
     const slicer = timeSlicer();
-    await removeUntracked(workspace, target, result.removed, slicer);
+    await removeUntracked(workspace, target, result.removed, slicer, args.ignore);
     for (const [rel, want] of toWrite) {
       const turn = slicer.tick();
       if (turn) await turn;
