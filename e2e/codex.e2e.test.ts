@@ -48,7 +48,6 @@ describe('the real Codex agent over HTTP, in worker containers', () => {
       WORKER_AGENT: 'codex',
       // The container reaches the model server on the host's loopback.
       WORKER_NETWORK: 'host',
-      WORKER_ENV_PASSTHROUGH: 'CODEX_BASE_URL,CODEX_MODEL,CODEX_SANDBOX,CODEX_TIMEOUT_SECONDS',
       OPENAI_API_KEY: FAKE_KEY,
       CODEX_BASE_URL: server.url,
       CODEX_MODEL: 'gpt-5.5',

@@ -6,7 +6,7 @@
 // step inside the turn by counting the tool outputs after the last instruction. A resumed thread
 // in a new process therefore lands on the right turn too.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 
 /** A Responses API output item, as Codex reads it. */
 export type ScriptItem = Record<string, unknown> & { type: string };
@@ -265,4 +265,13 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 /** Creates and starts a scripted model server. */
 export function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
   return new ModelServer(options).start();
+}
+
+/** A model endpoint URL on a loopback port nothing listens on (it was free a moment ago). */
+export async function closedPortUrl(): Promise<string> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return `http://127.0.0.1:${port}/v1`;
 }

@@ -20,7 +20,7 @@ import {
   projectScript,
   TEST_APP_PY,
 } from '../../../e2e/helpers/codex-project';
-import { instructionsOf, startModelServer, type ModelServer } from '../../../e2e/helpers/model-server';
+import { closedPortUrl, instructionsOf, startModelServer, type ModelServer } from '../../../e2e/helpers/model-server';
 import { createDockerExecutor } from '../src/executors/docker';
 import { createHostExecutor, DEFAULT_WORKER_ENTRY } from '../src/executors/host';
 import { createRunner, type Runner } from '../src/runner';
@@ -91,7 +91,6 @@ export function codexRunnerSuite(kind: 'host' | 'docker'): void {
       WORKER_AGENT: 'codex',
       // The container reaches the model server on the host's loopback.
       WORKER_NETWORK: 'host',
-      WORKER_ENV_PASSTHROUGH: 'CODEX_BASE_URL,CODEX_MODEL,CODEX_SANDBOX,CODEX_TIMEOUT_SECONDS',
       JOB_TIMEOUT_SECONDS: '120',
       ...overrides,
     });
@@ -183,6 +182,8 @@ export function codexRunnerSuite(kind: 'host' | 'docker'): void {
       expect(diff).toContain('+++ b/tests/test_app.py\n@@ -0,0 +1,5 @@\n+from app import fibonacci');
       expect(diff).not.toContain('.codex');
 
+      // The runner's CODEX_* settings reached the worker (no WORKER_ENV_PASSTHROUGH): the first agent line says so.
+      expect(log).toContain(`codex: initial_project job, model gpt-5.5 at ${new URL(server.url).host}, sandbox `);
       expect(log).toContain('file add tests/test_app.py');
       expect(log).toMatch(/history: committed the job's changes as [0-9a-f]{12} \(\d+ ms\)/);
       expect(log).not.toContain(FAKE_KEY);
@@ -236,6 +237,28 @@ export function codexRunnerSuite(kind: 'host' | 'docker'): void {
       } finally {
         server.setBehaviour({ kind: 'script', turns: projectScript() });
       }
+    });
+  });
+
+  describe(`a model endpoint nothing listens on (${where})`, () => {
+    it('ends the job in error after CODEX_CONNECT_TIMEOUT_SECONDS, not the job time limit, saying where', async () => {
+      const closed = await closedPortUrl();
+      const setup = await startCodexRunner(
+        { JOB_TIMEOUT_SECONDS: '600' },
+        { CODEX_BASE_URL: closed, CODEX_CONNECT_TIMEOUT_SECONDS: '2', CODEX_TIMEOUT_SECONDS: '500' },
+      );
+      const { projectId, jobId } = await createProject(db, setup.config, 'Build something');
+      await setup.queue.enqueue(jobId);
+      const job = await waitForJob(db, jobId, 90_000);
+
+      const cause = `model endpoint unreachable at ${closed} (Connection failed: error sending request; none within 2 s, CODEX_CONNECT_TIMEOUT_SECONDS)`;
+      expect({ status: job.status, errorCode: job.errorCode, errors: job.errors }).toEqual({
+        status: 'error',
+        errorCode: 'model_unreachable',
+        errors: [cause],
+      });
+      expect(await readJobLog(setup.config, projectId, jobId)).toContain(`error: ${cause}`);
+      expect(processesUsing(workspaceOf(setup, projectId))).toEqual([]);
     });
   });
 

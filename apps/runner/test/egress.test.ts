@@ -160,7 +160,6 @@ describe(`the agent's network held to an allowlist (docker executor on ${ENGINE}
       WORKER_EXECUTOR: 'docker',
       WORKER_AGENT: 'codex',
       // WORKER_EGRESS and WORKER_EGRESS_ALLOW unset: allowlist, of the model endpoint only, is the default.
-      WORKER_ENV_PASSTHROUGH: 'CODEX_BASE_URL,CODEX_MODEL,CODEX_SANDBOX,CODEX_TIMEOUT_SECONDS',
       CODEX_BASE_URL: server.urlFor(host),
       JOB_TIMEOUT_SECONDS: '120',
     });

@@ -167,7 +167,28 @@ export const ConfigSchema = z
         const [uid, gid = uid] = v.trim().split(':');
         return { uid: Number(uid), gid: Number(gid) };
       }),
-    /** Runner variables passed into the worker besides OPENAI_API_KEY, OPENAI_ORG_ID, OPENAI_PROJECT. */
+    // The codex agent's settings: read by the worker, checked here at start-up, and passed into the
+    // worker when set (unset: the worker's defaults, which the README lists).
+    CODEX_MODEL: optionalText().pipe(
+      z
+        .string()
+        .regex(/^[\w.:/-]{1,200}$/, 'expected a model name')
+        .optional(),
+    ),
+    CODEX_BASE_URL: optionalText().pipe(
+      z
+        .string()
+        .refine((v) => URL.canParse(v) && ['http:', 'https:'].includes(new URL(v).protocol), {
+          message: 'expected an http(s) URL',
+        })
+        .optional(),
+    ),
+    CODEX_SANDBOX: optionalText().pipe(z.enum(['read-only', 'workspace-write', 'danger-full-access']).optional()),
+    CODEX_TIMEOUT_SECONDS: optionalText().pipe(z.coerce.number<string | undefined>().int().min(1).optional()),
+    /** How long the model endpoint may stay unreachable before the job ends in error (worker default 30). */
+    CODEX_CONNECT_TIMEOUT_SECONDS: optionalText().pipe(z.coerce.number<string | undefined>().int().min(1).optional()),
+    CODEX_MAX_RETRIES: optionalText().pipe(z.coerce.number<string | undefined>().int().min(0).max(20).optional()),
+    /** Runner variables passed into the worker besides OPENAI_API_KEY, OPENAI_ORG_ID, OPENAI_PROJECT and the CODEX_* settings. */
     WORKER_ENV_PASSTHROUGH: list([]).refine((names) => names.every((n) => ENV_NAME.test(n)), {
       message: 'expected names of environment variables, comma-separated',
     }),
@@ -345,11 +366,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const inContainers = !c.USE_DUMMY_WORKER && c.WORKER_EXECUTOR === 'docker';
   const workerEgress =
     c.WORKER_EGRESS ?? (agentNeedsNetwork && inContainers && c.WORKER_NETWORK === 'none' ? 'allowlist' : 'none');
-  let workerEgressAllow: string[];
-  try {
-    workerEgressAllow = c.WORKER_EGRESS_ALLOW ?? defaultEgressAllow(env.CODEX_BASE_URL);
-  } catch {
-    throw new ConfigError([`CODEX_BASE_URL: expected an http(s) URL (got "${env.CODEX_BASE_URL}")`]);
-  }
+  const workerEgressAllow = c.WORKER_EGRESS_ALLOW ?? defaultEgressAllow(c.CODEX_BASE_URL);
   return { ...c, workspaceRoot: path.resolve(cwd, c.WORKSPACE_ROOT), workerEgress, workerEgressAllow };
 }

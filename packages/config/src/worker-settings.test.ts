@@ -62,3 +62,25 @@ describe('worker container settings', () => {
     expect(problems({ WORKER_MEMORY: '1m' })).toContain('at least 6m');
   });
 });
+
+describe("the codex agent's settings", () => {
+  it('are optional (the worker has defaults) and checked at start-up, naming the variable', () => {
+    const c = loadConfig({});
+    expect([c.CODEX_BASE_URL, c.CODEX_CONNECT_TIMEOUT_SECONDS, c.CODEX_SANDBOX]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(loadConfig({ CODEX_CONNECT_TIMEOUT_SECONDS: '5' }).CODEX_CONNECT_TIMEOUT_SECONDS).toBe(5);
+    const message = problems({
+      CODEX_BASE_URL: 'ftp://models.example',
+      CODEX_SANDBOX: 'none',
+      CODEX_TIMEOUT_SECONDS: 'soon',
+      CODEX_CONNECT_TIMEOUT_SECONDS: '0',
+    });
+    expect(message).toContain('CODEX_BASE_URL: expected an http(s) URL (got "ftp://models.example")');
+    expect(message).toContain('CODEX_SANDBOX:');
+    expect(message).toContain('CODEX_TIMEOUT_SECONDS:');
+    expect(message).toContain('CODEX_CONNECT_TIMEOUT_SECONDS:');
+  });
+});

@@ -37,6 +37,25 @@ describe('CodexEventReader', () => {
     expect(fatal.state.unreachable).toBe('error sending request for url (http://10.9.9.9/v1/responses)');
   });
 
+  test('tells its listener when Codex cannot connect and when the model answered', () => {
+    const seen: string[] = [];
+    const reader = new CodexEventReader('/workspace', {
+      modelReached: () => seen.push('reached'),
+      connectionFailed: () => seen.push('failed'),
+    });
+    reader.read(event({ type: 'turn.started' })); // before the first request: says nothing
+    reader.read(
+      event({
+        type: 'error',
+        message: 'Reconnecting... waiting for network (Connection failed: error sending request)',
+      }),
+    );
+    reader.read(event({ type: 'error', message: 'Reconnecting... 1/2 (stream disconnected)' })); // it was connected
+    reader.read(event({ type: 'item.completed', item: { type: 'agent_message', text: 'hi' } }));
+    expect(seen).toEqual(['failed', 'reached']);
+    expect(reader.state.errors).toEqual([]);
+  });
+
   test('file changes are listed relative to the workspace; one outside it is logged, not listed', () => {
     const reader = new CodexEventReader('/workspace');
     const lines = reader.read(

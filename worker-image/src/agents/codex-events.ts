@@ -78,6 +78,12 @@ function outputLines(output: string): string[] {
   return lines.length > MAX_OUTPUT_LINES ? [`  … ${lines.length - MAX_OUTPUT_LINES} earlier lines`, ...shown] : shown;
 }
 
+/** What the events say about the model endpoint: it answered, or Codex could not connect to it. */
+export interface ConnectionListener {
+  modelReached(): void;
+  connectionFailed(): void;
+}
+
 /**
  * Turns the JSONL events of `codex exec --json` into readable log lines as they arrive, and
  * gathers the run's outcome. Unknown events are ignored: newer Codex versions add kinds.
@@ -93,7 +99,10 @@ export class CodexEventReader {
     deleted: [],
   };
 
-  constructor(private readonly workspace: string) {}
+  constructor(
+    private readonly workspace: string,
+    private readonly connection?: ConnectionListener,
+  ) {}
 
   /** One line of Codex's stdout -> the log lines it stands for (maybe none). */
   read(line: string): string[] {
@@ -105,8 +114,11 @@ export class CodexEventReader {
       return [clip(line)];
     }
     const item = fields(event.item);
-    // Anything the model sent means it was reached.
-    if (/^(item\.(started|completed)|turn\.completed)$/.test(text(event.type))) this.state.unreachable = undefined;
+    // Anything the model sent means it was reached (turn.started comes before the first request).
+    if (/^(item\.(started|completed)|turn\.completed)$/.test(text(event.type))) {
+      this.state.unreachable = undefined;
+      this.connection?.modelReached();
+    }
     switch (event.type) {
       case 'thread.started':
         this.state.threadId = text(event.thread_id);
@@ -126,7 +138,10 @@ export class CodexEventReader {
         if (/^Reconnecting\b/.test(message)) {
           // "Reconnecting... waiting for network (Connection failed: error sending request)": the cause.
           const cause = /\(([^()]+)\)\s*$/.exec(message)?.[1] ?? message;
-          if (CONNECTION_FAILED.test(message)) this.state.unreachable = cause;
+          if (CONNECTION_FAILED.test(message)) {
+            this.state.unreachable = cause;
+            this.connection?.connectionFailed();
+          }
           return [`codex: ${readableError(message)}`];
         }
         if (CONNECTION_FAILED.test(message)) this.state.unreachable = readableError(message);

@@ -25,6 +25,8 @@ const SettingsSchema = z.object({
   CODEX_SANDBOX: optionalText.pipe(CodexSandbox.default('workspace-write')),
   /** Codex's own limit; keep it below the job's timeout so the agent, not the runner, reports it. */
   CODEX_TIMEOUT_SECONDS: optionalText.pipe(z.coerce.number<string | undefined>().int().min(1).default(1500)),
+  /** How long the model endpoint may stay unreachable (no connection at all) before the job ends in error. */
+  CODEX_CONNECT_TIMEOUT_SECONDS: optionalText.pipe(z.coerce.number<string | undefined>().int().min(1).default(30)),
   /** Retries of a failed model request and of a broken stream (Codex's own; 0 fails fast). */
   CODEX_MAX_RETRIES: optionalText.pipe(z.coerce.number<string | undefined>().int().min(0).max(20).default(0)),
   /** Codex's state (sessions for resume); defaults to `<workspace>/.codex/home`. */
@@ -37,6 +39,7 @@ export interface CodexSettings {
   baseUrl: string;
   sandbox: CodexSandbox;
   timeoutMs: number;
+  connectTimeoutMs: number;
   maxRetries: number;
   codexHome: string;
   apiKey?: string;
@@ -64,6 +67,7 @@ export function readCodexSettings(env: NodeJS.ProcessEnv, workspace: string): Co
     baseUrl: s.CODEX_BASE_URL,
     sandbox: s.CODEX_SANDBOX,
     timeoutMs: s.CODEX_TIMEOUT_SECONDS * 1000,
+    connectTimeoutMs: s.CODEX_CONNECT_TIMEOUT_SECONDS * 1000,
     maxRetries: s.CODEX_MAX_RETRIES,
     // It must outlive the job (resume reads its sessions), so it lives with the workspace by default.
     codexHome: path.resolve(workspace, s.CODEX_HOME ?? path.join('.codex', 'home')),

@@ -9,6 +9,7 @@ import {
   ModelServer,
   addFilePatch,
   assistantMessage,
+  closedPortUrl,
   execCommand,
   instructionsOf,
   startModelServer,
@@ -243,6 +244,52 @@ describe('runCodexAgent with the real codex binary', () => {
     ]);
     expect(lines).toContain('codex: Reconnecting... waiting for network (Connection failed: error sending request)');
     expect(WorkerResult.parse(result)).toEqual(result);
+  });
+
+  test('an endpoint nothing listens on ends the job after CODEX_CONNECT_TIMEOUT_SECONDS, saying so', async () => {
+    server = await startModelServer({ behaviour: { kind: 'hang' } });
+    const closed = await closedPortUrl();
+    const pids: number[] = [];
+    const started = Date.now();
+
+    const result = await runCodexAgent(
+      workspace,
+      request('initial_project', 'Build something'),
+      log,
+      // Codex's own limit is far away: the connect limit must end it, not the time limit.
+      options(
+        { CODEX_BASE_URL: closed, CODEX_CONNECT_TIMEOUT_SECONDS: '2', CODEX_TIMEOUT_SECONDS: '600' },
+        { onSpawn: (pid) => pids.push(pid) },
+      ),
+    );
+
+    const cause = `model endpoint unreachable at ${closed} (Connection failed: error sending request; none within 2 s, CODEX_CONNECT_TIMEOUT_SECONDS)`;
+    expect(result).toMatchObject({ status: 'error', error_code: 'model_unreachable', errors: [cause] });
+    expect(result.summary).toBe(`Codex failed: ${cause}`);
+    expect(lines).toContain(`error: ${cause}`);
+    expect(lines.some((l) => l.startsWith('codex: Reconnecting... waiting for network'))).toBe(true);
+    expect(WorkerResult.parse(result)).toEqual(result);
+    // Stopped at the connect limit (Codex alone would retry for minutes), and nothing left running.
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(pids).toHaveLength(1);
+    expect(processesMatching(workspace)).toEqual([]);
+  });
+
+  test('a model that accepts the connection but is slow is not "unreachable": its time limit ends it', async () => {
+    server = await startModelServer({ behaviour: { kind: 'hang' } });
+
+    const result = await runCodexAgent(
+      workspace,
+      request('initial_project', 'Build something'),
+      log,
+      options({ CODEX_CONNECT_TIMEOUT_SECONDS: '1', CODEX_TIMEOUT_SECONDS: '4' }),
+    );
+
+    expect(result).toMatchObject({
+      status: 'error',
+      error_code: 'timeout',
+      errors: ['codex timed out after 4 s (CODEX_TIMEOUT_SECONDS)'],
+    });
   });
 
   test('a cancel stops codex and the command it is running', async () => {

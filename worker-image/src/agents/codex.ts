@@ -3,6 +3,7 @@ import { codexEnvironment, newThreadArgs, resolveCodexBinary, resumeArgs, writeC
 import { CodexEventReader, type CodexRunState } from './codex-events';
 import { runSupervised, type RunOutcome } from './codex-process';
 import { buildPrompt } from './codex-prompt';
+import { ReachabilityWatch } from './codex-reachability';
 import { readCodexSettings, type CodexSettings } from './codex-settings';
 import { readThreadTotals, usageSince, writeThreadTotals } from './codex-usage';
 
@@ -21,6 +22,8 @@ interface Attempt {
   state: CodexRunState;
   outcome: RunOutcome;
   stderr: string[];
+  /** Stopped because the model endpoint could not be connected to (CODEX_CONNECT_TIMEOUT_SECONDS). */
+  unreachable: boolean;
 }
 
 const MAX_RESULT_LOG_LINES = 10_000;
@@ -87,7 +90,17 @@ export async function runCodexAgent(
   const deadline = Date.now() + settings.timeoutMs;
   const env = codexEnvironment(settings, options.env ?? process.env);
   const attempt = (args: string[]): Promise<Attempt> =>
-    runAttempt({ binary, args, workspace, env, deadline, emit, signal: options.signal, onSpawn: options.onSpawn });
+    runAttempt({
+      binary,
+      args,
+      workspace,
+      env,
+      deadline,
+      connectTimeoutMs: settings.connectTimeoutMs,
+      emit,
+      signal: options.signal,
+      onSpawn: options.onSpawn,
+    });
 
   let resumed = false;
   let run: Attempt;
@@ -135,7 +148,7 @@ export async function runCodexAgent(
 
 /** The error code of a run that did not succeed (docs/outcomes.md). */
 function outcomeCode(run: Attempt): ErrorCode {
-  if (run.state.unreachable && !run.outcome.aborted) return 'model_unreachable';
+  if (run.unreachable || (run.state.unreachable && !run.outcome.aborted)) return 'model_unreachable';
   return run.outcome.timedOut ? 'timeout' : 'agent_error';
 }
 
@@ -145,11 +158,14 @@ async function runAttempt(input: {
   workspace: string;
   env: NodeJS.ProcessEnv;
   deadline: number;
+  connectTimeoutMs: number;
   emit: (line: string) => void;
   signal?: AbortSignal;
   onSpawn?: (pid: number) => void;
 }): Promise<Attempt> {
-  const reader = new CodexEventReader(input.workspace);
+  const unreachable = new AbortController();
+  const watch = new ReachabilityWatch(input.connectTimeoutMs, () => unreachable.abort());
+  const reader = new CodexEventReader(input.workspace, watch);
   const stderr: string[] = [];
   const outcome = await runSupervised({
     command: input.binary,
@@ -157,7 +173,7 @@ async function runAttempt(input: {
     cwd: input.workspace,
     env: input.env,
     timeoutMs: Math.max(1, input.deadline - Date.now()),
-    signal: input.signal,
+    signal: input.signal ? AbortSignal.any([input.signal, unreachable.signal]) : unreachable.signal,
     onSpawn: input.onSpawn,
     onStdoutLine: (line) => reader.read(line).forEach(input.emit),
     onStderrLine: (line) => {
@@ -167,7 +183,9 @@ async function runAttempt(input: {
       input.emit(`stderr: ${line}`);
     },
   });
-  return { state: reader.state, outcome, stderr };
+  watch.dispose();
+  // A cancel that came first stays a cancel.
+  return { state: reader.state, outcome, stderr, unreachable: watch.unreachable && !input.signal?.aborted };
 }
 
 /** A resume that failed before the thread started, saying the session does not exist. */
@@ -185,6 +203,9 @@ function sessionGone(run: Attempt): boolean {
 function outcomeError(run: Attempt, settings: CodexSettings): string | undefined {
   const { outcome, state, stderr } = run;
   if (outcome.spawnError) return `could not start codex: ${outcome.spawnError.message}`;
+  if (run.unreachable) {
+    return `model endpoint unreachable at ${settings.baseUrl} (${state.unreachable ?? 'no connection'}; none within ${settings.connectTimeoutMs / 1000} s, CODEX_CONNECT_TIMEOUT_SECONDS)`;
+  }
   if (outcome.timedOut && state.unreachable) {
     return `could not reach the model at ${new URL(settings.baseUrl).host} (${state.unreachable}); gave up after ${settings.timeoutMs / 1000} s (CODEX_TIMEOUT_SECONDS)`;
   }

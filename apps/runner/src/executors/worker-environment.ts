@@ -8,6 +8,19 @@ import { OPENAI_VARIABLES } from '@cwo/contracts';
 export { OPENAI_VARIABLES };
 
 /**
+ * The codex agent's settings, which the runner's configuration checks: passed through when set,
+ * without a second list (CODEX_HOME is not: it is a path of the worker's own).
+ */
+export const CODEX_SETTINGS = [
+  'CODEX_MODEL',
+  'CODEX_BASE_URL',
+  'CODEX_SANDBOX',
+  'CODEX_TIMEOUT_SECONDS',
+  'CODEX_CONNECT_TIMEOUT_SECONDS',
+  'CODEX_MAX_RETRIES',
+] as const;
+
+/**
  * The container's environment: an allowlist, never the runner's whole environment (which holds
  * DATABASE_URL and the like). Returns the names too, for a log line that shows no value.
  */
@@ -15,7 +28,7 @@ export function workerEnvironment(
   config: Pick<Config, 'WORKER_AGENT' | 'WORKER_ENV_PASSTHROUGH'>,
   env: NodeJS.ProcessEnv,
 ): { entries: string[]; names: string[] } {
-  const names = [...new Set([...OPENAI_VARIABLES, ...config.WORKER_ENV_PASSTHROUGH])].filter(
+  const names = [...new Set([...OPENAI_VARIABLES, ...CODEX_SETTINGS, ...config.WORKER_ENV_PASSTHROUGH])].filter(
     (name) => env[name] !== undefined && env[name] !== '' && name !== 'WORKER_AGENT',
   );
   return {

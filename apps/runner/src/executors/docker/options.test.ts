@@ -82,4 +82,25 @@ describe('worker container options', () => {
     expect(entries.sort()).toEqual(['HTTPS_PROXY=http://proxy:3128', 'OPENAI_API_KEY=sk-1', 'WORKER_AGENT=codex']);
     expect(names.sort()).toEqual(['HTTPS_PROXY', 'OPENAI_API_KEY', 'WORKER_AGENT']);
   });
+
+  it("pass the codex agent's settings that are set without a second list, CODEX_HOME not", () => {
+    const config = loadConfig({ WORKER_AGENT: 'codex' });
+    const env = {
+      CODEX_BASE_URL: 'http://gateway.internal:8080/v1',
+      CODEX_MODEL: 'gpt-5.5',
+      CODEX_SANDBOX: 'danger-full-access',
+      CODEX_TIMEOUT_SECONDS: '600',
+      CODEX_CONNECT_TIMEOUT_SECONDS: '10',
+      CODEX_MAX_RETRIES: '',
+      CODEX_HOME: '/var/lib/runner/codex',
+    };
+    expect(workerEnvironment(config, env).entries.sort()).toEqual([
+      'CODEX_BASE_URL=http://gateway.internal:8080/v1',
+      'CODEX_CONNECT_TIMEOUT_SECONDS=10',
+      'CODEX_MODEL=gpt-5.5',
+      'CODEX_SANDBOX=danger-full-access',
+      'CODEX_TIMEOUT_SECONDS=600',
+      'WORKER_AGENT=codex',
+    ]);
+  });
 });
