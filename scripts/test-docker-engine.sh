@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${CWO_DOCKER_ENGINE_HOST:?is not set: run eval \"\$(bash scripts/container-runtime.sh --env)\" first}"
 # The test files that talk to a container engine (the others do not depend on one).
-ENGINE_TESTS='apps/runner/test/(docker-executor|docker-runner|docker-checks|orphans|codex-docker|egress[a-z-]*)\.test\.ts$'
+ENGINE_TESTS='apps/runner/test/(docker-executor|docker-runner|docker-checks|orphans|codex-docker|codex-docker-checks|egress[a-z-]*)\.test\.ts$'
 DOCKER_HOST=$CWO_DOCKER_ENGINE_HOST CWO_TEST_ENGINE=docker exec pnpm exec jest --runInBand "$ENGINE_TESTS" "$@"
