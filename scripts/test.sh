@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+# Real Chromium for the browser tests (previews' isolation in the unit suite, the web app's e2e).
+bash scripts/install-chromium.sh
 # Lint (typescript-eslint, type-aware), formatting (Prettier) and types of the whole tree, tests
 # included, before any test runs.
 pnpm lint

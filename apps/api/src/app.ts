@@ -13,6 +13,8 @@ import { requestId } from './http/request-id';
 import { DEFAULT_WEB_APP_DIR, mountWebApp } from './http/web-app';
 import { createCreationRateLimit } from './limits/creation-rate-limit';
 import { createLogFollowers } from './logs/follow-log';
+import { createPreviewAccess } from './previews/preview-access';
+import { previewHost } from './previews/preview-host';
 import { pingRedis } from './redis-actions';
 import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
 import { apiRoutes, rootRoutes } from './routes';
@@ -79,8 +81,11 @@ export function createApp(deps: AppDeps): Express {
   // more than it could save (static Swagger assets keep theirs).
   app.set('etag', false);
 
+  const previews = createPreviewAccess(config, logger);
   app.use(requestId());
   app.use(accessLog(logger));
+  // Preview hosts are other sites: answered before anything of the app's own (previews/preview-host.ts).
+  app.use(previewHost(deps, previews));
   app.use(corsMiddleware(config));
   app.use(jsonBody());
 
@@ -88,7 +93,7 @@ export function createApp(deps: AppDeps): Express {
     authenticate: createAuthenticator(deps),
     rateLimits: { create: createCreationRateLimit(deps) },
   };
-  const services: AppServices = { ...deps, logFollowers: createLogFollowers() };
+  const services: AppServices = { ...deps, logFollowers: createLogFollowers(), previews };
   mountRoutes(app, rootRoutes, '', services, guards);
   mountRoutes(app, apiRoutes, config.API_V1_STR, services, guards);
 

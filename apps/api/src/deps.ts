@@ -5,6 +5,7 @@ import type { JobsQueue } from '@cwo/queue';
 import type { Lookup } from '@cwo/webhooks';
 import type { Redis } from 'ioredis';
 import type { LogFollowers } from './logs/follow-log';
+import type { PreviewAccess } from './previews/preview-access';
 
 /** Everything the API talks to, passed in by main.ts (or a test) rather than created inside. */
 export interface AppDeps {
@@ -26,4 +27,6 @@ export interface AppDeps {
 export interface AppServices extends AppDeps {
   /** One tail per followed job log in this process, shared by all of its SSE clients. */
   logFollowers: LogFollowers;
+  /** Preview links: minted by the API's routes, checked by the preview host. */
+  previews: PreviewAccess;
 }

@@ -5,6 +5,7 @@ import {
   FileList,
   FileReadQuery,
   Health,
+  Preview,
   JobCreate,
   JobDetail,
   JobList,
@@ -29,6 +30,7 @@ import { liveness, readiness } from './handlers/health';
 import { cancelJob, createJob, getJob, listProjectJobs } from './handlers/jobs';
 import { readJobDiff } from './handlers/diff';
 import { readJobLog } from './handlers/logs';
+import { getPreview } from './handlers/previews';
 import { createProject, deleteProject, getProject, listAllProjects } from './handlers/projects';
 import {
   createWebhook,
@@ -276,6 +278,24 @@ const exportRoutes: Route[] = [
   }),
 ];
 
+const previewRoutes: Route[] = [
+  route({
+    method: 'get',
+    path: '/projects/:projectId/preview',
+    handler: getPreview,
+    doc: {
+      tag: 'previews',
+      summary: "Where the project's preview opens, and its state",
+      description:
+        'The workspace served as a site at an origin of its own (PREVIEW_BASE_URL), index.html by default; ' +
+        '`.codex/` is never served. With AUTH_MODE=api_key `preview_url` is a signed link (its host is the ' +
+        'capability) that expires at `expires_at`. See docs/previews.md.',
+      responses: { 200: { description: 'The preview', schema: Preview } },
+      errors: [404],
+    },
+  }),
+];
+
 const webhookRoutes: Route[] = [
   route({
     method: 'post',
@@ -377,7 +397,14 @@ const webhookRoutes: Route[] = [
   }),
 ];
 
-const canonicalRoutes = [...projectRoutes, ...jobRoutes, ...fileRoutes, ...exportRoutes, ...webhookRoutes];
+const canonicalRoutes = [
+  ...projectRoutes,
+  ...jobRoutes,
+  ...fileRoutes,
+  ...exportRoutes,
+  ...previewRoutes,
+  ...webhookRoutes,
+];
 
 /** A canonical route under the seed's short path. */
 function seedShortForm(method: Route['method'], path: string, shortPath: string): Route {

@@ -84,3 +84,31 @@ describe('authentication and limits', () => {
     expect(message).not.toContain('hunter2');
   });
 });
+
+describe('preview settings', () => {
+  it('default to the project id under preview.localhost on the API port, links good for an hour', () => {
+    expect(loadConfig({ PORT: '8123' }).previewBaseUrl).toBe('http://{projectId}.preview.localhost:8123');
+    expect(loadConfig({}).PREVIEW_LINK_SECONDS).toBe(3600);
+    expect(loadConfig({ PREVIEW_BASE_URL: 'https://{projectId}.preview.example.com/' }).previewBaseUrl).toBe(
+      'https://{projectId}.preview.example.com',
+    );
+  });
+
+  it('refuse a base URL without the project id in its host, or with a path, and a short secret', () => {
+    for (const bad of [
+      'https://preview.example.com/{projectId}',
+      'ftp://{projectId}.x.com',
+      'https://{projectId}.x.com/app',
+    ]) {
+      expect(() => loadConfig({ PREVIEW_BASE_URL: bad })).toThrow(/PREVIEW_BASE_URL: expected an http\(s\) origin/);
+    }
+    let message = '';
+    try {
+      loadConfig({ PREVIEW_SECRET: 'short-secret' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/PREVIEW_SECRET: expected at least 32 characters/);
+    expect(message).not.toContain('short-secret');
+  });
+});

@@ -97,6 +97,20 @@ const optionalText = () =>
     .optional()
     .transform((v) => (v === undefined || v === '' ? undefined : v));
 
+/** Why a PREVIEW_BASE_URL cannot be used, or null when it can. */
+function previewTemplateProblem(template: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(template.replaceAll('{projectId}', 'p'));
+  } catch {
+    return 'not a URL';
+  }
+  if (!['http:', 'https:'].includes(url.protocol)) return 'not http(s)';
+  if (!/^[^/]*\{projectId\}/.test(template.replace(/^https?:\/\//, ''))) return 'no {projectId} in the host name';
+  if (url.pathname !== '/' || url.search || url.hash || url.username) return 'more than an origin';
+  return null;
+}
+
 /** Names of environment variables (WORKER_ENV_PASSTHROUGH). */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -307,6 +321,21 @@ export const ConfigSchema = z
     WEBHOOK_RELAY_INTERVAL_MS: int(1000, 10, 60_000),
     /** Events, deliveries and attempts older than this are removed. */
     WEBHOOK_RETENTION_DAYS: int(30, 1),
+    // Previews (docs/previews.md): a project's workspace served at an origin of its own.
+    /**
+     * Where previews are served: an origin whose host name contains {projectId} (a wildcard DNS
+     * name in real deployments). Unset: http://{projectId}.preview.localhost:<PORT>.
+     */
+    PREVIEW_BASE_URL: optionalText().refine((v) => v === undefined || previewTemplateProblem(v) === null, {
+      message:
+        'expected an http(s) origin whose host name holds {projectId}, e.g. https://{projectId}.preview.example.com',
+    }),
+    /** Key of the signed preview links (AUTH_MODE=api_key); unset: a random one per API process. */
+    PREVIEW_SECRET: optionalText().refine((v) => v === undefined || v.length >= 32, {
+      message: 'expected at least 32 characters',
+    }),
+    /** How long a signed preview link, and the cookie it sets, stays good. */
+    PREVIEW_LINK_SECONDS: int(3600, 10, 30 * 86_400),
   })
   .superRefine((c, ctx) => {
     if (c.WORKER_EGRESS === 'allowlist' && c.WORKER_NETWORK !== 'none') {
@@ -333,6 +362,8 @@ export type Config = z.infer<typeof ConfigSchema> & {
   workerEgress: 'none' | 'allowlist';
   /** WORKER_EGRESS_ALLOW with its default applied (the model endpoint's host:port). */
   workerEgressAllow: string[];
+  /** PREVIEW_BASE_URL with its default applied, without a trailing slash. */
+  previewBaseUrl: string;
 };
 
 const SECRET_NAME = /PASSWORD|SECRET|TOKEN|API_KEY/i;
@@ -367,5 +398,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const workerEgress =
     c.WORKER_EGRESS ?? (agentNeedsNetwork && inContainers && c.WORKER_NETWORK === 'none' ? 'allowlist' : 'none');
   const workerEgressAllow = c.WORKER_EGRESS_ALLOW ?? defaultEgressAllow(c.CODEX_BASE_URL);
-  return { ...c, workspaceRoot: path.resolve(cwd, c.WORKSPACE_ROOT), workerEgress, workerEgressAllow };
+  const previewBaseUrl = (c.PREVIEW_BASE_URL ?? `http://{projectId}.preview.localhost:${c.PORT}`).replace(/\/$/, '');
+  return {
+    ...c,
+    workspaceRoot: path.resolve(cwd, c.WORKSPACE_ROOT),
+    workerEgress,
+    workerEgressAllow,
+    previewBaseUrl,
+  };
 }

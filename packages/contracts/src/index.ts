@@ -10,3 +10,4 @@ export * from './worker-protocol';
 export * from './storable-text';
 export * from './egress';
 export * from './code-io';
+export * from './previews';

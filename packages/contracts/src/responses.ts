@@ -90,7 +90,11 @@ export type ProjectSummary = z.infer<typeof ProjectSummary>;
 export const ProjectCreated = ProjectSummary.extend({ job: JobSummary }).openapi('ProjectCreated');
 export type ProjectCreated = z.infer<typeof ProjectCreated>;
 
-export const ProjectDetail = ProjectSummary.extend({ jobs: z.array(JobSummary) }).openapi('ProjectDetail');
+export const ProjectDetail = ProjectSummary.extend({
+  jobs: z.array(JobSummary),
+  /** Where the project's preview opens (GET /projects/{id}/preview for its state; docs/previews.md). */
+  preview_url: z.string(),
+}).openapi('ProjectDetail');
 export type ProjectDetail = z.infer<typeof ProjectDetail>;
 
 export const ProjectList = z

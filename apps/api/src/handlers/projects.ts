@@ -58,7 +58,11 @@ export async function listAllProjects({
 export async function getProject({ deps, params, principal }: RequestContext): Promise<Reply> {
   const project = await findProjectWithJobs(deps.db, principal.userId, params.projectId!);
   if (!project) throw notFound('Project not found');
-  const detail: ProjectDetail = { ...toProjectSummary(project), jobs: project.jobs.map(toJobSummary) };
+  const detail: ProjectDetail = {
+    ...toProjectSummary(project),
+    jobs: project.jobs.map(toJobSummary),
+    preview_url: deps.previews.linkFor(project.id).url,
+  };
   return json(200, detail);
 }
 

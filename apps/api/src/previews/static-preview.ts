@@ -1,0 +1,140 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Request, Response } from 'express';
+import fresh from 'fresh';
+import mime from 'mime-types';
+import rangeParser from 'range-parser';
+import {
+  CODEX_DIR,
+  FileMissingError,
+  InvalidPathError,
+  isInsideDirectory,
+  openWorkspaceFile,
+  type OpenedWorkspaceFile,
+} from '@cwo/workspace';
+import { HttpError, notFound } from '../http/errors';
+
+// A workspace served as a static site. Hand-written over the workspace's file policy rather than
+// `send`/express.static: those open files by path, following any symlink an agent planted between
+// the check and the open; openWorkspaceFile opens with O_NOFOLLOW and checks the descriptor.
+
+const INDEX = 'index.html';
+
+/** The workspace file the URL path names ("" and "…/" mean their index.html). */
+function requestedPath(urlPath: string): string {
+  const relative = urlPath.replace(/^\/+/, '');
+  return relative === '' || relative.endsWith('/') ? `${relative}${INDEX}` : relative;
+}
+
+const isCodexPath = (relative: string): boolean => relative === CODEX_DIR || relative.startsWith(`${CODEX_DIR}/`);
+
+/** Opens the file, or null when the policy or the filesystem says there is none to serve. */
+async function openServable(workspace: string, userPath: string): Promise<OpenedWorkspaceFile | null> {
+  let file: OpenedWorkspaceFile;
+  try {
+    file = await openWorkspaceFile(workspace, userPath);
+  } catch (err) {
+    if (err instanceof InvalidPathError || err instanceof FileMissingError) return null;
+    throw err;
+  }
+  // .codex/ holds the agent's instructions, results and logs: never part of the site, also not
+  // through a link to it (the descriptor's real path is what counts).
+  const real = await fs.readlink(`/proc/self/fd/${file.handle.fd}`).catch(() => null);
+  const root = await fs.realpath(workspace);
+  const realRelative = real && isInsideDirectory(root, real) ? path.relative(root, real).split(path.sep).join('/') : '';
+  if (isCodexPath(file.relative) || isCodexPath(realRelative)) {
+    await file.handle.close();
+    return null;
+  }
+  return file;
+}
+
+const notFoundHere = () => notFound('Not found in this preview');
+
+/** Content-Type by extension, with a charset for text. */
+function contentTypeOf(relative: string): string {
+  return mime.contentType(path.extname(relative)) || 'application/octet-stream';
+}
+
+/**
+ * GET/HEAD of a path of the preview: the file (index.html for a directory), its type, ETag and
+ * Last-Modified, 304 when the client's copy is fresh, and one byte range (206) on request.
+ */
+export async function serveStaticPreview(req: Request, res: Response, workspace: string): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    throw new HttpError(405, 'A static preview answers GET and HEAD only', { Allow: 'GET, HEAD' });
+  }
+  const urlPath = req.path;
+  // A path that names nothing the policy allows (traversal, .codex) gets the same 404 as a missing
+  // file: a site has no use for the difference.
+  if (isCodexPath(urlPath.replace(/^\/+/, '').replace(/\/+$/, ''))) throw notFoundHere();
+  const file = await openServable(workspace, requestedPath(urlPath));
+  if (!file && !urlPath.endsWith('/')) {
+    // A directory named without its slash: send the browser to it, so relative links resolve.
+    const index = await openServable(workspace, `${urlPath.replace(/^\/+/, '')}/${INDEX}`);
+    if (index) {
+      await index.handle.close();
+      const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
+      res.redirect(301, `${urlPath}/${query}`);
+      return;
+    }
+  }
+  if (!file) throw notFoundHere();
+  try {
+    await sendOpened(req, res, file);
+  } finally {
+    await file.handle.close().catch(() => undefined);
+  }
+}
+
+async function sendOpened(req: Request, res: Response, file: OpenedWorkspaceFile): Promise<void> {
+  const stat = await file.handle.stat();
+  const size = file.size;
+  const etag = `W/"${size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
+  const lastModified = stat.mtime.toUTCString();
+  res.set({
+    'Content-Type': contentTypeOf(file.relative),
+    ETag: etag,
+    'Last-Modified': lastModified,
+    'Accept-Ranges': 'bytes',
+  });
+  if (fresh(req.headers, { etag, 'last-modified': lastModified })) {
+    res.status(304).end();
+    return;
+  }
+  let start = 0;
+  let end = size - 1;
+  let status = 200;
+  const range = req.headers.range;
+  const ifRange = req.headers['if-range'];
+  const rangeApplies = range !== undefined && (ifRange === undefined || ifRange === etag || ifRange === lastModified);
+  if (rangeApplies && size > 0) {
+    const ranges = rangeParser(size, range, { combine: true });
+    if (ranges === -1) {
+      res.status(416).set('Content-Range', `bytes */${size}`).end();
+      return;
+    }
+    // Malformed ranges are ignored (RFC 9110 allows it); several ranges get the whole file, which
+    // is also allowed and spares a multipart body nobody's dev server needs.
+    if (Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1) {
+      start = ranges[0]!.start;
+      end = ranges[0]!.end;
+      status = 206;
+      res.set('Content-Range', `bytes ${start}-${end}/${size}`);
+    }
+  }
+  const length = size === 0 ? 0 : end - start + 1;
+  res.status(status).set('Content-Length', String(length));
+  if (req.method === 'HEAD' || length === 0) {
+    res.end();
+    return;
+  }
+  // autoClose off: the caller closes the handle, whether or not the stream finished.
+  const body = file.handle.createReadStream({ start, end, autoClose: false });
+  try {
+    await pipeline(body, res);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+  }
+}
