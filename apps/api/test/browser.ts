@@ -15,7 +15,9 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
  */
 export async function launchChromium(): Promise<BrowserContext> {
   if (!fs.existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}: run bash scripts/install-chromium.sh (it installs it)`);
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM_PATH}: run bash scripts/install-chromium.sh (it installs it)`,
+    );
   }
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
