@@ -11,7 +11,7 @@ import { conflict, notFound } from '../http/errors';
 import { stream, type Reply } from '../http/reply';
 import type { RequestContext } from '../http/route';
 import { workspaceOf } from '../workspace-dirs';
-import { requireJob, requireProject } from './lookups';
+import { noCommit, requireJob, requireProject } from './lookups';
 
 // Taking a project's code out: the workspace (or the tree a job left) as an archive, and the
 // history as a git bundle. Both are streamed as they are made.
@@ -39,7 +39,7 @@ export async function downloadArchive({
   const prefix = project.id;
   if (query.job) {
     const job = await requireJob(deps, principal.userId, project.id, query.job);
-    if (!job.commitSha) throw notFound('The job has no commit (yet): it has not finished running');
+    if (!job.commitSha) throw noCommit(job);
     const archive = await openTreeArchive({
       workspaceRoot: deps.config.workspaceRoot,
       projectId: project.id,

@@ -103,6 +103,19 @@ describe('GET …/jobs/{jobId}/diff', () => {
     expect(missing.body.detail).toBe('The job’s commit is missing from the project history');
   });
 
+  it('says that a cancelled job was cancelled before it changed anything (not that it is still running)', async () => {
+    const other = await request(h.app).post('/api/v1/projects').send({ instruction: 'cancel me first' }).expect(202);
+    const url = `/api/v1/projects/${other.body.id}/jobs/${other.body.job.id}`;
+    await request(h.app).post(`${url}/cancel`).expect(200);
+
+    const res = await request(h.app).get(`${url}/diff`).expect(404);
+    expect(res.body.detail).toBe('The job was cancelled before it changed anything: it has no commit');
+    const archive = await request(h.app)
+      .get(`/api/v1/projects/${other.body.id}/archive?job=${other.body.job.id}`)
+      .expect(404);
+    expect(archive.body.detail).toBe(res.body.detail);
+  });
+
   it('is in the OpenAPI document, with the commit and usage of the job detail', async () => {
     const doc = (await request(h.app).get('/openapi.json').expect(200)).body;
     for (const path of ['/api/v1/projects/{projectId}/jobs/{jobId}/diff', '/api/v1/{projectId}/jobs/{jobId}/diff']) {

@@ -2,7 +2,7 @@ import { openCommitDiff } from '@cwo/history';
 import { notFound } from '../http/errors';
 import { stream, type Reply } from '../http/reply';
 import type { RequestContext } from '../http/route';
-import { requireJob } from './lookups';
+import { noCommit, requireJob } from './lookups';
 
 /**
  * GET …/jobs/{jobId}/diff: the unified diff of the job's commit in the project history (the runner
@@ -11,7 +11,7 @@ import { requireJob } from './lookups';
  */
 export async function readJobDiff({ deps, params, signal, principal }: RequestContext): Promise<Reply> {
   const job = await requireJob(deps, principal.userId, params.projectId!, params.jobId!);
-  if (!job.commitSha) throw notFound('The job has no commit (yet): it has not finished running');
+  if (!job.commitSha) throw noCommit(job);
   const diff = await openCommitDiff({
     workspaceRoot: deps.config.workspaceRoot,
     projectId: job.projectId,

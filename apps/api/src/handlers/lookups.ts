@@ -58,3 +58,15 @@ export function queueUnavailable(saved: Record<string, string>): HttpError {
     ...saved,
   });
 }
+
+/** The 404 of a job that has no commit (its diff, its tree): why, by how the job stands. */
+export function noCommit(job: Pick<Job, 'status'>): HttpError {
+  switch (job.status) {
+    case 'cancelled':
+      return notFound('The job was cancelled before it changed anything: it has no commit');
+    case 'error':
+      return notFound('The job ended in error without a commit: its changes, if any, were undone');
+    default:
+      return notFound('The job has no commit (yet): it has not finished running');
+  }
+}
