@@ -2,7 +2,7 @@
 // started as processes: what a person sees and does on the projects page.
 import type { Browser, Page } from 'playwright-core';
 import type { ApiClient } from './helpers/api-client';
-import { launchChromium, screenshot, watchPage } from './helpers/browser';
+import { expectQuietPage, launchChromium, screenshot, watchPage } from './helpers/browser';
 import { eventually, Stack } from './helpers/stack';
 
 const INSTRUCTION = 'Generate a minimal Python CLI that prints the first 10 Fibonacci numbers, with a test.';
@@ -32,10 +32,7 @@ describe('the web app, in Chromium, against the API and a runner', () => {
     watched = watchPage(page, api.baseUrl);
   });
   afterEach(async () => {
-    // Nothing from another host (the app works offline), nothing refused by the CSP, no crash.
-    expect(watched.foreignRequests).toEqual([]);
-    expect(watched.consoleErrors.filter((m) => /Content.Security.Policy/i.test(m))).toEqual([]);
-    expect(watched.pageErrors).toEqual([]);
+    expectQuietPage(watched);
     await page.close();
   });
 

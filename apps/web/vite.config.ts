@@ -43,7 +43,7 @@ export default defineConfig({
           groups: [
             { name: 'react', test: /node_modules[\\/]\.pnpm[\\/](react|react-dom|scheduler)@/ },
             { name: 'zod', test: /node_modules[\\/]\.pnpm[\\/]zod@/ },
-            { name: 'query', test: /node_modules[\\/]\.pnpm[\\/]@tanstack\+/ },
+            { name: 'query', test: /node_modules[\\/]\.pnpm[\\/]@tanstack\+(query-core|react-query)@/ },
           ],
         },
       },

@@ -58,3 +58,10 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+/** Nothing from another host (the app works offline), nothing refused by the CSP, no crash. */
+export function expectQuietPage(watched: ReturnType<typeof watchPage>): void {
+  expect(watched.foreignRequests).toEqual([]);
+  expect(watched.consoleErrors.filter((m) => /Content.Security.Policy/i.test(m))).toEqual([]);
+  expect(watched.pageErrors).toEqual([]);
+}

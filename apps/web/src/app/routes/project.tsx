@@ -1,6 +1,6 @@
 import { ProjectView } from '../../features/project/components/project-view';
 
-/** `/projects/:projectId`. */
-export function ProjectRoute({ projectId }: { projectId: string }) {
+/** `/projects/:projectId` (loaded on demand: the projects page does not pay for it). */
+export default function ProjectRoute({ projectId }: { projectId: string }) {
   return <ProjectView projectId={projectId} />;
 }

@@ -2,30 +2,10 @@ import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { apiError, fakeFetch, json, renderWithApp } from '../../../test/render';
+import { projectCreatedFixture } from '../../../test/fixtures';
 import { NewProjectForm } from './new-project-form';
 
-const PROJECT = {
-  id: '4b7c8a1e-0000-4000-8000-000000000001',
-  instruction: 'Build a CLI',
-  status: 'queued',
-  summary: null,
-  workspace_path: '/w/4b7c8a1e',
-  created_at: '2026-12-01T10:00:00.000Z',
-  updated_at: '2026-12-01T10:00:00.000Z',
-  job: {
-    id: '4b7c8a1e-0000-4000-8000-000000000002',
-    project_id: '4b7c8a1e-0000-4000-8000-000000000001',
-    job_type: 'initial_project',
-    instruction: 'Build a CLI',
-    status: 'queued',
-    attempts: 0,
-    created_at: '2026-12-01T10:00:00.000Z',
-    updated_at: '2026-12-01T10:00:00.000Z',
-    started_at: null,
-    finished_at: null,
-    error_code: null,
-  },
-};
+const PROJECT = projectCreatedFixture();
 
 async function submit(text: string) {
   const user = userEvent.setup();

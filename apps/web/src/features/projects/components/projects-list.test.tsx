@@ -1,18 +1,18 @@
+import type { ProjectSummary } from '@cwo/contracts';
 import { screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { apiError, fakeFetch, json, renderWithApp } from '../../../test/render';
+import { projectFixture } from '../../../test/fixtures';
 import { ProjectsList } from './projects-list';
 
-const project = (n: number, status: string, minutesAgo: number) => ({
-  id: `4b7c8a1e-0000-4000-8000-${String(n).padStart(12, '0')}`,
-  instruction: `Project number ${n}`,
-  status,
-  summary: null,
-  workspace_path: `/w/${n}`,
-  created_at: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
-  updated_at: new Date().toISOString(),
-});
+const project = (n: number, status: ProjectSummary['status'], minutesAgo: number) =>
+  projectFixture({
+    id: `4b7c8a1e-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    instruction: `Project number ${n}`,
+    status,
+    created_at: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
+  });
 
 describe('ProjectsList', () => {
   it("shows the API's order with each project's status in words and its age", async () => {

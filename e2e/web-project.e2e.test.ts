@@ -1,0 +1,133 @@
+// The web app's project page in a real headless Chromium, against the built API and a runner
+// started as processes: the jobs, the live log, asking for an edit, cancelling, errors, deleting.
+import type { Browser, Page } from 'playwright-core';
+import type { ApiClient } from './helpers/api-client';
+import { expectQuietPage, launchChromium, screenshot, watchPage } from './helpers/browser';
+import { eventually, Stack } from './helpers/stack';
+
+const INSTRUCTION = 'Generate a minimal Python CLI that prints the first 10 Fibonacci numbers, with a test.';
+/** Long enough for a person (and the test) to see a job run and to cancel one still queued. */
+const AGENT_DELAY_MS = 3000;
+
+describe('the project page, in Chromium, against the API and a runner', () => {
+  let stack: Stack;
+  let api: ApiClient;
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  let browser: Browser;
+  let page: Page;
+  let watched: ReturnType<typeof watchPage>;
+  let projectId: string;
+
+  beforeAll(async () => {
+    stack = await Stack.create('webproject');
+    api = await stack.startApi();
+    await stack.startRunner('runner', { DUMMY_WORKER_DELAY_MS: String(AGENT_DELAY_MS) });
+    chromium = await launchChromium();
+    browser = chromium.browser;
+  });
+  afterAll(async () => {
+    await chromium?.close();
+    await stack?.stop();
+  });
+  beforeEach(async () => {
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    watched = watchPage(page, api.baseUrl);
+  });
+  afterEach(async () => {
+    expectQuietPage(watched);
+    await page.close();
+  });
+
+  it('shows the log of the running job as it is written, then the job completed', async () => {
+    await page.goto(`${api.baseUrl}/`);
+    await page.getByLabel('What should the agent build?').fill(INSTRUCTION);
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByRole('link', { name: 'open it' }).click();
+    projectId = page.url().split('/projects/')[1]!.split('?')[0]!;
+
+    await page.getByRole('heading', { name: INSTRUCTION }).waitFor();
+    const log = page.getByRole('log', { name: 'Job log' });
+    // While the agent waits, the runner's lines are already there, streamed.
+    await log.getByText(`dummy executor: waiting ${AGENT_DELAY_MS} ms first`).waitFor({ timeout: 30_000 });
+    const timeline = page.getByRole('list', { name: 'Jobs' });
+    await timeline.getByText('Running', { exact: true }).waitFor();
+    await page.getByText(/^Live · \d+ lines?$/).waitFor();
+    await screenshot(page, 'project-running');
+
+    await log.getByText('dummy executor: wrote .codex/result.json (success)').waitFor({ timeout: 60_000 });
+    await page.getByText(/^Ended \(completed\) · \d+ lines$/).waitFor();
+    await timeline.getByText('Completed', { exact: true }).waitFor();
+    await timeline.getByText(/finished .* · took \d+(\.\d)? s$/).waitFor();
+    const details = page.locator('.job-details');
+    await details.getByText('Created').waitFor();
+    await details.getByText('app.py', { exact: true }).waitFor();
+    await details.getByText('Commit').waitFor();
+    await screenshot(page, 'project');
+  });
+
+  it('queues an edit, says where it stands, and shows it completed with app.py modified', async () => {
+    await page.goto(`${api.baseUrl}/projects/${projectId}`);
+    await page.getByLabel('Ask for the next change').fill('Append a comment line to app.py describing the change.');
+    await page.getByRole('button', { name: 'Queue edit' }).click();
+    // The new job is chosen at once: first queued (or already running), then completed.
+    const timeline = page.getByRole('list', { name: 'Jobs' });
+    const edit = timeline.getByRole('button', { name: /^2\. Edit/ });
+    await edit.waitFor();
+    expect(await edit.getAttribute('aria-current')).toBe('true');
+    expect(page.url()).toMatch(/\?job=[0-9a-f-]{36}$/);
+    await edit.getByText('Completed', { exact: true }).waitFor({ timeout: 60_000 });
+    const details = page.locator('.job-details');
+    await details.getByText('Modified').waitFor();
+    await details.getByText('app.py', { exact: true }).waitFor();
+  });
+
+  it('cancels a queued job', async () => {
+    // Two edits at once: the second waits behind the first.
+    const first = await api.post(`/api/v1/projects/${projectId}/jobs`, { job_type: 'edit', instruction: 'First edit' });
+    const second = await api.post(`/api/v1/projects/${projectId}/jobs`, { job_type: 'edit', instruction: 'Second' });
+    expect([first.status, second.status]).toEqual([202, 202]);
+    await page.goto(`${api.baseUrl}/projects/${projectId}?job=${second.body.id}`);
+    await page.getByText(/^Waiting for [1-9]\d* jobs? of this project/).waitFor();
+    await screenshot(page, 'project-queued');
+    await page.getByRole('button', { name: 'Cancel this job' }).click();
+    const job = page.getByRole('list', { name: 'Jobs' }).getByRole('button', { name: /^4\. Edit/ });
+    await job.getByText('Cancelled', { exact: true }).waitFor();
+    await job.getByText('cancelled', { exact: true }).waitFor();
+    await page.locator('.job-errors').getByText('The job was cancelled on request').waitFor();
+    expect((await api.get(`/api/v1/projects/${projectId}/jobs/${second.body.id}`)).body).toMatchObject({
+      status: 'cancelled',
+      error_code: 'cancelled',
+    });
+    await api.waitForJob(projectId, first.body.id);
+  });
+
+  it("shows a failed job's error code, what it means, and its errors", async () => {
+    const created = await api.post('/api/v1/projects', { instruction: 'force_error: fail on purpose, please' });
+    expect(created.status).toBe(202);
+    await page.goto(`${api.baseUrl}/projects/${created.body.id}`);
+    const errors = page.locator('.job-errors');
+    await errors.waitFor({ timeout: 60_000 });
+    await errors.getByText('forced_error', { exact: true }).first().waitFor();
+    await errors.getByText('The instruction asked the dummy agent to fail').waitFor();
+    await page.getByRole('list', { name: 'Jobs' }).getByText('Error', { exact: true }).waitFor();
+    await screenshot(page, 'project-error');
+  });
+
+  it('deletes a project after a confirmation', async () => {
+    await page.goto(`${api.baseUrl}/projects/${projectId}`);
+    await page.getByRole('button', { name: 'Delete project' }).click();
+    await page.getByText('Delete this project? Its jobs are cancelled').waitFor();
+    // "Keep it" changes nothing.
+    await page.getByRole('button', { name: 'Keep it' }).click();
+    expect((await api.get(`/api/v1/projects/${projectId}`)).status).toBe(200);
+    await page.getByRole('button', { name: 'Delete project' }).click();
+    await page.getByRole('button', { name: 'Yes, delete it' }).click();
+    await page.waitForURL(`${api.baseUrl}/`);
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    await eventually(
+      'the project to be gone',
+      async () => (await api.get(`/api/v1/projects/${projectId}`)).status === 404,
+    );
+    expect(await page.getByRole('link', { name: INSTRUCTION }).count()).toBe(0);
+  });
+});
