@@ -1,5 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
 import { sendWebhook } from './send';
 import { resolveTarget, type Lookup } from './target';
 
@@ -131,5 +136,84 @@ describe('sending one attempt', () => {
     servers.splice(0);
     const result = await send(`http://127.0.0.1:${port}/hook`);
     expect(result).toMatchObject({ statusCode: null, error: 'request failed: ECONNREFUSED' });
+  });
+});
+
+describe('TLS server name', () => {
+  // A TLS listener that records the server names clients send (SNI) and counts connections. The
+  // handshake then fails on the self-signed certificate, which is what a real receiver's would do
+  // without a trusted one; only the name matters here.
+  async function tlsListener(): Promise<{
+    port: number;
+    names: string[];
+    connections: () => number;
+    close(): Promise<void>;
+  }> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-sni-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=receiver.example.test',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const context = {
+      key: fs.readFileSync(path.join(dir, 'key.pem')),
+      cert: fs.readFileSync(path.join(dir, 'cert.pem')),
+    };
+    fs.rmSync(dir, { recursive: true, force: true });
+    const names: string[] = [];
+    let connections = 0;
+    const server = tls.createServer({
+      ...context,
+      SNICallback: (name, cb) => {
+        names.push(name);
+        cb(null, tls.createSecureContext(context));
+      },
+    });
+    server.on('tlsClientError', () => undefined);
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const r = {
+      port: (server.address() as AddressInfo).port,
+      names,
+      connections: () => connections,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+    servers.push(r);
+    return r;
+  }
+
+  it('sends a name as SNI, and no SNI for an address literal (RFC 6066; Node warns otherwise)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const byName = await tlsListener();
+      const lookup: Lookup = () => Promise.resolve([{ address: '127.0.0.1', family: 4 }]);
+      expect((await send(`https://receiver.example.test:${byName.port}/hook`, lookup)).error).toMatch(/SELF_SIGNED/);
+      expect(byName.names).toEqual(['receiver.example.test']);
+
+      const byAddress = await tlsListener();
+      expect((await send(`https://127.0.0.1:${byAddress.port}/hook`)).error).toMatch(/SELF_SIGNED/);
+      expect(byAddress.connections()).toBe(1);
+      expect(byAddress.names).toEqual([]);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => /servername|RFC 6066/i.test(w))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import type { ResolvedTarget } from './target';
 
 // One HTTP request of a delivery, to the address target.ts resolved (pinned: the name is not
@@ -88,7 +88,8 @@ export function sendWebhook(input: SendInput): Promise<SendResult> {
       lookup: pinnedLookup(target.address, target.family),
       // A connection of its own each time: a pooled one could have been made to another address.
       agent: false,
-      ...(url.protocol === 'https:' ? { servername: hostname } : {}),
+      // SNI carries names only (RFC 6066): an address literal is sent none.
+      ...(url.protocol === 'https:' && isIP(hostname) === 0 ? { servername: hostname } : {}),
     });
     const timer = setTimeout(() => {
       // An answer whose body does not end in time still counts by its status.
