@@ -23,6 +23,7 @@ const { Client } = req('pg');
 const { Queue } = req('bullmq');
 const { redisConnection, enqueueJob } = require(fromRoot('packages/queue/dist'));
 const { commitJob } = require(fromRoot('packages/history/dist'));
+const { DEFAULT_HISTORY_IGNORE } = require(fromRoot('packages/config/dist'));
 
 const GIT_ENV = {
   PATH: process.env.PATH,
@@ -123,6 +124,7 @@ async function measureLine(env, pg, queue, top) {
     workspace,
     job: { id: first.id, jobType: 'initial_project', instruction: 'a Fibonacci CLI' },
     author: { name: 'bench', email: 'bench@localhost' },
+    ignore: DEFAULT_HISTORY_IGNORE,
   });
   await pg.query(`UPDATE jobs SET commit_sha = $2 WHERE id = $1`, [first.id, amended]);
 

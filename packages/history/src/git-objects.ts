@@ -145,18 +145,16 @@ async function writeLargeBlob(gitDir: string, file: string, fd: number, size: nu
   }
 }
 
-/** Git's tree order: byte order of the names, a tree's name compared as if it ended in '/'. */
-function treeOrder(a: TreeEntry, b: TreeEntry): number {
-  const ka = Buffer.from(a.mode === '40000' ? `${a.name}/` : a.name);
-  const kb = Buffer.from(b.mode === '40000' ? `${b.name}/` : b.name);
-  return Buffer.compare(ka, kb);
-}
-
+/**
+ * A tree's entries in git's order: byte order of the names, a tree's name compared as if it ended
+ * in '/'. Each name is encoded once (not once per comparison: a large directory's sort was most
+ * of a commit's time).
+ */
 export function treeBody(entries: TreeEntry[]): Buffer {
+  const keyed = entries.map((e) => ({ e, key: Buffer.from(e.mode === '40000' ? `${e.name}/` : e.name) }));
+  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
   const parts: Buffer[] = [];
-  for (const e of [...entries].sort(treeOrder)) {
-    parts.push(Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.oid, 'hex'));
-  }
+  for (const { e } of keyed) parts.push(Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.oid, 'hex'));
   return Buffer.concat(parts);
 }
 

@@ -36,36 +36,40 @@ export async function writeWorkspaceTree(
     const rules = names.some((d) => d.name === '.gitignore' && d.isFile())
       ? withGitignore(inherited, rel, readGitignore(path.join(dir, '.gitignore')))
       : inherited;
-    const entries = await Promise.all(
-      names.map(async (d): Promise<TreeEntry | null> => {
-        if (d.name === '.git' || (rel === '' && excluded.has(d.name))) return null;
-        const childRel = rel === '' ? d.name : `${rel}/${d.name}`;
-        const abs = path.join(dir, d.name);
-        try {
-          if (d.isDirectory()) {
-            if (isIgnored(rules, childRel, true)) return null;
-            const children = await walk(abs, childRel, rules);
-            if (children.length === 0) return null;
-            return { mode: '40000', name: d.name, oid: await writeObject(gitDir, 'tree', treeBody(children)) };
+    // One entry at a time: started all at once, every file of the workspace was open together
+    // (each closes only when its write settles), past the descriptor limit on a large one.
+    const entries: Array<TreeEntry | null> = [];
+    for (const d of names)
+      entries.push(
+        await (async (): Promise<TreeEntry | null> => {
+          if (d.name === '.git' || (rel === '' && excluded.has(d.name))) return null;
+          const childRel = rel === '' ? d.name : `${rel}/${d.name}`;
+          const abs = path.join(dir, d.name);
+          try {
+            if (d.isDirectory()) {
+              if (isIgnored(rules, childRel, true)) return null;
+              const children = await walk(abs, childRel, rules);
+              if (children.length === 0) return null;
+              return { mode: '40000', name: d.name, oid: await writeObject(gitDir, 'tree', treeBody(children)) };
+            }
+            if (!d.isFile() && !d.isSymbolicLink()) return null; // sockets, FIFOs, devices
+            if (isIgnored(rules, childRel, false)) return null;
+            if (d.isSymbolicLink()) {
+              return {
+                mode: '120000',
+                name: d.name,
+                oid: await writeObject(gitDir, 'blob', fs.readlinkSync(abs, { encoding: 'buffer' })),
+              };
+            }
+            const { oid, executable } = await writeBlobFromFile(gitDir, abs);
+            return { mode: executable ? '100755' : '100644', name: d.name, oid };
+          } catch (err) {
+            // Vanished (or replaced) during the walk: the commit is of what could be read.
+            if (isGone(err) || (err as NodeJS.ErrnoException).code === 'ELOOP') return null;
+            throw err;
           }
-          if (!d.isFile() && !d.isSymbolicLink()) return null; // sockets, FIFOs, devices
-          if (isIgnored(rules, childRel, false)) return null;
-          if (d.isSymbolicLink()) {
-            return {
-              mode: '120000',
-              name: d.name,
-              oid: await writeObject(gitDir, 'blob', fs.readlinkSync(abs, { encoding: 'buffer' })),
-            };
-          }
-          const { oid, executable } = await writeBlobFromFile(gitDir, abs);
-          return { mode: executable ? '100755' : '100644', name: d.name, oid };
-        } catch (err) {
-          // Vanished (or replaced) during the walk: the commit is of what could be read.
-          if (isGone(err) || (err as NodeJS.ErrnoException).code === 'ELOOP') return null;
-          throw err;
-        }
-      }),
-    );
+        })(),
+      );
     return entries.filter((e): e is TreeEntry => e !== null);
   }
 

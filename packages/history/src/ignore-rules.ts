@@ -12,6 +12,16 @@ export interface Rules {
   /** Workspace-relative directory the .gitignore is in ('' for the top). */
   base: string;
   ig: Ignore;
+  /**
+   * Whether a line can match a file: false when every pattern ends in '/' (git's "directories
+   * only"), as HISTORY_IGNORE's default does, which spares a test per file of the workspace.
+   */
+  filesToo: boolean;
+}
+
+function rulesOf(base: string, lines: string[]): Rules {
+  const patterns = lines.map((l) => l.trimEnd()).filter((l) => l !== '' && !l.startsWith('#'));
+  return { base, ig: ignore(CASE).add(lines), filesToo: patterns.some((p) => !p.endsWith('/')) };
 }
 
 // Names differ by case on Linux, and to git there (core.ignoreCase false).
@@ -21,7 +31,7 @@ const isGone = (err: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((err as
 
 /** The rules every walk starts from: the runner's list (gitignore patterns), if any. */
 export function baseRules(patterns: readonly string[] | undefined): Rules[] {
-  return patterns && patterns.length > 0 ? [{ base: '', ig: ignore(CASE).add([...patterns]) }] : [];
+  return patterns && patterns.length > 0 ? [rulesOf('', [...patterns])] : [];
 }
 
 /**
@@ -39,7 +49,7 @@ export function readGitignore(file: string): string | null {
 
 /** `inherited` with the .gitignore of directory `rel` (its text, or null when it has none). */
 export function withGitignore(inherited: Rules[], rel: string, text: string | null): Rules[] {
-  return text === null ? inherited : [...inherited, { base: rel, ig: ignore(CASE).add(text) }];
+  return text === null ? inherited : [...inherited, rulesOf(rel, text.split(/\r?\n/))];
 }
 
 interface Verdict {
@@ -63,7 +73,8 @@ function ownMatch(ig: Ignore, path: string): Verdict {
 export function isIgnored(rules: Rules[], rel: string, isDir: boolean): boolean {
   // Deepest rules first: the first file with a say decides.
   for (let i = rules.length - 1; i >= 0; i--) {
-    const { base, ig } = rules[i]!;
+    const { base, ig, filesToo } = rules[i]!;
+    if (!isDir && !filesToo) continue;
     const sub = base === '' ? rel : rel.slice(base.length + 1);
     const verdict = ownMatch(ig, isDir ? `${sub}/` : sub);
     if (verdict.ignored) return true;

@@ -140,7 +140,8 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
       if (++seen > maxEntries) throw new SnapshotLimitError(maxEntries);
       const turn = slicer.tick();
       if (turn) await turn;
-      const abs = path.join(dir, entry.name);
+      // Concatenated: path.join's normalising was a tenth of a large walk (dir is normal already).
+      const abs = `${dir}/${entry.name}`;
       try {
         if (entry.isDirectory()) {
           await walk(abs, rel, rules);
@@ -185,7 +186,7 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
     }
   }
 
-  await walk(workspace, '', baseRules(opts.ignore));
+  await walk(path.resolve(workspace), '', baseRules(opts.ignore));
   snapshot.filesRead = filesRead;
   return snapshot;
 }
