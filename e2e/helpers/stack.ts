@@ -179,6 +179,11 @@ export class Stack {
     return proc;
   }
 
+  /** The API process, not waited for (a start-up that must fail). */
+  launchApi(env: Record<string, string> = {}): SystemProcess {
+    return this.spawn('api', 'apps/api/dist/main.js', { ...this.baseEnv(), ...env });
+  }
+
   async startApi(env: Record<string, string> = {}): Promise<ApiClient & { process: SystemProcess }> {
     const port = await freePort();
     const proc = this.spawn('api', 'apps/api/dist/main.js', { ...this.baseEnv(), PORT: String(port), ...env });

@@ -1,7 +1,8 @@
 import express, { type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { BULL_BOARD_PATH, bullBoardRouter } from './admin/bull-board';
-import { adminUnreachableReason, requireAdmin } from './auth/admin-access';
+import { adminBoardSetting } from './admin/board-setting';
+import { requireAdmin } from './auth/admin-access';
 import { createAuthenticator } from './auth/authenticate';
 import type { AppDeps, AppServices } from './deps';
 import { accessLog } from './http/access-log';
@@ -38,28 +39,27 @@ function watchRedisErrors({ queue, redis, logger }: Pick<AppDeps, 'queue' | 'red
 }
 
 /**
- * Bull Board, behind the admin check, when BULL_BOARD_ENABLED=true and someone could pass that
- * check; otherwise it stays off and start-up says why. Returns what the OpenAPI document shows.
+ * Bull Board, as adminBoardSetting decides (open on a local AUTH_MODE=none API, else for admins);
+ * start-up says in one line where it is, or why it is off and how to turn it on. Returns what the
+ * OpenAPI document shows.
  */
 function mountAdminBoard(
   app: Express,
   { config, logger, queue, redis }: AppDeps,
   guards: RouteGuards,
 ): OpenApiOptions['adminBoard'] {
-  if (!config.BULL_BOARD_ENABLED) return undefined;
-  const unreachable = adminUnreachableReason(config);
-  if (unreachable) {
-    logger.warn(
-      `Bull Board stays off although BULL_BOARD_ENABLED=true: ${unreachable}. To enable it, set ADMIN_USER and ` +
-        'ADMIN_PASSWORD (HTTP basic auth), or AUTH_MODE=api_key and use an admin key (pnpm admin create-key <user> --admin).',
-    );
+  const setting = adminBoardSetting(config);
+  if (!setting.on) {
+    logger.info(setting.why);
     return undefined;
   }
-  app.use(
-    BULL_BOARD_PATH,
-    requireAdmin(config, guards.authenticate),
-    bullBoardRouter(queue, () => pingRedis({ redis })),
-  );
+  const board = bullBoardRouter(queue, () => pingRedis({ redis }));
+  if (setting.access === 'open') {
+    app.use(BULL_BOARD_PATH, board);
+    logger.info(`Bull Board is at ${BULL_BOARD_PATH} (AUTH_MODE=none on ${config.apiHost}: no login, as for the API)`);
+    return { path: BULL_BOARD_PATH, basic: false, keys: false };
+  }
+  app.use(BULL_BOARD_PATH, requireAdmin(config, guards.authenticate), board);
   const basic = config.ADMIN_USER !== undefined;
   const keys = config.AUTH_MODE === 'api_key';
   logger.info(`Bull Board is at ${BULL_BOARD_PATH}, for admins`, {

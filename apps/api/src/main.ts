@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { ConfigError, loadConfig, type Config } from '@cwo/config';
+import { apiListenProblem, ConfigError, loadConfig, type Config } from '@cwo/config';
 import { describeSchemaState, ensureSchema, type Db } from '@cwo/db';
 import { createLogger, errorLine, logFormatFor, type Logger } from '@cwo/logger';
 import { createApp } from './app';
@@ -14,7 +14,13 @@ const DRAIN_MS = 10_000;
 
 function configOrExit(): Config {
   try {
-    return loadConfig(process.env);
+    const config = loadConfig(process.env);
+    const problem = apiListenProblem(config);
+    if (problem) {
+      console.error(`The API does not start: ${problem}`);
+      process.exit(1);
+    }
+    return config;
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -73,7 +79,7 @@ async function main(): Promise<void> {
   const shutdown = new AbortController();
   const app = createApp({ db, queue, redis, config, logger, shutdownSignal: shutdown.signal });
 
-  const server = app.listen(config.PORT);
+  const server = app.listen(config.PORT, config.apiHost);
   // Idle keep-alive connections live longer than the usual proxy/load-balancer idle timeout (60 s),
   // so the proxy, not Node (5 s by default), closes them: otherwise a request sent on a connection
   // Node is closing fails with "other side closed".
@@ -81,6 +87,7 @@ async function main(): Promise<void> {
   server.headersTimeout = 66_000;
   await listening(server);
   logger.info('API listening', {
+    host: config.apiHost,
     port: config.PORT,
     api_prefix: config.API_V1_STR,
     docs: '/docs',

@@ -161,7 +161,7 @@ function registerAdminBoard(registry: OpenAPIRegistry, board: NonNullable<OpenAp
   registry.registerPath({
     method: 'get',
     path: board.path,
-    summary: 'Bull Board: the jobs queue, for operators (admins only)',
+    summary: `Bull Board: the jobs queue, for operators (${board.basic || board.keys ? 'admins only' : 'no login: AUTH_MODE=none on a loopback address'})`,
     tags: ['admin'],
     security: [
       ...(board.basic ? [{ [ADMIN_BASIC_SCHEME]: [] }] : []),
@@ -169,8 +169,12 @@ function registerAdminBoard(registry: OpenAPIRegistry, board: NonNullable<OpenAp
     ],
     responses: {
       200: { description: 'The Bull Board page', content: { 'text/html': { schema: { type: 'string' } } } },
-      401: errorResponse(401, 'No admin credentials, or wrong ones'),
-      403: errorResponse(403, 'An API key that is not an admin key'),
+      ...(board.basic || board.keys
+        ? {
+            401: errorResponse(401, 'No admin credentials, or wrong ones'),
+            403: errorResponse(403, 'An API key that is not an admin key'),
+          }
+        : {}),
     },
   });
 }

@@ -56,6 +56,20 @@ const list = (fallback: string[]) =>
         .filter(Boolean);
     });
 
+/** A boolean that may be left unset, for settings whose default depends on others. */
+const optionalBool = () =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const s = v.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(s)) return true;
+      if (['false', '0', 'no', 'off'].includes(s)) return false;
+      ctx.addIssue({ code: 'custom', message: `expected true or false, got "${v}"` });
+      return z.NEVER;
+    });
+
 const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -118,6 +132,8 @@ export const ConfigSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: int(8000, 0, 65535),
+    /** The API's listening address; unset: 127.0.0.1 with AUTH_MODE=none, 0.0.0.0 with api_key. */
+    HOST: optionalText(),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
     DATABASE_URL: url('postgresql://postgres@127.0.0.1:5432/codex_orchestrator', ['postgresql:', 'postgres:']),
     REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
@@ -132,7 +148,8 @@ export const ConfigSchema = z
     ALLOW_METHODS: list(['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS']),
     ALLOW_HEADERS: list(['Authorization', 'Content-Type']),
     ALLOW_CREDENTIALS: bool(false),
-    BULL_BOARD_ENABLED: bool(false),
+    /** Unset: on with AUTH_MODE=none on a loopback HOST, off with api_key (apps/api/src/admin/board-setting.ts). */
+    BULL_BOARD_ENABLED: optionalBool(),
     /** Largest file returned as JSON `{path, contents}`; larger or binary files come raw. */
     MAX_TEXT_FILE_BYTES: int(1024 * 1024, 1),
     // The runner.
@@ -364,7 +381,31 @@ export type Config = z.infer<typeof ConfigSchema> & {
   workerEgressAllow: string[];
   /** PREVIEW_BASE_URL with its default applied, without a trailing slash. */
   previewBaseUrl: string;
+  /** HOST with its default applied: where the API listens. */
+  apiHost: string;
 };
+
+/** Whether an address (or name) is this machine's loopback: only local processes reach it. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || h === '::ffff:127.0.0.1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * Why the API must not start with this configuration, or null. AUTH_MODE=none asks for no key and
+ * makes every request the one local user's, so it is only safe where nobody else can connect.
+ */
+export function apiListenProblem(config: Pick<Config, 'AUTH_MODE' | 'apiHost'>): string | null {
+  if (config.AUTH_MODE !== 'none' || isLoopbackHost(config.apiHost)) return null;
+  return (
+    `HOST=${config.apiHost} is not a loopback address, and AUTH_MODE=none asks for no key: anyone who can ` +
+    'reach the API would act as its one user. Unset HOST (the API then listens on 127.0.0.1 only), or set ' +
+    'AUTH_MODE=api_key (pnpm admin create-user / create-key).'
+  );
+}
 
 const SECRET_NAME = /PASSWORD|SECRET|TOKEN|API_KEY/i;
 
@@ -405,5 +446,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     workerEgress,
     workerEgressAllow,
     previewBaseUrl,
+    apiHost: c.HOST ?? (c.AUTH_MODE === 'none' ? '127.0.0.1' : '0.0.0.0'),
   };
 }

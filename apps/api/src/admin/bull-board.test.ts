@@ -4,8 +4,8 @@ import { createTenant, type Tenant } from '../../test/tenants';
 import { revokeApiKey } from '../auth/accounts';
 import { generateApiKey } from '../auth/api-keys';
 
-// Bull Board can retry and delete any tenant's jobs: only admins get in, and it stays off when
-// nobody could authenticate as admin.
+// Bull Board can retry and delete any tenant's jobs: only admins get in, except on a local
+// AUTH_MODE=none API, where anyone who can reach it can already do everything.
 
 const ADMIN = { ADMIN_USER: 'operator', ADMIN_PASSWORD: 'a long admin password' };
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -26,19 +26,42 @@ function expectUnauthorized(res: request.Response, challenge: RegExp): void {
 }
 
 describe('Bull Board', () => {
-  it('is absent unless BULL_BOARD_ENABLED=true', () =>
-    withHarness({ ...ADMIN }, async (h) => {
-      await request(h.app).get('/admin/queues').expect(404);
+  it('with AUTH_MODE=none on loopback (the default) is on with no further setting, and says where', () =>
+    withHarness({}, async (h) => {
+      expect(h.config.apiHost).toBe('127.0.0.1');
+      const page = await request(h.app).get('/admin/queues').expect(200);
+      expect(page.headers['content-type']).toMatch(/text\/html/);
+      await request(h.app).get('/admin/queues/api/queues').expect(200);
+      expect(h.logs.map((l) => l.message)).toContain(
+        'Bull Board is at /admin/queues (AUTH_MODE=none on 127.0.0.1: no login, as for the API)',
+      );
     }));
 
-  it('stays off, and start-up says why and how to enable it, when nobody could authenticate as admin', () =>
-    withHarness({ BULL_BOARD_ENABLED: 'true', AUTH_MODE: 'none' }, async (h) => {
+  it('with AUTH_MODE=api_key is off unless BULL_BOARD_ENABLED=true, and start-up says how to turn it on in one line', () =>
+    withHarness({ AUTH_MODE: 'api_key', ...ADMIN }, async (h) => {
+      await request(h.app)
+        .get('/admin/queues')
+        .set('Authorization', basic(ADMIN.ADMIN_USER, ADMIN.ADMIN_PASSWORD))
+        .expect(404);
+      const line = h.logs.find((l) => l.message.startsWith('Bull Board is off'));
+      expect(line?.message).toContain('needs BULL_BOARD_ENABLED=true');
+      expect(line?.message).not.toContain('\n');
+    }));
+
+  it('is off when BULL_BOARD_ENABLED=false, saying so', () =>
+    withHarness({ BULL_BOARD_ENABLED: 'false' }, async (h) => {
       await request(h.app).get('/admin/queues').expect(404);
-      await request(h.app).get('/admin/queues').set('Authorization', basic('operator', 'anything at all')).expect(404);
-      const warning = h.logs.find((l) => l.level === 'warn' && l.message.includes('Bull Board stays off'));
-      expect(warning?.message).toContain('AUTH_MODE=none and ADMIN_USER/ADMIN_PASSWORD are unset');
-      expect(warning?.message).toContain('set ADMIN_USER and ADMIN_PASSWORD');
-      expect(warning?.message).toContain('AUTH_MODE=api_key');
+      expect(h.logs.map((l) => l.message)).toContain(
+        'Bull Board is off (BULL_BOARD_ENABLED=false); unset it or set it to true to serve it at /admin/queues',
+      );
+    }));
+
+  it('with AUTH_MODE=none on an address others reach, stays off unless basic auth is set', () =>
+    withHarness({ HOST: '0.0.0.0' }, async (h) => {
+      await request(h.app).get('/admin/queues').expect(404);
+      expect(h.logs.find((l) => l.message.startsWith('Bull Board is off'))?.message).toContain(
+        'set ADMIN_USER and ADMIN_PASSWORD',
+      );
     }));
 
   describe('with basic auth (AUTH_MODE=none)', () => {

@@ -15,12 +15,6 @@ const basicConfigured = (config: AdminConfig): boolean =>
   config.ADMIN_USER !== undefined && config.ADMIN_PASSWORD !== undefined;
 const keysAccepted = (config: AdminConfig): boolean => config.AUTH_MODE === 'api_key';
 
-/** Why nobody could ever pass the admin check with this configuration, or null when someone can. */
-export function adminUnreachableReason(config: AdminConfig): string | null {
-  if (basicConfigured(config) || keysAccepted(config)) return null;
-  return 'AUTH_MODE=none and ADMIN_USER/ADMIN_PASSWORD are unset, so nobody could authenticate as admin';
-}
-
 const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 /** Compares in constant time, whatever the lengths (both sides are hashed to 32 bytes first). */
