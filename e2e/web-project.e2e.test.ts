@@ -1,5 +1,7 @@
 // The web app's project page in a real headless Chromium, against the built API and a runner
 // started as processes: the jobs, the live log, asking for an edit, cancelling, errors, deleting.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { ApiClient } from './helpers/api-client';
 import { expectQuietPage, launchChromium, screenshot, watchPage } from './helpers/browser';
@@ -74,11 +76,75 @@ describe('the project page, in Chromium, against the API and a runner', () => {
     const edit = timeline.getByRole('button', { name: /^2\. Edit/ });
     await edit.waitFor();
     expect(await edit.getAttribute('aria-current')).toBe('true');
-    expect(page.url()).toMatch(/\?job=[0-9a-f-]{36}$/);
+    await page.waitForURL(/\?job=[0-9a-f-]{36}$/);
     await edit.getByText('Completed', { exact: true }).waitFor({ timeout: 60_000 });
     const details = page.locator('.job-details');
     await details.getByText('Modified').waitFor();
     await details.getByText('app.py', { exact: true }).waitFor();
+  });
+
+  it("shows the edit's diff with the added line, unified and split", async () => {
+    const { body: jobs } = await api.get(`/api/v1/projects/${projectId}/jobs`);
+    const edit = jobs.items[1];
+    await page.goto(`${api.baseUrl}/projects/${projectId}?job=${edit.id}`);
+    const diff = page.locator('.job-diff');
+    await diff.getByText('app.py', { exact: true }).waitFor({ timeout: 30_000 });
+    await diff.getByText('# Edit: Append a comment line to app.py describing the change.').waitFor();
+    expect(await diff.locator('.diff-code-insert').count()).toBeGreaterThanOrEqual(1);
+    expect(await diff.locator('.diff-code-delete').count()).toBe(0);
+    await diff.getByRole('button', { name: 'Split' }).click();
+    await diff.locator('table.diff-split').waitFor();
+    expect(await diff.getByRole('button', { name: 'Split' }).getAttribute('aria-pressed')).toBe('true');
+    await screenshot(page, 'project-diff');
+  });
+
+  it("browses the files: a highlighted app.py, a binary file to download, an agent's HTML shown as text", async () => {
+    // What an agent might leave: a page with script in it, and bytes that are not text.
+    const workspace = path.join(stack.workspaceRoot, projectId);
+    fs.writeFileSync(
+      path.join(workspace, 'index.html'),
+      '<script>window.__ran = "script"</script><img src=x onerror="window.__ran = \'onerror\'">\n',
+    );
+    fs.writeFileSync(path.join(workspace, 'logo.bin'), Buffer.from([0, 1, 2, 3, 255, 254, 0, 9]));
+    let dialogs = 0;
+    page.on('dialog', (d) => {
+      dialogs++;
+      void d.dismiss();
+    });
+
+    await page.goto(`${api.baseUrl}/projects/${projectId}`);
+    const tree = page.getByRole('navigation', { name: 'Files' });
+    await tree.getByRole('button', { name: /^app\.py/ }).click();
+    const code = page.getByLabel('Contents of app.py');
+    await code.getByText('def fibonacci(n):').waitFor();
+    // Highlighted: Shiki's tokens carry their colours.
+    await code.locator('span[style*="color"]').first().waitFor();
+    await page.waitForURL(/file=app.py/);
+    // Folders open and close; .codex only on request.
+    const tests = tree.getByRole('button', { name: /^tests\// });
+    expect(await tests.getAttribute('aria-expanded')).toBe('false');
+    await tests.click();
+    await tree.getByRole('button', { name: /test_cli\.py/ }).waitFor();
+    expect(await tests.getAttribute('aria-expanded')).toBe('true');
+    expect(await tree.getByRole('button', { name: /\.codex/ }).count()).toBe(0);
+    await page.getByLabel('Show .codex (the runner’s files)').check();
+    await tree.getByRole('button', { name: /^\.codex\// }).waitFor();
+    await screenshot(page, 'project-files');
+
+    await tree.getByRole('button', { name: /^index\.html/ }).click();
+    const html = page.getByLabel('Contents of index.html');
+    await html.getByText('<script>window.__ran = "script"</script>', { exact: false }).waitFor();
+    await page.waitForTimeout(300);
+    expect(await page.evaluate<unknown>('window.__ran')).toBeUndefined();
+    expect(dialogs).toBe(0);
+    expect(await page.locator('main img, main script').count()).toBe(0);
+
+    await tree.getByRole('button', { name: /^logo\.bin/ }).click();
+    await page.getByText('This file is binary or too large to show here').waitFor();
+    const download = page.getByRole('link', { name: 'Download (8 B)' });
+    expect(await download.getAttribute('href')).toBe(`/api/v1/projects/${projectId}/files/logo.bin?raw=1`);
+    const raw = await api.get(`/api/v1/projects/${projectId}/files/logo.bin?raw=1`);
+    expect(raw.status).toBe(200);
   });
 
   it('cancels a queued job', async () => {

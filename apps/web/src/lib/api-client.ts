@@ -44,7 +44,8 @@ function retryAfter(res: Response): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
-async function errorOf(res: Response): Promise<ApiError> {
+/** The ApiError of an answer that is not ok. */
+export async function errorOf(res: Response): Promise<ApiError> {
   let body: ErrorResponse | undefined;
   try {
     const parsed = ErrorResponse.safeParse(await res.json());
@@ -73,4 +74,21 @@ export async function apiRequest<T>(path: string, options: RequestOptions<T> = {
   if (!res.ok) throw await errorOf(res);
   if (!schema) return undefined as T;
   return schema.parse(await res.json());
+}
+
+/** A text answer (a diff, a log), with the same errors as apiRequest. */
+export async function apiText(path: string, signal?: AbortSignal): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(`${API_PREFIX}${path}`, {
+      signal,
+      credentials: 'same-origin',
+      headers: { Accept: 'text/plain' },
+    });
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    throw new NetworkError(err);
+  }
+  if (!res.ok) throw await errorOf(res);
+  return res.text();
 }

@@ -1,13 +1,14 @@
+import { isFinished } from '@cwo/contracts';
 import { Link, useSearchParams } from 'wouter';
 import { ErrorMessage } from '../../../components/error-message';
 import { RelativeTime } from '../../../components/relative-time';
 import { StatusBadge } from '../../../components/status-badge';
 import { ApiError } from '../../../lib/api-client';
-import { JobLogView } from '../../job-log/components/job-log';
+import { ProjectFiles } from '../../files/components/project-files';
 import { useProject } from '../api/get-project';
 import { DeleteProject } from './delete-project';
 import { EditForm } from './edit-form';
-import { JobDetails } from './job-details';
+import { JobPanel } from './job-panel';
 import { JOB_TYPE_TEXT, JobTimeline } from './job-timeline';
 
 function NotFound() {
@@ -37,7 +38,15 @@ export function ProjectView({ projectId }: { projectId: string }) {
   // The job in the address (?job=<id>), else the latest one.
   const wanted = params.get('job');
   const selected = project.jobs.find((j) => j.id === wanted) ?? project.jobs[project.jobs.length - 1];
-  const select = (jobId: string) => setParams({ job: jobId }, { replace: true });
+  const select = (jobId: string) =>
+    setParams(
+      (prev) => {
+        const next = new URLSearchParams(prev);
+        next.set('job', jobId);
+        return next;
+      },
+      { replace: true },
+    );
 
   return (
     <article className="project">
@@ -60,17 +69,15 @@ export function ProjectView({ projectId }: { projectId: string }) {
           <JobTimeline jobs={project.jobs} selectedId={selected?.id} onSelect={select} />
         </section>
         {selected && (
-          <section className="card job-panel" aria-label="The chosen job">
-            <JobDetails
-              key={`d-${selected.id}`}
-              projectId={project.id}
-              jobId={selected.id}
-              title={`Job ${project.jobs.indexOf(selected) + 1}: ${JOB_TYPE_TEXT[selected.job_type]}`}
-            />
-            <JobLogView key={`l-${selected.id}`} projectId={project.id} jobId={selected.id} />
-          </section>
+          <JobPanel
+            key={selected.id}
+            projectId={project.id}
+            jobId={selected.id}
+            title={`Job ${project.jobs.indexOf(selected) + 1}: ${JOB_TYPE_TEXT[selected.job_type]}`}
+          />
         )}
       </div>
+      <ProjectFiles projectId={project.id} active={!isFinished(project.status)} />
       <section className="card danger-zone" aria-label="Delete">
         <DeleteProject projectId={project.id} />
       </section>
