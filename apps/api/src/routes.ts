@@ -419,6 +419,8 @@ export const apiRoutes: Route[] = [
   seedShortForm('post', '/projects/:projectId/jobs', '/:projectId/jobs'),
   seedShortForm('get', '/projects/:projectId/jobs', '/:projectId/jobs'),
   seedShortForm('get', '/projects/:projectId/jobs/:jobId', '/:projectId/jobs/:jobId'),
+  seedShortForm('get', '/projects/:projectId/jobs/:jobId/logs', '/:projectId/jobs/:jobId/logs'),
+  seedShortForm('post', '/projects/:projectId/jobs/:jobId/cancel', '/:projectId/jobs/:jobId/cancel'),
   seedShortForm('get', '/projects/:projectId/jobs/:jobId/diff', '/:projectId/jobs/:jobId/diff'),
   seedShortForm('get', '/projects/:projectId/files', '/:projectId/files'),
   seedShortForm('get', '/projects/:projectId/files/*path', '/:projectId/files/*path'),

@@ -73,6 +73,17 @@ describe('job logs API', () => {
     expect(res.headers['x-job-status']).toBe('queued');
   });
 
+  it('answers under the short form /api/v1/{id}/jobs/{jobId}/logs too, and a cancel there too', async () => {
+    const { projectId, jobId, logFile } = await newJob();
+    appendLog(logFile, 'short form\n');
+    const short = await request(h.app).get(`/api/v1/${projectId}/jobs/${jobId}/logs`).expect(200);
+    expect(short.text).toBe('short form\n');
+    expect(short.headers['x-log-offset']).toBe('11');
+    const cancelled = await request(h.app).post(`/api/v1/${projectId}/jobs/${jobId}/cancel`).expect(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    await request(h.app).post(`/api/v1/${projectId}/jobs/${jobId}/cancel`).expect(409);
+  });
+
   it('returns the bytes from an offset to the current end, with the next offset', async () => {
     const { url, logFile, jobId } = await newJob();
     await setStatus(jobId, 'in_progress');
