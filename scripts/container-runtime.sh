@@ -138,8 +138,9 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 # 1. The tools. A fresh machine of this kind has apt and the Debian mirror, nothing else.
-declare -A package_of=([podman]=podman [runc]=runc [conmon]=conmon [debootstrap]=debootstrap [iptables]=iptables [dockerd]=docker.io [containerd]=containerd)
-tools=(podman runc conmon debootstrap iptables)
+# catatonit: podman's --init (preview containers run their server under an init).
+declare -A package_of=([podman]=podman [runc]=runc [conmon]=conmon [debootstrap]=debootstrap [iptables]=iptables [catatonit]=catatonit [dockerd]=docker.io [containerd]=containerd)
+tools=(podman runc conmon debootstrap iptables catatonit)
 want docker && tools+=(dockerd containerd)
 missing=()
 for tool in "${tools[@]}"; do

@@ -15,7 +15,8 @@ import { DEFAULT_WEB_APP_DIR, mountWebApp } from './http/web-app';
 import { createCreationRateLimit } from './limits/creation-rate-limit';
 import { createLogFollowers } from './logs/follow-log';
 import { createPreviewAccess } from './previews/preview-access';
-import { previewHost } from './previews/preview-host';
+import { PREVIEW_CSP, previewHost, previewUpgrade } from './previews/preview-host';
+import { createPreviewProxy } from './previews/preview-proxy';
 import { pingRedis } from './redis-actions';
 import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
 import { apiRoutes, rootRoutes } from './routes';
@@ -85,7 +86,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestId());
   app.use(accessLog(logger));
   // Preview hosts are other sites: answered before anything of the app's own (previews/preview-host.ts).
-  app.use(previewHost(deps, previews));
+  const previewProxy = createPreviewProxy(logger, PREVIEW_CSP);
+  app.use(previewHost(deps, previews, previewProxy));
+  // The HTTP server hands WebSocket upgrades to this (main.ts; tests that need them).
+  app.locals.previewUpgrade = previewUpgrade(deps, previews, previewProxy);
   app.use(corsMiddleware(config));
   app.use(jsonBody());
 

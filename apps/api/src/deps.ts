@@ -6,6 +6,7 @@ import type { Lookup } from '@cwo/webhooks';
 import type { Redis } from 'ioredis';
 import type { LogFollowers } from './logs/follow-log';
 import type { PreviewAccess } from './previews/preview-access';
+import type { RunningPreviews } from './previews/running-previews';
 
 /** Everything the API talks to, passed in by main.ts (or a test) rather than created inside. */
 export interface AppDeps {
@@ -21,6 +22,8 @@ export interface AppDeps {
   lookup?: Lookup;
   /** The built web app served at `/` (apps/web/dist by default). */
   webAppDir?: string;
+  /** Previews' servers in containers (main.ts makes them when a container engine is configured). */
+  runningPreviews?: RunningPreviews;
 }
 
 /** What the handlers get: the services passed in, and what the app shares between its requests. */

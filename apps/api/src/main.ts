@@ -1,8 +1,14 @@
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { apiListenProblem, ConfigError, loadConfig, type Config } from '@cwo/config';
 import { describeSchemaState, ensureSchema, type Db } from '@cwo/db';
 import { createLogger, errorLine, logFormatFor, type Logger } from '@cwo/logger';
+import Docker from 'dockerode';
 import { createApp } from './app';
+import type { previewUpgrade } from './previews/preview-host';
+import { createRunningPreviews } from './previews/running-previews';
+
+type PreviewUpgrade = ReturnType<typeof previewUpgrade>;
 import { createApiDb } from './db-client';
 import { countActiveKeys } from './auth/accounts';
 import { createApiQueue, createApiRedis } from './redis-clients';
@@ -77,9 +83,16 @@ async function main(): Promise<void> {
   const queue = createApiQueue(config);
   const redis = createApiRedis(config);
   const shutdown = new AbortController();
-  const app = createApp({ db, queue, redis, config, logger, shutdownSignal: shutdown.signal });
+  // Preview servers run on the Docker host DOCKER_HOST names (dockerode reads it; its default socket otherwise).
+  const runningPreviews = createRunningPreviews({ docker: new Docker(), redis, db, config, logger });
+  runningPreviews.start_housekeeping();
+  const app = createApp({ db, queue, redis, config, logger, shutdownSignal: shutdown.signal, runningPreviews });
 
   const server = app.listen(config.PORT, config.apiHost);
+  // WebSocket upgrades: only previews' (their dev servers' live reload); the API has none.
+  server.on('upgrade', (req, socket, head) => {
+    if (!(app.locals.previewUpgrade as PreviewUpgrade)(req, socket as Socket, head)) socket.destroy();
+  });
   // Idle keep-alive connections live longer than the usual proxy/load-balancer idle timeout (60 s),
   // so the proxy, not Node (5 s by default), closes them: otherwise a request sent on a connection
   // Node is closing fails with "other side closed".
@@ -106,6 +119,7 @@ async function main(): Promise<void> {
     const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
     await closed;
     clearTimeout(cut);
+    await runningPreviews.close();
     await Promise.allSettled([queue.close(), redis.quit(), db.$disconnect()]);
     logger.info('stopped');
     process.exit(0);

@@ -6,6 +6,7 @@ import {
   FileReadQuery,
   Health,
   Preview,
+  PreviewStart,
   JobCreate,
   JobDetail,
   JobList,
@@ -30,7 +31,7 @@ import { liveness, readiness } from './handlers/health';
 import { cancelJob, createJob, getJob, listProjectJobs } from './handlers/jobs';
 import { readJobDiff } from './handlers/diff';
 import { readJobLog } from './handlers/logs';
-import { getPreview } from './handlers/previews';
+import { getPreview, startPreview, stopPreview } from './handlers/previews';
 import { createProject, deleteProject, getProject, listAllProjects } from './handlers/projects';
 import {
   createWebhook,
@@ -291,6 +292,38 @@ const previewRoutes: Route[] = [
         '`.codex/` is never served. With AUTH_MODE=api_key `preview_url` is a signed link (its host is the ' +
         'capability) that expires at `expires_at`. See docs/previews.md.',
       responses: { 200: { description: 'The preview', schema: Preview } },
+      errors: [404],
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/projects/:projectId/preview',
+    body: PreviewStart.optional(),
+    handler: startPreview,
+    doc: {
+      tag: 'previews',
+      summary: "Start the project's server in a preview container",
+      description:
+        'With `{command, port}`, or without a body the `preview` the agent named in its result.json: the ' +
+        'command runs in the worker image with the workspace mounted read-only and the worker limits, and ' +
+        'the preview origin is proxied to its port (HTTP and WebSocket). 202 while it starts; poll GET ' +
+        'for running or failed (with the log). Without either, the static preview (200). One per project: ' +
+        'a second start replaces the first. Stopped after PREVIEW_IDLE_SECONDS without a request.',
+      responses: {
+        200: { description: 'Nothing to run: the static preview', schema: Preview },
+        202: { description: 'Starting', schema: Preview },
+      },
+      errors: [404, 422, 503],
+    },
+  }),
+  route({
+    method: 'delete',
+    path: '/projects/:projectId/preview',
+    handler: stopPreview,
+    doc: {
+      tag: 'previews',
+      summary: "Stop the project's preview server (the static preview stays)",
+      responses: { 204: { description: 'Stopped' } },
       errors: [404],
     },
   }),

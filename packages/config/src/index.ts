@@ -351,8 +351,21 @@ export const ConfigSchema = z
     PREVIEW_SECRET: optionalText().refine((v) => v === undefined || v.length >= 32, {
       message: 'expected at least 32 characters',
     }),
-    /** How long a signed preview link, and the cookie it sets, stays good. */
+    /** How long a signed preview link stays good. */
     PREVIEW_LINK_SECONDS: int(3600, 10, 30 * 86_400),
+    /** A running preview (a server in a preview container) is stopped after this long without a request. */
+    PREVIEW_IDLE_SECONDS: int(600, 1),
+    /** How long a preview server gets to answer on its port before the preview counts as failed. */
+    PREVIEW_START_SECONDS: int(60, 1, 3600),
+    /** The Docker network of preview containers (their port is published on 127.0.0.1 only). */
+    PREVIEW_NETWORK: z
+      .string()
+      .default('bridge')
+      .refine((v) => /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v) && v !== 'none' && v !== 'host', {
+        message: 'expected a Docker network that can publish a port (not none or host), e.g. bridge',
+      }),
+    /** The end of a preview container's output kept and shown (GET /projects/{id}/preview `log`). */
+    PREVIEW_LOG_MAX_BYTES: int(64 * 1024, 1024, 16 * 1024 * 1024),
   })
   .superRefine((c, ctx) => {
     if (c.WORKER_EGRESS === 'allowlist' && c.WORKER_NETWORK !== 'none') {

@@ -2,6 +2,7 @@ import { z } from './zod';
 import { JobType, Status } from './enums';
 import { CHECK_OUTPUT_MAX_BYTES, CheckList, CheckResults, FixAttempts, MAX_CHECKS, MAX_FIX_ATTEMPTS } from './checks';
 import { TokenUsage } from './responses';
+import { PreviewSpec } from './previews';
 
 /** An earlier job of the same project, so the agent knows what was done before. */
 export const JobHistoryEntry = z.object({
@@ -62,6 +63,8 @@ export const WorkerResult = z.object({
   error_code: z.string().max(64).optional(),
   /** What the request's checks found, every round (the worker runs them after the agent). */
   checks: CheckResults.optional(),
+  /** How to run what was built (docs/previews.md): POST /projects/{id}/preview starts it. */
+  preview: PreviewSpec.optional(),
 });
 export type WorkerResult = z.infer<typeof WorkerResult>;
 

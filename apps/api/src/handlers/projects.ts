@@ -74,6 +74,12 @@ export async function deleteProject({ deps, params, principal }: RequestContext)
   const deleted = await remove(deps.db, principal.userId, params.projectId!);
   if (deleted.kind === 'not_found') throw notFound('Project not found');
   await stopJobs(deps, deleted.stopped);
+  await deps.runningPreviews?.stop(params.projectId!, 'the project was deleted').catch((err: Error) => {
+    deps.logger.warn('could not stop a deleted project’s preview', {
+      project_id: params.projectId,
+      error: err.message,
+    });
+  });
   await removeProjectFiles(deps, params.projectId!);
   deps.logger.info('project deleted', { project_id: params.projectId, cancelled_jobs: deleted.stopped.length });
   return empty(204);

@@ -1,9 +1,12 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { LOCAL_USER_ID } from '../auth/accounts';
 import type { AppDeps } from '../deps';
-import { notFound } from '../http/errors';
+import { HttpError, notFound } from '../http/errors';
 import { workspaceOf } from '../workspace-dirs';
 import type { PreviewAccess } from './preview-access';
+import type { PreviewProxy } from './preview-proxy';
 import { serveStaticPreview } from './static-preview';
 
 // Requests whose Host is a preview origin (PREVIEW_BASE_URL) are answered here, before any of the
@@ -30,21 +33,68 @@ function setIsolationHeaders(res: Response): void {
 
 const unknownPreview = () => notFound('Preview not found');
 
-export function previewHost(deps: Pick<AppDeps, 'db' | 'config'>, access: PreviewAccess): RequestHandler {
+/** The project a preview request is for, checked: forged, expired, gone or not the local user's is a 404. */
+async function previewProject(
+  deps: Pick<AppDeps, 'db'>,
+  access: PreviewAccess,
+  host: string | undefined,
+): Promise<{ id: string } | 'not_preview'> {
+  const named = access.projectOfHost(host);
+  if (named === 'not_preview') return named;
+  if (named === null) throw unknownPreview();
+  const project = await deps.db.project.findUnique({ where: { id: named.projectId } });
+  if (!project || (!access.signed && project.ownerId !== LOCAL_USER_ID)) throw unknownPreview();
+  return project;
+}
+
+export function previewHost(
+  deps: Pick<AppDeps, 'db' | 'config' | 'runningPreviews'>,
+  access: PreviewAccess,
+  proxy: PreviewProxy,
+): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    const named = access.projectOfHost(req.headers.host);
-    if (named === 'not_preview') {
+    if (access.projectOfHost(req.headers.host) === 'not_preview') {
       next();
       return;
     }
     setIsolationHeaders(res);
     (async () => {
-      // Forged, expired, or a project that is gone (or, AUTH_MODE=none, not the local user's): all
-      // the same 404, as for a project that never existed.
-      if (named === null) throw unknownPreview();
-      const project = await deps.db.project.findUnique({ where: { id: named.projectId } });
-      if (!project || (!access.signed && project.ownerId !== LOCAL_USER_ID)) throw unknownPreview();
+      const project = await previewProject(deps, access, req.headers.host);
+      if (project === 'not_preview') return;
+      const target = await deps.runningPreviews?.targetOf(project.id);
+      if (target) {
+        if (target.status === 'starting' || target.url === null) {
+          throw new HttpError(503, 'The preview server is starting', { 'Retry-After': '1' });
+        }
+        proxy.web(req, res, target.url);
+        return;
+      }
       await serveStaticPreview(req, res, workspaceOf(deps.config, project.id));
     })().catch(next);
+  };
+}
+
+/**
+ * WebSocket upgrades of preview hosts (dev servers' live reload), proxied to a running preview;
+ * anything else is refused. Returns false for hosts that are not previews (the app's own upgrades).
+ */
+export function previewUpgrade(
+  deps: Pick<AppDeps, 'db' | 'runningPreviews'>,
+  access: PreviewAccess,
+  proxy: PreviewProxy,
+): (req: IncomingMessage, socket: Socket, head: Buffer) => boolean {
+  return (req, socket, head) => {
+    if (access.projectOfHost(req.headers.host) === 'not_preview') return false;
+    socket.on('error', () => undefined);
+    void (async () => {
+      const project = await previewProject(deps, access, req.headers.host);
+      if (project === 'not_preview') throw unknownPreview();
+      const target = await deps.runningPreviews?.targetOf(project.id);
+      if (!target?.url || target.status !== 'running') throw unknownPreview();
+      proxy.upgrade(req, socket, head, target.url);
+    })().catch(() => {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
+    return true;
   };
 }

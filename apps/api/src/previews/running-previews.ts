@@ -1,0 +1,295 @@
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import type Docker from 'dockerode';
+import type { Config } from '@cwo/config';
+import type { PreviewSpec, PreviewStatus } from '@cwo/contracts';
+import type { Db } from '@cwo/db';
+import type { Logger } from '@cwo/logger';
+import type { Redis } from 'ioredis';
+import {
+  containerLogTail,
+  PREVIEW_LABELS,
+  previewContainerOptions,
+  previewFilter,
+  publishedPort,
+  type PreviewContainerConfig,
+} from './preview-containers';
+
+// Running previews: one per project, its state in Redis (shared by every API process; it is
+// runtime state, gone with its container, not history), its container on the Docker host.
+// Lifecycle: starting -> running (its port answered) | failed (it exited, or did not answer in
+// PREVIEW_START_SECONDS); running -> stopped (idle, project deleted, DELETE, API gone) and
+// restarted when a job finished after it started.
+
+export interface PreviewState {
+  status: PreviewStatus;
+  command: string;
+  port: number;
+  containerId: string | null;
+  hostPort: number | null;
+  apiId: string;
+  startedAt: string;
+  stoppedAt: string | null;
+  reason: string | null;
+  log: string;
+}
+
+export interface RunningPreviews {
+  /** Starts (or restarts) the project's server; resolves once it is `starting`. */
+  start(projectId: string, spec: PreviewSpec): Promise<PreviewState>;
+  stop(projectId: string, reason: string): Promise<PreviewState | null>;
+  /** The state, with the container's latest output while it runs. */
+  get(projectId: string): Promise<PreviewState | null>;
+  /** Where to proxy a request for this project, or null when no server runs; counts as activity. */
+  targetOf(projectId: string): Promise<{ status: PreviewStatus; url: string | null } | null>;
+  /** One pass of the housekeeping: idle previews stopped, changed workspaces restarted, orphans reaped. */
+  sweep(): Promise<void>;
+  start_housekeeping(): void;
+  close(): Promise<void>;
+}
+
+export interface RunningPreviewsDeps {
+  docker: Docker;
+  redis: Redis;
+  db: Db;
+  config: PreviewContainerConfig &
+    Pick<Config, 'PREVIEW_IDLE_SECONDS' | 'PREVIEW_START_SECONDS' | 'PREVIEW_LOG_MAX_BYTES'>;
+  logger: Logger;
+  /** How often housekeeping runs (tests make it short). */
+  sweepMs?: number;
+}
+
+const HEARTBEAT_TTL_S = 30;
+/** Activity is written at most this often per project and process (each request would be too much). */
+const TOUCH_EVERY_MS = 5_000;
+
+export function createRunningPreviews(deps: RunningPreviewsDeps): RunningPreviews {
+  const { docker, redis, db, config, logger } = deps;
+  const apiId = randomUUID();
+  const prefix = config.QUEUE_PREFIX;
+  const stateKey = (id: string) => `${prefix}:preview:${id}`;
+  const seenKey = (id: string) => `${prefix}:preview-seen:${id}`;
+  const heartbeatKey = (id: string) => `${prefix}:preview-api:${id}`;
+  const lastTouch = new Map<string, number>();
+  const pending = new Set<Promise<unknown>>();
+  let timer: NodeJS.Timeout | undefined;
+  let beat: NodeJS.Timeout | undefined;
+
+  const read = async (projectId: string): Promise<PreviewState | null> => {
+    const raw = await redis.get(stateKey(projectId));
+    return raw ? (JSON.parse(raw) as PreviewState) : null;
+  };
+  const write = (projectId: string, state: PreviewState) => redis.set(stateKey(projectId), JSON.stringify(state));
+
+  async function removeContainers(projectId: string): Promise<string> {
+    const found = await docker.listContainers({
+      all: true,
+      filters: previewFilter(prefix, [`${PREVIEW_LABELS.projectId}=${projectId}`]),
+    });
+    let log = '';
+    for (const c of found) {
+      const container = docker.getContainer(c.Id);
+      log = await containerLogTail(container, config.PREVIEW_LOG_MAX_BYTES).catch(() => log);
+      await container.remove({ force: true }).catch((err: Error) => {
+        logger.warn('could not remove a preview container', { project_id: projectId, error: err.message });
+      });
+    }
+    return log;
+  }
+
+  const portAnswers = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      socket.setTimeout(1000);
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolve(false);
+      });
+    });
+
+  /** Waits for the server to listen; records running or failed. */
+  async function watchStart(projectId: string, state: PreviewState): Promise<void> {
+    const container = docker.getContainer(state.containerId!);
+    const deadline = Date.now() + config.PREVIEW_START_SECONDS * 1000;
+    let outcome: Pick<PreviewState, 'status' | 'reason'> = {
+      status: 'failed',
+      reason: `the server did not answer on port ${state.port} within ${config.PREVIEW_START_SECONDS} s`,
+    };
+    while (Date.now() < deadline) {
+      const info = await container.inspect().catch(() => null);
+      if (!info) {
+        outcome = { status: 'stopped', reason: 'stopped while starting' };
+        break;
+      }
+      if (!info.State.Running) {
+        outcome = { status: 'failed', reason: `the server exited with code ${info.State.ExitCode}` };
+        break;
+      }
+      if (state.hostPort !== null && (await portAnswers(state.hostPort))) {
+        outcome = { status: 'running', reason: null };
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const current = await read(projectId);
+    // Another start or a stop came meanwhile: theirs is the state now.
+    if (!current || current.containerId !== state.containerId) return;
+    const log = await containerLogTail(container, config.PREVIEW_LOG_MAX_BYTES).catch(() => '');
+    if (outcome.status !== 'running') await removeContainers(projectId);
+    await write(projectId, {
+      ...current,
+      ...outcome,
+      log,
+      ...(outcome.status !== 'running'
+        ? { containerId: null, hostPort: null, stoppedAt: new Date().toISOString() }
+        : {}),
+    });
+    if (outcome.status === 'running') await redis.set(seenKey(projectId), String(Date.now()));
+    else logger.info('preview did not start', { project_id: projectId, reason: outcome.reason });
+  }
+
+  async function start(projectId: string, spec: PreviewSpec): Promise<PreviewState> {
+    await removeContainers(projectId);
+    const container = await docker.createContainer(previewContainerOptions(config, projectId, spec, apiId));
+    await container.start();
+    const state: PreviewState = {
+      status: 'starting',
+      command: spec.command,
+      port: spec.port,
+      containerId: container.id,
+      hostPort: await publishedPort(container, spec.port),
+      apiId,
+      startedAt: new Date().toISOString(),
+      stoppedAt: null,
+      reason: null,
+      log: '',
+    };
+    await write(projectId, state);
+    await redis.set(heartbeatKey(apiId), '1', 'EX', HEARTBEAT_TTL_S);
+    const watching = watchStart(projectId, state).catch((err: Error) =>
+      logger.warn('watching a preview start failed', { project_id: projectId, error: err.message }),
+    );
+    pending.add(watching);
+    void watching.finally(() => pending.delete(watching));
+    logger.info('preview started', { project_id: projectId, command: spec.command, port: spec.port });
+    return state;
+  }
+
+  async function stop(projectId: string, reason: string): Promise<PreviewState | null> {
+    const current = await read(projectId);
+    const log = await removeContainers(projectId);
+    if (!current) return null;
+    if (current.status === 'stopped' || current.status === 'failed') return current;
+    const stopped: PreviewState = {
+      ...current,
+      status: 'stopped',
+      containerId: null,
+      hostPort: null,
+      stoppedAt: new Date().toISOString(),
+      reason,
+      log: log || current.log,
+    };
+    await write(projectId, stopped);
+    logger.info('preview stopped', { project_id: projectId, reason });
+    return stopped;
+  }
+
+  async function get(projectId: string): Promise<PreviewState | null> {
+    const state = await read(projectId);
+    if (!state?.containerId) return state;
+    const log = await containerLogTail(docker.getContainer(state.containerId), config.PREVIEW_LOG_MAX_BYTES).catch(
+      () => state.log,
+    );
+    return { ...state, log };
+  }
+
+  async function targetOf(projectId: string) {
+    const state = await read(projectId);
+    if (!state || (state.status !== 'running' && state.status !== 'starting')) return null;
+    const now = Date.now();
+    if (now - (lastTouch.get(projectId) ?? 0) > TOUCH_EVERY_MS) {
+      lastTouch.set(projectId, now);
+      await redis.set(seenKey(projectId), String(now));
+    }
+    return { status: state.status, url: state.hostPort ? `http://127.0.0.1:${state.hostPort}` : null };
+  }
+
+  async function sweep(): Promise<void> {
+    await redis.set(heartbeatKey(apiId), '1', 'EX', HEARTBEAT_TTL_S);
+    const containers = await docker.listContainers({ all: true, filters: previewFilter(prefix) });
+    for (const c of containers) {
+      const projectId = c.Labels[PREVIEW_LABELS.projectId]!;
+      const owner = c.Labels[PREVIEW_LABELS.apiId]!;
+      const state = await read(projectId);
+      if (!state || state.containerId !== c.Id) {
+        // Not the project's current preview (a start raced it, or its state is gone): remove.
+        await docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
+        continue;
+      }
+      if (owner !== apiId && !(await redis.exists(heartbeatKey(owner)))) {
+        await stop(projectId, 'the API process that started it is gone');
+        continue;
+      }
+      if (state.status !== 'running') continue;
+      const seen = Number((await redis.get(seenKey(projectId))) ?? 0);
+      if (Date.now() - seen > config.PREVIEW_IDLE_SECONDS * 1000) {
+        await stop(projectId, `idle for ${config.PREVIEW_IDLE_SECONDS} s`);
+        continue;
+      }
+      const project = await db.project.findUnique({ where: { id: projectId } });
+      if (!project) {
+        await stop(projectId, 'the project was deleted');
+        continue;
+      }
+      const changed = await db.job.findFirst({
+        where: { projectId, finishedAt: { gt: new Date(state.startedAt) } },
+        select: { id: true },
+      });
+      if (changed) {
+        logger.info('restarting a preview: a job changed the workspace', { project_id: projectId, job_id: changed.id });
+        await start(projectId, { command: state.command, port: state.port });
+      }
+    }
+  }
+
+  return {
+    start,
+    stop,
+    get,
+    targetOf,
+    sweep,
+    start_housekeeping() {
+      const every = deps.sweepMs ?? 5_000;
+      let lastError = '';
+      timer = setInterval(() => {
+        sweep().then(
+          () => (lastError = ''),
+          (err: Error) => {
+            // Once per distinct problem (no container engine would otherwise say so every few seconds).
+            if (err.message !== lastError) logger.warn('preview housekeeping failed', { error: err.message });
+            lastError = err.message;
+          },
+        );
+      }, every);
+      timer.unref();
+      beat = setInterval(
+        () => void redis.set(heartbeatKey(apiId), '1', 'EX', HEARTBEAT_TTL_S).catch(() => undefined),
+        10_000,
+      );
+      beat.unref();
+    },
+    async close() {
+      clearInterval(timer);
+      clearInterval(beat);
+      await Promise.allSettled([...pending]);
+    },
+  };
+}

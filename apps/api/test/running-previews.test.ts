@@ -1,0 +1,218 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import path from 'node:path';
+import request from 'supertest';
+import { createLogger } from '@cwo/logger';
+import { ENGINE, requireDockerApi } from '../../runner/test/docker-helpers';
+import { PREVIEW_CSP, type previewUpgrade } from '../src/previews/preview-host';
+import { PREVIEW_LABELS, previewFilter } from '../src/previews/preview-containers';
+import { createRunningPreviews, type RunningPreviews } from '../src/previews/running-previews';
+import { workspaceOf } from '../src/workspace-dirs';
+import { startHarness, type Harness } from './harness';
+
+// Running previews against the real container engine (DOCKER_HOST; scripts/test.sh runs this file
+// on podman and again on the Docker Engine): a Node server written into a workspace answers
+// through the preview origin, WebSocket upgrades included; a server that exits fails with its
+// log; idle, deleted and changed projects stop or restart theirs; nothing is left running.
+
+const SERVER_JS = `
+const http = require('http');
+const server = http.createServer((req, res) => {
+  res.setHeader('Set-Cookie', 'planted=1; Domain=localhost; Path=/');
+  res.setHeader('Content-Security-Policy', "default-src *");
+  res.setHeader('Content-Type', 'application/json');
+  res.end(JSON.stringify({ from: 'server.js', path: req.url, user: process.getuid() }));
+});
+server.on('upgrade', (req, socket) => {
+  socket.write('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n\\r\\n');
+  socket.on('data', (d) => socket.write('echo:' + d));
+});
+server.listen(Number(process.env.PORT), () => console.log('listening on ' + process.env.PORT));
+`;
+
+const IMAGE = process.env.CODEX_WORKER_IMAGE || 'codex-worker:latest';
+
+describe(`running previews on ${ENGINE}`, () => {
+  let h: Harness;
+  let previews: RunningPreviews;
+  let server: http.Server;
+  let port: number;
+  let projectId: string;
+  const host = (id: string) => `${id}.preview.localhost:${port}`;
+
+  const until = async <T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  };
+  const previewOf = async (id: string) => (await request(h.app).get(`/api/v1/projects/${id}/preview`).expect(200)).body;
+  const settled = (id: string) =>
+    until('the preview to settle', async () => {
+      const p = await previewOf(id);
+      return p.status === 'starting' ? undefined : p;
+    });
+  const newProject = async (files: Record<string, string>) => {
+    const res = await request(h.app).post('/api/v1/projects').send({ instruction: 'a node server' }).expect(202);
+    for (const [rel, text] of Object.entries(files))
+      fs.writeFileSync(path.join(workspaceOf(h.config, res.body.id), rel), text);
+    return res.body.id as string;
+  };
+
+  beforeAll(async () => {
+    const docker = await requireDockerApi(IMAGE);
+    server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+    h = await startHarness({
+      PREVIEW_BASE_URL: `http://{projectId}.preview.localhost:${port}`,
+      PREVIEW_IDLE_SECONDS: '3',
+      PREVIEW_START_SECONDS: '60',
+      CODEX_WORKER_IMAGE: IMAGE,
+    });
+    const logger = createLogger({ level: 'error', format: 'json', service: 'api' });
+    previews = createRunningPreviews({ docker, redis: h.redis, db: h.db, config: h.config, logger });
+    // The harness's app, rebuilt over the same services with running previews.
+    const { createApp } = await import('../src/app');
+    const app = createApp({
+      db: h.db,
+      queue: h.queue,
+      redis: h.redis,
+      config: h.config,
+      logger,
+      runningPreviews: previews,
+    });
+    h.app = app;
+    server.on('request', app);
+    server.on('upgrade', (req, socket: Socket, head) => {
+      if (!(app.locals.previewUpgrade as ReturnType<typeof previewUpgrade>)(req, socket, head)) socket.destroy();
+    });
+    projectId = await newProject({ 'server.js': SERVER_JS, 'index.html': 'the static page' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await previews?.close();
+    const docker = await requireDockerApi(IMAGE);
+    const left = await docker.listContainers({ all: true, filters: previewFilter(h.config.QUEUE_PREFIX) });
+    await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+    await new Promise((resolve) => server.close(resolve));
+    await h.close();
+    expect(left.map((c) => c.Labels[PREVIEW_LABELS.projectId])).toEqual([]);
+  });
+
+  const get = (id: string, p: string) =>
+    new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port, path: p, headers: { host: host(id) } }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+        })
+        .on('error', reject);
+    });
+
+  it('starts node server.js on port 3000 and proxies the preview origin to it', async () => {
+    const started = await request(h.app)
+      .post(`/api/v1/projects/${projectId}/preview`)
+      .send({ command: 'node server.js', port: 3000 })
+      .expect(202);
+    expect(started.body).toMatchObject({ kind: 'server', status: 'starting', command: 'node server.js', port: 3000 });
+    const running = await settled(projectId);
+    expect(running).toMatchObject({ status: 'running', reason: null });
+    expect(running.log).toContain('listening on 3000');
+    const res = await get(projectId, '/some/path?q=1');
+    expect(res.status).toBe(200);
+    // Run as the worker's user, not root.
+    expect(JSON.parse(res.body)).toEqual({ from: 'server.js', path: '/some/path?q=1', user: 1000 });
+    // The preview's sandbox, not the server's policy; and no cookie of the server's.
+    expect(res.headers['content-security-policy']).toBe(PREVIEW_CSP);
+    expect(res.headers['set-cookie']).toBeUndefined();
+  }, 120_000);
+
+  it('proxies a WebSocket upgrade, both ways', async () => {
+    const echoed = await new Promise<string>((resolve, reject) => {
+      const req = http.request({
+        host: '127.0.0.1',
+        port,
+        path: '/live',
+        headers: { host: host(projectId), Connection: 'Upgrade', Upgrade: 'websocket' },
+      });
+      req.on('upgrade', (_res, socket) => {
+        socket.once('data', (d: Buffer) => {
+          resolve(d.toString());
+          socket.destroy();
+        });
+        socket.write('ping');
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(echoed).toBe('echo:ping');
+  });
+
+  it('reads the workspace read-only', async () => {
+    const res = await request(h.app)
+      .post(`/api/v1/projects/${projectId}/preview`)
+      .send({ command: 'touch /workspace/x 2>&1; exit 1', port: 3000 })
+      .expect(202);
+    expect(res.body.status).toBe('starting');
+    const failed = await settled(projectId);
+    expect(failed.status).toBe('failed');
+    expect(failed.log).toMatch(/Read-only file system/);
+    expect(fs.existsSync(path.join(workspaceOf(h.config, projectId), 'x'))).toBe(false);
+  }, 120_000);
+
+  it('a server that exits fails with its exit code and log', async () => {
+    await request(h.app)
+      .post(`/api/v1/projects/${projectId}/preview`)
+      .send({ command: 'echo about to fail; exit 3', port: 3000 })
+      .expect(202);
+    const failed = await settled(projectId);
+    expect(failed).toMatchObject({ status: 'failed', reason: 'the server exited with code 3' });
+    expect(failed.log).toContain('about to fail');
+    // Without a server, the static preview answers again.
+    expect((await get(projectId, '/')).body).toBe('the static page');
+  }, 120_000);
+
+  it('stops after PREVIEW_IDLE_SECONDS without a request', async () => {
+    await request(h.app).post(`/api/v1/projects/${projectId}/preview`).send({ command: 'node server.js', port: 3000 });
+    expect((await settled(projectId)).status).toBe('running');
+    await previews.sweep();
+    expect((await previewOf(projectId)).status).toBe('running');
+    await new Promise((r) => setTimeout(r, 3500));
+    await previews.sweep();
+    expect(await previewOf(projectId)).toMatchObject({ status: 'stopped', reason: 'idle for 3 s' });
+  }, 120_000);
+
+  it('restarts after a job changes the workspace', async () => {
+    await request(h.app).post(`/api/v1/projects/${projectId}/preview`).send({ command: 'node server.js', port: 3000 });
+    const first = await settled(projectId);
+    expect(first.status).toBe('running');
+    await h.db.job.updateMany({ where: { projectId }, data: { finishedAt: new Date(Date.now() + 1000) } });
+    await get(projectId, '/');
+    await previews.sweep();
+    const again = await settled(projectId);
+    expect(again.status).toBe('running');
+    expect(Date.parse(again.started_at)).toBeGreaterThan(Date.parse(first.started_at));
+  }, 120_000);
+
+  it('DELETE stops it; deleting the project stops it and removes its container', async () => {
+    await request(h.app).delete(`/api/v1/projects/${projectId}/preview`).expect(204);
+    expect(await previewOf(projectId)).toMatchObject({ status: 'stopped', reason: 'stopped by DELETE /preview' });
+    const other = await newProject({ 'server.js': SERVER_JS });
+    await request(h.app).post(`/api/v1/projects/${other}/preview`).send({ command: 'node server.js', port: 3000 });
+    expect((await settled(other)).status).toBe('running');
+    await request(h.app).delete(`/api/v1/projects/${other}`).expect(204);
+    const docker = await requireDockerApi(IMAGE);
+    const left = await docker.listContainers({
+      all: true,
+      filters: previewFilter(h.config.QUEUE_PREFIX, [`${PREVIEW_LABELS.projectId}=${other}`]),
+    });
+    expect(left).toEqual([]);
+    expect((await get(other, '/')).status).toBe(404);
+  }, 120_000);
+});
