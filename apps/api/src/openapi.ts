@@ -150,7 +150,22 @@ function register(
     request: {
       ...(params ? { params } : {}),
       ...(route.query ? { query: route.query as z.ZodObject } : {}),
-      ...(route.body ? { body: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
+      ...(route.body
+        ? {
+            body: {
+              required: true,
+              content: {
+                'application/json': { schema: route.body },
+                ...Object.fromEntries(
+                  Object.entries(route.uploads?.doc ?? {}).map(([media, schema]) => [
+                    media,
+                    { schema: schema as never },
+                  ]),
+                ),
+              },
+            },
+          }
+        : {}),
     },
     responses: responsesOf(route, errors),
   });

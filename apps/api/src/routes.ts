@@ -43,6 +43,7 @@ import {
   redeliver,
   rotateWebhookSecret,
 } from './handlers/webhooks';
+import { isUploadType, UPLOAD_DOC } from './handlers/project-sources';
 import { alias, publicRoute, route, type Route } from './http/route';
 
 // The whole HTTP surface on one screen. API routes are mounted under API_V1_STR; the seed's short
@@ -55,13 +56,21 @@ const projectRoutes: Route[] = [
     method: 'post',
     path: '/projects',
     body: ProjectCreate,
+    uploads: { match: isUploadType, doc: UPLOAD_DOC },
     handler: createProject,
     rateLimit: 'create',
     doc: {
       tag: 'projects',
       summary: 'Create a project; its initial job is queued',
+      description:
+        'Starts from existing code with `source.git` ({url, ref?, token?}: https, ssh or git URLs; the token is ' +
+        'used once, never stored or shown), or with an archive (tar.gz or zip, at most MAX_IMPORT_BYTES) sent as ' +
+        '`multipart/form-data` (`instruction`, `archive`) or as the raw body (`application/gzip`, ' +
+        '`application/zip`) with `?instruction=`. The runner imports it as the initial job\u2019s first step ' +
+        '(the history\u2019s "import" commit); a refused or failed import ends the job with an import_* error_code. ' +
+        'See docs/code-io.md.',
       responses: { 202: { description: 'The project (queued) and its initial job', schema: ProjectCreated } },
-      errors: [400, 413, 422],
+      errors: [400, 413, 415, 422],
     },
   }),
   route({

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import type { Config } from '@cwo/config';
+import { removeImportFiles } from '@cwo/code-io';
 import { removeProjectHistory } from '@cwo/history';
 import { projectWorkspace } from '@cwo/workspace';
 import type { Logger } from '@cwo/logger';
@@ -31,6 +32,8 @@ export async function removeProjectFiles(
     logger.warn('could not remove a deleted project workspace', { workspace, error: err });
   }
   try {
+    // An import the runner has not run yet: its upload or token.
+    removeImportFiles(config.workspaceRoot, projectId);
     await removeProjectHistory(config.workspaceRoot, projectId);
   } catch (err) {
     logger.warn('could not remove a deleted project history', { project_id: projectId, error: err });

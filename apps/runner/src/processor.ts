@@ -24,9 +24,10 @@ import { executeJob } from './execute-job';
 import { InfrastructureError, type Executor } from './executors/types';
 import { writeOutcome } from './finish-step';
 import { commitJobChanges } from './job-commit';
-import { JobAbort } from './job-abort';
+import { abortReasonOf, JobAbort, RunnerStopping } from './job-abort';
 import { openJobLog, type JobLog } from './job-log';
-import { clearRecordedOutcome, readRecordedOutcome, type JobOutcome } from './outcome';
+import { runImportStep } from './import-step';
+import { clearRecordedOutcome, outcomeWithoutRun, readRecordedOutcome, type JobOutcome } from './outcome';
 import type { ProjectLock, ProjectLocks } from './project-lock';
 import { restoreRecordedWorkspace } from './restore-step';
 import type { RunningJobs } from './running-jobs';
@@ -196,8 +197,45 @@ export function createJobProcessor(deps: ProcessorDeps) {
     }
   }
 
-  /** prepare · run · check (executeJob), then commit. */
+  /**
+   * A project created from existing code brings it in first (import-step.ts): an outcome when that
+   * failed or was cancelled, null when the agent may run (on the imported code).
+   */
+  async function importFirst(a: Attempt, log: JobLog): Promise<JobOutcome | null> {
+    let imported;
+    try {
+      imported = await runImportStep({
+        config,
+        db,
+        job: a.job,
+        workspace: a.workspace,
+        log,
+        signal: a.controller.signal,
+        ensureLockFresh: (before) => ensureLockFresh(a, before),
+      });
+    } catch (err) {
+      const reason = abortReasonOf(a.controller.signal);
+      if (reason === 'shutdown') throw new RunnerStopping();
+      if (reason === 'lock_lost')
+        throw new InfrastructureError('the project lock was lost while the source was imported');
+      if (reason === 'cancel') {
+        log.step('stopped: cancelled on request while the source was imported');
+        return { ...outcomeWithoutRun('cancelled', 'Cancelled on request.', [], 'cancelled'), attempt: a.attempt };
+      }
+      throw err;
+    }
+    if (imported.kind === 'failed')
+      return { ...outcomeWithoutRun('error', null, [imported.message], imported.code), attempt: a.attempt };
+    // The workspace is now as the import commit holds it: what the attempt starts from.
+    if (imported.kind === 'imported')
+      a.recorded = Promise.resolve({ kind: 'commit', sha: imported.commit, jobId: null });
+    return null;
+  }
+
+  /** (import) · prepare · run · check (executeJob), then commit. */
   async function runAgent(a: Attempt, request: WorkerRequest, workspace: string, log: JobLog): Promise<JobOutcome> {
+    const importOutcome = await importFirst(a, log);
+    if (importOutcome) return importOutcome;
     // Preparing writes .codex/request.json (and moves result.json), which the agent of the job that
     // holds the lock now may be about to read: a runner frozen while the request was read from
     // Postgres must not write them when it wakes. executeJob prepares in this same tick.

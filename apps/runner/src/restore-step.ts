@@ -35,7 +35,7 @@ export async function restoreRecordedWorkspace(args: {
   const commit = recorded.kind === 'commit' ? recorded.sha : null;
   const what =
     recorded.kind === 'commit'
-      ? `commit ${recorded.sha.slice(0, 12)} (job ${recorded.jobId})`
+      ? `commit ${recorded.sha.slice(0, 12)} (${recorded.jobId ? `job ${recorded.jobId}` : 'the import'})`
       : 'no files (nothing ran before)';
   const started = performance.now();
   let result;

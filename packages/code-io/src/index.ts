@@ -9,3 +9,37 @@ export {
   type ExportLimits,
   type ExportPlan,
 } from './export-archive';
+export {
+  extractArchive,
+  sniffArchiveFormat,
+  checkEntryName,
+  linkEscapes,
+  type Extracted,
+  type UploadFormat,
+} from './extract-archive';
+export { fetchGitSource, pinRemote, type GitImportSource, type GitImported } from './git-import';
+export { pinnedUrl, runRemoteGit, secretsOf, RemoteGitError, type Pinned } from './git-remote';
+export { ImportError, type ImportErrorCode, type ImportLimits } from './import-limits';
+export {
+  archiveRoot,
+  freshStagingDir,
+  importDir,
+  moveIntoWorkspace,
+  readCredential,
+  removeImportFiles,
+  sha256Of,
+  stagingDir,
+  uploadFile,
+  writeCredential,
+} from './import-files';
+export {
+  nonPublicKind,
+  parseRemoteUrl,
+  redact,
+  RemoteRefused,
+  resolveRemote,
+  systemLookup,
+  type Lookup,
+  type RemoteRules,
+  type RemoteUrl,
+} from './remote-url';

@@ -321,6 +321,20 @@ export const ConfigSchema = z
     EXPORT_MAX_FILES: int(100_000, 1),
     /** Their total size before compression; more: 409. */
     EXPORT_MAX_BYTES: byteSize('2g', 1024 ** 2),
+    /** Largest archive upload, and largest repository fetch, of an import. */
+    MAX_IMPORT_BYTES: byteSize('100m', 1024),
+    /** Files, links and directories an imported tree may hold. */
+    IMPORT_MAX_FILES: int(50_000, 1),
+    /** An imported tree's size once unpacked or checked out. */
+    IMPORT_MAX_UNPACKED_BYTES: byteSize('1g', 1024),
+    /** Unpacked bytes per archive byte past which an upload is a compression bomb. */
+    IMPORT_MAX_RATIO: int(200, 1),
+    /** The import step's own time limit (the agent's is JOB_TIMEOUT_SECONDS). */
+    IMPORT_TIMEOUT_SECONDS: int(600, 1),
+    /** Sources and push targets on private, loopback or link-local addresses; off: refused. */
+    IMPORT_ALLOW_PRIVATE_HOSTS: bool(false),
+    /** http:// sources and push targets (tests, private networks); off: https, ssh and git only. */
+    IMPORT_ALLOW_HTTP: bool(false),
     // Webhooks (docs/webhooks.md): the API registers endpoints, the runners deliver.
     /** Endpoints on private, loopback, link-local or metadata addresses; off: refused (SSRF). */
     WEBHOOK_ALLOW_PRIVATE_HOSTS: bool(false),

@@ -27,6 +27,12 @@ export const ERROR_CODE_MEANINGS = {
     'The agent finished, but one or more of the job’s checks failed or ran past their time limit (named in errors), after every fix attempt.',
   infrastructure:
     'Postgres, Redis or the container engine failed on every attempt, or the job’s runner was lost and its attempts ran out.',
+  import_refused:
+    'The project’s source was refused before anything was written: a URL or address not allowed (scheme, a private address without IMPORT_ALLOW_PRIVATE_HOSTS), or an archive entry that is unsafe (an absolute path, `..`, a link that escapes, a device or FIFO).',
+  import_too_large:
+    'The project’s source is over a limit: MAX_IMPORT_BYTES, IMPORT_MAX_FILES, IMPORT_MAX_UNPACKED_BYTES or IMPORT_MAX_RATIO (a compression bomb).',
+  import_failed:
+    'The project’s source could not be brought in: the repository or ref could not be fetched (unreachable, authentication, no such ref), the archive is corrupt, or the import ran past IMPORT_TIMEOUT_SECONDS.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODE_MEANINGS;

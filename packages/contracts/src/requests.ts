@@ -1,6 +1,7 @@
 import { z } from './zod';
 import { CheckList, FixAttempts } from './checks';
 import { JobType } from './enums';
+import { ProjectSourceInput } from './code-io';
 
 export const EMPTY_INSTRUCTION_MESSAGE = 'instruction must not be empty';
 
@@ -28,12 +29,19 @@ const checkFields = {
   fix_attempts: FixAttempts.optional(),
 };
 
-export const ProjectCreate = z.object({ instruction: instruction(5, 2000), ...checkFields }).openapi('ProjectCreate', {
-  example: {
-    instruction:
-      'Generate a minimal Python CLI project that prints the first 10 Fibonacci numbers and includes a basic test.',
-  },
-});
+export const ProjectCreate = z
+  .object({
+    instruction: instruction(5, 2000),
+    ...checkFields,
+    /** Start from existing code (a git repository); an archive is uploaded instead of JSON. */
+    source: ProjectSourceInput.optional(),
+  })
+  .openapi('ProjectCreate', {
+    example: {
+      instruction:
+        'Generate a minimal Python CLI project that prints the first 10 Fibonacci numbers and includes a basic test.',
+    },
+  });
 export type ProjectCreate = z.infer<typeof ProjectCreate>;
 
 export const JobCreate = z

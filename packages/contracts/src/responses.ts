@@ -1,5 +1,6 @@
 import { z } from './zod';
 import { CheckList, CheckResults, FixAttempts } from './checks';
+import { ProjectSource } from './code-io';
 import { EgressRecord } from './egress';
 import { JobType, Status } from './enums';
 import { ErrorCode, QueuePosition } from './outcomes';
@@ -80,6 +81,8 @@ export const ProjectSummary = z
     /** The checks and fix attempts its jobs get unless they name their own. */
     checks: CheckList,
     fix_attempts: FixAttempts,
+    /** Where the code came from (docs/code-io.md); null for a project that started empty. */
+    source: ProjectSource.nullable(),
     created_at: Timestamp,
     updated_at: Timestamp,
   })

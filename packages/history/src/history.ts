@@ -266,6 +266,48 @@ export function commitMessage(job: JobToCommit): string {
   return `${subject}\n\n${whole}${JOB_TRAILER}: ${job.id}\n`;
 }
 
+/** The trailer of a project's "import" commit, naming the job whose first step it was. */
+export const IMPORT_TRAILER = 'Import-For';
+
+/**
+ * Commits the workspace as a project's source was brought in: the history's first commit
+ * ("import: <what>"), a root commit with the branch moved to it (a repeated import replaces an
+ * earlier attempt's). The first job's commit then holds only what the agent changed.
+ */
+export async function commitImport(args: {
+  workspaceRoot: string;
+  projectId: string;
+  workspace: string;
+  jobId: string;
+  description: string;
+  author: CommitAuthor;
+}): Promise<string> {
+  const gitDir = projectHistoryDir(args.workspaceRoot, args.projectId);
+  if (!exists(args.workspace))
+    throw new HistoryError(`the workspace ${args.workspace} does not exist (the project was deleted?)`);
+  await ensureHistory(gitDir);
+  for (const lock of ['index.lock', 'HEAD.lock', `refs/heads/${HISTORY_BRANCH}.lock`])
+    rmSync(path.join(gitDir, lock), { force: true });
+  const tree = await writeWorkspaceTree(gitDir, args.workspace, [CODEX_DIR]);
+  const when = Math.floor(Date.now() / 1000);
+  const signature = { name: args.author.name, email: args.author.email, when };
+  // eslint-disable-next-line no-control-regex -- control characters cannot be in a commit message
+  const what = args.description.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 200);
+  const commit = await writeObject(
+    gitDir,
+    'commit',
+    commitBody({
+      tree,
+      parents: [],
+      author: signature,
+      committer: signature,
+      message: `import: ${what}\n\n${IMPORT_TRAILER}: ${args.jobId}\n`,
+    }),
+  );
+  writeRef(gitDir, commit);
+  return commit;
+}
+
 /** The job named by a commit message's Job-Id trailer, if any. */
 function jobOfCommit(message: string): string | null {
   const match = new RegExp(`^${JOB_TRAILER}: (\\S+)\\s*$`, 'm').exec(message);

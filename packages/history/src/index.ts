@@ -1,6 +1,7 @@
 export * from './snapshot';
 export {
   commitDiffStats,
+  commitImport,
   commitJob,
   commitMessage,
   commitSubject,
@@ -11,6 +12,7 @@ export {
   HistoryError,
   COMMIT_SHA,
   HISTORY_BRANCH,
+  IMPORT_TRAILER,
   JOB_TRAILER,
   type CommitAuthor,
   type CommitStats,

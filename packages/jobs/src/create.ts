@@ -49,6 +49,8 @@ export async function createProjectWithInitialJob(
     /** The project's default checks and fix attempts, which its initial job gets too. */
     checks?: CheckSpec[];
     fixAttempts?: number;
+    /** Where its code comes from (the contracts' ProjectSource), when it does not start empty. */
+    source?: unknown;
   },
   maxActiveJobs: number,
 ): Promise<CreateProjectResult> {
@@ -58,8 +60,8 @@ export async function createProjectWithInitialJob(
     maxActiveJobs > 0,
     `WITH allowed AS (SELECT ${activeJobsBelowCap('$2', maxActiveJobs)} AS ok),
     p AS (
-      INSERT INTO projects (id, owner_id, instruction, workspace_path, checks, fix_attempts, updated_at)
-      SELECT $1::uuid, $2::uuid, $3, $4, $6::jsonb, $7::int, now() FROM allowed WHERE allowed.ok
+      INSERT INTO projects (id, owner_id, instruction, workspace_path, checks, fix_attempts, source, updated_at)
+      SELECT $1::uuid, $2::uuid, $3, $4, $6::jsonb, $7::int, $8::jsonb, now() FROM allowed WHERE allowed.ok
       RETURNING *
     ),
     j AS (
@@ -78,6 +80,7 @@ export async function createProjectWithInitialJob(
       randomUUID(),
       JSON.stringify(input.checks ?? []),
       input.fixAttempts ?? 0,
+      input.source === undefined ? null : JSON.stringify(input.source),
     ],
   );
   const row = rows[0];

@@ -32,6 +32,8 @@ export {
   jobsUntouchedSince,
   loadJob,
   nextQueuedJobId,
+  projectImport,
+  recordImportCommit,
   recordedWorkspaceOf,
   type RecordedWorkspace,
   type RunnableJob,

@@ -120,8 +120,9 @@ export async function jobContext(
  * (its commit failed, or it ran before the history existed) leaves the state `unknown`: the
  * history does not hold it, and nothing may be restored from it. `empty`: nothing ran before.
  */
+/** `commit` with jobId null: the project's "import" commit (its source, before any job). */
 export type RecordedWorkspace =
-  { kind: 'commit'; sha: string; jobId: string } | { kind: 'empty' } | { kind: 'unknown'; jobId: string };
+  { kind: 'commit'; sha: string; jobId: string | null } | { kind: 'empty' } | { kind: 'unknown'; jobId: string };
 
 const RECORDED_LOOKBACK = 100;
 
@@ -142,7 +143,34 @@ export async function recordedWorkspaceOf(
     if (r.commit_sha) return { kind: 'commit', sha: r.commit_sha, jobId: r.id };
     if (r.status !== 'error' && r.changed) return { kind: 'unknown', jobId: r.id };
   }
-  return rows.length < RECORDED_LOOKBACK ? { kind: 'empty' } : { kind: 'unknown', jobId: rows.at(-1)!.id };
+  if (rows.length >= RECORDED_LOOKBACK) return { kind: 'unknown', jobId: rows.at(-1)!.id };
+  // Nothing before it left a commit: the project's imported source, if it has one.
+  const imported = await query<{ import_commit: string | null }>(
+    db,
+    'SELECT import_commit FROM projects WHERE id = $1::uuid',
+    [job.projectId],
+  );
+  const sha = imported[0]?.import_commit;
+  return sha ? { kind: 'commit', sha, jobId: null } : { kind: 'empty' };
+}
+
+/** What the runner needs to bring a project's source in: the source (as stored) and whether it is in. */
+export async function projectImport(
+  db: Db,
+  projectId: string,
+): Promise<{ source: unknown; importCommit: string | null } | null> {
+  const rows = await query<{ source: unknown; import_commit: string | null }>(
+    db,
+    'SELECT source, import_commit FROM projects WHERE id = $1::uuid',
+    [projectId],
+  );
+  const r = rows[0];
+  return r ? { source: r.source, importCommit: r.import_commit } : null;
+}
+
+/** Records the history's "import" commit: later attempts and jobs start from it. */
+export async function recordImportCommit(db: Db, projectId: string, sha: string): Promise<void> {
+  await query(db, 'UPDATE projects SET import_commit = $2 WHERE id = $1::uuid', [projectId, sha]);
 }
 
 /** The project's oldest queued job, if any (to wake it when the one before it finishes). */

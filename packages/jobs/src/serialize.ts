@@ -2,6 +2,7 @@ import {
   CheckList,
   CheckResults,
   EgressRecord,
+  ProjectSource,
   ErrorCode,
   type JobDetail,
   type JobSummary,
@@ -95,6 +96,7 @@ export function toProjectSummary(project: Project): ProjectSummary {
     workspace_path: project.workspacePath,
     checks: toChecks(project.checks),
     fix_attempts: project.fixAttempts ?? 0,
+    source: project.source === null ? null : ProjectSource.parse(project.source),
     created_at: project.createdAt.toISOString(),
     updated_at: project.updatedAt.toISOString(),
   };

@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { ProjectCreate, ProjectCreated, ProjectDetail, ProjectList, ProjectListQuery } from '@cwo/contracts';
+import { removeImportFiles } from '@cwo/code-io';
+import type {
+  ProjectCreate,
+  ProjectCreated,
+  ProjectDetail,
+  ProjectList,
+  ProjectListQuery,
+  ProjectSource,
+} from '@cwo/contracts';
 import {
   createProjectWithInitialJob,
   deleteProject as remove,
@@ -14,29 +22,54 @@ import type { RequestContext } from '../http/route';
 import { enqueue, stopJobs } from '../redis-actions';
 import { createWorkspaceDir, removeProjectFiles, workspaceOf } from '../workspace-dirs';
 import { activeJobLimitReached, queueUnavailable } from './lookups';
+import { prepareGitSource, receiveUpload } from './project-sources';
 
 /**
  * POST /projects: the project (the caller's) and its initial job are written in one statement
  * (429 when the caller has MAX_ACTIVE_JOBS_PER_USER jobs queued or running already), the workspace
  * directory created, the job enqueued; 202 at once (the runner does the work). If Redis is down
  * the answer is 503 naming the saved project and job, which stay queued for the reconciler.
+ *
+ * With a source (docs/code-io.md): `source.git` in JSON is checked here (422 when its URL or
+ * address is refused), an archive upload (multipart/form-data, or the raw body) is received into
+ * the project's import directory (413 past MAX_IMPORT_BYTES); the runner brings either in as the
+ * initial job's first step. Nothing of an import is kept when the creation fails.
  */
-export async function createProject({ deps, body, principal }: RequestContext<ProjectCreate>): Promise<Reply> {
+export async function createProject(ctx: RequestContext<ProjectCreate | undefined>): Promise<Reply> {
+  const { deps, principal } = ctx;
   const id = randomUUID();
   const workspacePath = workspaceOf(deps.config, id);
-  const created = await createProjectWithInitialJob(
-    deps.db,
-    {
-      id,
-      ownerId: principal.userId,
-      instruction: body.instruction,
-      workspacePath,
-      checks: body.checks,
-      fixAttempts: body.fix_attempts,
-    },
-    deps.config.MAX_ACTIVE_JOBS_PER_USER,
-  );
-  if (created.kind === 'active_job_limit') throw activeJobLimitReached(created.limit);
+  let created;
+  try {
+    let instruction: string;
+    let source: ProjectSource | undefined;
+    if (ctx.upload) {
+      // The raw body's instruction comes in the query (unvalidated here: receiveUpload checks it).
+      const { instruction: asked } = (ctx.query ?? {}) as Record<string, unknown>;
+      ({ instruction, source } = await receiveUpload(deps, id, ctx.upload, asked));
+    } else {
+      const body = ctx.body!;
+      instruction = body.instruction;
+      if (body.source) source = await prepareGitSource(deps, id, body.source.git);
+    }
+    created = await createProjectWithInitialJob(
+      deps.db,
+      {
+        id,
+        ownerId: principal.userId,
+        instruction,
+        workspacePath,
+        checks: ctx.body?.checks,
+        fixAttempts: ctx.body?.fix_attempts,
+        source,
+      },
+      deps.config.MAX_ACTIVE_JOBS_PER_USER,
+    );
+    if (created.kind === 'active_job_limit') throw activeJobLimitReached(created.limit);
+  } catch (err) {
+    removeImportFiles(deps.config.workspaceRoot, id);
+    throw err;
+  }
   const { project, job } = created;
   await createWorkspaceDir(workspacePath);
   if (!(await enqueue(deps, job.id))) throw queueUnavailable({ project_id: project.id, job_id: job.id });

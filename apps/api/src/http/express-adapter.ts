@@ -49,8 +49,16 @@ function requireJsonBody(req: Request): void {
 }
 
 /** Body and query together, so one 422 lists every problem, as the seed's FastAPI did. */
-function validate(route: Route, req: Request): { body: unknown; query: unknown } {
-  if (route.body) requireJsonBody(req);
+/** The request, when its body is one of the media types the route takes as a stream. */
+function uploadOf(route: Route, req: Request): Request | null {
+  const type = req.headers['content-type'];
+  if (!route.uploads || !type || !hasBody(req)) return null;
+  return route.uploads.match(type.split(';')[0]!.trim().toLowerCase()) ? req : null;
+}
+
+function validate(route: Route, req: Request): { body: unknown; query: unknown; upload: Request | null } {
+  const upload = uploadOf(route, req);
+  if (route.body && !upload) requireJsonBody(req);
   const issues: ValidationIssue[] = [];
   const parse = (schema: Route['body'], input: unknown, where: 'body' | 'query') => {
     if (!schema) return input;
@@ -63,9 +71,9 @@ function validate(route: Route, req: Request): { body: unknown; query: unknown }
   };
   const query = parse(route.query, req.query, 'query');
   // body-parser leaves `{}` when there is no body at all; the seed reported that as missing.
-  const body = parse(route.body, hasBody(req) ? req.body : undefined, 'body');
+  const body = upload ? undefined : parse(route.body, hasBody(req) ? req.body : undefined, 'body');
   if (issues.length) throw validationFailed(issues);
-  return { body, query };
+  return { body, query, upload };
 }
 
 function abortSignalFor(res: Response, shutdown: AbortSignal | undefined): AbortSignal {
@@ -144,7 +152,7 @@ export function mountRoutes(
     methodsByPath.set(path, (methodsByPath.get(path) ?? new Set()).add(route.method));
     app[route.method](path, async (req: Request, res: Response) => {
       const context = (): PublicContext => {
-        const { body, query } = validate(route, req);
+        const { body, query, upload } = validate(route, req);
         return {
           deps,
           params: flattenParams(req.params),
@@ -154,6 +162,7 @@ export function mountRoutes(
           body,
           headers: req.headers,
           signal: abortSignalFor(res, deps.shutdownSignal),
+          upload,
         };
       };
       let reply: Reply;

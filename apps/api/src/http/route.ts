@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import type { ErrorStatus } from '@cwo/contracts';
 import type { Principal } from '../auth/accounts';
@@ -23,6 +23,11 @@ export interface PublicContext<Body = unknown, Query = unknown> {
   headers: IncomingHttpHeaders;
   /** Aborted when the client goes away or the server shuts down. */
   signal: AbortSignal;
+  /**
+   * A route with `uploads`: the request itself when its body is one of those media types (then
+   * `body` is undefined and the handler reads the stream), else null.
+   */
+  upload: IncomingMessage | null;
 }
 
 /** What an authenticated route's handler gets: also who is calling (every query is scoped by it). */
@@ -62,6 +67,12 @@ interface RouteBase<Body, Query> {
   path: string;
   body?: z.ZodType<Body>;
   query?: z.ZodType<Query>;
+  /** Media types taken as a stream instead of JSON (`body` then validates JSON bodies only). */
+  uploads?: {
+    match: (mediaType: string) => boolean;
+    /** Media type -> the OpenAPI schema of such a body (for the document). */
+    doc: Record<string, Record<string, unknown>>;
+  };
   doc: RouteDoc;
 }
 

@@ -16,6 +16,7 @@ export function projectFixture(over: Partial<ProjectSummary> = {}): ProjectSumma
     workspace_path: `/w/${PROJECT_ID}`,
     checks: [],
     fix_attempts: 0,
+    source: null,
     created_at: T0,
     updated_at: T0,
     ...over,

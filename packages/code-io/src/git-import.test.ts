@@ -1,0 +1,125 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fetchGitSource, type GitImportOptions } from './git-import';
+import { ImportError } from './import-limits';
+import { startGitServer, makeRepo, type GitServer } from './__tests__/git-server';
+
+// Against real git: `git http-backend` on 127.0.0.1 (so IMPORT_ALLOW_PRIVATE_HOSTS and
+// IMPORT_ALLOW_HTTP are on, as in every test), one server open and one with basic auth.
+
+const limits = { maxBytes: 20 * 1024 ** 2, maxFiles: 1000, maxUnpackedBytes: 20 * 1024 ** 2, maxRatio: 200 };
+let root: string;
+let open: GitServer;
+let locked: GitServer;
+let commits: string[];
+const TOKEN = 's3cr3t-t0ken-value';
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-git-import-'));
+  commits = makeRepo(root, 'app.git', [
+    { 'app.py': 'print(1)\n', 'lib/util.py': 'X = 1\n' },
+    { 'app.py': 'print(2)\n' },
+    { 'app.py': 'print(3)\n', 'lib/util.py': null },
+  ]);
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('git', ['-C', path.join(root, 'app.git'), 'tag', 'v1', commits[0]!]);
+  execFileSync('git', ['-C', path.join(root, 'app.git'), 'branch', 'old', commits[1]!]);
+  open = await startGitServer(root);
+  const lockedRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-git-locked-'));
+  makeRepo(lockedRoot, 'private.git', [{ 'secret.txt': 'classified\n' }]);
+  locked = await startGitServer(lockedRoot, { username: 'x-access-token', password: TOKEN });
+});
+afterAll(async () => {
+  await open.close();
+  await locked.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+async function fetchInto(over: Partial<GitImportOptions> & { source: GitImportOptions['source'] }) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-git-dest-'));
+  const lines: string[] = [];
+  const result = await fetchGitSource({
+    dir,
+    rules: { allowPrivateHosts: true, allowHttp: true },
+    lookup: async () => [{ address: '127.0.0.1', family: 4 }],
+    limits,
+    deadline: Date.now() + 60_000,
+    log: (l) => lines.push(l),
+    ...over,
+  });
+  return { dir, result, lines };
+}
+
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: unknown) => e as ImportError,
+  );
+
+describe('fetchGitSource', () => {
+  it('fetches the default branch shallow, without its .git', async () => {
+    const { dir, result } = await fetchInto({ source: { url: open.url('app.git') } });
+    expect(result.commit).toBe(commits[2]);
+    expect(fs.readdirSync(dir).sort()).toEqual(['app.py']);
+    expect(fs.readFileSync(path.join(dir, 'app.py'), 'utf8')).toBe('print(3)\n');
+  });
+
+  it('fetches a branch, a tag, and a commit id (which needs the history: git http-backend will not send one alone)', async () => {
+    const branch = await fetchInto({ source: { url: open.url('app.git'), ref: 'old' } });
+    expect(branch.result.commit).toBe(commits[1]);
+    expect(fs.readFileSync(path.join(branch.dir, 'app.py'), 'utf8')).toBe('print(2)\n');
+    const tag = await fetchInto({ source: { url: open.url('app.git'), ref: 'v1' } });
+    expect(tag.result.commit).toBe(commits[0]);
+    expect(fs.readFileSync(path.join(tag.dir, 'lib', 'util.py'), 'utf8')).toBe('X = 1\n');
+    const sha = await fetchInto({ source: { url: open.url('app.git'), ref: commits[0]!.slice(0, 12) } });
+    expect(sha.result.commit).toBe(commits[0]);
+    expect(sha.lines.join('\n')).toMatch(/fetching the whole history to find it/);
+  });
+
+  it('sends the token as basic auth and never lets it out in an error', async () => {
+    const { dir } = await fetchInto({ source: { url: locked.url('private.git'), token: TOKEN } });
+    expect(fs.readFileSync(path.join(dir, 'secret.txt'), 'utf8')).toBe('classified\n');
+    expect(locked.authorizations).toContain(`Basic ${Buffer.from(`x-access-token:${TOKEN}`).toString('base64')}`);
+
+    const wrong = await failure(fetchInto({ source: { url: locked.url('private.git'), token: 'wrong-token-123' } }));
+    expect(wrong).toBeInstanceOf(ImportError);
+    expect(wrong!.code).toBe('import_failed');
+    expect(wrong!.message).not.toContain('wrong-token-123');
+    const inUrl = locked.url('private.git').replace('http://', `http://x-access-token:${TOKEN}@`);
+    const viaUrl = await fetchInto({ source: { url: inUrl } });
+    expect(fs.existsSync(path.join(viaUrl.dir, 'secret.txt'))).toBe(true);
+    expect(viaUrl.result.description).not.toContain(TOKEN);
+  });
+
+  it('refuses private addresses, other schemes and option-like hosts before connecting', async () => {
+    const cases: Array<[string, RegExp]> = [
+      [open.url('app.git'), /127\.0\.0\.1 is a loopback address: not allowed \(IMPORT_ALLOW_PRIVATE_HOSTS\)/],
+      ['file:///etc', /must start with https:\/\/, ssh:\/\/, git:\/\//],
+      ['ext::sh -c touch% /tmp/pwned', /spaces or control characters|must start with/],
+      ['ssh://-oProxyCommand=touch/x/repo', /the host must not start with "-"/],
+      ['https://169.254.169.254/latest', /link-local address/],
+    ];
+    for (const [url, message] of cases) {
+      const err = await failure(fetchInto({ source: { url }, rules: { allowPrivateHosts: false, allowHttp: true } }));
+      expect(err).toBeInstanceOf(ImportError);
+      expect(err!.code).toBe('import_refused');
+      expect(err!.message).toMatch(message);
+    }
+    const http = await failure(
+      fetchInto({ source: { url: open.url('app.git') }, rules: { allowPrivateHosts: true, allowHttp: false } }),
+    );
+    expect(http!.message).toMatch(/http is not allowed \(IMPORT_ALLOW_HTTP\)/);
+  });
+
+  it('refuses a tree over the limits before checking anything out, and names a missing ref', async () => {
+    const many = await failure(
+      fetchInto({ source: { url: open.url('app.git'), ref: 'v1' }, limits: { ...limits, maxFiles: 1 } }),
+    );
+    expect(many!.code).toBe('import_too_large');
+    expect(many!.message).toMatch(/has 2 files, more than 1 \(IMPORT_MAX_FILES\)/);
+    const missing = await failure(fetchInto({ source: { url: open.url('app.git'), ref: 'no-such-branch' } }));
+    expect(missing!.code).toBe('import_failed');
+    expect(missing!.message).toMatch(/has no ref no-such-branch/);
+  });
+});
