@@ -44,7 +44,11 @@ function toPreview(deps: AppServices, project: Project, state: PreviewState | nu
 
 function runningPreviews(deps: AppServices) {
   if (!deps.runningPreviews) {
-    throw new HttpError(503, 'Running previews need a container engine: set DOCKER_HOST for the API');
+    // A 409, not a 503: nothing will change until the API is configured, so a client must not retry.
+    throw new HttpError(
+      409,
+      'Running previews are off: this API has no container engine (set DOCKER_HOST for the API and restart it); the static preview still works',
+    );
   }
   return deps.runningPreviews;
 }

@@ -56,6 +56,14 @@ describe('a static preview (AUTH_MODE=none)', () => {
   });
   afterAll(() => h.close());
 
+  it('answers a request for a running preview with 409 when the API has no container engine (not a 503 to retry)', async () => {
+    const res = await request(h.app)
+      .post(`/api/v1/projects/${projectId}/preview`)
+      .send({ command: 'node server.js', port: 3000 });
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ error: 'conflict', code: 409, detail: expect.stringContaining('DOCKER_HOST') });
+  });
+
   it('serves index.html at / with its type and the sandbox policy', async () => {
     const res = await get('/').expect(200);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
