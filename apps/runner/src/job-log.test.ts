@@ -58,6 +58,33 @@ describe('a job’s log file', () => {
     expect(await fs.readFile(jobLogFile(ws, JOB), 'utf8')).toMatch(/after the flush\n$/);
   });
 
+  it('keeps at most JOB_LOG_MAX_BYTES of agent output over all attempts, says so, and still writes the runner’s lines', async () => {
+    const max = 64 * 1024;
+    const first = openJobLog(ws, JOB, quietLogger(), max);
+    first.step('attempt 1');
+    for (let i = 0; i < 1000; i++) first.agent(`noise ${i} ${'x'.repeat(200)}`);
+    first.step('finished attempt 1');
+    first.close();
+    const second = openJobLog(ws, JOB, quietLogger(), max);
+    second.step('attempt 2');
+    second.agent('more noise');
+    second.step('finished: completed');
+    second.close();
+
+    const text = await fs.readFile(jobLogFile(ws, JOB), 'utf8');
+    const agentBytes = text
+      .split('\n')
+      .filter((l) => l.includes('[agent]'))
+      .reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+    expect(agentBytes).toBeLessThanOrEqual(max);
+    expect(agentBytes).toBeGreaterThan(max - 1024);
+    expect(Buffer.byteLength(text)).toBeLessThan(max + 2048);
+    expect(text).toMatch(/\[runner\] the log reached JOB_LOG_MAX_BYTES \(65536 bytes\)/);
+    expect(text).not.toContain('more noise');
+    expect(text).toMatch(/\[runner\] finished attempt 1\n[\s\S]*\[runner\] attempt 2\n/);
+    expect(text).toMatch(/\[runner\] finished: completed\n$/);
+  });
+
   it('is written in a real directory even when an agent replaced the job’s directory with a link elsewhere', async () => {
     const elsewhere = await fs.mkdtemp(path.join(os.tmpdir(), 'cwo-elsewhere-'));
     await fs.mkdir(path.join(ws, '.codex', 'jobs'), { recursive: true });

@@ -37,12 +37,28 @@ function format(source: 'runner' | 'agent', text: string): string {
     .join('');
 }
 
-export function openJobLog(workspace: string, jobId: string, logger: Logger): JobLog {
+/** JOB_LOG_MAX_BYTES's default (packages/config). */
+export const DEFAULT_JOB_LOG_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * `maxBytes` caps what the agent's output may add to the file (counted from its size when opened,
+ * so over every attempt): untrusted output must not fill the disk within its time limit. The
+ * runner's own lines, a few dozen an attempt, are still written after it, so the log keeps its end.
+ */
+export function openJobLog(
+  workspace: string,
+  jobId: string,
+  logger: Logger,
+  maxBytes = DEFAULT_JOB_LOG_MAX_BYTES,
+): JobLog {
   const fd = openForAppend(workspace, relativeJobLogPath(jobId));
+  let size = fs.fstatSync(fd).size;
+  let full = false;
   // Lines are gathered during one turn of the event loop and appended in one synchronous write
   // right after it: a few microseconds, where a write through the thread pool costs tens (see
   // safe-fs.ts), and an agent printing fast makes few writes.
   let pending: string[] = [];
+  let pendingBytes = 0;
   let scheduled = false;
   let closed = false;
   let failed = false;
@@ -51,7 +67,9 @@ export function openJobLog(workspace: string, jobId: string, logger: Logger): Jo
     if (pending.length === 0 || closed) return;
     const data = Buffer.from(pending.join(''), 'utf8');
     pending = [];
+    pendingBytes = 0;
     if (failed) return;
+    size += data.length;
     try {
       for (let done = 0; done < data.length;) done += fs.writeSync(fd, data, done, data.length - done);
     } catch (err) {
@@ -60,13 +78,29 @@ export function openJobLog(workspace: string, jobId: string, logger: Logger): Jo
       logger.error('job log write failed', { jobId, error: err });
     }
   };
-  const write = (source: 'runner' | 'agent', text: string) => {
-    if (closed || failed) return;
-    pending.push(format(source, text));
+  const push = (lines: string) => {
+    pending.push(lines);
+    pendingBytes += Buffer.byteLength(lines);
     if (!scheduled) {
       scheduled = true;
       setImmediate(writeOut);
     }
+  };
+  const write = (source: 'runner' | 'agent', text: string) => {
+    if (closed || failed) return;
+    const lines = format(source, text);
+    if (source === 'agent' && (full || size + pendingBytes + Buffer.byteLength(lines) > maxBytes)) {
+      if (!full)
+        push(
+          format(
+            'runner',
+            `the log reached JOB_LOG_MAX_BYTES (${maxBytes} bytes): the agent's further output is not kept`,
+          ),
+        );
+      full = true;
+      return;
+    }
+    push(lines);
   };
   return {
     step: (message) => write('runner', message),

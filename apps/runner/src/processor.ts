@@ -128,7 +128,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
     const { workspace } = a;
     let log: JobLog;
     try {
-      log = openJobLog(workspace, job.id, logger);
+      log = openJobLog(workspace, job.id, logger, config.JOB_LOG_MAX_BYTES);
     } catch (err) {
       return afterFailedAttempt(err, { ...a, log: NO_LOG, rollBack: () => rollBack(a, NO_LOG) });
     }

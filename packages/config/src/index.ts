@@ -156,6 +156,8 @@ export const ConfigSchema = z
     USE_DUMMY_WORKER: bool(true),
     CODEX_WORKER_IMAGE: z.string().min(1).default('codex-worker:latest'),
     RUNNER_CONCURRENCY: int(2, 1, 256),
+    /** Agent output a job's log keeps, over all its attempts; the runner's own lines still follow. */
+    JOB_LOG_MAX_BYTES: int(8 * 1024 * 1024, 64 * 1024),
     JOB_TIMEOUT_SECONDS: int(1800, 1),
     RUNNER_MAX_ATTEMPTS: int(3, 1, 100),
     /**
