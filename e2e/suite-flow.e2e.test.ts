@@ -1,4 +1,4 @@
-// The seed's suite flow, as its clients run it, against the built API and one runner process:
+// The flow an API client runs (the README's curl lines), against the built API and one runner process:
 // create, poll .codex/result.json until 200, list, read app.py, edit, poll again, force_error;
 // and the job's log by offset and followed as server-sent events.
 import { logLines, type ApiClient } from './helpers/api-client';
@@ -7,7 +7,7 @@ import { eventually, Stack } from './helpers/stack';
 const INSTRUCTION =
   'Generate a minimal Python CLI project that prints the first 10 Fibonacci numbers and includes a basic test.';
 
-describe('the seed’s suite flow over HTTP, with the API and a runner as processes', () => {
+describe('the client flow over HTTP, with the API and a runner as processes', () => {
   let stack: Stack;
   let api: ApiClient;
   let projectId: string;
@@ -28,7 +28,7 @@ describe('the seed’s suite flow over HTTP, with the API and a runner as proces
     projectId = created.id;
     initialJobId = created.job.id;
 
-    // The seed's clients poll the short form until result.json exists.
+    // Clients poll the short form until result.json exists.
     const result = await eventually(
       'result.json',
       async () => {
@@ -67,7 +67,7 @@ describe('the seed’s suite flow over HTTP, with the API and a runner as proces
   it('edits the project: app.py is listed as modified and gets the comment', async () => {
     const edit = await api.addJob(projectId, 'Append a comment line to app.py describing the change.');
     expect(edit.status).toBe('queued');
-    // The seed's short form for jobs answers too.
+    // The short form for jobs answers too.
     expect((await api.get(`/api/v1/${projectId}/jobs`)).status).toBe(200);
 
     const job = await api.waitForJob(projectId, edit.id);

@@ -12,7 +12,7 @@ fi
 pnpm install --frozen-lockfile
 bash scripts/services.sh
 # Checks run by the dummy and host executors run on this host (docs/checks.md); their tests run the
-# seed's pytest suite. Debian's packages, when the host's python3 has no pytest.
+# dummy project's pytest suite. Debian's packages, when the host's python3 has no pytest.
 if ! python3 -m pytest --version >/dev/null 2>&1 || ! command -v git >/dev/null 2>&1; then
   echo "bootstrap: installing python3, pytest and git (Debian packages)"
   apt-get install -y --no-install-recommends python3 python3-pytest git >/dev/null ||

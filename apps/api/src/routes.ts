@@ -46,7 +46,7 @@ import {
 import { isUploadType, UPLOAD_DOC } from './handlers/project-sources';
 import { alias, publicRoute, route, type Route } from './http/route';
 
-// The whole HTTP surface on one screen. API routes are mounted under API_V1_STR; the seed's short
+// The whole HTTP surface on one screen. API routes are mounted under API_V1_STR; the short
 // forms (/{id}/jobs, /{id}/files…) are aliases of the canonical /projects/{id}/… routes. Every
 // route() needs an authenticated caller and sees only the caller's projects; publicRoute() is
 // open. `rateLimit: 'create'` counts a call against the caller's creation rate limit.
@@ -448,8 +448,8 @@ const canonicalRoutes = [
   ...webhookRoutes,
 ];
 
-/** A canonical route under the seed's short path. */
-function seedShortForm(method: Route['method'], path: string, shortPath: string): Route {
+/** A canonical route under its short path. */
+function shortForm(method: Route['method'], path: string, shortPath: string): Route {
   const target = canonicalRoutes.find((r) => r.method === method && r.path === path);
   if (!target) throw new Error(`no route ${method.toUpperCase()} ${path} to alias`);
   return alias(target, shortPath);
@@ -458,14 +458,14 @@ function seedShortForm(method: Route['method'], path: string, shortPath: string)
 /** Mounted under API_V1_STR. */
 export const apiRoutes: Route[] = [
   ...canonicalRoutes,
-  seedShortForm('post', '/projects/:projectId/jobs', '/:projectId/jobs'),
-  seedShortForm('get', '/projects/:projectId/jobs', '/:projectId/jobs'),
-  seedShortForm('get', '/projects/:projectId/jobs/:jobId', '/:projectId/jobs/:jobId'),
-  seedShortForm('get', '/projects/:projectId/jobs/:jobId/logs', '/:projectId/jobs/:jobId/logs'),
-  seedShortForm('post', '/projects/:projectId/jobs/:jobId/cancel', '/:projectId/jobs/:jobId/cancel'),
-  seedShortForm('get', '/projects/:projectId/jobs/:jobId/diff', '/:projectId/jobs/:jobId/diff'),
-  seedShortForm('get', '/projects/:projectId/files', '/:projectId/files'),
-  seedShortForm('get', '/projects/:projectId/files/*path', '/:projectId/files/*path'),
+  shortForm('post', '/projects/:projectId/jobs', '/:projectId/jobs'),
+  shortForm('get', '/projects/:projectId/jobs', '/:projectId/jobs'),
+  shortForm('get', '/projects/:projectId/jobs/:jobId', '/:projectId/jobs/:jobId'),
+  shortForm('get', '/projects/:projectId/jobs/:jobId/logs', '/:projectId/jobs/:jobId/logs'),
+  shortForm('post', '/projects/:projectId/jobs/:jobId/cancel', '/:projectId/jobs/:jobId/cancel'),
+  shortForm('get', '/projects/:projectId/jobs/:jobId/diff', '/:projectId/jobs/:jobId/diff'),
+  shortForm('get', '/projects/:projectId/files', '/:projectId/files'),
+  shortForm('get', '/projects/:projectId/files/*path', '/:projectId/files/*path'),
 ];
 
 /** Mounted at the root: probes for orchestrators. */

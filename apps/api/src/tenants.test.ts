@@ -49,21 +49,16 @@ describe("another tenant's project", () => {
     ['list its files', 'get', (p) => `/projects/${p}/files`],
     ['read a file', 'get', (p) => `/projects/${p}/files/app.py`],
     ['read a file raw', 'get', (p) => `/projects/${p}/files/app.py?raw=1`],
-    ['list its jobs (seed short form)', 'get', (p) => `/${p}/jobs`],
-    ['read a job (seed short form)', 'get', (p, j) => `/${p}/jobs/${j}`],
-    ['list its files (seed short form)', 'get', (p) => `/${p}/files`],
-    ['read a file (seed short form)', 'get', (p) => `/${p}/files/app.py`],
+    ['list its jobs (short form)', 'get', (p) => `/${p}/jobs`],
+    ['read a job (short form)', 'get', (p, j) => `/${p}/jobs/${j}`],
+    ['list its files (short form)', 'get', (p) => `/${p}/files`],
+    ['read a file (short form)', 'get', (p) => `/${p}/files/app.py`],
   ];
   // Answers for the owner that depend on the job's state; only the 404 for others is checked.
   const othersOnly: Call[] = [['read a job diff', 'get', (p, j) => `/projects/${p}/jobs/${j}/diff`]];
   const writes: Call[] = [
     ['add a job', 'post', (p) => `/projects/${p}/jobs`, { job_type: 'edit', instruction: 'add a --count flag' }],
-    [
-      'add a job (seed short form)',
-      'post',
-      (p) => `/${p}/jobs`,
-      { job_type: 'edit', instruction: 'add a --count flag' },
-    ],
+    ['add a job (short form)', 'post', (p) => `/${p}/jobs`, { job_type: 'edit', instruction: 'add a --count flag' }],
     ['cancel a job', 'post', (p, j) => `/projects/${p}/jobs/${j}/cancel`],
     ['delete it', 'delete', (p) => `/projects/${p}`],
   ];

@@ -24,7 +24,7 @@ describe('checks after the dummy agent, end to end against Postgres and Redis', 
     return { job, detail: toJobDetail(job), log: await readJobLog(config, projectId, jobId) };
   }
 
-  it('the seed’s initial project with a pytest check passes, with its result stored and its output in the log', async () => {
+  it('the dummy agent’s initial project with a pytest check passes, with its result stored and its output in the log', async () => {
     const { job, detail, log } = await runWith([{ name: 'tests', run: 'python3 -m pytest -q' }]);
     expect(job).toMatchObject({ status: 'completed', errorCode: null, errors: [] });
     // Running the tests left no cache the job would count as its own.

@@ -27,7 +27,7 @@ describe('the runner with the dummy executor, end to end against Postgres and Re
   const ws = (projectId: string) => projectWorkspace(config.workspaceRoot, projectId);
   const read = (projectId: string, rel: string) => fs.readFile(path.join(ws(projectId), rel), 'utf8');
 
-  it('runs an initial job: the seed’s three files, request.json, result.json, a log, and the job and project completed', async () => {
+  it('runs an initial job: the dummy agent’s three files, request.json, result.json, a log, and the job and project completed', async () => {
     const { projectId, jobId } = await createProject(db, config);
     await queue.enqueue(jobId);
     const job = await waitForJob(db, jobId);

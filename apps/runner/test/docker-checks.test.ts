@@ -38,7 +38,7 @@ describe(`checks in the worker container (${ENGINE})`, () => {
     return { job, detail: toJobDetail(job), log: await readJobLog(config, projectId, jobId) };
   }
 
-  it('the seed’s project passes its pytest check, run in the container (its user, read-only root, no network)', async () => {
+  it('the dummy agent’s project passes its pytest check, run in the container (its user, read-only root, no network)', async () => {
     const { job, detail, log } = await runWith([
       { name: 'tests', run: 'python3 -m pytest -q' },
       {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ConfigError, loadConfig } from './index';
 
 describe('loadConfig', () => {
-  it('gives the seed-compatible defaults on an empty environment', () => {
+  it('gives the documented defaults on an empty environment', () => {
     const c = loadConfig({}, '/srv/app');
     expect(c.PORT).toBe(8000);
     expect(c.API_V1_STR).toBe('/api/v1');
@@ -14,7 +14,7 @@ describe('loadConfig', () => {
     expect(c.workspaceRoot).toBe(path.resolve('/srv/app', 'workspaces'));
   });
 
-  it("reads the seed's booleans (False/True) and comma or JSON lists, trimmed", () => {
+  it('reads Python-style booleans (False/True) and comma or JSON lists, trimmed', () => {
     const c = loadConfig({
       USE_DUMMY_WORKER: 'False',
       ALLOW_CREDENTIALS: 'True',

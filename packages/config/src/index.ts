@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { defaultEgressAllow, parseEgressAllow } from '@cwo/contracts';
 
-/** Booleans as the seed wrote them (True/False) and as shells do (1/0, yes/no). */
+/** Booleans as Python writes them (True/False) and as shells do (1/0, yes/no). */
 const bool = (fallback: boolean) =>
   z
     .string()
@@ -31,7 +31,7 @@ export const DEFAULT_HISTORY_IGNORE = [
   '.parcel-cache/',
 ];
 
-/** Comma-separated lists (the seed's CORS settings); a JSON array works too; "" is an empty list. */
+/** Comma-separated lists (the CORS settings); a JSON array works too; "" is an empty list. */
 const list = (fallback: string[]) =>
   z
     .string()

@@ -5,7 +5,7 @@ export const ValidationIssue = z
   .openapi('ValidationIssue');
 export type ValidationIssue = z.infer<typeof ValidationIssue>;
 
-/** The seed's error shape, for every error the API returns. */
+/** The error shape (docs/http-api.md, "Errors"), for every error the API returns. */
 export const ErrorResponse = z
   .object({
     error: z.string().openapi({ example: 'not_found' }),
@@ -17,7 +17,7 @@ export const ErrorResponse = z
   .openapi('ErrorResponse');
 export type ErrorResponse = z.infer<typeof ErrorResponse>;
 
-/** error code and message for each status the API answers with (seed 6.5). */
+/** error code and message for each status the API answers with (docs/http-api.md, "Errors"). */
 export const ERROR_KINDS = {
   400: { error: 'bad_request', message: 'Bad request' },
   401: { error: 'unauthorized', message: 'Unauthorized' },

@@ -3,7 +3,7 @@ import { JobCreate, ProjectCreate, WorkerResult } from './index';
 const issues = (r: { success: boolean; error?: { issues: Array<{ message: string; path: PropertyKey[] }> } }) =>
   r.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
 
-describe('instruction validation (seed 6.6)', () => {
+describe('instruction validation (docs/http-api.md, Validation)', () => {
   it('trims before checking lengths and keeps the trimmed value', () => {
     const r = ProjectCreate.safeParse({ instruction: '   build a thing   ' });
     expect(r.success && r.data.instruction).toBe('build a thing');

@@ -6,7 +6,7 @@ import { ProjectSourceInput } from './code-io';
 export const EMPTY_INSTRUCTION_MESSAGE = 'instruction must not be empty';
 
 /**
- * The seed's instruction rule: trimmed first, then "must not be empty", then the length bounds
+ * The instruction rule (docs/http-api.md, "Validation"): trimmed first, then "must not be empty", then the length bounds
  * (so whitespace-only input gets the empty message, not a length message).
  */
 function instruction(min: number, max: number) {

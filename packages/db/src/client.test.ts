@@ -7,7 +7,7 @@ describe('the Prisma client on the test database', () => {
   });
   afterAll(() => db.$disconnect());
 
-  it('updated_at changes on every update of a project and a job (as the seed tested)', async () => {
+  it('updated_at changes on every update of a project and a job', async () => {
     const project = await db.project.create({ data: { instruction: 'hello world', workspacePath: '/tmp/x' } });
     const job = await db.job.create({
       data: { projectId: project.id, jobType: 'initial_project', instruction: 'hello' },

@@ -12,8 +12,7 @@ const MIGRATIONS_DIR = path.join(REPO_ROOT, 'prisma', 'migrations');
 const UNDEFINED_TABLE = '42P01';
 
 /**
- * Applies the checked-in migrations (`prisma migrate deploy`), as the seed's entrypoint ran
- * Alembic before serving. Nothing else creates tables. Prisma holds a Postgres advisory lock
+ * Applies the checked-in migrations (`prisma migrate deploy`) before serving. Nothing else creates tables. Prisma holds a Postgres advisory lock
  * (pg_advisory_lock(72707369)) while it migrates, so the API and any number of runners can call
  * this at once: one applies, the others wait and find nothing left to do. Resolves with the
  * migrations this call applied; rejects with the CLI's output on failure.

@@ -22,7 +22,7 @@ describe('the dummy agent', () => {
   });
   afterEach(() => fs.rm(ws, { recursive: true, force: true }));
 
-  it("creates the seed's Fibonacci project: README.md, app.py, tests/test_cli.py", async () => {
+  it('creates the Fibonacci project: README.md, app.py, tests/test_cli.py', async () => {
     const result = await runDummyAgent(ws, request('initial_project', 'a Fibonacci CLI'));
     expect(result.status).toBe('success');
     expect(result.created_files.sort()).toEqual(['README.md', 'app.py', 'tests/test_cli.py']);

@@ -15,7 +15,7 @@ function editComment(instruction: string): string {
 const exists = (p: string): boolean => fs.statSync(p, { throwIfNoEntry: false }) !== undefined;
 
 /**
- * The deterministic agent of the seed's dummy mode. It works on a workspace directory and returns
+ * The deterministic agent of dummy mode (docs/worker-protocol.md, "The dummy agent"). It works on a workspace directory and returns
  * the result it would write to `.codex/result.json`; the caller writes it (the runner in-process,
  * the worker entrypoint in the container), so both go through the same protocol.
  * `log` receives progress lines as they happen.

@@ -1,4 +1,4 @@
-// The seed's initial project: a minimal Python CLI printing Fibonacci numbers, with a test.
+// The dummy agent's initial project: a minimal Python CLI printing Fibonacci numbers, with a test.
 
 export const README_MD = `# Fibonacci CLI
 

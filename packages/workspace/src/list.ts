@@ -3,7 +3,7 @@ import { isInsideDirectory } from './containment';
 import { GONE, statSizesElsewhere } from './stat-worker';
 import { DEFAULT_SLICE_MS, timeSlicer, type TimeSlicer } from './time-slice';
 
-// Lists a workspace for the files endpoint (the seed's os.walk with followlinks=False): every
+// Lists a workspace for the files endpoint (as os.walk with followlinks=False): every
 // regular file, hidden ones and .codex included; symlinked directories are never entered; a
 // symlinked file is listed only when its real path stays inside the workspace.
 //

@@ -3,7 +3,8 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import { isInsideDirectory } from './containment';
 import { FileMissingError, InvalidPathError, resolveInsideWorkspace } from './resolve';
 
-// Opening and reading one workspace file for the files endpoint, after the seed's policy.
+// Opening and reading one workspace file for the files endpoint, after the file access policy of
+// docs/http-api.md.
 
 /** The path exists but is not a regular file (a directory, a FIFO…); the API answers 404. */
 export class NotAFileError extends FileMissingError {
@@ -66,7 +67,7 @@ export async function openWorkspaceFile(workspace: string, userPath: string): Pr
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Text as the seed served it: valid UTF-8 without NUL bytes (which mark binary formats). */
+/** Text as the files endpoint serves it: valid UTF-8 without NUL bytes (which mark binary formats). */
 export function decodeText(bytes: Uint8Array): string | null {
   if (bytes.includes(0)) return null;
   try {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FileMissingError, InvalidPathError, checkRelativePath, resolveInsideWorkspace } from './resolve';
 
-// The seed's "Security: File Access" policy, at the resolver: 400 (InvalidPathError) for every
+// The file access policy (docs/http-api.md, "File access"), at the resolver: 400 (InvalidPathError) for every
 // escape, 404 (FileMissingError) for a safe path that does not exist.
 
 describe('resolveInsideWorkspace', () => {

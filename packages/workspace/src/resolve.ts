@@ -38,7 +38,7 @@ function fullyDecode(p: string): string {
 }
 
 /**
- * The seed's lexical checks (no filesystem access): refuses absolute, drive, UNC, traversal,
+ * The lexical checks of the file access policy (no filesystem access): refuses absolute, drive, UNC, traversal,
  * encoded traversal and NUL bytes. Returns the normalised relative path with forward slashes.
  */
 export function checkRelativePath(userPath: string): string {
@@ -83,7 +83,7 @@ export interface ResolvedPath {
 }
 
 /**
- * Resolves a user-supplied path inside a workspace, as the seed's resolver: lexical checks first,
+ * Resolves a user-supplied path inside a workspace (docs/http-api.md, "File access"): lexical checks first,
  * then containment of the real path (so a symlink to a file or directory outside is refused even
  * when the link itself sits inside). A safe path that does not exist raises FileMissingError.
  */

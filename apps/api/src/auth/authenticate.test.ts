@@ -17,7 +17,7 @@ describe('AUTH_MODE=api_key', () => {
   });
   afterAll(() => h.close());
 
-  /** A 401 in the seed's error shape, with the challenge that tells the client to send a key. */
+  /** A 401 in the standard error shape (docs/http-api.md), with the challenge that tells the client to send a key. */
   function expectUnauthorized(res: request.Response, detail: string | RegExp): void {
     expect(res.status).toBe(401);
     expect(res.body).toEqual({
@@ -81,7 +81,7 @@ describe('AUTH_MODE=api_key', () => {
     expectUnauthorized(res, /^Missing API key/);
   });
 
-  it("every API route needs a key, the seed's short forms too", async () => {
+  it('every API route needs a key, the short forms too', async () => {
     const id = '00000000-0000-4000-8000-0000000000aa';
     for (const route of apiRoutes) {
       const path = openApiPath(`/api/v1${route.path}`)
@@ -119,7 +119,7 @@ describe('AUTH_MODE=none', () => {
   });
   afterAll(() => h.close());
 
-  it("every request is the implicit local user, as the seed's clients expect; a key sent is not looked at", async () => {
+  it('every request is the implicit local user; a key sent is not looked at', async () => {
     const plain = await request(h.app).post('/api/v1/projects').send({ instruction: INSTRUCTION }).expect(202);
     const withKey = await request(h.app)
       .post('/api/v1/projects')

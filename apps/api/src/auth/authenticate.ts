@@ -6,7 +6,7 @@ import { looksLikeApiKey } from './api-keys';
 /** Who is calling, from the Authorization header; throws a 401 HttpError when that cannot be told. */
 export type Authenticate = (authorization: string | undefined) => Promise<Principal>;
 
-/** AUTH_MODE=none: every request is this user (the seed's clients send no credentials). */
+/** AUTH_MODE=none: every request is this user (clients send no credentials). */
 export const LOCAL_PRINCIPAL: Principal = Object.freeze({ userId: LOCAL_USER_ID, keyId: null, isAdmin: false });
 
 const CHALLENGE = 'Bearer realm="api"';

@@ -9,7 +9,7 @@ import { jsonOf, listen, rawRequest } from '../../test/http';
 
 const INVALID_PATH = { error: 'bad_request', message: 'Bad request', code: 400, detail: 'Invalid path' };
 
-describe('files API (the seed\'s "Security: File Access" policy)', () => {
+describe('files API (the file access policy of docs/http-api.md)', () => {
   let h: Harness;
   let port: number;
   let closeServer: () => Promise<void>;

@@ -35,14 +35,14 @@ async function open(workspace: string, rawPath: string): Promise<OpenedWorkspace
     return await openWorkspaceFile(workspace, rawPath);
   } catch (err) {
     if (err instanceof InvalidPathError) throw badRequest('Invalid path');
-    // Directories are not files either: 404 as the seed answered for anything not a file.
+    // Directories are not files either: 404, as for anything that is not a file.
     if (err instanceof FileMissingError) throw notFound('File not found');
     throw err;
   }
 }
 
 /**
- * GET …/files/{path}, under the seed's file access policy (400 "Invalid path" for any escape,
+ * GET …/files/{path}, under the file access policy of docs/http-api.md (400 "Invalid path" for any escape,
  * 404 "File not found" for a safe path with no file). UTF-8 text up to MAX_TEXT_FILE_BYTES comes
  * as `{path, contents}`; binary or larger files, or raw on request, are streamed as
  * application/octet-stream, never held in memory whole.

@@ -28,7 +28,7 @@ describe('jobs API', () => {
     ).body;
 
   describe('POST jobs', () => {
-    it('answers 202 with the queued job, enqueued under its DB id (canonical and seed short form)', async () => {
+    it('answers 202 with the queued job, enqueued under its DB id (canonical and short form)', async () => {
       const canonical = await newEdit();
       expect(canonical).toMatchObject({ project_id: projectId, job_type: 'edit', status: 'queued', started_at: null });
       const short = await request(h.app)
@@ -98,7 +98,7 @@ describe('jobs API', () => {
       });
     });
 
-    it('accepts a one-character instruction (the seed allowed 1 for jobs)', async () => {
+    it('accepts a one-character instruction (jobs allow 1, projects 5)', async () => {
       await request(h.app)
         .post(`/api/v1/projects/${projectId}/jobs`)
         .send({ job_type: 'edit', instruction: 'z' })

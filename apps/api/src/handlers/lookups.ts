@@ -3,7 +3,7 @@ import { findJob, findProject } from '@cwo/jobs';
 import type { AppDeps } from '../deps';
 import { notFound, tooManyRequests, unavailable, type HttpError } from '../http/errors';
 
-// The answers every nested route shares, with the seed's detail texts. Lookups are scoped by the
+// The answers every nested route shares, with the detail texts of docs/http-api.md. Lookups are scoped by the
 // caller: another tenant's project is "not found", exactly like one that never existed, so its
 // existence is never confirmed.
 

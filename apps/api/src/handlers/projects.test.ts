@@ -46,12 +46,12 @@ describe('projects API', () => {
       expect(await queued?.getState()).toBe('waiting');
     });
 
-    it('accepts the trailing-slash form the seed documented', async () => {
+    it('accepts the trailing-slash form (POST /projects/)', async () => {
       const res = await request(h.app).post(api('/projects/')).send({ instruction: INSTRUCTION }).expect(202);
       expect(res.body.status).toBe('queued');
     });
 
-    // The seed's "Developer testing tips": 422 for short, too long, empty; success for valid.
+    // The instruction rule (docs/http-api.md, "Validation"): 422 for short, too long, empty; success for valid.
     it.each([
       ['too short', { instruction: 'abc' }, 'string_too_short', 'String should have at least 5 characters'],
       ['too long', { instruction: 'x'.repeat(2001) }, 'string_too_long', 'String should have at most 2000 characters'],

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { startHarness, type Harness } from '../../test/harness';
 
-// The seed's CORS section: allowed origin, blocked origin, preflight.
+// CORS as docs/http-api.md states it: allowed origin, blocked origin, preflight.
 
 describe('CORS', () => {
   let h: Harness;

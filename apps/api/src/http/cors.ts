@@ -3,9 +3,9 @@ import type { RequestHandler } from 'express';
 import type { Config } from '@cwo/config';
 
 /**
- * CORS exactly from the seed's settings: only listed origins get Access-Control-Allow-Origin
+ * CORS exactly from the settings (docs/http-api.md, "CORS"): only listed origins get Access-Control-Allow-Origin
  * ("*" in the list allows any), with the listed methods and headers; credentials only when
- * ALLOW_CREDENTIALS (browsers then refuse "*", as the seed's guide warns). Preflights are answered
+ * ALLOW_CREDENTIALS (browsers then refuse "*"). Preflights are answered
  * here. The headers a client needs to read (request id, log offset and status) are exposed.
  */
 export function corsMiddleware(

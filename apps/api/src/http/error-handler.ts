@@ -68,7 +68,7 @@ function classify(err: unknown, req: Request): Classified {
   return { status: 500 }; // no detail: internals never reach the client
 }
 
-/** The seed's ErrorResponse, with the request id as correlation_id; absent fields are left out. */
+/** The ErrorResponse of docs/http-api.md, with the request id as correlation_id; absent fields are left out. */
 export function errorBody(status: ErrorStatus, detail: Classified['detail'], correlationId?: string): ErrorResponse {
   return {
     ...ERROR_KINDS[status],

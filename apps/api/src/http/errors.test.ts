@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { DEAD_DATABASE_URL, startHarness, type Harness } from '../../test/harness';
 
-// The seed's error "Examples" and the framework-level errors, all in the ErrorResponse shape.
+// The error examples of docs/http-api.md and the framework-level errors, all in the ErrorResponse shape.
 
 describe('errors', () => {
   let h: Harness;

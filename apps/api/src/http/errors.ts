@@ -2,7 +2,7 @@ import type { ErrorStatus, ValidationIssue } from '@cwo/contracts';
 
 /**
  * An error with an HTTP meaning. Handlers throw these; http/error-handler.ts turns them into the
- * seed's ErrorResponse. `detail` is shown to the client, so it never carries internals.
+ * ErrorResponse (docs/http-api.md). `detail` is shown to the client, so it never carries internals.
  */
 export class HttpError extends Error {
   constructor(

@@ -48,7 +48,6 @@ function requireJsonBody(req: Request): void {
   throw new HttpError(415, `Content-Type: application/json is expected, got ${sent}: send the body as JSON`);
 }
 
-/** Body and query together, so one 422 lists every problem, as the seed's FastAPI did. */
 /** The request, when its body is one of the media types the route takes as a stream. */
 function uploadOf(route: Route, req: Request): Request | null {
   const type = req.headers['content-type'];
@@ -56,6 +55,7 @@ function uploadOf(route: Route, req: Request): Request | null {
   return route.uploads.match(type.split(';')[0]!.trim().toLowerCase()) ? req : null;
 }
 
+/** Body and query together, so one 422 lists every problem. */
 function validate(route: Route, req: Request): { body: unknown; query: unknown; upload: Request | null } {
   const upload = uploadOf(route, req);
   if (route.body && !upload) requireJsonBody(req);
@@ -70,7 +70,7 @@ function validate(route: Route, req: Request): { body: unknown; query: unknown; 
     }
   };
   const query = parse(route.query, req.query, 'query');
-  // body-parser leaves `{}` when there is no body at all; the seed reported that as missing.
+  // body-parser leaves `{}` when there is no body at all: that is a missing body, not an empty one.
   const body = upload ? undefined : parse(route.body, hasBody(req) ? req.body : undefined, 'body');
   if (issues.length) throw validationFailed(issues);
   return { body, query, upload };

@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import express, { type RequestHandler } from 'express';
 
-// How request bodies are read: JSON (also with no Content-Type at all, as the seed's FastAPI
-// accepted), at most 1 MiB after decompression, any JSON value (an array or a string is a 422 at
+// How request bodies are read: JSON (also with no Content-Type at all, as older clients
+// send it), at most 1 MiB after decompression, any JSON value (an array or a string is a 422 at
 // `body` from the route's schema, not a parse error), and UTF-8 only, checked before decoding:
 // a decoder would silently turn invalid bytes into U+FFFD.
 

@@ -159,7 +159,7 @@ describe('request bodies and queries', () => {
       });
     });
 
-    it('a JSON body without a Content-Type is still read as JSON (as the seed did)', async () => {
+    it('a JSON body without a Content-Type is still read as JSON', async () => {
       const res = await postRaw(JSON.stringify({ instruction: INSTRUCTION }), {});
       expect(res.status).toBe(202);
     });

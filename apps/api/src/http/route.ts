@@ -57,7 +57,7 @@ export interface RouteDoc {
   responses: Partial<Record<number, ResponseDoc>>;
   /** Error statuses this route may answer with (ErrorResponse bodies). */
   errors: ErrorStatus[];
-  /** The seed's short forms: kept for its clients, documented as deprecated aliases. */
+  /** Short forms (`/{id}/…`): kept for older clients, documented as deprecated aliases. */
   deprecated?: boolean;
 }
 
@@ -105,9 +105,9 @@ export function publicRoute<Body = unknown, Query = unknown>(r: Omit<PublicRoute
   return { ...r, access: 'public' } as unknown as Route;
 }
 
-/** The same route under another path (the seed's short forms), marked deprecated in the docs. */
+/** The same route under another path (the short forms), marked deprecated in the docs. */
 export function alias(r: Route, path: string): Route {
-  return { ...r, path, doc: { ...r.doc, deprecated: true, summary: `${r.doc.summary} (seed short form)` } };
+  return { ...r, path, doc: { ...r.doc, deprecated: true, summary: `${r.doc.summary} (short form)` } };
 }
 
 /** `/projects/:projectId/files/*path` -> `/projects/{projectId}/files/{path}`. */

@@ -2,8 +2,8 @@ import type { z } from 'zod';
 import { findUnstorableText, type ValidationIssue } from '@cwo/contracts';
 import { validationFailed } from './errors';
 
-// Turns zod issues into the seed's 422 detail: pydantic-style {loc, msg, type}, so the seed's
-// clients (which read `type`, e.g. "missing", "string_too_short") keep working.
+// Turns zod issues into the 422 detail of docs/http-api.md: pydantic-style {loc, msg, type}, so
+// clients that read `type` (e.g. "missing", "string_too_short") keep working.
 
 export type Location = 'body' | 'query';
 
