@@ -19,7 +19,7 @@ import { PREVIEW_CSP, previewHost, previewUpgrade } from './previews/preview-hos
 import { createPreviewProxy } from './previews/preview-proxy';
 import { pingRedis } from './redis-actions';
 import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
-import { apiRoutes, rootRoutes } from './routes';
+import { apiRoutes, projectShortForms, rootRoutes } from './routes';
 
 export { MAX_BODY_BYTES } from './http/json-body';
 
@@ -102,7 +102,8 @@ export function createApp(deps: AppDeps): Express {
   mountRoutes(app, apiRoutes, config.API_V1_STR, services, guards);
 
   const adminBoard = mountAdminBoard(app, deps, guards);
-  const openApi = buildOpenApiDocument({ root: rootRoutes, api: apiRoutes }, config.API_V1_STR, {
+  const api = [...apiRoutes, ...projectShortForms];
+  const openApi = buildOpenApiDocument({ root: rootRoutes, api }, config.API_V1_STR, {
     authMode: config.AUTH_MODE,
     adminBoard,
   });
@@ -116,6 +117,9 @@ export function createApp(deps: AppDeps): Express {
     swaggerOptions: { persistAuthorization: true },
   };
   app.use('/docs', swaggerUi.serveFiles(openApi, docsOptions), swaggerUi.setup(openApi, docsOptions));
+
+  // Last of the API's paths: /{id} would otherwise take /projects, /webhooks and the like (routes.ts).
+  mountRoutes(app, projectShortForms, config.API_V1_STR, services, guards);
 
   mountWebApp(app, {
     dir: deps.webAppDir ?? DEFAULT_WEB_APP_DIR,

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { ERROR_CODES, ERROR_KINDS, WEBHOOK_EVENT_TYPES, type ErrorStatus } from '@cwo/contracts';
 import { startHarness, type Harness } from '../test/harness';
 import { openApiPath } from './http/route';
-import { apiRoutes, rootRoutes } from './routes';
+import { apiRoutes, projectShortForms, rootRoutes } from './routes';
 
 describe('OpenAPI document and docs', () => {
   let h: Harness;
@@ -16,13 +16,14 @@ describe('OpenAPI document and docs', () => {
     expect(doc.openapi).toMatch(/^3\./);
     const expected = [
       ...rootRoutes.map((r) => [r.method, openApiPath(r.path)]),
-      ...apiRoutes.map((r) => [r.method, openApiPath(`/api/v1${r.path}`)]),
+      ...[...apiRoutes, ...projectShortForms].map((r) => [r.method, openApiPath(`/api/v1${r.path}`)]),
     ];
     for (const [method, path] of expected) expect(doc.paths[path!]?.[method!]).toBeDefined();
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         '/api/v1/projects',
         '/api/v1/projects/{projectId}/files/{path}',
+        '/api/v1/{projectId}',
         '/api/v1/{projectId}/jobs',
         '/api/v1/{projectId}/files/{path}',
       ]),
@@ -33,6 +34,8 @@ describe('OpenAPI document and docs', () => {
     expect(create.responses['422'].content['application/json'].schema.$ref).toBe('#/components/schemas/ErrorResponse');
     expect(doc.components.schemas.ErrorResponse.properties).toHaveProperty('correlation_id');
     expect(doc.paths['/api/v1/{projectId}/jobs'].post.deprecated).toBe(true);
+    expect(doc.paths['/api/v1/{projectId}'].get.deprecated).toBe(true);
+    expect(doc.paths['/api/v1/{projectId}'].delete.deprecated).toBe(true);
   });
 
   it('shows how jobs end and where they wait (the ErrorCode enum, QueuePosition), the webhook routes and payload', async () => {
@@ -133,7 +136,7 @@ describe('OpenAPI security', () => {
   it('documents the bearer scheme on every API operation, and none on the probes', async () => {
     const doc = (await request(h.app).get('/openapi.json').expect(200)).body;
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
-    for (const route of apiRoutes) {
+    for (const route of [...apiRoutes, ...projectShortForms]) {
       const op = doc.paths[openApiPath(`/api/v1${route.path}`)][route.method];
       expect([route.path, op.security]).toEqual([route.path, [{ bearerAuth: [] }]]);
       expect(op.responses['401'].content['application/json'].schema.$ref).toBe('#/components/schemas/ErrorResponse');

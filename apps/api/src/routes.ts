@@ -47,7 +47,7 @@ import { isUploadType, UPLOAD_DOC } from './handlers/project-sources';
 import { alias, publicRoute, route, type Route } from './http/route';
 
 // The whole HTTP surface on one screen. API routes are mounted under API_V1_STR; the short
-// forms (/{id}/jobs, /{id}/files…) are aliases of the canonical /projects/{id}/… routes. Every
+// forms (/{id}, /{id}/jobs, /{id}/files…) are aliases of the canonical /projects/{id}/… routes. Every
 // route() needs an authenticated caller and sees only the caller's projects; publicRoute() is
 // open. `rateLimit: 'create'` counts a call against the caller's creation rate limit.
 
@@ -455,7 +455,7 @@ function shortForm(method: Route['method'], path: string, shortPath: string): Ro
   return alias(target, shortPath);
 }
 
-/** Mounted under API_V1_STR. */
+/** Mounted under API_V1_STR (and projectShortForms after them). */
 export const apiRoutes: Route[] = [
   ...canonicalRoutes,
   shortForm('post', '/projects/:projectId/jobs', '/:projectId/jobs'),
@@ -466,6 +466,15 @@ export const apiRoutes: Route[] = [
   shortForm('get', '/projects/:projectId/jobs/:jobId/diff', '/:projectId/jobs/:jobId/diff'),
   shortForm('get', '/projects/:projectId/files', '/:projectId/files'),
   shortForm('get', '/projects/:projectId/files/*path', '/:projectId/files/*path'),
+];
+
+/**
+ * GET and DELETE /{id}. Their one-segment pattern also matches /projects, /webhooks and any other
+ * fixed path, so app.ts mounts them last under API_V1_STR: after every other route and its 405s.
+ */
+export const projectShortForms: Route[] = [
+  shortForm('get', '/projects/:projectId', '/:projectId'),
+  shortForm('delete', '/projects/:projectId', '/:projectId'),
 ];
 
 /** Mounted at the root: probes for orchestrators. */

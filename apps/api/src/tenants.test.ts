@@ -49,6 +49,7 @@ describe("another tenant's project", () => {
     ['list its files', 'get', (p) => `/projects/${p}/files`],
     ['read a file', 'get', (p) => `/projects/${p}/files/app.py`],
     ['read a file raw', 'get', (p) => `/projects/${p}/files/app.py?raw=1`],
+    ['read it (short form)', 'get', (p) => `/${p}`],
     ['list its jobs (short form)', 'get', (p) => `/${p}/jobs`],
     ['read a job (short form)', 'get', (p, j) => `/${p}/jobs/${j}`],
     ['list its files (short form)', 'get', (p) => `/${p}/files`],
@@ -61,6 +62,7 @@ describe("another tenant's project", () => {
     ['add a job (short form)', 'post', (p) => `/${p}/jobs`, { job_type: 'edit', instruction: 'add a --count flag' }],
     ['cancel a job', 'post', (p, j) => `/projects/${p}/jobs/${j}/cancel`],
     ['delete it', 'delete', (p) => `/projects/${p}`],
+    ['delete it (short form)', 'delete', (p) => `/${p}`],
   ];
 
   const send = (who: Tenant, [, method, to, body]: Call, project = projectId) => {

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { startHarness, type Harness } from '../../test/harness';
 import { createTenant, type Tenant } from '../../test/tenants';
 import { openApiPath } from '../http/route';
-import { apiRoutes } from '../routes';
+import { apiRoutes, projectShortForms } from '../routes';
 import { LOCAL_USER_ID, revokeApiKey } from './accounts';
 import { generateApiKey } from './api-keys';
 
@@ -83,7 +83,7 @@ describe('AUTH_MODE=api_key', () => {
 
   it('every API route needs a key, the short forms too', async () => {
     const id = '00000000-0000-4000-8000-0000000000aa';
-    for (const route of apiRoutes) {
+    for (const route of [...apiRoutes, ...projectShortForms]) {
       const path = openApiPath(`/api/v1${route.path}`)
         .replace(/\{path\}/, 'app.py')
         .replace(/\{\w+\}/g, id);
