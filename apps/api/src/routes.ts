@@ -28,7 +28,7 @@ import {
 import { downloadArchive, downloadHistoryBundle } from './handlers/archive';
 import { listFiles, readFile } from './handlers/files';
 import { liveness, readiness } from './handlers/health';
-import { cancelJob, createJob, getJob, listProjectJobs } from './handlers/jobs';
+import { cancelJob, createJob, getJob, listProjectJobs, revertJob } from './handlers/jobs';
 import { readJobDiff } from './handlers/diff';
 import { readJobLog } from './handlers/logs';
 import { getPreview, startPreview, stopPreview } from './handlers/previews';
@@ -159,6 +159,23 @@ const jobRoutes: Route[] = [
           schema: JobDetail,
         },
       },
+      errors: [404, 409],
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/projects/:projectId/jobs/:jobId/revert',
+    handler: revertJob,
+    rateLimit: 'create',
+    doc: {
+      tag: 'jobs',
+      summary: 'Undo a finished job: queues a job of type revert',
+      description:
+        'The revert runs in order like any job and undoes the job’s changes on top of the project’s state then ' +
+        '(git revert: the inverse of the job’s commit applied three-way), with its own log, commit and diff. ' +
+        'Where later changes overlap it, it ends in error with error_code `revert_conflict` naming the files, the ' +
+        'workspace unchanged. 409 for a job that has not finished or changed nothing. See docs/code-io.md.',
+      responses: { 202: { description: 'The revert job (queued)', schema: JobSummary } },
       errors: [404, 409],
     },
   }),

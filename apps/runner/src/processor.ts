@@ -30,11 +30,12 @@ import { runImportStep } from './import-step';
 import { clearRecordedOutcome, outcomeWithoutRun, readRecordedOutcome, type JobOutcome } from './outcome';
 import type { ProjectLock, ProjectLocks } from './project-lock';
 import { restoreRecordedWorkspace } from './restore-step';
+import { runRevertStep } from './revert-step';
 import type { RunningJobs } from './running-jobs';
 
 // The BullMQ processor: what happens to one {jobId} taken from the queue, as its steps:
 //   load · lock · start · prepare · run · check · commit · finish
-// (prepare, run and check are executeJob's; what happens when a step throws is the failure
+// (prepare, run and check are executeJob's, or for a revert job revert-step.ts's; what happens when a step throws is the failure
 // policy's, attempt-failure.ts).
 //
 // Delivery is at-least-once, so every step tolerates a repeat: a finished job is acknowledged
@@ -240,22 +241,25 @@ export function createJobProcessor(deps: ProcessorDeps) {
     // holds the lock now may be about to read: a runner frozen while the request was read from
     // Postgres must not write them when it wakes. executeJob prepares in this same tick.
     ensureLockFresh(a, 'the workspace was prepared');
-    const executed = await executeJob({
-      config,
-      executor: deps.executor,
-      workspace,
-      request,
-      attempt: a.attempt,
-      log,
-      controller: a.controller,
-      mayChangeWorkspace: () => {
-        if (a.lock.isFresh()) return true;
-        a.controller.abort(new JobAbort('lock_lost'));
-        return false;
-      },
-      restore: (snapshot) => restore(a, log, snapshot),
-      statIndex: () => loadStatIndex(projectHistoryDir(config.workspaceRoot, a.job.projectId), workspace),
-    });
+    const executed =
+      a.job.jobType === 'revert'
+        ? await runRevert(a, request, log)
+        : await executeJob({
+            config,
+            executor: deps.executor,
+            workspace,
+            request,
+            attempt: a.attempt,
+            log,
+            controller: a.controller,
+            mayChangeWorkspace: () => {
+              if (a.lock.isFresh()) return true;
+              a.controller.abort(new JobAbort('lock_lost'));
+              return false;
+            },
+            restore: (snapshot) => restore(a, log, snapshot),
+            statIndex: () => loadStatIndex(projectHistoryDir(config.workspaceRoot, a.job.projectId), workspace),
+          });
     // Nothing half-written is kept of a job that failed for lack of space.
     if (executed.diskFull) return withoutChanges(a, executed.outcome, log);
     ensureLockFresh(a, 'the job’s changes were committed');
@@ -283,6 +287,24 @@ export function createJobProcessor(deps: ProcessorDeps) {
       );
     }
     return outcome;
+  }
+
+  /** A revert runs in place of the agent (revert-step.ts), on the workspace as the history recorded it. */
+  async function runRevert(a: Attempt, request: WorkerRequest, log: JobLog) {
+    return runRevertStep({
+      config,
+      executor: deps.executor,
+      job: a.job,
+      workspace: a.workspace,
+      request,
+      attempt: a.attempt,
+      log,
+      signal: a.controller.signal,
+      recorded: await a.recorded,
+      restore: (snapshot) => restore(a, log, snapshot),
+      ensureLockFresh: (before) => ensureLockFresh(a, before),
+      statIndex: () => loadStatIndex(projectHistoryDir(config.workspaceRoot, a.job.projectId), a.workspace),
+    });
   }
 
   /** An outcome in error whose changes are undone (rolled back to the recorded workspace). */

@@ -33,6 +33,10 @@ export const ERROR_CODE_MEANINGS = {
     'The project’s source is over a limit: MAX_IMPORT_BYTES, IMPORT_MAX_FILES, IMPORT_MAX_UNPACKED_BYTES or IMPORT_MAX_RATIO (a compression bomb).',
   import_failed:
     'The project’s source could not be brought in: the repository or ref could not be fetched (unreachable, authentication, no such ref), the archive is corrupt, or the import ran past IMPORT_TIMEOUT_SECONDS.',
+  revert_conflict:
+    'A revert could not undo the job’s changes: later changes touch the same lines or files (named in errors). The workspace is unchanged.',
+  revert_failed:
+    'A revert could not be made from the project history: the job’s commit is not in the history the workspace stands on, or the history does not hold the workspace’s state. The workspace is unchanged.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODE_MEANINGS;

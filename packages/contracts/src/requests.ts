@@ -1,6 +1,6 @@
 import { z } from './zod';
 import { CheckList, FixAttempts } from './checks';
-import { JobType } from './enums';
+import { CreatableJobType } from './enums';
 import { ProjectSourceInput } from './code-io';
 
 export const EMPTY_INSTRUCTION_MESSAGE = 'instruction must not be empty';
@@ -45,7 +45,7 @@ export const ProjectCreate = z
 export type ProjectCreate = z.infer<typeof ProjectCreate>;
 
 export const JobCreate = z
-  .object({ job_type: JobType, instruction: instruction(1, 2000), ...checkFields })
+  .object({ job_type: CreatableJobType, instruction: instruction(1, 2000), ...checkFields })
   .openapi('JobCreate', {
     example: { job_type: 'edit', instruction: 'Append a comment line to app.py describing the change.' },
   });

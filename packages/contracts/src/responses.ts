@@ -31,6 +31,8 @@ export const JobSummary = z
     /** Why the finished job did not complete (docs/outcomes.md); null while it runs and when it completed. */
     // A union rather than .nullable(), as for `usage` below.
     error_code: z.union([ErrorCode, z.null()]),
+    /** A revert job: the job whose changes it undoes (POST …/jobs/{jobId}/revert); null for other jobs. */
+    reverts_job_id: z.uuid().nullable(),
   })
   .openapi('JobSummary');
 export type JobSummary = z.infer<typeof JobSummary>;

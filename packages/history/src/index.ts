@@ -22,3 +22,4 @@ export { loadStatIndex, saveStatIndex, statIndexPath } from './stat-index';
 export { restoreWorkspace, EMPTY_TREE, type RestoreResult } from './workspace-restore';
 export { commitJobOffThread, useHistoryThreads } from './history-thread';
 export { openHistoryBundle, openTreeArchive } from './history-export';
+export { planRevert, writeRevertCommit, type RevertPlan } from './history-revert';

@@ -149,3 +149,80 @@ export async function createJob(
   if (!row.job) return { kind: 'active_job_limit', limit: maxActiveJobs };
   return { kind: 'created', job: jobFromJson(row.job) };
 }
+
+export type CreateRevertJobResult =
+  | { kind: 'created'; job: Job }
+  | { kind: 'project_not_found' }
+  | { kind: 'job_not_found' }
+  /** The job to undo has not finished: there is nothing settled to undo yet. */
+  | { kind: 'job_unfinished'; status: Job['status'] }
+  /** The job to undo changed no file, or kept no commit of its changes (an error undid them). */
+  | { kind: 'job_unchanged'; status: Job['status'] }
+  | ActiveJobLimit;
+
+/** The revert job's instruction: what it undoes, in words (the history's commit subject says it too). */
+const REVERT_INSTRUCTION = `'Undo job ' || target.id || ' (' || target.job_type || ': ' ||
+  left(btrim(split_part(btrim(target.instruction, E' \\n\\r\\t'), E'\\n', 1)), 200) || ')'`;
+
+/**
+ * A queued job of type `revert` that undoes `targetJobId`, a finished job of the same project (one
+ * of the owner's) that changed files and kept a commit of them. The runner applies the inverse of
+ * that commit on top of the project's state when the revert's turn comes (docs/code-io.md). One
+ * statement: a finished job never changes again, so what the statement reads of it stays true.
+ */
+export async function createRevertJob(
+  db: Db,
+  ownerId: string,
+  projectId: string,
+  targetJobId: string,
+  maxActiveJobs: number,
+): Promise<CreateRevertJobResult> {
+  if (!isUuid(projectId)) return { kind: 'project_not_found' };
+  if (!isUuid(targetJobId)) return { kind: 'job_not_found' };
+  let rows: Array<{
+    owned: number;
+    target_status: Job['status'] | null;
+    target_revertible: boolean | null;
+    job: Record<string, unknown> | null;
+  }>;
+  try {
+    rows = await runCreation(
+      db,
+      ownerId,
+      maxActiveJobs > 0,
+      `WITH owned AS (SELECT id FROM projects WHERE id = $1::uuid AND owner_id = $2::uuid),
+      target AS (
+        SELECT t.id, t.status, t.job_type, t.instruction,
+               t.status IN ('completed', 'error', 'cancelled') AS finished,
+               t.commit_sha IS NOT NULL
+                 AND cardinality(t.created_files) + cardinality(t.modified_files) + cardinality(t.deleted_files) > 0
+                 AS changed
+          FROM jobs t JOIN owned ON t.project_id = owned.id WHERE t.id = $3::uuid
+      ),
+      allowed AS (SELECT ${activeJobsBelowCap('$2', maxActiveJobs)} AS ok),
+      j AS (
+        INSERT INTO jobs (id, project_id, job_type, instruction, reverts_job_id, updated_at)
+        SELECT $4::uuid, owned.id, 'revert', ${REVERT_INSTRUCTION}, target.id, now() FROM owned, target, allowed
+         WHERE allowed.ok AND target.finished AND target.changed
+        RETURNING *
+      ),
+      refreshed AS (SELECT ${refreshProjectStatus('project_id')}, ${recordJobEvent('j')} FROM j)
+      SELECT (SELECT count(*) FROM owned)::int AS owned,
+             (SELECT status FROM target) AS target_status,
+             (SELECT finished AND changed FROM target) AS target_revertible,
+             (SELECT row_to_json(j) FROM j) AS job, (SELECT count(*) FROM refreshed) AS refreshed`,
+      [projectId, ownerId, targetJobId, randomUUID()],
+    );
+  } catch (err) {
+    if (isForeignKeyViolation(err)) return { kind: 'project_not_found' };
+    throw err;
+  }
+  const row = rows[0]!;
+  if (row.owned === 0) return { kind: 'project_not_found' };
+  if (row.target_status === null) return { kind: 'job_not_found' };
+  if (row.job) return { kind: 'created', job: jobFromJson(row.job) };
+  if (!['completed', 'error', 'cancelled'].includes(row.target_status))
+    return { kind: 'job_unfinished', status: row.target_status };
+  if (!row.target_revertible) return { kind: 'job_unchanged', status: row.target_status };
+  return { kind: 'active_job_limit', limit: maxActiveJobs };
+}

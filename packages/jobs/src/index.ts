@@ -1,7 +1,14 @@
 // The state machine of jobs and projects (docs/architecture.md): named, guarded transitions, each
 // one statement or transaction that derives the project's status again (project-status.ts);
 // nothing else writes jobs.status, jobs.attempts, jobs.cancel_requested_at or projects.status.
-export { createJob, createProjectWithInitialJob, type CreateJobResult, type CreateProjectResult } from './create';
+export {
+  createJob,
+  createProjectWithInitialJob,
+  createRevertJob,
+  type CreateJobResult,
+  type CreateProjectResult,
+  type CreateRevertJobResult,
+} from './create';
 export {
   cancelUnstartedJob,
   finishJob,

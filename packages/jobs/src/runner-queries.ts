@@ -1,4 +1,4 @@
-import { CheckList, type CheckSpec, type JobHistoryEntry, type Status, type z } from '@cwo/contracts';
+import { CheckList, type CheckSpec, type JobHistoryEntry, type JobType, type Status, type z } from '@cwo/contracts';
 import type { Db } from '@cwo/db';
 import { query } from './sql';
 
@@ -11,10 +11,12 @@ export interface RunnableJob {
   projectId: string;
   /** jobs.seq (a bigint), as text. */
   seq: string;
-  jobType: 'initial_project' | 'edit';
+  jobType: JobType;
   instruction: string;
   status: Status;
   cancelRequestedAt: Date | null;
+  /** A revert: the job it undoes, and that job's commit (null when it has none). */
+  reverts: { jobId: string; commit: string | null } | null;
   /** The oldest unfinished job of the project created before this one, if any, when it was loaded. */
   olderUnfinishedId: string | null;
   /** Its checks (fixed when it was created) and fix attempts (docs/checks.md). */
@@ -41,10 +43,13 @@ export async function loadJob(db: Db, jobId: string): Promise<RunnableJob | null
     older: string | null;
     checks: unknown;
     fix_attempts: number;
+    reverts_job_id: string | null;
+    reverts_commit: string | null;
   }>(
     db,
     `SELECT j.id, j.project_id, j.seq::text AS seq, j.job_type, j.instruction, j.status, j.cancel_requested_at,
-            j.checks, j.fix_attempts,
+            j.checks, j.fix_attempts, j.reverts_job_id,
+            (SELECT t.commit_sha FROM jobs t WHERE t.id = j.reverts_job_id) AS reverts_commit,
             (SELECT o.id FROM jobs o
               WHERE o.project_id = j.project_id AND o.seq < j.seq AND o.status IN ('queued', 'in_progress')
               ORDER BY o.seq ASC LIMIT 1) AS older
@@ -61,6 +66,7 @@ export async function loadJob(db: Db, jobId: string): Promise<RunnableJob | null
     instruction: r.instruction,
     status: r.status,
     cancelRequestedAt: r.cancel_requested_at,
+    reverts: r.reverts_job_id ? { jobId: r.reverts_job_id, commit: r.reverts_commit } : null,
     olderUnfinishedId: r.older,
     // Written through the API's schema; a row it cannot read runs no checks rather than none at all.
     checks: CheckList.catch([]).parse(r.checks),
@@ -79,7 +85,7 @@ export async function jobContext(
 ): Promise<{ history: Array<z.infer<typeof JobHistoryEntry>>; threadId: string | undefined }> {
   const rows = await query<{
     id: string | null;
-    job_type: 'initial_project' | 'edit';
+    job_type: JobType;
     instruction: string;
     status: Status;
     summary: string | null;

@@ -30,6 +30,7 @@ export function toJobSummary(job: Job): JobSummary {
     started_at: iso(job.startedAt),
     finished_at: iso(job.finishedAt),
     error_code: toErrorCode(job),
+    reverts_job_id: job.revertsJobId ?? null,
   };
 }
 

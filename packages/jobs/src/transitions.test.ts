@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '@cwo/db';
 import { cancelJob } from './cancel';
-import { createJob } from './create';
+import { createJob, createRevertJob } from './create';
 import { deleteProject } from './delete';
 import { cancelUnstartedJob, finishJob, giveUpJob, giveUpWithOutcome, requeueJob, startJob } from './run';
 import { jobRow, newProject, OWNER, outcome, projectStatus, setJob, testDb } from './__tests__/fixtures';
@@ -252,5 +252,91 @@ describe('delete project', () => {
     expect(await db.project.count({ where: { id: projectId } })).toBe(1);
     await deleteProject(db, OWNER, projectId);
     expect(await deleteProject(db, OWNER, projectId)).toEqual({ kind: 'not_found' });
+  });
+});
+
+describe('create revert job', () => {
+  const SHA = 'a'.repeat(40);
+
+  /** A project whose initial job finished with `changes` (a commit and a modified file) or without. */
+  async function finishedJob(
+    changes: { commit: boolean; files: boolean },
+    status: 'completed' | 'error' = 'completed',
+  ) {
+    const { projectId, jobIds } = await newProject(db);
+    await setJob(db, jobIds[0]!, { status: 'in_progress', attempts: 1 });
+    const done = outcome({
+      status,
+      errors: status === 'error' ? ['x'] : [],
+      error_code: status === 'error' ? 'checks_failed' : null,
+      modified_files: changes.files ? ['app.py'] : [],
+      commit_sha: changes.commit ? SHA : null,
+    });
+    expect(await finishJob(db, jobIds[0]!, 1, done)).toBe('finished');
+    return { projectId, jobId: jobIds[0]! };
+  }
+
+  it('a finished job that changed files: a queued revert naming it, the project queued again', async () => {
+    for (const status of ['completed', 'error'] as const) {
+      const { projectId, jobId } = await finishedJob({ commit: true, files: true }, status);
+      const created = await createRevertJob(db, OWNER, projectId, jobId, 0);
+      expect(created).toMatchObject({
+        kind: 'created',
+        job: { status: 'queued', jobType: 'revert', revertsJobId: jobId, projectId },
+      });
+      if (created.kind === 'created')
+        expect(created.job.instruction).toMatch(/^Undo job [0-9a-f-]{36} \(initial_project: /);
+      expect(await projectStatus(db, projectId)).toBe('queued');
+    }
+  });
+
+  it('refuses a job that has not finished, nothing written', async () => {
+    for (const status of ['queued', 'in_progress']) {
+      const { projectId, jobId } = await jobIn({ status });
+      expect(await createRevertJob(db, OWNER, projectId, jobId, 0)).toEqual({ kind: 'job_unfinished', status });
+      expect(await db.job.count({ where: { projectId } })).toBe(1);
+    }
+  });
+
+  it('refuses a job that changed nothing, or kept no commit of its changes', async () => {
+    for (const changes of [
+      { commit: true, files: false },
+      { commit: false, files: true },
+    ]) {
+      const { projectId, jobId } = await finishedJob(changes);
+      expect(await createRevertJob(db, OWNER, projectId, jobId, 0)).toEqual({
+        kind: 'job_unchanged',
+        status: 'completed',
+      });
+      expect(await db.job.count({ where: { projectId } })).toBe(1);
+    }
+    const { projectId, jobId } = await jobIn({ status: 'cancelled' });
+    expect(await createRevertJob(db, OWNER, projectId, jobId, 0)).toEqual({
+      kind: 'job_unchanged',
+      status: 'cancelled',
+    });
+  });
+
+  it('job_not_found for a job of another project or a malformed id; project_not_found for another owner', async () => {
+    const { projectId } = await finishedJob({ commit: true, files: true });
+    const other = await finishedJob({ commit: true, files: true });
+    expect(await createRevertJob(db, OWNER, projectId, other.jobId, 0)).toEqual({ kind: 'job_not_found' });
+    expect(await createRevertJob(db, OWNER, projectId, 'nope', 0)).toEqual({ kind: 'job_not_found' });
+    expect(await createRevertJob(db, ANOTHER_OWNER, other.projectId, other.jobId, 0)).toEqual({
+      kind: 'project_not_found',
+    });
+  });
+
+  it('active_job_limit at the owner’s cap', async () => {
+    const { projectId, jobId } = await finishedJob({ commit: true, files: true });
+    await newProject(db); // one queued job of the owner's, at least
+    const active = await db.job.count({
+      where: { status: { in: ['queued', 'in_progress'] }, project: { ownerId: OWNER } },
+    });
+    expect(await createRevertJob(db, OWNER, projectId, jobId, active)).toEqual({
+      kind: 'active_job_limit',
+      limit: active,
+    });
+    expect(await db.job.count({ where: { projectId } })).toBe(1);
   });
 });

@@ -2,6 +2,7 @@ import type { JobCreate, JobList } from '@cwo/contracts';
 import {
   cancelJob as cancel,
   createJob as create,
+  createRevertJob,
   listJobs,
   queuePosition,
   toJobDetail,
@@ -74,4 +75,38 @@ export async function cancelJob({ deps, params, principal }: RequestContext): Pr
       await publishCancel(deps, result.job.id);
       return json(202, toJobDetail(result.job));
   }
+}
+
+/**
+ * POST …/jobs/{jobId}/revert: a queued job of type `revert` that undoes that job's changes on top
+ * of the project's state when its turn comes (the runner does it: the API never writes the
+ * workspace). 404 for a job not in the project; 409 for a job not finished yet, or one that
+ * changed nothing (or kept no commit of what it changed).
+ */
+export async function revertJob({ deps, params, principal }: RequestContext): Promise<Reply> {
+  const created = await createRevertJob(
+    deps.db,
+    principal.userId,
+    params.projectId!,
+    params.jobId!,
+    deps.config.MAX_ACTIVE_JOBS_PER_USER,
+  );
+  switch (created.kind) {
+    case 'project_not_found':
+      throw notFound('Project not found');
+    case 'job_not_found':
+      throw notFound('Job not found');
+    case 'active_job_limit':
+      throw activeJobLimitReached(created.limit);
+    case 'job_unfinished':
+      throw conflict(
+        `The job has not finished (status ${created.status}): only a finished job can be undone; wait for it, or cancel it`,
+      );
+    case 'job_unchanged':
+      throw conflict(
+        `The job changed nothing that the project history kept (status ${created.status}): there is nothing to undo`,
+      );
+  }
+  if (!(await enqueue(deps, created.job.id))) throw queueUnavailable({ job_id: created.job.id });
+  return json(202, toJobSummary(created.job));
 }

@@ -36,6 +36,7 @@ export function jobSummaryFixture(over: Partial<JobSummary> = {}): JobSummary {
     started_at: null,
     finished_at: null,
     error_code: null,
+    reverts_job_id: null,
     ...over,
   };
 }

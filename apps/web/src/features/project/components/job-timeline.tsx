@@ -4,7 +4,7 @@ import { StatusBadge } from '../../../components/status-badge';
 import { duration } from '../../../lib/format';
 import { useNow } from '../../../lib/use-now';
 
-export const JOB_TYPE_TEXT = { initial_project: 'Initial project', edit: 'Edit' } as const;
+export const JOB_TYPE_TEXT = { initial_project: 'Initial project', edit: 'Edit', revert: 'Undo' } as const;
 
 function jobDuration(job: JobSummary, now: number): string | undefined {
   if (!job.started_at) return undefined;
