@@ -7,7 +7,7 @@ export TURBO_TELEMETRY_DISABLED=1
 PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
 if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$PNPM_VERSION" ]; then
   echo "bootstrap: installing pnpm $PNPM_VERSION"
-  npm install -g "pnpm@$PNPM_VERSION" >/dev/null
+  bash scripts/install-pnpm.sh "$PNPM_VERSION"
 fi
 pnpm install --frozen-lockfile
 bash scripts/services.sh
