@@ -113,25 +113,25 @@ describe('the project page, in Chromium, against the API and a runner', () => {
     });
 
     await page.goto(`${api.baseUrl}/projects/${projectId}`);
-    const tree = page.getByRole('navigation', { name: 'Files' });
-    await tree.getByRole('button', { name: /^app\.py/ }).click();
+    const tree = page.getByRole('tree', { name: 'Files' });
+    await tree.getByRole('treeitem', { name: /^app\.py/ }).click();
     const code = page.getByLabel('Contents of app.py');
     await code.getByText('def fibonacci(n):').waitFor();
     // Highlighted: Shiki's tokens carry their colours.
     await code.locator('span[style*="color"]').first().waitFor();
     await page.waitForURL(/file=app.py/);
     // Folders open and close; .codex only on request.
-    const tests = tree.getByRole('button', { name: /^tests\// });
+    const tests = tree.getByRole('treeitem', { name: /^tests\// });
     expect(await tests.getAttribute('aria-expanded')).toBe('false');
     await tests.click();
-    await tree.getByRole('button', { name: /test_cli\.py/ }).waitFor();
+    await tree.getByRole('treeitem', { name: /test_cli\.py/ }).waitFor();
     expect(await tests.getAttribute('aria-expanded')).toBe('true');
-    expect(await tree.getByRole('button', { name: /\.codex/ }).count()).toBe(0);
+    expect(await tree.getByRole('treeitem', { name: /\.codex/ }).count()).toBe(0);
     await page.getByLabel('Show .codex (the runner’s files)').check();
-    await tree.getByRole('button', { name: /^\.codex\// }).waitFor();
+    await tree.getByRole('treeitem', { name: /^\.codex\// }).waitFor();
     await screenshot(page, 'project-files');
 
-    await tree.getByRole('button', { name: /^index\.html/ }).click();
+    await tree.getByRole('treeitem', { name: /^index\.html/ }).click();
     const html = page.getByLabel('Contents of index.html');
     await html.getByText('<script>window.__ran = "script"</script>', { exact: false }).waitFor();
     await page.waitForTimeout(300);
@@ -139,7 +139,7 @@ describe('the project page, in Chromium, against the API and a runner', () => {
     expect(dialogs).toBe(0);
     expect(await page.locator('main img, main script').count()).toBe(0);
 
-    await tree.getByRole('button', { name: /^logo\.bin/ }).click();
+    await tree.getByRole('treeitem', { name: /^logo\.bin/ }).click();
     await page.getByText('This file is binary or too large to show here').waitFor();
     const download = page.getByRole('link', { name: 'Download (8 B)' });
     expect(await download.getAttribute('href')).toBe(`/api/v1/projects/${projectId}/files/logo.bin?raw=1`);

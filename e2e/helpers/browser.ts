@@ -1,35 +1,21 @@
-// A real headless Chromium for the web app's tests: Debian's package (scripts/install-chromium.sh,
-// which `pnpm test:e2e` runs), driven by playwright-core, which downloads no browser of its own.
+// A real headless Chromium for the web app's tests (test/chromium.js: Debian's package, the flags),
+// driven by playwright-core, which downloads no browser of its own.
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
+// test/chromium.js is CommonJS, shared with the API's browser tests and the benchmarks.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { chromiumLaunchOptions } = require('../../test/chromium') as {
+  chromiumLaunchOptions: () => { executablePath: string; headless: boolean; args: string[] };
+};
 
 /** Where each run keeps the screenshots of the views, to look at (ignored by git). */
 export const SCREENSHOT_DIR = path.join(__dirname, '..', '..', '.cache', 'web-e2e');
 
 export async function launchChromium(): Promise<{ browser: Browser; close(): Promise<void> }> {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(
-      `The web app's browser tests need Chromium at ${CHROMIUM}: run \`bash scripts/install-chromium.sh\` ` +
-        '(`pnpm test:e2e` does) or `apt-get install -y chromium`.',
-    );
-  }
-  // A fresh profile per launch is playwright's own (a temporary directory it removes). Quiet on a closed network: without these it opens many refused connections at start.
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  // A fresh profile per launch is playwright's own (a temporary directory it removes).
+  const browser = await chromium.launch(chromiumLaunchOptions());
   return {
     browser,
     close: () => browser.close(),

@@ -1,6 +1,6 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useMemo, useRef, useState } from 'react';
-import { buildTree, formatSize, visibleRows } from '../lib/file-tree';
+import { useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { buildTree, formatSize, treeKeyAction, visibleRows } from '../lib/file-tree';
 
 const ROW_PX = 28;
 
@@ -13,12 +13,18 @@ interface Props {
 /**
  * The workspace as a tree: folders open and close, `.codex` (the runner's files) behind a toggle,
  * sizes beside names; only the rows in view are in the page, so 20,000 files stay quick.
+ * Keyboard as the WAI-ARIA tree pattern says: one tab stop (the tree), arrows move, open and
+ * close, Home/End, Enter opens a file. The active row is the tree's aria-activedescendant rather
+ * than a focused row, because a focused row scrolled out of the virtual list would be unmounted
+ * and take the focus with it.
  */
 export function FileTree({ files, selected, onSelect }: Props) {
   const tree = useMemo(() => buildTree(files), [files]);
   const [open, setOpen] = useState<ReadonlySet<string>>(() => new Set());
   const [showCodex, setShowCodex] = useState(false);
   const rows = useMemo(() => visibleRows(tree, open, showCodex), [tree, open, showCodex]);
+  const [activePath, setActivePath] = useState<string | undefined>(undefined);
+  const idPrefix = useId();
   const scrollRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
     count: rows.length,
@@ -27,6 +33,11 @@ export function FileTree({ files, selected, onSelect }: Props) {
     overscan: 20,
   });
 
+  // The active row: the one moved to, else the open file, else the first; it stays a row in view.
+  const found = rows.findIndex((r) => r.node.path === (activePath ?? selected));
+  const active = found >= 0 ? found : 0;
+  const rowId = (index: number) => `${idPrefix}-row-${index}`;
+
   const toggle = (path: string) =>
     setOpen((prev) => {
       const next = new Set(prev);
@@ -34,6 +45,17 @@ export function FileTree({ files, selected, onSelect }: Props) {
       else next.add(path);
       return next;
     });
+
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    const action = treeKeyAction(rows, active, event.key);
+    if (!action) return;
+    event.preventDefault();
+    if (action.kind === 'move') {
+      setActivePath(rows[action.index]!.node.path);
+      virtualizer.scrollToIndex(action.index);
+    } else if (action.kind === 'toggle') toggle(action.path);
+    else onSelect(action.path);
+  };
 
   return (
     <div className="file-tree">
@@ -44,20 +66,39 @@ export function FileTree({ files, selected, onSelect }: Props) {
       <p className="muted">
         {files.length.toLocaleString('en')} file{files.length === 1 ? '' : 's'}
       </p>
-      <div ref={scrollRef} className="tree-scroll" role="navigation" aria-label="Files">
-        <div className="tree-rows" style={{ height: virtualizer.getTotalSize() }}>
+      <div
+        ref={scrollRef}
+        className="tree-scroll"
+        role="tree"
+        aria-label="Files"
+        tabIndex={0}
+        aria-activedescendant={rows.length > 0 ? rowId(active) : undefined}
+        onKeyDown={onKeyDown}
+      >
+        <div className="tree-rows" role="none" style={{ height: virtualizer.getTotalSize() }}>
           {virtualizer.getVirtualItems().map((item) => {
-            const { node, depth, open: isOpen } = rows[item.index]!;
+            const { node, depth, open: isOpen, position, siblings } = rows[item.index]!;
             const folder = node.children !== undefined;
+            const classes = ['tree-row'];
+            if (node.path === selected) classes.push('selected');
+            if (item.index === active) classes.push('active');
             return (
-              <button
+              <div
                 key={node.path}
-                type="button"
-                className={`tree-row${node.path === selected ? ' selected' : ''}`}
-                style={{ transform: `translateY(${item.start}px)`, height: ROW_PX, paddingLeft: `${0.5 + depth}rem` }}
+                id={rowId(item.index)}
+                role="treeitem"
+                aria-level={depth + 1}
+                aria-posinset={position}
+                aria-setsize={siblings}
                 aria-expanded={folder ? isOpen : undefined}
-                aria-current={node.path === selected ? 'true' : undefined}
-                onClick={() => (folder ? toggle(node.path) : onSelect(node.path))}
+                aria-selected={node.path === selected}
+                className={classes.join(' ')}
+                style={{ transform: `translateY(${item.start}px)`, height: ROW_PX, paddingLeft: `${0.5 + depth}rem` }}
+                onClick={() => {
+                  setActivePath(node.path);
+                  if (folder) toggle(node.path);
+                  else onSelect(node.path);
+                }}
               >
                 <span className="tree-name">
                   <span aria-hidden="true">{folder ? (isOpen ? '▾ ' : '▸ ') : '  '}</span>
@@ -65,7 +106,7 @@ export function FileTree({ files, selected, onSelect }: Props) {
                   {folder ? '/' : ''}
                 </span>
                 <span className="tree-size muted">{formatSize(node.size)}</span>
-              </button>
+              </div>
             );
           })}
         </div>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildTree, formatSize, visibleRows } from './file-tree';
+import { buildTree, formatSize, treeKeyAction, visibleRows } from './file-tree';
 
 const FILES = [
   { path: 'tests/test_cli.py', size: 375 },
@@ -42,5 +42,45 @@ describe('the file tree', () => {
 
   it('formats sizes', () => {
     expect([formatSize(12), formatSize(2048), formatSize(5 * 1024 * 1024)]).toEqual(['12 B', '2.0 KB', '5.0 MB']);
+  });
+});
+
+describe('the file tree’s keys (WAI-ARIA tree pattern)', () => {
+  const tree = buildTree(FILES);
+  // tests/ (open), tests/data/, tests/test_cli.py, app.py, README.md
+  const rows = visibleRows(tree, new Set(['tests']), false);
+  const at = (path: string) => rows.findIndex((r) => r.node.path === path);
+
+  it('moves up and down, to the first and the last row, without leaving the tree', () => {
+    expect(treeKeyAction(rows, 0, 'ArrowDown')).toEqual({ kind: 'move', index: 1 });
+    expect(treeKeyAction(rows, rows.length - 1, 'ArrowDown')).toEqual({ kind: 'move', index: rows.length - 1 });
+    expect(treeKeyAction(rows, 0, 'ArrowUp')).toEqual({ kind: 'move', index: 0 });
+    expect(treeKeyAction(rows, 2, 'Home')).toEqual({ kind: 'move', index: 0 });
+    expect(treeKeyAction(rows, 0, 'End')).toEqual({ kind: 'move', index: rows.length - 1 });
+  });
+
+  it('opens a closed folder with →, then goes to its first child; ← closes it, or goes to the parent', () => {
+    expect(treeKeyAction(rows, at('tests/data'), 'ArrowRight')).toEqual({ kind: 'toggle', path: 'tests/data' });
+    expect(treeKeyAction(rows, at('tests'), 'ArrowRight')).toEqual({ kind: 'move', index: at('tests/data') });
+    expect(treeKeyAction(rows, at('tests'), 'ArrowLeft')).toEqual({ kind: 'toggle', path: 'tests' });
+    expect(treeKeyAction(rows, at('tests/test_cli.py'), 'ArrowLeft')).toEqual({ kind: 'move', index: at('tests') });
+    expect(treeKeyAction(rows, at('app.py'), 'ArrowRight')).toBeUndefined();
+    expect(treeKeyAction(rows, at('app.py'), 'ArrowLeft')).toBeUndefined();
+  });
+
+  it('opens a file with Enter, and opens or closes a folder', () => {
+    expect(treeKeyAction(rows, at('app.py'), 'Enter')).toEqual({ kind: 'open-file', path: 'app.py' });
+    expect(treeKeyAction(rows, at('tests'), 'Enter')).toEqual({ kind: 'toggle', path: 'tests' });
+    expect(treeKeyAction(rows, at('app.py'), 'x')).toBeUndefined();
+  });
+
+  it('numbers each row among its siblings (a virtual list has not all of them in the page)', () => {
+    expect(rows.map((r) => `${r.node.name} ${r.position}/${r.siblings}`)).toEqual([
+      'tests 1/3',
+      'data 1/2',
+      'test_cli.py 2/2',
+      'app.py 2/3',
+      'README.md 3/3',
+    ]);
   });
 });
