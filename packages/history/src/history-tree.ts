@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { hasObject, writeBlobFromFile, writeObject, treeBody, type TreeEntry } from './git-objects';
 import { baseRules, isIgnored, readGitignore, withGitignore, type Rules } from './ignore-rules';
-import type { Snapshot } from './snapshot';
+import { ignoreKey, type Snapshot, type SnapshotDir } from './snapshot';
 
 // The workspace as a git tree, written into the history's object store without `git add`: what
 // `git add --all` would stage into an empty index. Symlinks are stored as links (never
@@ -76,26 +76,32 @@ export async function writeWorkspaceTree(
   return writeObject(gitDir, 'tree', treeBody(await walk(workspace, '', baseRules(ignorePatterns))));
 }
 
-interface DirNode {
-  files: Map<string, { rel: string; entry: NonNullable<ReturnType<Snapshot['get']>> }>;
-  dirs: Map<string, DirNode>;
-}
+type Entry = NonNullable<ReturnType<Snapshot['get']>>;
 
 /** How a tree built from a snapshot gets its object ids: written to the store, or only hashed. */
 interface TreeStore {
   tree(body: Buffer): Promise<string>;
   /** The blob id of a snapshot entry; null when it is gone from the workspace. */
-  blob(
-    entry: NonNullable<ReturnType<Snapshot['get']>>,
-    abs: string,
-  ): Promise<{ oid: string; executable: boolean } | null>;
+  blob(entry: Entry, abs: string): Promise<{ oid: string; executable: boolean } | null>;
+  /** Whether a directory's recorded tree id can stand for it (a written tree must be in the store). */
+  reuse(dir: SnapshotDir & { oid: string }): boolean;
+  /** A tree was built for a directory. */
+  built?(dir: SnapshotDir): void;
+}
+
+/** Whether the store holds a recorded tree: one stat, once (trees are never removed from it). */
+function storedTree(gitDir: string, dir: SnapshotDir & { oid: string }): boolean {
+  if (!dir.stored && hasObject(gitDir, dir.oid)) dir.stored = true;
+  return dir.stored === true;
 }
 
 /**
  * The same tree, from a snapshot the runner took of the workspace just before (its "after"
- * snapshot, whose hashes are git blob ids): no second walk, and a file whose blob the history
- * already holds is not read again. New contents are read from the file; if it changed since the
- * snapshot, what is read now is stored. The snapshot must exclude the same top-level names.
+ * snapshot, whose hashes are git blob ids): no second walk, a file whose blob the history
+ * already holds is not read again, and the tree of a directory whose entries are all unchanged
+ * since the snapshot before it (SnapshotDir) is not built again. New contents are read from the
+ * file; if it changed since the snapshot, what is read now is stored. The snapshot must exclude
+ * the same top-level names.
  */
 export function writeSnapshotTree(
   gitDir: string,
@@ -123,8 +129,54 @@ export function writeSnapshotTree(
       if (written.oid === entry.hash) entry.stored = true;
       return written;
     },
+    reuse: (dir) => storedTree(gitDir, dir),
+    built: (dir) => (dir.stored = true),
   });
 }
+
+/** What planSnapshotTree found to write: the blobs not in the store yet, and the new trees. */
+export interface TreePlan {
+  tree: string;
+  /** Files to store, by the id the snapshot gives them (a file changed since then fails the plan). */
+  blobs: Array<{ rel: string; entry: Entry }>;
+  /** Bodies of the trees to write (children first). */
+  trees: Buffer[];
+  /** The directories whose trees those are (marked stored once they are written). */
+  dirs: SnapshotDir[];
+}
+
+/**
+ * The tree writeSnapshotTree would write, hashed in memory, with what it would have to write:
+ * the commit's CPU work without its writes, so that a thread can do those from a few buffers
+ * instead of being handed the whole snapshot.
+ */
+export async function planSnapshotTree(
+  gitDir: string,
+  workspace: string,
+  snapshot: Snapshot,
+  exclude: readonly string[],
+  ignorePatterns?: readonly string[],
+): Promise<TreePlan> {
+  const plan: TreePlan = { tree: '', blobs: [], trees: [], dirs: [] };
+  plan.tree = await buildSnapshotTree(workspace, snapshot, exclude, ignorePatterns, {
+    tree(body) {
+      plan.trees.push(body);
+      return Promise.resolve(hashObject('tree', body));
+    },
+    blob(entry, abs) {
+      if (!entry.stored && !hasObject(gitDir, entry.hash)) {
+        plan.blobs.push({ rel: path.relative(workspace, abs), entry });
+      }
+      return Promise.resolve({ oid: entry.hash, executable: entry.kind === 'file' && entry.executable });
+    },
+    reuse: (dir) => storedTree(gitDir, dir),
+    built: (dir) => plan.dirs.push(dir),
+  });
+  return plan;
+}
+
+const hashObject = (type: string, body: Buffer) =>
+  crypto.createHash('sha1').update(`${type} ${body.length}\0`).update(body).digest('hex');
 
 /**
  * The id of the tree writeSnapshotTree would write, computed without writing anything: whether
@@ -137,11 +189,29 @@ export function snapshotTreeId(
   ignorePatterns?: readonly string[],
 ): Promise<string> {
   return buildSnapshotTree(workspace, snapshot, exclude, ignorePatterns, {
-    tree: (body) =>
-      Promise.resolve(crypto.createHash('sha1').update(`tree ${body.length}\0`).update(body).digest('hex')),
+    tree: (body) => Promise.resolve(hashObject('tree', body)),
     blob: (entry) => Promise.resolve({ oid: entry.hash, executable: entry.kind === 'file' && entry.executable }),
+    reuse: () => true,
   });
 }
+
+/** The directories of a snapshot that has none recorded (not from takeSnapshot): every one to build. */
+function dirsOf(snapshot: Snapshot): Map<string, SnapshotDir> {
+  const dirs = new Map<string, SnapshotDir>();
+  for (const rel of snapshot.keys()) {
+    let dir = rel;
+    for (let slash = dir.lastIndexOf('/'); ; slash = dir.lastIndexOf('/')) {
+      dir = slash < 0 ? '' : dir.slice(0, slash);
+      const d = dirs.get(dir);
+      if (d) d.count++;
+      else dirs.set(dir, { count: 1 });
+      if (dir === '') break;
+    }
+  }
+  return dirs;
+}
+
+const isTree = (dir: SnapshotDir | undefined): dir is SnapshotDir & { oid: string } => dir?.oid !== undefined;
 
 async function buildSnapshotTree(
   workspace: string,
@@ -151,57 +221,104 @@ async function buildSnapshotTree(
   store: TreeStore,
 ): Promise<string> {
   const excluded = new Set(exclude);
-  const root: DirNode = { files: new Map(), dirs: new Map() };
+  const key = ignoreKey(ignorePatterns);
+  // Tree ids recorded under other ignore patterns are not this tree's: everything is built then.
+  if (!snapshot.dirs || snapshot.ignoreKey !== key) {
+    snapshot.dirs = dirsOf(snapshot);
+    snapshot.ignoreKey = key;
+  }
+  const dirs = snapshot.dirs;
+  // Each directory's subdirectories, from the recorded ones (only those with entries under them).
+  const subdirs = new Map<string, string[]>();
+  for (const dir of dirs.keys()) {
+    if (dir === '') continue;
+    const slash = dir.lastIndexOf('/');
+    const parent = slash < 0 ? '' : dir.slice(0, slash);
+    const list = subdirs.get(parent);
+    if (list) list.push(dir);
+    else subdirs.set(parent, [dir]);
+  }
+  // Which trees are built: from the top down, every directory whose recorded tree cannot stand for it.
+  const toBuild = new Set<string>();
+  const reusable = (dir: string): boolean => {
+    const d = dirs.get(dir);
+    return isTree(d) && store.reuse(d);
+  };
+  const mark = (dir: string) => {
+    toBuild.add(dir);
+    for (const sub of subdirs.get(dir) ?? []) if (!reusable(sub)) mark(sub);
+  };
+  if (!reusable('')) mark('');
+  // The files directly in those directories (one pass: most of a large snapshot is skipped).
+  const files = new Map<string, Array<[string, string, Entry]>>();
   for (const [rel, entry] of snapshot) {
-    const parts = rel.split('/');
-    if (parts.includes('.git') || excluded.has(parts[0]!)) continue;
-    let node = root;
-    for (const part of parts.slice(0, -1)) {
-      let next = node.dirs.get(part);
-      if (!next) node.dirs.set(part, (next = { files: new Map(), dirs: new Map() }));
-      node = next;
-    }
-    node.files.set(parts.at(-1)!, { rel, entry });
+    const slash = rel.lastIndexOf('/');
+    const dir = slash < 0 ? '' : rel.slice(0, slash);
+    if (!toBuild.has(dir)) continue;
+    const list = files.get(dir);
+    const item: [string, string, Entry] = [rel.slice(slash + 1), rel, entry];
+    if (list) list.push(item);
+    else files.set(dir, [item]);
   }
 
-  async function build(node: DirNode, rel: string, inherited: Rules[]): Promise<TreeEntry[]> {
+  // One entry at a time: a snapshot whose files are not in the store yet would otherwise open
+  // every one of them together, past the descriptor limit on a large one.
+  async function build(rel: string, inherited: Rules[]): Promise<TreeEntry[]> {
+    const own = files.get(rel) ?? [];
+    const gitignore = own.find(([name]) => name === '.gitignore');
     const rules =
-      node.files.get('.gitignore')?.entry.kind === 'file'
+      gitignore?.[2].kind === 'file'
         ? withGitignore(inherited, rel, readGitignore(path.join(workspace, rel, '.gitignore')))
         : inherited;
-    const dirs = await Promise.all(
-      [...node.dirs].map(async ([name, child]): Promise<TreeEntry | null> => {
-        const childRel = rel === '' ? name : `${rel}/${name}`;
-        if (isIgnored(rules, childRel, true)) return null;
-        const children = await build(child, childRel, rules);
-        if (children.length === 0) return null;
-        return { mode: '40000', name, oid: await store.tree(treeBody(children)) };
-      }),
-    );
-    const files = await Promise.all(
-      [...node.files].map(async ([name, { rel: fileRel, entry }]): Promise<TreeEntry | null> => {
-        if (isIgnored(rules, fileRel, false)) return null;
-        try {
-          const blob = await store.blob(entry, path.join(workspace, fileRel));
-          if (!blob) return null;
-          return {
-            mode: entry.kind === 'symlink' ? '120000' : blob.executable ? '100755' : '100644',
-            name,
-            oid: blob.oid,
-          };
-        } catch (err) {
-          if (
-            isGone(err) ||
-            (err as NodeJS.ErrnoException).code === 'ELOOP' ||
-            (err as NodeJS.ErrnoException).code === 'EINVAL'
-          )
-            return null;
-          throw err;
-        }
-      }),
-    );
-    return [...dirs, ...files].filter((e): e is TreeEntry => e !== null);
+    const entries: TreeEntry[] = [];
+    for (const childRel of subdirs.get(rel) ?? []) {
+      const name = rel === '' ? childRel : childRel.slice(rel.length + 1);
+      if (name === '.git' || (rel === '' && excluded.has(name))) continue;
+      if (isIgnored(rules, childRel, true)) continue;
+      const child = dirs.get(childRel)!;
+      if (!toBuild.has(childRel)) {
+        entries.push({ mode: '40000', name, oid: child.oid! });
+        continue;
+      }
+      const children = await build(childRel, rules);
+      if (children.length === 0) {
+        delete child.oid; // all ignored: no tree
+        continue;
+      }
+      child.oid = await store.tree(treeBody(children));
+      store.built?.(child);
+      entries.push({ mode: '40000', name, oid: child.oid });
+    }
+    for (const [name, fileRel, entry] of own) {
+      if (name === '.git' || (rel === '' && excluded.has(name))) continue;
+      if (isIgnored(rules, fileRel, false)) continue;
+      try {
+        const blob = await store.blob(entry, path.join(workspace, fileRel));
+        if (!blob) continue;
+        entries.push({
+          mode: entry.kind === 'symlink' ? '120000' : blob.executable ? '100755' : '100644',
+          name,
+          oid: blob.oid,
+        });
+      } catch (err) {
+        if (
+          isGone(err) ||
+          (err as NodeJS.ErrnoException).code === 'ELOOP' ||
+          (err as NodeJS.ErrnoException).code === 'EINVAL'
+        )
+          continue;
+        throw err;
+      }
+    }
+    return entries;
   }
 
-  return store.tree(treeBody(await build(root, '', baseRules(ignorePatterns))));
+  const top = dirs.get('');
+  if (top && !toBuild.has('')) return top.oid!;
+  const oid = await store.tree(treeBody(await build('', baseRules(ignorePatterns))));
+  if (top) {
+    top.oid = oid;
+    store.built?.(top);
+  }
+  return oid;
 }

@@ -342,31 +342,41 @@ describe('the project history on a full disk', () => {
   });
 });
 
-describe('a commit without a snapshot of a workspace with many files', () => {
-  it('holds few files open at once (it ran out of descriptors: every file was open together)', async () => {
-    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'cwo-history-fds-'));
-    try {
-      const workspace = path.join(root, 'p');
-      for (let d = 0; d < 20; d++) {
-        await fs.mkdir(path.join(workspace, `pkg${d}`), { recursive: true });
-        for (let f = 0; f < 50; f++) await fs.writeFile(path.join(workspace, `pkg${d}`, `m${f}.js`), `${d} ${f}\n`);
-      }
-      const script = `
+describe('a commit of a workspace with many new files', () => {
+  it.each([
+    ['without a snapshot', false],
+    ['from the runner’s snapshot', true],
+  ])(
+    '%s holds few files open at once (it ran out of descriptors: every file was open together)',
+    async (_, withSnapshot) => {
+      const root = await fs.mkdtemp(path.join(os.tmpdir(), 'cwo-history-fds-'));
+      try {
+        const workspace = path.join(root, 'p');
+        for (let d = 0; d < 20; d++) {
+          await fs.mkdir(path.join(workspace, `pkg${d}`), { recursive: true });
+          for (let f = 0; f < 50; f++) await fs.writeFile(path.join(workspace, `pkg${d}`, `m${f}.js`), `${d} ${f}\n`);
+        }
+        const script = `
         const { commitJob } = require(${JSON.stringify(path.join(__dirname, 'history'))});
-        commitJob({ workspaceRoot: ${JSON.stringify(root)}, projectId: 'p', workspace: ${JSON.stringify(workspace)},
-          job: { id: 'j', jobType: 'edit', instruction: 'x' }, author: { name: 'a', email: 'a@b.c' } })
+        const { takeSnapshot } = require(${JSON.stringify(path.join(__dirname, 'snapshot'))});
+        const workspace = ${JSON.stringify(workspace)};
+        (${withSnapshot} ? takeSnapshot(workspace) : Promise.resolve(undefined)).then((snapshot) => commitJob({
+          workspaceRoot: ${JSON.stringify(root)}, projectId: 'p', workspace, snapshot,
+          job: { id: 'j', jobType: 'edit', instruction: 'x' }, author: { name: 'a', email: 'a@b.c' } }))
           .then((sha) => console.log(sha), (err) => { console.error(err.message); process.exit(1); });`;
-      // 1,000 files under a limit of 200 descriptors.
-      const tsx = path.join(__dirname, '..', '..', '..', 'node_modules', '.bin', 'tsx');
-      const sha = execFileSync('bash', ['-c', `ulimit -n 200 && exec "${tsx}" -e "$0"`, script], {
-        encoding: 'utf8',
-      }).trim();
-      expect(sha).toMatch(/^[0-9a-f]{40}$/);
-      expect(
-        gitLog(projectHistoryDir(root, 'p'), 'ls-tree', '-r', '--name-only', sha).split('\n').filter(Boolean),
-      ).toHaveLength(1000);
-    } finally {
-      await fs.rm(root, { recursive: true, force: true });
-    }
-  }, 60_000);
+        // 1,000 files under a limit of 200 descriptors.
+        const tsx = path.join(__dirname, '..', '..', '..', 'node_modules', '.bin', 'tsx');
+        const sha = execFileSync('bash', ['-c', `ulimit -n 200 && exec "${tsx}" -e "$0"`, script], {
+          encoding: 'utf8',
+        }).trim();
+        expect(sha).toMatch(/^[0-9a-f]{40}$/);
+        expect(
+          gitLog(projectHistoryDir(root, 'p'), 'ls-tree', '-r', '--name-only', sha).split('\n').filter(Boolean),
+        ).toHaveLength(1000);
+      } finally {
+        await fs.rm(root, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 });

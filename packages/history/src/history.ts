@@ -1,14 +1,21 @@
 import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { commitBody, parseCommit, readLooseCommit, writeObject, type CommitInfo } from './git-objects';
+import {
+  commitBody,
+  parseCommit,
+  readLooseCommit,
+  writeBlobFromFile,
+  writeObject,
+  type CommitInfo,
+} from './git-objects';
 import { writeSnapshotTree, writeWorkspaceTree } from './history-tree';
 import type { Snapshot } from './snapshot';
-import { saveStatIndex } from './stat-index';
+import { saveStatIndex, writeStatIndex } from './stat-index';
 import { CODEX_DIR } from '@cwo/workspace';
 
 // A project's history: a git repository in which the runner commits what each job changed, and
@@ -222,13 +229,32 @@ export async function commitJob(args: {
   const created = await ensureHistory(gitDir);
   // The commit is written in-process (git-objects.ts, history-tree.ts): no `git add`/`git commit`
   // child processes on every job; `git` serves diffs.
-  for (const lock of ['index.lock', 'HEAD.lock', `refs/heads/${HISTORY_BRANCH}.lock`])
-    rmSync(path.join(gitDir, lock), { force: true });
-  const head = created ? null : await branchCommit(gitDir);
-  const headInfo = head ? await readCommit(gitDir, head) : null;
+  clearLocks(gitDir);
   const tree = args.snapshot
     ? await writeSnapshotTree(gitDir, workspace, args.snapshot, [CODEX_DIR], args.ignore)
     : await writeWorkspaceTree(gitDir, workspace, [CODEX_DIR], args.ignore);
+  const commit = await writeJobCommit(gitDir, created, tree, job, author);
+  // What the next job's "before" snapshot starts from (stat-index.ts).
+  if (args.snapshot) saveStatIndex(gitDir, workspace, args.snapshot);
+  return commit;
+}
+
+/** Lock files left by an interrupted earlier call (the caller holds the project's lock). */
+function clearLocks(gitDir: string): void {
+  for (const lock of ['index.lock', 'HEAD.lock', `refs/heads/${HISTORY_BRANCH}.lock`])
+    rmSync(path.join(gitDir, lock), { force: true });
+}
+
+/** The job's commit of `tree` on the branch (amending the job's own commit of an earlier attempt). */
+async function writeJobCommit(
+  gitDir: string,
+  created: boolean,
+  tree: string,
+  job: JobToCommit,
+  author: CommitAuthor,
+): Promise<string> {
+  const head = created ? null : await branchCommit(gitDir);
+  const headInfo = head ? await readCommit(gitDir, head) : null;
   // The branch's commit is this job's own when its trailer names it: an earlier attempt committed.
   const amend = headInfo !== null && jobOfCommit(headInfo.message) === job.id;
   const parents = !head ? [] : amend ? headInfo.parents : [head];
@@ -246,9 +272,52 @@ export async function commitJob(args: {
     }),
   );
   writeRef(gitDir, commit);
-  // What the next job's "before" snapshot starts from (stat-index.ts).
-  if (args.snapshot) saveStatIndex(gitDir, workspace, args.snapshot);
   return commit;
+}
+
+/** What commitPlanned writes: a tree planned from a snapshot (history-tree.ts planSnapshotTree). */
+export interface PlannedCommit {
+  gitDir: string;
+  workspace: string;
+  job: JobToCommit;
+  author: CommitAuthor;
+  tree: string;
+  /** Files to store as blobs, with the ids the plan gave them. */
+  blobs: Array<{ rel: string; oid: string; kind: 'file' | 'symlink'; executable: boolean }>;
+  /** Tree bodies, children first. */
+  trees: Uint8Array[];
+  /** The stat index's new bytes, written once the commit is. */
+  index: Uint8Array | null;
+}
+
+/**
+ * Writes a planned commit: the blobs (read from the files), the trees, the commit, the branch
+ * and the stat index. 'stale' (nothing but loose blobs written) when the history is gone or a
+ * file no longer holds what the plan's snapshot said: the caller commits the usual way then.
+ */
+export async function commitPlanned(p: PlannedCommit): Promise<{ sha: string; indexSaved: boolean } | 'stale'> {
+  const { gitDir } = p;
+  if (!exists(path.join(gitDir, 'HEAD'))) return 'stale';
+  clearLocks(gitDir);
+  for (const blob of p.blobs) {
+    const abs = path.join(p.workspace, blob.rel);
+    try {
+      if (blob.kind === 'symlink') {
+        const target = readlinkSync(abs, { encoding: 'buffer' });
+        if ((await writeObject(gitDir, 'blob', target)) !== blob.oid) return 'stale';
+      } else {
+        const written = await writeBlobFromFile(gitDir, abs);
+        if (written.oid !== blob.oid || written.executable !== blob.executable) return 'stale';
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (['ENOENT', 'ENOTDIR', 'ELOOP', 'EINVAL'].includes(code)) return 'stale';
+      throw err;
+    }
+  }
+  for (const body of p.trees) await writeObject(gitDir, 'tree', Buffer.from(body.buffer, body.byteOffset, body.length));
+  const sha = await writeJobCommit(gitDir, false, p.tree, p.job, p.author);
+  return { sha, indexSaved: p.index !== null && writeStatIndex(gitDir, p.index) };
 }
 
 /**

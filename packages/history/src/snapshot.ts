@@ -28,13 +28,36 @@ export interface SnapshotEntry {
   stored?: boolean;
 }
 
+/**
+ * A directory of a snapshot, for its git tree (git's "cache-tree"): how many entries are under it
+ * (at any depth), and the id of its tree when known. A directory whose entries are all those of
+ * `previous`, unchanged, keeps `previous`'s tree id, so that a commit or the check against the
+ * history rebuilds only the trees of the directories that changed.
+ */
+export interface SnapshotDir {
+  count: number;
+  /** The tree's id (never the empty tree's: a directory whose entries are all ignored has none). */
+  oid?: string;
+  /** The history's object store holds that tree (a commit wrote or found it). */
+  stored?: boolean;
+}
+
 /** Workspace-relative, forward-slash path -> entry. Directories are not entries; their files are. */
 export type Snapshot = Map<string, SnapshotEntry> & {
   /** When the walk began (wall clock, as file timestamps are). */
   takenAtNs?: bigint;
   /** How many files the walk read (the others kept the hash `previous` had for them). */
   filesRead?: number;
+  /** Directory ('' for the top) -> its count and tree; only directories with entries under them. */
+  dirs?: Map<string, SnapshotDir>;
+  /** The ignore patterns the walk applied (ignoreKey): tree ids are valid only under the same ones. */
+  ignoreKey?: string;
 };
+
+/** What decides a snapshot's trees besides its entries: HISTORY_IGNORE (the .gitignore files are entries). */
+export function ignoreKey(patterns: readonly string[] | undefined): string {
+  return JSON.stringify(patterns ?? []);
+}
 
 export interface WorkspaceDiff {
   created: string[];
@@ -79,6 +102,9 @@ export class SnapshotLimitError extends Error {
  */
 const SETTLED_NS = 2_000_000_000n;
 
+/** A symlink's stat: it is read again on every walk (a readlink is its stat). */
+const NO_STAT: SnapshotEntry['stat'] = Object.freeze({ mtimeNs: 0n, ctimeNs: 0n, ino: 0n });
+
 function gitBlobHasher(size: number): crypto.Hash {
   return crypto.createHash('sha1').update(`blob ${size}\0`);
 }
@@ -112,78 +138,110 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
   const snapshot: Snapshot = new Map();
   // Wall clock, as file timestamps are.
   snapshot.takenAtNs = BigInt(Date.now()) * 1_000_000n;
+  snapshot.ignoreKey = ignoreKey(opts.ignore);
+  const dirs = new Map<string, SnapshotDir>();
+  snapshot.dirs = dirs;
   const previous = opts.previous;
+  // Trees recorded under other ignore patterns describe other entries.
+  const previousDirs = previous?.ignoreKey === snapshot.ignoreKey ? previous.dirs : undefined;
   const settledBefore = previous?.takenAtNs !== undefined ? previous.takenAtNs - (opts.settledNs ?? SETTLED_NS) : -1n;
   let seen = 0;
   let filesRead = 0;
 
   const slicer = timeSlicer();
 
-  async function walk(dir: string, prefix: string, inherited: Rules[]): Promise<void> {
+  /**
+   * Walks one directory; returns how many entries are under it and whether every one of them is
+   * `previous`'s entry of the same path with the same contents and mode. A directory with as
+   * many entries as `previous` had under it, all of them the same, has the same tree.
+   */
+  async function walk(dir: string, prefix: string, inherited: Rules[]): Promise<{ count: number; same: boolean }> {
     let entries;
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch (err) {
-      if (isGone(err)) return;
+      if (isGone(err)) return { count: 0, same: true };
       throw err;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const rules = entries.some((e) => e.name === '.gitignore' && e.isFile())
       ? withGitignore(inherited, prefix, readGitignore(path.join(dir, '.gitignore')))
       : inherited;
+    // Most walks have no rule that can match a file (HISTORY_IGNORE's are directories): no test per file then.
+    const fileRules = rules.some((r) => r.filesToo);
+    let count = 0;
+    let same = true;
     for (const entry of entries) {
       if (prefix === '' && exclude.has(entry.name)) continue;
       // Never content, as in the history (history-tree.ts).
       if (entry.name === '.git') continue;
       const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
-      if (rules.length > 0 && isIgnored(rules, rel, entry.isDirectory())) continue;
+      const isDir = entry.isDirectory();
+      if ((isDir ? rules.length > 0 : fileRules) && isIgnored(rules, rel, isDir)) continue;
       if (++seen > maxEntries) throw new SnapshotLimitError(maxEntries);
       const turn = slicer.tick();
       if (turn) await turn;
       // Concatenated: path.join's normalising was a tenth of a large walk (dir is normal already).
       const abs = `${dir}/${entry.name}`;
       try {
-        if (entry.isDirectory()) {
-          await walk(abs, rel, rules);
+        if (isDir) {
+          const sub = await walk(abs, rel, rules);
+          count += sub.count;
+          same &&= sub.same;
         } else if (entry.isSymbolicLink()) {
           const target = fs.readlinkSync(abs, { encoding: 'buffer' });
-          snapshot.set(rel, {
-            kind: 'symlink',
-            size: target.length,
-            hash: gitBlobHasher(target.length).update(target).digest('hex'),
-            executable: false,
-            stat: { mtimeNs: 0n, ctimeNs: 0n, ino: 0n },
-          });
+          const hash = gitBlobHasher(target.length).update(target).digest('hex');
+          const old = previous?.get(rel);
+          if (old?.kind === 'symlink' && old.hash === hash) snapshot.set(rel, old);
+          else {
+            same = false;
+            snapshot.set(rel, { kind: 'symlink', size: target.length, hash, executable: false, stat: NO_STAT });
+          }
+          count++;
         } else if (entry.isFile()) {
           const st = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
           if (!st?.isFile()) continue;
           const size = Number(st.size);
-          const stat = { mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino };
           const old = previous?.get(rel);
           const executable = (Number(st.mode) & 0o100) !== 0;
-          const unchanged =
+          if (
             old?.kind === 'file' &&
             old.size === size &&
             old.executable === executable &&
-            old.stat.mtimeNs === stat.mtimeNs &&
-            old.stat.ctimeNs === stat.ctimeNs &&
-            old.stat.ino === stat.ino &&
-            stat.ctimeNs < settledBefore &&
-            stat.mtimeNs < settledBefore;
-          if (unchanged) {
-            snapshot.set(rel, { kind: 'file', size, hash: old.hash, executable, stat, stored: old.stored });
+            old.stat.mtimeNs === st.mtimeNs &&
+            old.stat.ctimeNs === st.ctimeNs &&
+            old.stat.ino === st.ino &&
+            st.ctimeNs < settledBefore &&
+            st.mtimeNs < settledBefore
+          ) {
+            // The very entry: nothing about it changed (entries are shared between snapshots).
+            snapshot.set(rel, old);
+            count++;
             continue;
           }
           filesRead++;
           const hash = await hashFile(abs, size);
           if (hash === null) continue; // replaced by something else since the lstat
-          snapshot.set(rel, { kind: 'file', size, hash, executable, stat });
+          if (old?.kind !== 'file' || old.hash !== hash || old.executable !== executable) same = false;
+          snapshot.set(rel, {
+            kind: 'file',
+            size,
+            hash,
+            executable,
+            stat: { mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino },
+          });
+          count++;
         }
         // Sockets, FIFOs and devices are not workspace content.
       } catch (err) {
         if (!isGone(err)) throw err;
       }
     }
+    if (count > 0) {
+      const was = previousDirs?.get(prefix);
+      dirs.set(prefix, same && was?.count === count && was.oid !== undefined ? was : { count });
+    }
+    return { count, same };
   }
 
   await walk(path.resolve(workspace), '', baseRules(opts.ignore));
@@ -198,6 +256,7 @@ export function diffSnapshots(before: Snapshot, after: Snapshot): WorkspaceDiff 
   const deleted: string[] = [];
   for (const [rel, entry] of after) {
     const old = before.get(rel);
+    if (old === entry) continue; // the same entry, shared (takeSnapshot)
     if (!old) created.push(rel);
     else if (old.kind !== entry.kind || old.hash !== entry.hash) modified.push(rel);
   }

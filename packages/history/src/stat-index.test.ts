@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { commitJob, projectHistoryDir } from './history';
 import { commitJobOffThread, stopHistoryThreads } from './history-thread';
 import { takeSnapshot, type Snapshot } from './snapshot';
+import { snapshotTreeId } from './history-tree';
 import { loadStatIndex, saveStatIndex, statIndexPath } from './stat-index';
 
 const author = { name: 'Test', email: 'test@test.invalid' };
@@ -49,6 +50,15 @@ describe('the stat index beside a project history', () => {
   };
   const commit = (snapshot: Snapshot) =>
     commitJob({
+      workspaceRoot: root,
+      projectId,
+      workspace,
+      job: { id: randomUUID(), jobType: 'edit', instruction: 'x' },
+      author,
+      snapshot,
+    });
+  const commitOnThread = (snapshot: Snapshot) =>
+    commitJobOffThread({
       workspaceRoot: root,
       projectId,
       workspace,
@@ -115,7 +125,7 @@ describe('the stat index beside a project history', () => {
     const flipped = Buffer.from(good);
     flipped[40] = flipped[40]! ^ 1;
     const otherDevice = Buffer.from(
-      good.toString('latin1').replace(/^(cwo-stat-index 1 \d+ )(\d+)/, '$19$2'),
+      good.toString('latin1').replace(/^(cwo-stat-index \d+ \d+ )(\d+)/, '$19$2'),
       'latin1',
     );
     for (const bad of [
@@ -190,6 +200,43 @@ describe('the stat index beside a project history', () => {
     expect(settled.get('app.py')?.hash).toBe('f'.repeat(40));
   });
 
+  it('a commit after a one-file edit builds only the trees on its path, as git would build them', async () => {
+    for (let i = 0; i < 40; i++) write(`lib/pkg${i % 4}/f${i}.js`, `module.exports = ${i};\n`);
+    write('app.py', 'print(1)\n');
+    await sleep(80);
+    await commit(await indexed());
+    await sleep(80);
+    const objects = () =>
+      new Set(execFileSync('find', [path.join(gitDir, 'objects'), '-type', 'f'], { encoding: 'utf8' }).split('\n'));
+    for (const [rel, viaThread] of [
+      ['lib/pkg2/f2.js', false],
+      ['app.py', true],
+    ] as const) {
+      write(rel, `changed ${rel}\n`);
+      const before = objects();
+      const sha = await (viaThread ? commitOnThread(await indexed()) : commit(await indexed()));
+      const added = [...objects()].filter((o) => !before.has(o));
+      // One blob, the trees from the file's directory up, the commit.
+      expect(added).toHaveLength(1 + rel.split('/').length + 1);
+      // git's own tree of the workspace, from an empty index.
+      const env = {
+        PATH: process.env.PATH,
+        GIT_CONFIG_NOSYSTEM: '1',
+        HOME: '/nonexistent',
+        GIT_INDEX_FILE: path.join(root, 'index'),
+      };
+      const g = (...args: string[]) =>
+        execFileSync('git', [`--git-dir=${gitDir}`, `--work-tree=${workspace}`, ...args], {
+          encoding: 'utf8',
+          env,
+        }).trim();
+      fs.rmSync(env.GIT_INDEX_FILE, { force: true });
+      g('add', '-A');
+      expect(g('rev-parse', `${sha}^{tree}`)).toBe(g('write-tree'));
+      await sleep(80);
+    }
+  });
+
   it('gives the same snapshots and commits as no index, whatever is done to the files between jobs (property)', async () => {
     const names = ['a.txt', 'b.txt', 'lib/c.js', 'lib/deep/d.js', 'e.bin'];
     const op = fc.oneof(
@@ -204,6 +251,12 @@ describe('the stat index beside a project history', () => {
         text: fc.constantFrom('one', 'two'),
       }),
       fc.record({ kind: fc.constant('remove' as const), name: fc.constantFrom(...names) }),
+      // A directory keeps its count of entries: only their names tell (its tree is not the recorded one).
+      fc.record({
+        kind: fc.constant('move' as const),
+        name: fc.constantFrom(...names),
+        to: fc.constantFrom(...names, 'lib/moved.js', 'lib/deep/moved.js'),
+      }),
       fc.record({
         kind: fc.constant('chmod' as const),
         name: fc.constantFrom(...names),
@@ -211,14 +264,14 @@ describe('the stat index beside a project history', () => {
       }),
       fc.record({ kind: fc.constant('wait' as const) }),
     );
-    const job = fc.record({ ops: fc.array(op, { maxLength: 6 }), commit: fc.boolean() });
+    const job = fc.record({ ops: fc.array(op, { maxLength: 6 }), commit: fc.boolean(), onThread: fc.boolean() });
 
     await fc.assert(
       fc.asyncProperty(fc.array(job, { minLength: 1, maxLength: 5 }), async (jobs) => {
         fs.rmSync(workspace, { recursive: true, force: true });
         fs.rmSync(gitDir, { recursive: true, force: true });
         fs.mkdirSync(workspace);
-        for (const { ops, commit: commits } of jobs) {
+        for (const { ops, commit: commits, onThread } of jobs) {
           for (const o of ops) {
             const abs = path.join(workspace, 'name' in o ? o.name : '');
             if (o.kind === 'write') write(o.name, o.text);
@@ -227,15 +280,24 @@ describe('the stat index beside a project history', () => {
               write(`${o.name}.tmp`, o.text);
               fs.renameSync(`${abs}.tmp`, abs);
             } else if (o.kind === 'remove') fs.rmSync(abs, { force: true });
-            else if (o.kind === 'chmod') {
+            else if (o.kind === 'move') {
+              if (fs.existsSync(abs)) {
+                fs.mkdirSync(path.dirname(path.join(workspace, o.to)), { recursive: true });
+                fs.renameSync(abs, path.join(workspace, o.to));
+              }
+            } else if (o.kind === 'chmod') {
               if (fs.existsSync(abs)) fs.chmodSync(abs, o.mode);
             } else await sleep(60);
           }
           const withIndex = await indexed();
           const without = await takeSnapshot(workspace);
           expect(contents(withIndex)).toEqual(contents(without));
+          // The check against the history: the recorded trees of unchanged directories stand in.
+          expect(await snapshotTreeId(workspace, withIndex, ['.codex'])).toBe(
+            await snapshotTreeId(workspace, without, ['.codex']),
+          );
           if (commits && without.size > 0) {
-            await commit(withIndex);
+            await (onThread ? commitOnThread(withIndex) : commit(withIndex));
             const tree = gitTree(gitDir);
             expect(tree).toEqual(
               Object.fromEntries(

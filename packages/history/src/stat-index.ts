@@ -1,13 +1,15 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Snapshot, SnapshotEntry } from './snapshot';
+import type { Snapshot, SnapshotDir, SnapshotEntry } from './snapshot';
 
 // What git keeps in its index, kept beside a project's history: for every file of the workspace
 // as the last commit saw it, its size, mtime, ctime, inode and mode, and the blob id its contents
-// had. The next snapshot (any job, attempt, runner or restart on this WORKSPACE_ROOT) reads again
-// only the files whose stat differs, or was too recent to be trusted (takeSnapshot's racy rule):
-// the cost of a job no longer grows with the files it did not touch.
+// had; and for every directory, how many entries were under it and its tree's id (git's
+// cache-tree). The next snapshot (any job, attempt, runner or restart on this WORKSPACE_ROOT)
+// reads again only the files whose stat differs, or was too recent to be trusted (takeSnapshot's
+// racy rule), and the next commit builds only the trees of the directories that changed: the
+// cost of a job no longer grows with the files it did not touch.
 //
 // It is a cache and nothing else: a file whose stat says the same keeps its recorded id, every
 // other file is read. A missing, truncated or corrupt index (checked by its checksum), one of
@@ -16,43 +18,68 @@ import type { Snapshot, SnapshotEntry } from './snapshot';
 // the runner writes (no worker container mounts .runner/), so it goes when the history goes.
 //
 // Hand-written format (no library reads a stat cache): NUL-separated records (a path may hold any
-// byte but NUL), a header first and a SHA-1 of everything before it last.
+// byte but NUL), a header first and a SHA-1 of everything before it last. Version 1 (files only)
+// is still read.
 
 const FILE_NAME = 'cwo-stat-index';
-const MAGIC = 'cwo-stat-index 1';
+const MAGIC = 'cwo-stat-index';
+const VERSION = '2';
 
 /** Where a history's stat index is. */
 export function statIndexPath(gitDir: string): string {
   return path.join(gitDir, FILE_NAME);
 }
 
-const deviceOf = (workspace: string): bigint | null =>
+export const deviceOf = (workspace: string): bigint | null =>
   fs.statSync(workspace, { bigint: true, throwIfNoEntry: false })?.dev ?? null;
 
+// An entry's record after its flags, kept with the entry: entries are shared from one snapshot
+// to the next (takeSnapshot), so most of an index is written again without formatting a number.
+const recordTails = new WeakMap<SnapshotEntry, string>();
+
+function recordTail(rel: string, e: SnapshotEntry): string {
+  let tail = recordTails.get(e);
+  if (tail === undefined) {
+    tail = `${e.size} ${e.stat.mtimeNs} ${e.stat.ctimeNs} ${e.stat.ino} ${e.hash} ${rel}`;
+    recordTails.set(e, tail);
+  }
+  return tail;
+}
+
 /**
- * Writes the index of `snapshot` (taken of `workspace`; the entries the commit stored are marked
- * `stored`): to a temporary file renamed over the old one, so a reader sees one or the other.
- * Failing to write it is not an error: the old index (or none) stays, and stays correct.
+ * The index's bytes for `snapshot` (taken of a workspace on device `dev`): the entries the commit
+ * stored are marked `stored`, and so are the directories whose trees it wrote or found.
  */
-export function saveStatIndex(gitDir: string, workspace: string, snapshot: Snapshot): boolean {
-  const dev = deviceOf(workspace);
-  if (dev === null || snapshot.takenAtNs === undefined) return false;
+export function serializeStatIndex(snapshot: Snapshot, dev: bigint): Buffer | null {
+  if (snapshot.takenAtNs === undefined) return null;
   const records: string[] = [];
   for (const [rel, e] of snapshot) {
-    if (e.kind !== 'file') continue; // links are read again each time: a readlink is their stat
-    records.push(
-      `${e.executable ? 'x' : '-'}${e.stored ? 's' : '-'} ${e.size} ${e.stat.mtimeNs} ${e.stat.ctimeNs} ${e.stat.ino} ${e.hash} ${rel}`,
-    );
+    // A link's flag says so; its stat is never trusted (a readlink is its stat), its id keeps the tree.
+    const kind = e.kind === 'symlink' ? 'l' : e.executable ? 'x' : '-';
+    records.push(`${kind}${e.stored ? 's' : '-'} ${recordTail(rel, e)}`);
   }
-  const body = Buffer.from(`${MAGIC} ${snapshot.takenAtNs} ${dev} ${records.length}\0${records.join('\0')}\0`);
+  const files = records.length;
+  const trees = [...(snapshot.dirs ?? [])].filter(([, d]) => d.stored && d.oid !== undefined);
+  for (const [rel, d] of trees) records.push(`${d.count} ${d.oid} ${rel}`);
+  const key = Buffer.from(snapshot.ignoreKey ?? '').toString('hex') || '-';
+  const header = `${MAGIC} ${VERSION} ${snapshot.takenAtNs} ${dev} ${files} ${trees.length} ${key}`;
+  const body = Buffer.from(`${header}\0${records.join('\0')}\0`);
   const sum = crypto.createHash('sha1').update(body).digest('hex');
+  return Buffer.concat([body, Buffer.from(`${sum}\n`)]);
+}
+
+/**
+ * Writes index bytes: to a temporary file renamed over the old one, so a reader sees one or the
+ * other. False when it could not be written (not an error: the old index, or none, stays, and
+ * stays correct).
+ */
+export function writeStatIndex(gitDir: string, bytes: Uint8Array): boolean {
   const file = statIndexPath(gitDir);
   const tmp = `${file}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   try {
     const fd = fs.openSync(tmp, 'wx', 0o600);
     try {
-      fs.writeSync(fd, body);
-      fs.writeSync(fd, `${sum}\n`);
+      fs.writeSync(fd, bytes);
     } finally {
       fs.closeSync(fd);
     }
@@ -64,42 +91,83 @@ export function saveStatIndex(gitDir: string, workspace: string, snapshot: Snaps
   }
 }
 
+// The last index each history's runner wrote or read, with the snapshot it is: the next job of the
+// project starts from it without parsing the file again when the file still holds exactly those
+// bytes (read and compared: a few milliseconds where parsing took a hundred or more).
+const REMEMBERED_MAX = 4;
+const remembered = new Map<string, { bytes: Buffer; dev: bigint; snapshot: Snapshot }>();
+
+/** Records that `bytes`, the index of `gitDir` (its workspace on device `dev`), are `snapshot`. */
+export function rememberStatIndex(gitDir: string, bytes: Uint8Array, dev: bigint, snapshot: Snapshot): void {
+  remembered.delete(gitDir);
+  remembered.set(gitDir, { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), dev, snapshot });
+  if (remembered.size > REMEMBERED_MAX) remembered.delete(remembered.keys().next().value!);
+}
+
+/**
+ * Writes the index of `snapshot` (taken of `workspace`; the entries the commit stored are marked
+ * `stored`). Failing to write it is not an error: the old index (or none) stays, and stays correct.
+ */
+export function saveStatIndex(gitDir: string, workspace: string, snapshot: Snapshot): boolean {
+  const dev = deviceOf(workspace);
+  const bytes = dev === null ? null : serializeStatIndex(snapshot, dev);
+  if (dev === null || bytes === null || !writeStatIndex(gitDir, bytes)) return false;
+  rememberStatIndex(gitDir, bytes, dev, snapshot);
+  return true;
+}
+
 /**
  * The index saved for `workspace` as a Snapshot of its files (to pass as takeSnapshot's
  * `previous`); null when there is none that can be trusted.
  */
 export function loadStatIndex(gitDir: string, workspace: string): Snapshot | null {
+  const dev = deviceOf(workspace);
+  if (dev === null) return null;
   let buf: Buffer;
   try {
     buf = fs.readFileSync(statIndexPath(gitDir));
   } catch {
     return null;
   }
+  const known = remembered.get(gitDir);
+  if (known && known.dev === dev && known.bytes.equals(buf)) return known.snapshot;
+  let snapshot: Snapshot | null;
   try {
-    return parse(buf, deviceOf(workspace));
+    snapshot = parse(buf, dev);
   } catch {
     return null; // corrupt: as if missing
   }
+  if (snapshot) rememberStatIndex(gitDir, buf, dev, snapshot);
+  return snapshot;
 }
 
 const DIGITS = /^\d+$/;
 const HASH = /^[0-9a-f]{40}$/;
 
-function parse(buf: Buffer, dev: bigint | null): Snapshot | null {
-  if (dev === null || buf.length < 42 || buf[buf.length - 1] !== 0x0a) return null;
+function parse(buf: Buffer, dev: bigint): Snapshot | null {
+  if (buf.length < 42 || buf[buf.length - 1] !== 0x0a) return null;
   const body = buf.subarray(0, buf.length - 41);
   const sum = buf.subarray(buf.length - 41, buf.length - 1).toString('latin1');
   if (crypto.createHash('sha1').update(body).digest('hex') !== sum) return null;
   const records = body.toString('utf8').split('\0');
   records.pop(); // after the last NUL
   const header = records[0]!.split(' ');
-  if (`${header[0]} ${header[1]}` !== MAGIC || header.length !== 5) return null;
-  const [, , takenAt, savedDev, count] = header as [string, string, string, string, string];
-  if (![takenAt, savedDev, count].every((n) => DIGITS.test(n))) return null;
-  if (BigInt(savedDev) !== dev || Number(count) !== records.length - 1) return null;
+  if (header[0] !== MAGIC) return null;
+  let files: number;
+  let trees = 0;
+  let key: string | undefined;
+  if (header[1] === '1' && header.length === 5) files = Number(header[4]);
+  else if (header[1] === VERSION && header.length === 7) {
+    files = Number(header[4]);
+    trees = Number(header[5]);
+    key = header[6] === '-' ? '' : Buffer.from(header[6]!, 'hex').toString();
+  } else return null;
+  const [, , takenAt, savedDev] = header as [string, string, string, string];
+  if (![takenAt, savedDev, header[4]!].every((n) => DIGITS.test(n))) return null;
+  if (BigInt(savedDev) !== dev || files + trees !== records.length - 1) return null;
   const snapshot: Snapshot = new Map();
   snapshot.takenAtNs = BigInt(takenAt);
-  for (let i = 1; i < records.length; i++) {
+  for (let i = 1; i <= files; i++) {
     const r = records[i]!;
     const f: string[] = [];
     let at = 0;
@@ -111,17 +179,34 @@ function parse(buf: Buffer, dev: bigint | null): Snapshot | null {
     }
     const [flags, size, mtime, ctime, ino, hash] = f as [string, string, string, string, string, string];
     const rel = r.slice(at);
-    if (flags.length !== 2 || !HASH.test(hash) || rel === '') return null;
-    if (!DIGITS.test(size) || !DIGITS.test(mtime) || !DIGITS.test(ctime) || !DIGITS.test(ino)) return null;
+    if (flags.length !== 2 || hash.length !== 40 || rel === '') return null;
+    // BigInt() refuses what is not a decimal number; Number() of a size would not.
+    if (!DIGITS.test(size)) return null;
     const entry: SnapshotEntry = {
-      kind: 'file',
+      kind: flags[0] === 'l' ? 'symlink' : 'file',
       size: Number(size),
       hash,
       executable: flags[0] === 'x',
       stored: flags[1] === 's',
       stat: { mtimeNs: BigInt(mtime), ctimeNs: BigInt(ctime), ino: BigInt(ino) },
     };
+    if (!HASH.test(hash)) return null;
+    recordTails.set(entry, r.slice(3));
     snapshot.set(rel, entry);
+  }
+  if (key !== undefined) {
+    const dirs = new Map<string, SnapshotDir>();
+    for (let i = files + 1; i < records.length; i++) {
+      const r = records[i]!;
+      const a = r.indexOf(' ');
+      const b = r.indexOf(' ', a + 1);
+      const count = r.slice(0, a);
+      const oid = r.slice(a + 1, b);
+      if (a < 0 || b < 0 || !DIGITS.test(count) || !HASH.test(oid)) return null;
+      dirs.set(r.slice(b + 1), { count: Number(count), oid, stored: true });
+    }
+    snapshot.dirs = dirs;
+    snapshot.ignoreKey = key;
   }
   return snapshot;
 }
