@@ -13,13 +13,14 @@ import { jsonBody } from './http/json-body';
 import { requestId } from './http/request-id';
 import { DEFAULT_WEB_APP_DIR, mountWebApp } from './http/web-app';
 import { createCreationRateLimit } from './limits/creation-rate-limit';
+import { createSignInRateLimit } from './limits/sign-in-rate-limit';
 import { createLogFollowers } from './logs/follow-log';
 import { createPreviewAccess } from './previews/preview-access';
 import { PREVIEW_CSP, previewHost, previewUpgrade } from './previews/preview-host';
 import { createPreviewProxy } from './previews/preview-proxy';
 import { pingRedis } from './redis-actions';
 import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
-import { apiRoutes, projectShortForms, rootRoutes } from './routes';
+import { apiRoutes, projectShortForms, rootRoutes, sessionRoutes } from './routes';
 
 export { MAX_BODY_BYTES } from './http/json-body';
 
@@ -78,6 +79,8 @@ export function createApp(deps: AppDeps): Express {
   watchRedisErrors(deps);
   const app = express();
   app.disable('x-powered-by');
+  // Whose X-Forwarded-* headers count: the client address (rate limits) and https (Secure cookies).
+  app.set('trust proxy', config.TRUST_PROXY);
   // No ETags on API answers: they change with every job, and hashing a 20,000-file listing costs
   // more than it could save (static Swagger assets keep theirs).
   app.set('etag', false);
@@ -97,12 +100,18 @@ export function createApp(deps: AppDeps): Express {
     authenticate: createAuthenticator(deps),
     rateLimits: { create: createCreationRateLimit(deps) },
   };
-  const services: AppServices = { ...deps, logFollowers: createLogFollowers(), previews };
+  const services: AppServices = {
+    ...deps,
+    logFollowers: createLogFollowers(),
+    previews,
+    signInLimit: createSignInRateLimit(deps),
+  };
   mountRoutes(app, rootRoutes, '', services, guards);
   mountRoutes(app, apiRoutes, config.API_V1_STR, services, guards);
+  mountRoutes(app, sessionRoutes, config.API_V1_STR, services, guards);
 
   const adminBoard = mountAdminBoard(app, deps, guards);
-  const api = [...apiRoutes, ...projectShortForms];
+  const api = [...apiRoutes, ...sessionRoutes, ...projectShortForms];
   const openApi = buildOpenApiDocument({ root: rootRoutes, api }, config.API_V1_STR, {
     authMode: config.AUTH_MODE,
     adminBoard,

@@ -4,6 +4,7 @@ import type { Logger } from '@cwo/logger';
 import type { JobsQueue } from '@cwo/queue';
 import type { Lookup } from '@cwo/webhooks';
 import type { Redis } from 'ioredis';
+import type { ConsumeSignIn } from './limits/sign-in-rate-limit';
 import type { LogFollowers } from './logs/follow-log';
 import type { PreviewAccess } from './previews/preview-access';
 import type { RunningPreviews } from './previews/running-previews';
@@ -32,4 +33,6 @@ export interface AppServices extends AppDeps {
   logFollowers: LogFollowers;
   /** Preview links: minted by the API's routes, checked by the preview host. */
   previews: PreviewAccess;
+  /** Counts a sign-in attempt of a client address (429 past SIGN_IN_ATTEMPTS_PER_MINUTE). */
+  signInLimit: ConsumeSignIn;
 }

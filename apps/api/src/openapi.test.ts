@@ -89,7 +89,8 @@ describe('OpenAPI document and docs', () => {
         }
       }
     }
-    expect(seen).toEqual(new Set(['400', '404', '409', '413', '415', '422', '429', '500', '503']));
+    // 401 and 403 too in AUTH_MODE=none: sign-in (POST /session) documents them in every mode.
+    expect(seen).toEqual(new Set(['400', '401', '403', '404', '409', '413', '415', '422', '429', '500', '503']));
 
     const create = doc.paths['/api/v1/projects'].post.responses;
     expect(create['422'].content['application/json'].example.detail).toEqual([
@@ -138,7 +139,7 @@ describe('OpenAPI security', () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     for (const route of [...apiRoutes, ...projectShortForms]) {
       const op = doc.paths[openApiPath(`/api/v1${route.path}`)][route.method];
-      expect([route.path, op.security]).toEqual([route.path, [{ bearerAuth: [] }]]);
+      expect([route.path, op.security]).toEqual([route.path, [{ bearerAuth: [] }, { sessionCookie: [] }]]);
       expect(op.responses['401'].content['application/json'].schema.$ref).toBe('#/components/schemas/ErrorResponse');
     }
     for (const route of rootRoutes) expect(doc.paths[route.path][route.method].security).toBeUndefined();

@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { ERROR_KINDS, ErrorResponse, WebhookPayload, z, type ErrorStatus } from '@cwo/contracts';
+import { SESSION_COOKIE } from './auth/session-cookie';
 import { openApiPath, pathParams, type Route } from './http/route';
 import { toValidationIssues } from './http/validation';
 
@@ -25,7 +26,7 @@ function paramsSchema(path: string): z.ZodObject | undefined {
 /** Errors the adapter adds to routes (authentication, rate limits), described once here. */
 const ERROR_DOCS: Partial<Record<ErrorStatus, { description: string; headers?: Record<string, string> }>> = {
   401: {
-    description: 'No API key, or a malformed, unknown or revoked one',
+    description: 'No API key or session, or a malformed, unknown or revoked key, or an ended session',
     headers: { 'WWW-Authenticate': 'How to authenticate: Bearer (Basic on the admin routes)' },
   },
   429: {
@@ -113,6 +114,8 @@ function errorResponse(status: ErrorStatus, description?: string, route?: Route)
 }
 
 export const BEARER_SCHEME = 'bearerAuth';
+/** The web app's session (POST /session): any one of the two schemes authenticates. */
+export const SESSION_SCHEME = 'sessionCookie';
 export const ADMIN_BASIC_SCHEME = 'adminBasic';
 
 export interface OpenApiOptions {
@@ -134,6 +137,8 @@ function register(
   const secured = keys && route.access === 'user';
   const errors: ErrorStatus[] = [
     ...(secured ? [401 as const] : []),
+    // Made with the session cookie from another origin (auth/same-origin.ts).
+    ...(secured && route.method !== 'get' ? [403 as const] : []),
     ...(route.access === 'user' && route.rateLimit ? [429 as const] : []),
     // Any route with a body: not JSON (415), malformed or not UTF-8 (400), too large (413), invalid (422).
     ...(route.body ? [400 as const, 413 as const, 415 as const, 422 as const] : []),
@@ -146,7 +151,7 @@ function register(
     ...(route.doc.description ? { description: route.doc.description } : {}),
     tags: [route.doc.tag],
     ...(route.doc.deprecated ? { deprecated: true } : {}),
-    ...(secured ? { security: [{ [BEARER_SCHEME]: [] }] } : {}),
+    ...(secured ? { security: [{ [BEARER_SCHEME]: [] }, { [SESSION_SCHEME]: [] }] } : {}),
     request: {
       ...(params ? { params } : {}),
       ...(route.query ? { query: route.query as z.ZodObject } : {}),
@@ -210,6 +215,16 @@ export function buildOpenApiDocument(
       scheme: 'bearer',
       bearerFormat: 'cwo_<8 characters>_<43 characters>',
       description: 'An API key (`pnpm admin create-key <user>`), sent as `Authorization: Bearer <key>`.',
+    });
+  }
+  if (keys) {
+    registry.registerComponent('securitySchemes', SESSION_SCHEME, {
+      type: 'apiKey',
+      in: 'cookie',
+      name: SESSION_COOKIE,
+      description:
+        'The web app\u2019s session, from POST /session (HttpOnly, SameSite=Strict). POST and DELETE requests made with ' +
+        'it must carry an Origin (or Referer) of the API\u2019s own origin.',
     });
   }
   if (options.adminBoard?.basic) {

@@ -18,6 +18,8 @@ import {
   ProjectList,
   ProjectListQuery,
   Readiness,
+  SessionCreate,
+  SessionInfo,
   Webhook,
   WebhookCreate,
   WebhookDelivery,
@@ -31,6 +33,7 @@ import { liveness, readiness } from './handlers/health';
 import { cancelJob, createJob, getJob, listProjectJobs, revertJob } from './handlers/jobs';
 import { readJobDiff } from './handlers/diff';
 import { readJobLog } from './handlers/logs';
+import { getSession, signIn, signOut } from './handlers/session';
 import { getPreview, startPreview, stopPreview } from './handlers/previews';
 import { createProject, deleteProject, getProject, listAllProjects } from './handlers/projects';
 import {
@@ -492,6 +495,59 @@ export const apiRoutes: Route[] = [
 export const projectShortForms: Route[] = [
   shortForm('get', '/projects/:projectId', '/:projectId'),
   shortForm('delete', '/projects/:projectId', '/:projectId'),
+];
+
+/**
+ * Mounted under API_V1_STR: the web app's sign-in (docs/http-api.md, "Authentication"). Kept
+ * apart from apiRoutes: signing in and out needs no credentials, unlike every route there.
+ */
+export const sessionRoutes: Route[] = [
+  publicRoute({
+    method: 'post',
+    path: '/session',
+    body: SessionCreate,
+    handler: signIn,
+    doc: {
+      tag: 'session',
+      summary: 'Sign in to the web app: exchange an API key for a session cookie',
+      description:
+        'Answers with `Set-Cookie: cwo_session=…; Path=/; HttpOnly; SameSite=Strict` (and `Secure` over HTTPS), good ' +
+        'for SESSION_TTL_SECONDS or until the key is revoked or the session signed out. Every other API route then ' +
+        'accepts the cookie instead of `Authorization`; a state-changing request made with it (and this one) must ' +
+        'carry an `Origin` (or `Referer`) of the API\u2019s own origin, else 403. 401 for a wrong key; 429 past ' +
+        'SIGN_IN_ATTEMPTS_PER_MINUTE attempts from one address; 400 with AUTH_MODE=none.',
+      responses: {
+        200: {
+          description: 'Signed in',
+          schema: SessionInfo,
+          headers: { 'Set-Cookie': 'The session cookie (HttpOnly)' },
+        },
+      },
+      errors: [400, 401, 403, 429],
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/session',
+    handler: getSession,
+    doc: {
+      tag: 'session',
+      summary: 'Who is calling: the signed-in session, the bearer key, or AUTH_MODE=none\u2019s local user',
+      responses: { 200: { description: 'The caller', schema: SessionInfo } },
+      errors: [],
+    },
+  }),
+  publicRoute({
+    method: 'delete',
+    path: '/session',
+    handler: signOut,
+    doc: {
+      tag: 'session',
+      summary: 'Sign out: ends the cookie\u2019s session and clears the cookie (204 also without one)',
+      responses: { 204: { description: 'Signed out', headers: { 'Set-Cookie': 'The cookie, expired' } } },
+      errors: [403],
+    },
+  }),
 ];
 
 /** Mounted at the root: probes for orchestrators. */

@@ -112,3 +112,20 @@ describe('preview settings', () => {
     expect(message).not.toContain('short-secret');
   });
 });
+
+describe('session and proxy settings', () => {
+  it('default to 12-hour sessions, 10 sign-in attempts per window, and no trusted proxy', () => {
+    const c = loadConfig({});
+    expect(c.SESSION_TTL_SECONDS).toBe(43_200);
+    expect(c.SIGN_IN_ATTEMPTS_PER_MINUTE).toBe(10);
+    expect(c.TRUST_PROXY).toBe(false);
+  });
+
+  it('take TRUST_PROXY as Express does: true, a hop count, or addresses and subnets', () => {
+    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toEqual(['loopback', '10.0.0.0/8']);
+    expect(() => loadConfig({ TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY: expected true, false, a number/);
+    expect(() => loadConfig({ SESSION_TTL_SECONDS: '0' })).toThrow(/SESSION_TTL_SECONDS/);
+  });
+});

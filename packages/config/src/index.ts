@@ -295,6 +295,34 @@ export const ConfigSchema = z
     RATE_LIMIT_WINDOW_SECONDS: int(60, 1),
     /** Jobs one user may have queued or in_progress at once; 0: no cap. */
     MAX_ACTIVE_JOBS_PER_USER: int(20, 0),
+    /** How long a web app session (POST /session, a cookie) lasts before signing in again. */
+    SESSION_TTL_SECONDS: int(12 * 3600, 1, 90 * 86_400),
+    /** Sign-in attempts (POST /session) one client address may make per RATE_LIMIT_WINDOW_SECONDS; 0: no limit. */
+    SIGN_IN_ATTEMPTS_PER_MINUTE: int(10, 0),
+    /**
+     * Express's `trust proxy`: whose X-Forwarded-For/-Proto/-Host headers count (the client's
+     * address for rate limits, https for Secure cookies). Unset: nobody's; true, a hop count, or
+     * addresses and subnets (loopback, 10.0.0.0/8, ...), comma-separated.
+     */
+    TRUST_PROXY: optionalText().transform((v, ctx): boolean | number | string[] => {
+      if (v === undefined) return false;
+      const s = v.trim().toLowerCase();
+      if (['true', 'yes', 'on'].includes(s)) return true;
+      if (['false', 'no', 'off', '0'].includes(s)) return false;
+      if (/^\d+$/.test(s)) return Number(s);
+      const entries = s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+      if (entries.every((e) => /^[0-9a-f.:/]+$/.test(e) || ['loopback', 'linklocal', 'uniquelocal'].includes(e))) {
+        return entries;
+      }
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected true, false, a number of hops, or addresses/subnets (loopback, 10.0.0.0/8, ...)',
+      });
+      return z.NEVER;
+    }),
     // The project history (the runner commits each job's changes; the API serves their diffs).
     /** Author and committer of the runner's commits. */
     GIT_AUTHOR_NAME: z.string().trim().min(1).max(200).default('Codex Workspace Orchestrator'),

@@ -11,3 +11,4 @@ export * from './storable-text';
 export * from './egress';
 export * from './code-io';
 export * from './previews';
+export * from './session';

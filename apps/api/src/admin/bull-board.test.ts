@@ -3,6 +3,7 @@ import { startHarness, type Harness } from '../../test/harness';
 import { createTenant, type Tenant } from '../../test/tenants';
 import { revokeApiKey } from '../auth/accounts';
 import { generateApiKey } from '../auth/api-keys';
+import { createSession } from '../auth/sessions';
 
 // Bull Board can retry and delete any tenant's jobs: only admins get in, except on a local
 // AUTH_MODE=none API, where anyone who can reach it can already do everything.
@@ -122,6 +123,20 @@ describe('Bull Board', () => {
     it('403 with a key that is not an admin key', async () => {
       const res = await request(h.app).get('/admin/queues').set(user.auth).expect(403);
       expect(res.body).toMatchObject({ error: 'forbidden', code: 403, detail: 'This API key is not an admin key' });
+    });
+
+    // The web app links to the board: a person signed in there with an admin key gets in.
+    it('200 with a web app session of an admin key; 403 with one of a user key', async () => {
+      const adminSession = await createSession(h.db, admin.keyId, 60);
+      await request(h.app).get('/admin/queues').set('Cookie', `cwo_session=${adminSession.token}`).expect(200);
+      const userSession = await createSession(h.db, user.keyId, 60);
+      await request(h.app).get('/admin/queues').set('Cookie', `cwo_session=${userSession.token}`).expect(403);
+      expectUnauthorized(
+        await request(h.app)
+          .get('/admin/queues')
+          .set('Cookie', `cwo_session=${'x'.repeat(43)}`),
+        /^Bearer/,
+      );
     });
 
     it('401 with an unknown or a revoked admin key', async () => {

@@ -11,6 +11,8 @@ export interface Principal {
   /** null for the implicit local user and for basic-auth admins. */
   keyId: string | null;
   isAdmin: boolean;
+  /** The web app session the caller came with (a cookie), or null (a bearer key, AUTH_MODE=none). */
+  session: { id: string; expiresAt: Date } | null;
 }
 
 export class AccountError extends Error {}
@@ -55,7 +57,12 @@ export async function revokeApiKey(db: Db, id: string) {
   const found = matches[0];
   if (!found) throw new AccountError(`no API key "${id}"`);
   if (found.revokedAt) return found;
-  return db.apiKey.update({ where: { id: found.id }, data: { revokedAt: new Date() } });
+  // The key's web sessions end with it (a session found later is checked against revokedAt too).
+  const [revoked] = await db.$transaction([
+    db.apiKey.update({ where: { id: found.id }, data: { revokedAt: new Date() } }),
+    db.session.deleteMany({ where: { apiKeyId: found.id } }),
+  ]);
+  return revoked;
 }
 
 export async function countActiveKeys(db: Db): Promise<number> {

@@ -3,9 +3,11 @@ import parseBasicAuth from 'basic-auth';
 import type { RequestHandler } from 'express';
 import type { Config } from '@cwo/config';
 import { forbidden, unauthorized } from '../http/errors';
-import type { Authenticate } from './authenticate';
+import { requestOriginOf, type Authenticate } from './authenticate';
+import { sessionTokenOf } from './session-cookie';
 
-// Who may use the admin routes (Bull Board): an admin API key (AUTH_MODE=api_key), or HTTP basic
+// Who may use the admin routes (Bull Board): an admin API key (AUTH_MODE=api_key; as a bearer key or
+// through a web app session of it), or HTTP basic
 // auth with ADMIN_USER/ADMIN_PASSWORD (either mode). In AUTH_MODE=none API keys are not looked at,
 // as everywhere else in that mode.
 
@@ -30,7 +32,9 @@ function sameSecret(given: string, expected: string): boolean {
 export function requireAdmin(config: AdminConfig, authenticate: Authenticate): RequestHandler {
   const challenge = basicConfigured(config) ? 'Basic realm="admin", charset="UTF-8"' : 'Bearer realm="admin"';
   const how = [
-    ...(keysAccepted(config) ? ['an admin API key (Authorization: Bearer <key>)'] : []),
+    ...(keysAccepted(config)
+      ? ['an admin API key (Authorization: Bearer <key>, or signed in to the web app with it)']
+      : []),
     ...(basicConfigured(config) ? ['the admin user and password (HTTP basic auth)'] : []),
   ].join(' or ');
   return (req, _res, next) => {
@@ -44,8 +48,10 @@ export function requireAdmin(config: AdminConfig, authenticate: Authenticate): R
       if (credentials && userOk && passwordOk) return next();
       return next(unauthorized('Invalid admin user or password', challenge));
     }
-    if (scheme === 'bearer' && keysAccepted(config)) {
-      authenticate(header).then(
+    // A bearer key, or the web app's session of an admin key (the app links to the board).
+    const signedIn = header === undefined && sessionTokenOf(req.headers) !== undefined;
+    if ((scheme === 'bearer' || signedIn) && keysAccepted(config)) {
+      authenticate(requestOriginOf(req)).then(
         (principal) => next(principal.isAdmin ? undefined : forbidden('This API key is not an admin key')),
         next,
       );

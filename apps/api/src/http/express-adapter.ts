@@ -4,7 +4,7 @@ import { sendFile } from './send-file';
 import type { Express, Request, Response } from 'express';
 import type { ValidationIssue } from '@cwo/contracts';
 import type { Principal } from '../auth/accounts';
-import type { Authenticate } from '../auth/authenticate';
+import { requestOriginOf, type Authenticate } from '../auth/authenticate';
 import type { AppDeps, AppServices } from '../deps';
 import { PRINCIPAL_KEY } from './access-log';
 import { HttpError, validationFailed } from './errors';
@@ -161,13 +161,14 @@ export function mountRoutes(
           query,
           body,
           headers: req.headers,
+          connection: { ...requestOriginOf(req), ip: req.ip ?? '', secure: req.secure },
           signal: abortSignalFor(res, deps.shutdownSignal),
           upload,
         };
       };
       let reply: Reply;
       if (route.access === 'user') {
-        const principal = await guards.authenticate(req.headers.authorization);
+        const principal = await guards.authenticate(requestOriginOf(req));
         res.locals[PRINCIPAL_KEY] = principal;
         const ctx = context();
         if (route.rateLimit) await guards.rateLimits[route.rateLimit](principal);

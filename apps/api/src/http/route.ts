@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import type { ErrorStatus } from '@cwo/contracts';
 import type { Principal } from '../auth/accounts';
+import type { RequestOrigin } from '../auth/same-origin';
 import type { AppServices } from '../deps';
 import type { Reply } from './reply';
 
@@ -21,6 +22,12 @@ export interface PublicContext<Body = unknown, Query = unknown> {
   query: Query;
   body: Body;
   headers: IncomingHttpHeaders;
+  /**
+   * How the request reached this server: the client's address, whether it came over HTTPS, and
+   * the server's own origin as the request named it (forwarded headers count only when
+   * TRUST_PROXY trusts their sender).
+   */
+  connection: { ip: string; secure: boolean } & RequestOrigin;
   /** Aborted when the client goes away or the server shuts down. */
   signal: AbortSignal;
   /**

@@ -1,108 +1,36 @@
-import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
 import type { Principal } from '../auth/accounts';
 import type { AppDeps } from '../deps';
 import { tooManyRequests } from '../http/errors';
-import { DEPENDENCY_TIMEOUT_MS } from '../timeouts';
+import { createSharedLimiter } from './shared-limiter';
 
 /** Counts one creation (a project or a job) against the caller's limit; throws a 429 HttpError past it. */
 export type ConsumeCreation = (principal: Principal) => Promise<void>;
-
-/** How often, at most, the fallback to per-process counting is logged while Redis is away. */
-const FALLBACK_WARNING_INTERVAL_MS = 60_000;
-
-/**
- * Whether Redis can take a command now. Connected: yes. Failing (an error since it was last
- * ready): no, at once, so an outage costs no waiting. Still making its first connection (just
- * after start-up): whichever comes first, ready or an error.
- */
-function redisUsable(redis: Redis): () => Promise<boolean> {
-  let failing = false;
-  redis.on('error', () => (failing = true));
-  redis.on('ready', () => (failing = false));
-  // One wait shared by every request that arrives meanwhile (one pair of listeners, not one each).
-  let connecting: Promise<boolean> | undefined;
-  return () => {
-    if (redis.status === 'ready') return Promise.resolve(true);
-    if (failing) return Promise.resolve(false);
-    connecting ??= new Promise<boolean>((resolve) => {
-      const settle = (ok: boolean) => () => {
-        redis.off('ready', onReady);
-        redis.off('error', onError);
-        connecting = undefined;
-        resolve(ok);
-      };
-      const onReady = settle(true);
-      const onError = settle(false);
-      redis.once('ready', onReady);
-      redis.once('error', onError);
-    });
-    return connecting;
-  };
-}
 
 /** Per key; the implicit local user (AUTH_MODE=none) and other key-less callers per user. */
 const limitKey = (p: Principal): string => (p.keyId ? `key:${p.keyId}` : `user:${p.userId}`);
 
 /**
- * RATE_LIMIT_CREATE_PER_MINUTE creations per RATE_LIMIT_WINDOW_SECONDS (a fixed window), counted
- * in Redis so that every API replica shares one count.
+ * RATE_LIMIT_CREATE_PER_MINUTE creations per RATE_LIMIT_WINDOW_SECONDS, shared by the replicas
+ * through Redis (limits/shared-limiter.ts).
  *
- * When Redis is unreachable (or does not answer within DEPENDENCY_TIMEOUT_MS), counting falls back
- * to this process's memory instead of failing the request: the limit then holds per replica, not
- * across them. Failing with 503 instead would lose more than it protects: creations land in
+ * When Redis is unreachable the count falls back to this process's memory instead of failing the
+ * request. Failing with 503 instead would lose more than it protects: creations land in
  * Postgres first and the runner's reconciler enqueues them once Redis is back (the client gets a
  * 503 naming what was saved), and the active-job cap, counted in Postgres, still bounds how much
  * work any tenant can queue.
  */
-export function createCreationRateLimit({
-  redis,
-  config,
-  logger,
-}: Pick<AppDeps, 'redis' | 'config' | 'logger'>): ConsumeCreation {
-  const points = config.RATE_LIMIT_CREATE_PER_MINUTE;
-  const duration = config.RATE_LIMIT_WINDOW_SECONDS;
-  if (points === 0) return () => Promise.resolve();
-
-  let lastWarning = 0;
-  const warnFallback = () => {
-    if (Date.now() - lastWarning < FALLBACK_WARNING_INTERVAL_MS) return;
-    lastWarning = Date.now();
-    logger.warn('rate limits: Redis is unavailable; counting in this process only until it is back');
-  };
-  // The library's insurance limiter, used when Redis fails or does not answer in time (the
-  // timeout wrapper's, so that a late failure is not counted a second time).
-  const local = new (class extends RateLimiterMemory {
-    override consume(...args: Parameters<RateLimiterMemory['consume']>) {
-      warnFallback();
-      return super.consume(...args);
-    }
-  })({ points, duration });
-  const shared = new RLWrapperTimeouts({
-    limiter: new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix: `${config.QUEUE_PREFIX}:rate-limit:create`,
-      points,
-      duration,
-      // Not connected: straight to the insurance instead of an error from the client.
-      rejectIfRedisNotReady: true,
-    }),
-    timeoutMs: DEPENDENCY_TIMEOUT_MS,
-    insuranceLimiter: local,
-  });
-  const usable = redisUsable(redis);
-
+export function createCreationRateLimit(deps: Pick<AppDeps, 'redis' | 'config' | 'logger'>): ConsumeCreation {
+  const points = deps.config.RATE_LIMIT_CREATE_PER_MINUTE;
+  const duration = deps.config.RATE_LIMIT_WINDOW_SECONDS;
+  const count = createSharedLimiter(deps, { name: 'create', points, duration });
+  if (!count) return () => Promise.resolve();
   return async (principal) => {
-    const key = limitKey(principal);
-    try {
-      await ((await usable()) ? shared.consume(key) : local.consume(key));
-    } catch (err) {
-      if (!(err instanceof RateLimiterRes)) throw err;
-      const per = principal.keyId ? 'API key' : 'user';
-      throw tooManyRequests(
-        `Rate limit reached: at most ${points} projects and jobs may be created per ${duration} s per ${per}`,
-        err.msBeforeNext / 1000,
-      );
-    }
+    const limited = await count(limitKey(principal));
+    if (!limited) return;
+    const per = principal.keyId ? 'API key' : 'user';
+    throw tooManyRequests(
+      `Rate limit reached: at most ${points} projects and jobs may be created per ${duration} s per ${per}`,
+      limited.msBeforeNext / 1000,
+    );
   };
 }

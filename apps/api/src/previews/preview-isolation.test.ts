@@ -69,7 +69,10 @@ describe('a preview in Chromium (AUTH_MODE=api_key)', () => {
   const seen: Seen[] = [];
   const appPages = new Map<string, string>();
   const appRequests = () => seen.filter((s) => s.host === `localhost:${port}`);
-  const SESSION = 'app-session-value-that-must-not-leak';
+  /** The app's real session token (from POST /session), and a script-readable probe cookie of the app origin. */
+  let session: string;
+  const READABLE = 'app-readable-value-that-must-not-leak';
+  const leaked = (cookie: string | undefined) => (cookie ?? '').includes(session) || (cookie ?? '').includes(READABLE);
 
   beforeAll(async () => {
     // The port first: the preview origins name it.
@@ -122,11 +125,20 @@ describe('a preview in Chromium (AUTH_MODE=api_key)', () => {
       .preview_url;
 
     context = await launchChromium();
-    // The app's session as the app sets it: host-only (no Domain) and SameSite=Strict; one readable by
-    // scripts too, so that a page that could read the app origin's cookies would see it.
+    // The person signs in through the real route: the browser keeps the cookie exactly as the API
+    // sets it (host-only, HttpOnly, SameSite=Strict). Beside it, a cookie readable by scripts, so
+    // that a page that could read the app origin's cookies would see it.
+    const signedIn = await context.request.post(`${appOrigin}/api/v1/session`, {
+      data: { api_key: alice.key },
+      headers: { Origin: appOrigin },
+    });
+    expect(signedIn.status()).toBe(200);
+    const jar = await context.cookies(appOrigin);
+    const cookie = jar.find((c) => c.name === 'cwo_session');
+    expect(cookie).toMatchObject({ domain: 'localhost', path: '/', httpOnly: true, sameSite: 'Strict' });
+    session = cookie!.value;
     await context.addCookies([
-      { name: 'cwo_session', value: SESSION, domain: 'localhost', path: '/', httpOnly: true, sameSite: 'Strict' },
-      { name: 'cwo_readable', value: SESSION, domain: 'localhost', path: '/', httpOnly: false, sameSite: 'Strict' },
+      { name: 'cwo_readable', value: READABLE, domain: 'localhost', path: '/', httpOnly: false, sameSite: 'Strict' },
     ]);
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
   }, 60_000);
@@ -137,11 +149,16 @@ describe('a preview in Chromium (AUTH_MODE=api_key)', () => {
     await h.close();
   });
 
-  it('the app origin holds the session cookie (the browser sends it there)', async () => {
+  it('the app origin holds the session cookie (the browser sends it there; its scripts cannot read it)', async () => {
     const page = await context.newPage();
     await page.goto(`${appOrigin}/healthz`);
-    expect(await page.evaluate('document.cookie')).toContain(SESSION);
-    expect(appRequests().at(-1)?.cookie).toContain(SESSION);
+    const readable = await page.evaluate<string>('document.cookie');
+    expect(readable).toContain(READABLE);
+    expect(readable).not.toContain(session);
+    expect(appRequests().at(-1)?.cookie).toContain(session);
+    // And the session works there: the API knows who is signed in.
+    const me = await page.evaluate(`fetch('/api/v1/session').then((r) => r.json())`);
+    expect(me).toMatchObject({ user: { id: alice.userId }, via: 'cookie' });
     await page.close();
   });
 
@@ -152,6 +169,10 @@ describe('a preview in Chromium (AUTH_MODE=api_key)', () => {
     expect(await page.textContent('#script-ran')).toBe('the script ran');
     expect(await page.evaluate(TITLE_COLOR)).toBe('rgb(0, 128, 0)');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'static-preview.png') });
+    // The session cookie is host-only: the browser sent it to none of the preview host's requests.
+    const toPreview = seen.filter((s) => s.host !== `localhost:${port}`);
+    expect(toPreview.length).toBeGreaterThan(0);
+    for (const r of toPreview) expect(leaked(r.cookie)).toBe(false);
     await page.close();
   });
 
@@ -170,7 +191,7 @@ describe('a preview in Chromium (AUTH_MODE=api_key)', () => {
     // And the requests that did reach the API carried no cookie of the app.
     const fromPreview = appRequests().slice(before);
     expect(fromPreview.length).toBeGreaterThan(0);
-    for (const r of fromPreview) expect(r.cookie ?? '').not.toContain(SESSION);
+    for (const r of fromPreview) expect(leaked(r.cookie)).toBe(false);
     await page.close();
   });
 
@@ -185,7 +206,7 @@ describe('a preview in Chromium (AUTH_MODE=api_key)', () => {
       .slice(before)
       .filter((r) => r.method === 'POST');
     expect(posts.length).toBe(1);
-    expect(posts[0]!.cookie ?? '').not.toContain(SESSION);
+    expect(leaked(posts[0]!.cookie)).toBe(false);
     await page.close();
   });
 
