@@ -1,6 +1,6 @@
 import type { Config } from '@cwo/config';
 import type { Db } from '@cwo/db';
-import { finishJob } from '@cwo/jobs';
+import { finishJobFindingNext, type FinishResult } from '@cwo/jobs';
 import type { Logger } from '@cwo/logger';
 import { describeError } from './describe-error';
 import { clearRecordedOutcome, recordOutcome, type JobOutcome } from './outcome';
@@ -16,8 +16,8 @@ import { clearRecordedOutcome, recordOutcome, type JobOutcome } from './outcome'
 const OUTCOME_KEEP_AFTER_MS = 250;
 
 /**
- * Writes the outcome of `attempt`; 'superseded' when the job was finished or taken over elsewhere
- * meanwhile. Throws when Postgres refused it, after keeping it on disk. `wasKept`: the outcome
+ * Writes the outcome of `attempt` (written: 'superseded' when the job was finished or taken over
+ * elsewhere meanwhile), with the project's next queued job. Throws when Postgres refused it, after keeping it on disk. `wasKept`: the outcome
  * came from disk (an earlier attempt kept it), so the record is removed once written.
  */
 export async function writeOutcome(
@@ -25,7 +25,7 @@ export async function writeOutcome(
   jobId: string,
   outcome: JobOutcome,
   wasKept: boolean,
-): Promise<'finished' | 'superseded'> {
+): Promise<FinishResult> {
   const { db, config, logger } = deps;
   let kept = false;
   const keep = () => {
@@ -40,9 +40,9 @@ export async function writeOutcome(
       logger.warn('could not keep the job’s outcome on disk', { jobId, error: describeError(err) });
     }
   }, OUTCOME_KEEP_AFTER_MS);
-  let written: 'finished' | 'superseded';
+  let written: FinishResult;
   try {
-    written = await finishJob(db, jobId, outcome.attempt, outcome);
+    written = await finishJobFindingNext(db, jobId, outcome.attempt, outcome);
   } catch (err) {
     keep();
     throw err;

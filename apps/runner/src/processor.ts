@@ -7,7 +7,6 @@ import {
   cancelUnstartedJob,
   jobContext,
   loadJob,
-  nextQueuedJobId,
   recordedWorkspaceOf,
   startJob,
   type RecordedWorkspace,
@@ -107,12 +106,13 @@ export function createJobProcessor(deps: ProcessorDeps) {
       // start
       const started = await startJob(db, job.id).catch(waitOut);
       if (started.kind === 'refused') return await startRefused(job).catch(waitOut);
-      const recorded = recordedWorkspaceOf(db, job);
+      // Read with the job when it was its turn (loadJob); otherwise now.
+      const recorded = job.startContext ? Promise.resolve(job.startContext.recorded) : recordedWorkspaceOf(db, job);
       recorded.catch(() => undefined); // awaited when the workspace is checked
       const workspace = projectWorkspace(config.workspaceRoot, job.projectId);
       const attempt = { entry, job, attempt: started.attempt, controller, lock, workspace, recorded };
-      const result = await runAttempt(attempt);
-      void wakeNextOf(job.projectId);
+      const { result, nextQueuedId } = await runAttempt(attempt);
+      if (nextQueuedId) void wakeNext(job.projectId, nextQueuedId);
       return result;
     } finally {
       running.remove(job.id);
@@ -120,8 +120,11 @@ export function createJobProcessor(deps: ProcessorDeps) {
     }
   };
 
-  /** prepare · run · check · commit · finish, for an attempt that holds the lock and has started. */
-  async function runAttempt(a: Attempt): Promise<ProcessResult> {
+  /**
+   * prepare · run · check · commit · finish, for an attempt that holds the lock and has started;
+   * with the project's next queued job when it finished (to wake it).
+   */
+  async function runAttempt(a: Attempt): Promise<{ result: ProcessResult; nextQueuedId?: string | null }> {
     const { job, attempt } = a;
     // The request's history is read from Postgres meanwhile (unused when an outcome was kept).
     const requested = buildRequest(job);
@@ -131,7 +134,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
     try {
       log = openJobLog(workspace, job.id, logger, config.JOB_LOG_MAX_BYTES);
     } catch (err) {
-      return afterFailedAttempt(err, { ...a, log: NO_LOG, rollBack: () => rollBack(a, NO_LOG) });
+      return { result: await afterFailedAttempt(err, { ...a, log: NO_LOG, rollBack: () => rollBack(a, NO_LOG) }) };
     }
     try {
       log.step(`attempt ${attempt} of job ${job.id} (${job.jobType}) started on runner ${deps.runnerId}`);
@@ -141,7 +144,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
       const outcome = kept ? { ...kept, attempt } : await runAgent(a, await requested, workspace, log);
       return await finish(job, outcome, kept !== null, log);
     } catch (err) {
-      return await afterFailedAttempt(err, { ...a, log, rollBack: () => rollBack(a, log) });
+      return { result: await afterFailedAttempt(err, { ...a, log, rollBack: () => rollBack(a, log) }) };
     } finally {
       log.close();
     }
@@ -314,13 +317,19 @@ export function createJobProcessor(deps: ProcessorDeps) {
     return { ...outcome, created_files: [], modified_files: [], deleted_files: [], commit_sha: null };
   }
 
-  async function finish(job: RunnableJob, outcome: JobOutcome, wasKept: boolean, log: JobLog): Promise<ProcessResult> {
+  async function finish(
+    job: RunnableJob,
+    outcome: JobOutcome,
+    wasKept: boolean,
+    log: JobLog,
+  ): Promise<{ result: ProcessResult; nextQueuedId: string | null }> {
     // The last line is in the file before the status says finished (see JobLog.flush).
     log.step(`finished: ${outcome.status}${outcome.errors.length ? ` (${outcome.errors.join('; ')})` : ''}`);
     log.flush();
-    if ((await writeOutcome(deps, job.id, outcome, wasKept)) === 'superseded') {
+    const { written, nextQueuedId } = await writeOutcome(deps, job.id, outcome, wasKept);
+    if (written === 'superseded') {
       log.step('the job was finished or taken over elsewhere meanwhile; this attempt’s outcome is discarded');
-      return 'finished_elsewhere';
+      return { result: 'finished_elsewhere', nextQueuedId: null };
     }
     logger.info('job finished', {
       jobId: job.id,
@@ -328,11 +337,11 @@ export function createJobProcessor(deps: ProcessorDeps) {
       status: outcome.status,
       attempt: outcome.attempt,
     });
-    return outcome.status;
+    return { result: outcome.status, nextQueuedId };
   }
 
   async function buildRequest(job: RunnableJob): Promise<WorkerRequest> {
-    const { history, threadId } = await jobContext(db, job);
+    const { history, threadId } = job.startContext ?? (await jobContext(db, job));
     const request: WorkerRequest = {
       project_id: job.projectId,
       job_id: job.id,
@@ -361,20 +370,18 @@ export function createJobProcessor(deps: ProcessorDeps) {
 
   /**
    * Lets the project's next job start now rather than when its delay runs out. Only an
-   * optimisation: the next job would also find its turn on its own.
+   * optimisation: the next job would also find its turn on its own. Usually it is waiting in the
+   * queue, not delayed: one look at its state (one Redis call) is all it costs then.
    */
-  async function wakeNextOf(projectId: string): Promise<void> {
+  async function wakeNext(projectId: string, next: string): Promise<void> {
     if (!deps.queue) return;
     try {
-      const next = await nextQueuedJobId(db, projectId);
-      if (!next) return;
       // If a runner is looking at it right now, it may be about to put it back for a while: look
       // again shortly after.
       for (const pause of [0, 100, 300]) {
         if (pause) await sleep(pause);
-        const queued = await deps.queue.getJob(next);
-        const state = queued ? await queued.getState() : 'missing';
-        if (state === 'delayed') return void (await queued!.promote());
+        const state = await deps.queue.getJobState(next);
+        if (state === 'delayed') return void (await (await deps.queue.getJob(next))?.promote());
         if (state !== 'active') return;
       }
     } catch (err) {

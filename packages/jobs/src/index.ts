@@ -12,11 +12,13 @@ export {
 export {
   cancelUnstartedJob,
   finishJob,
+  finishJobFindingNext,
   giveUpJob,
   giveUpWithOutcome,
   requeueJob,
   startJob,
   type FencedResult,
+  type FinishResult,
   type JobOutcome,
   type StartResult,
 } from './run';

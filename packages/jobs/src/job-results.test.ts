@@ -1,5 +1,5 @@
 import type { Db } from '@cwo/db';
-import { finishJob, startJob } from './run';
+import { finishJob, finishJobFindingNext, startJob } from './run';
 import { jobContext, loadJob, recordedWorkspaceOf } from './runner-queries';
 import { newProject, OWNER, outcome as baseOutcome, testDb } from './__tests__/fixtures';
 import { createJob } from './create';
@@ -79,4 +79,51 @@ it('names the commit the workspace should be at when a job starts: skipping erro
   // A completed job whose changes have no commit: the history does not hold the workspace.
   await runJob(edit4, { modified_files: ['app.py'] });
   expect(await recorded(edit5)).toEqual({ kind: 'unknown', jobId: edit4 });
+});
+
+it('reads what a job starts from with the job itself when it is its turn, the same as the separate reads', async () => {
+  const { jobIds } = await newProject(db, 3);
+  const [initial, edit1, edit2, edit3] = jobIds as [string, string, string, string];
+  // Not its turn (an earlier job unfinished): nothing is read ahead.
+  expect((await loadJob(db, edit1))!.startContext).toBeNull();
+
+  const separately = async (jobId: string) => {
+    const job = (await loadJob(db, jobId))!;
+    const { history, threadId } = await jobContext(db, job);
+    return { history, threadId, recorded: await recordedWorkspaceOf(db, job) };
+  };
+  const first = (await loadJob(db, initial))!;
+  expect(first.startContext).toEqual({ history: [], threadId: undefined, recorded: { kind: 'empty' } });
+  expect(first.startContext).toEqual(await separately(initial));
+
+  await runJob(initial, { created_files: ['app.py'], commit_sha: 'c'.repeat(40), thread_id: 'thread-1' });
+  await runJob(edit1, { status: 'error', errors: ['forced_error'] });
+  const third = (await loadJob(db, edit2))!;
+  expect(third.startContext).toEqual(await separately(edit2));
+  expect(third.startContext).toMatchObject({
+    threadId: 'thread-1',
+    recorded: { kind: 'commit', sha: 'c'.repeat(40), jobId: initial },
+    history: [
+      { job_id: initial, status: 'completed' },
+      { job_id: edit1, status: 'error' },
+    ],
+  });
+
+  // The project's next queued job is named by the finish that makes it the next to run.
+  const started = await startJob(db, edit2);
+  if (started.kind !== 'started') throw new Error('not started');
+  expect(await finishJobFindingNext(db, edit2, started.attempt, outcome())).toEqual({
+    written: 'finished',
+    nextQueuedId: edit3,
+  });
+  expect(await finishJobFindingNext(db, edit2, started.attempt, outcome())).toEqual({
+    written: 'superseded',
+    nextQueuedId: null,
+  });
+  const last = await startJob(db, edit3);
+  if (last.kind !== 'started') throw new Error('not started');
+  expect((await finishJobFindingNext(db, edit3, last.attempt, outcome())).nextQueuedId).toBeNull();
+
+  // Finished (or cancel requested): nothing to start from.
+  expect((await loadJob(db, edit3))!.startContext).toBeNull();
 });

@@ -96,17 +96,37 @@ export async function finishJob(
   attempt: number,
   outcome: JobOutcome,
 ): Promise<FencedResult<'finished'>> {
-  const rows = await query(
+  return (await finishJobFindingNext(db, jobId, attempt, outcome)).written;
+}
+
+export interface FinishResult {
+  written: FencedResult<'finished'>;
+  /** The project's oldest queued job when the job finished (null when none, or superseded). */
+  nextQueuedId: string | null;
+}
+
+/** finish, naming in the same statement the project's next job (the runner wakes it). */
+export async function finishJobFindingNext(
+  db: Db,
+  jobId: string,
+  attempt: number,
+  outcome: JobOutcome,
+): Promise<FinishResult> {
+  const rows = await query<{ next_queued: string | null }>(
     db,
     `WITH done AS (
        UPDATE jobs SET ${OUTCOME_SET}
         WHERE id = $1::uuid AND status = 'in_progress' AND attempts = $18::int
        RETURNING *
      )
-     SELECT ${refreshProjectStatus('project_id', '$3')}, ${recordJobEvent('done')} FROM done`,
+     SELECT ${refreshProjectStatus('project_id', '$3')}, ${recordJobEvent('done')},
+            (SELECT n.id FROM jobs n WHERE n.project_id = done.project_id AND n.status = 'queued'
+              ORDER BY n.seq ASC LIMIT 1) AS next_queued
+       FROM done`,
     [...outcomeParams(jobId, outcome), attempt],
   );
-  return rows.length ? 'finished' : 'superseded';
+  const row = rows[0];
+  return row ? { written: 'finished', nextQueuedId: row.next_queued } : { written: 'superseded', nextQueuedId: null };
 }
 
 /**
