@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { WorkerRequest } from '@cwo/contracts';
 import { CODEX_DIR, relativeJobResultPath, requestFile, resultFile } from '@cwo/workspace';
-import { ensureRealDir, readRegularFile, writeFileDirect, writeFileInside } from './safe-fs';
+import { ensureRealDir, readRegularFile, writeFileDirect } from './safe-fs';
 
 // Before the agent starts: the workspace and .codex/ exist, the previous job's top-level
 // result.json is out of the way (so a client polling .codex/result.json never reads a stale one),
@@ -60,7 +60,7 @@ export function prepareWorkspace(workspace: string, request: WorkerRequest, log:
   ensureRealDir(workspace, `${CODEX_DIR}/jobs/${request.job_id}`);
   retireEarlierResult(workspace, request.job_id, log);
   const json = `${JSON.stringify(request, null, 2)}\n`;
-  writeFileInside(workspace, `${CODEX_DIR}/request.json`, json);
+  writeFileDirect(workspace, `${CODEX_DIR}/request.json`, json);
   writeFileDirect(workspace, `${CODEX_DIR}/jobs/${request.job_id}/request.json`, json);
   log(
     `wrote ${requestFile(workspace).slice(workspace.length + 1)} (${request.job_type}, ${request.history.length} earlier jobs)`,

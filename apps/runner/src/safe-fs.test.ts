@@ -2,14 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  ensureRealDir,
-  NotARegularFileError,
-  openForAppend,
-  readRegularFile,
-  writeFileDirect,
-  writeFileInside,
-} from './safe-fs';
+import { ensureRealDir, NotARegularFileError, openForAppend, readRegularFile, writeFileDirect } from './safe-fs';
 
 // The agent owns the workspace: whatever it leaves where the runner writes its own files (links,
 // hard links, FIFOs, files in place of directories) must be replaced, never written through or
@@ -89,7 +82,7 @@ describe('the runner’s own files in a workspace the agent controls', () => {
     expect(read!.size).toBe(5000);
   });
 
-  it('replaces a linked directory on the way with a real one, and writes atomically over a link', async () => {
+  it('replaces a linked directory on the way with a real one, and a link at the file with a file', async () => {
     fs.mkdirSync(path.join(root, 'elsewhere'));
     fs.rmSync(file('.codex/jobs'), { recursive: true });
     fs.symlinkSync(path.join(root, 'elsewhere'), file('.codex/jobs'));
@@ -99,18 +92,28 @@ describe('the runner’s own files in a workspace the agent controls', () => {
     expect(fs.readdirSync(path.join(root, 'elsewhere'))).toEqual([]);
 
     fs.symlinkSync(outside, file('.codex/request.json'));
-    writeFileInside(ws, '.codex/request.json', '{}');
+    writeFileDirect(ws, '.codex/request.json', '{}');
     expect(fs.readFileSync(outside, 'utf8')).toBe('precious');
     expect(fs.lstatSync(file('.codex/request.json')).isFile()).toBe(true);
   });
 
-  it('leaves no temporary file when a write is cut short by a full disk', () => {
+  it('overwrites a file in place (same inode, the old tail cut off) rather than replacing it', () => {
+    writeFileDirect(ws, '.codex/request.json', '{"job_id":"a much longer first request"}');
+    const before = fs.statSync(file('.codex/request.json')).ino;
+    writeFileDirect(ws, '.codex/request.json', '{"job_id":"b"}');
+    expect(fs.readFileSync(file('.codex/request.json'), 'utf8')).toBe('{"job_id":"b"}');
+    expect(fs.statSync(file('.codex/request.json')).ino).toBe(before);
+  });
+
+  it('fails loudly when a write is cut short by a full disk, leaves nothing else behind, and a retry writes it whole', () => {
     const disk = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-safefs-disk-'));
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
     try {
       fs.mkdirSync(path.join(disk, '.codex'));
-      expect(() => writeFileInside(disk, '.codex/request.json', Buffer.alloc(2 * 1024 * 1024, 'x'))).toThrow(/ENOSPC/);
-      expect(fs.readdirSync(path.join(disk, '.codex'))).toEqual([]);
+      expect(() => writeFileDirect(disk, '.codex/request.json', Buffer.alloc(2 * 1024 * 1024, 'x'))).toThrow(/ENOSPC/);
+      expect(fs.readdirSync(path.join(disk, '.codex'))).toEqual(['request.json']);
+      writeFileDirect(disk, '.codex/request.json', '{}');
+      expect(fs.readFileSync(path.join(disk, '.codex', 'request.json'), 'utf8')).toBe('{}');
     } finally {
       execFileSync('umount', ['-l', disk]);
       fs.rmSync(disk, { recursive: true, force: true });

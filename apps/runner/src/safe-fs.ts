@@ -1,11 +1,10 @@
-import crypto from 'node:crypto';
 import fs, { constants } from 'node:fs';
 import path from 'node:path';
 import { withRegularFile } from '@cwo/workspace';
 
 // The agent controls the workspace (in a container it can write anything there), so the runner
 // never follows a link it did not make when it writes its own files: every directory on the way
-// is checked to be a real directory, and files are opened with O_NOFOLLOW or replaced by rename.
+// is checked to be a real directory, and files are opened with O_NOFOLLOW, never through a hard link.
 //
 // The calls are synchronous on purpose: a few small files per job on a local disk, where the
 // hand-off of a promise-based call to the thread pool and back costs the event loop several times
@@ -75,22 +74,6 @@ export function ensureRealDir(workspace: string, relDir: string): string {
   return current;
 }
 
-/** Writes a file atomically (temporary file, then rename: a link at the target is replaced, not followed). */
-export function writeFileInside(workspace: string, relFile: string, data: string | Buffer): string {
-  const dir = ensureRealDir(workspace, path.posix.dirname(relFile));
-  const target = path.join(dir, path.posix.basename(relFile));
-  const tmp = path.join(dir, `.${path.posix.basename(relFile)}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  try {
-    fs.writeFileSync(tmp, data, { flag: 'wx', mode: 0o644 });
-    fs.renameSync(tmp, target);
-  } catch (err) {
-    // A write cut short (the disk full) leaves no temporary file behind.
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  return target;
-}
-
 // O_NONBLOCK: opening a FIFO an agent planted would otherwise wait for its other end, holding
 // the whole process (the calls are synchronous); a regular file ignores the flag.
 const NO_WAIT = constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -116,18 +99,21 @@ function openOwnFile(target: string, flags: number): number {
 }
 
 /**
- * Writes a file in place, without a temporary file: for files no one reads before the job ends
- * (the job's own copies of request.json and result.json), where a write torn by a crash is
- * rewritten by the retry. One file creation instead of a creation and a rename, the dearest calls
- * of a job on these disks.
+ * Writes a file in place, without a temporary file: for files no one reads while the runner
+ * writes them (the job's own copies of request.json and result.json; the top-level request.json,
+ * which the agent reads only once it is written), where a write torn by a crash is rewritten by
+ * the retry. The old bytes are overwritten and the rest cut off, never truncated to nothing
+ * first: on ext4, replacing a file by rename or emptying it makes the kernel write its data out
+ * at once (auto_da_alloc), 1–4 ms a file on these disks against ~0.05 ms for the overwrite.
  */
 export function writeFileDirect(workspace: string, relFile: string, data: string | Buffer): string {
   const dir = ensureRealDir(workspace, path.posix.dirname(relFile));
   const target = path.join(dir, path.posix.basename(relFile));
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const fd = openOwnFile(target, 0);
   try {
-    fs.ftruncateSync(fd, 0);
-    fs.writeFileSync(fd, data);
+    for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, bytes.length - done, done);
+    fs.ftruncateSync(fd, bytes.length);
   } finally {
     fs.closeSync(fd);
   }
