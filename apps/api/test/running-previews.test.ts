@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import request from 'supertest';
@@ -29,6 +30,36 @@ server.on('upgrade', (req, socket) => {
   socket.on('data', (d) => socket.write('echo:' + d));
 });
 server.listen(Number(process.env.PORT), () => console.log('listening on ' + process.env.PORT));
+`;
+
+// A server that, asked for /probe?targets=host:port,…, tries each (TCP, 1.5 s) and a DNS lookup of
+// an outside name, and answers what got through: a preview's server trying to get out.
+const PROBE_JS = `
+const http = require('http');
+const net = require('net');
+const dns = require('dns');
+const attempt = (target) => new Promise((resolve) => {
+  const [host, port] = target.split(':');
+  const s = net.connect({ host, port: Number(port) });
+  s.setTimeout(1500);
+  s.once('connect', () => { s.destroy(); resolve('connected'); });
+  s.once('error', (e) => resolve(e.code || 'error'));
+  s.once('timeout', () => { s.destroy(); resolve('timeout'); });
+});
+const lookup = () => new Promise((resolve) => {
+  const r = new dns.promises.Resolver({ timeout: 1500, tries: 1 });
+  r.resolve4('example.com').then((a) => resolve('resolved ' + a.join(',')), (e) => resolve(e.code || 'error'));
+});
+http.createServer(async (req, res) => {
+  const url = new URL(req.url, 'http://x');
+  if (url.pathname !== '/probe') return res.end('probe');
+  const targets = (url.searchParams.get('targets') || '').split(',').filter(Boolean);
+  const out = {};
+  await Promise.all(targets.map(async (t) => { out[t] = await attempt(t); }));
+  out.dns = await lookup();
+  res.setHeader('Content-Type', 'application/json');
+  res.end(JSON.stringify(out));
+}).listen(Number(process.env.PORT), () => console.log('probe listening'));
 `;
 
 const IMAGE = process.env.CODEX_WORKER_IMAGE || 'codex-worker:latest';
@@ -99,9 +130,12 @@ describe(`running previews on ${ENGINE}`, () => {
     const docker = await requireDockerApi(IMAGE);
     const left = await docker.listContainers({ all: true, filters: previewFilter(h.config.QUEUE_PREFIX) });
     await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+    const networks = await docker.listNetworks({ filters: previewFilter(h.config.QUEUE_PREFIX) });
+    await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove()));
     await new Promise((resolve) => server.close(resolve));
     await h.close();
     expect(left.map((c) => c.Labels[PREVIEW_LABELS.projectId])).toEqual([]);
+    expect(networks.map((n) => n.Name)).toEqual([]);
   });
 
   const get = (id: string, p: string) =>
@@ -198,6 +232,56 @@ describe(`running previews on ${ENGINE}`, () => {
     const again = await settled(projectId);
     expect(again.status).toBe('running');
     expect(Date.parse(again.started_at)).toBeGreaterThan(Date.parse(first.started_at));
+  }, 120_000);
+
+  it('its server reaches neither the host nor the outside, while the proxy reaches it', async () => {
+    // A host service on every address (what a bridge container reaches unless sealed).
+    const hostService = http.createServer((_req, res) => res.end('host service'));
+    await new Promise<void>((resolve) => hostService.listen(0, '0.0.0.0', resolve));
+    const servicePort = (hostService.address() as AddressInfo).port;
+    try {
+      const prober = await newProject({ 'probe.js': PROBE_JS });
+      await request(h.app).post(`/api/v1/projects/${prober}/preview`).send({ command: 'node probe.js', port: 3000 });
+      expect((await settled(prober)).status).toBe('running');
+      const docker = await requireDockerApi(IMAGE);
+      const [container] = await docker.listContainers({
+        filters: previewFilter(h.config.QUEUE_PREFIX, [`${PREVIEW_LABELS.projectId}=${prober}`]),
+      });
+      const info = await docker.getContainer(container!.Id).inspect();
+      const networks = Object.values(info.NetworkSettings.Networks);
+      // Its own network, of its own bridge: no other project's server is on it.
+      expect(networks).toHaveLength(1);
+      const gateway = networks[0]!.Gateway;
+      expect(gateway).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      const hostAddresses = Object.values(os.networkInterfaces())
+        .flat()
+        .filter((a) => a && a.family === 'IPv4' && !a.internal && a.address !== gateway)
+        .map((a) => a!.address);
+      const targets = [
+        `${gateway}:${servicePort}`,
+        `${gateway}:5432`,
+        ...hostAddresses.flatMap((a) => [`${a}:${servicePort}`, `${a}:5432`]),
+        // Outside: a public address, and the host's default gateway.
+        '1.1.1.1:80',
+      ];
+      const res = await get(prober, `/probe?targets=${targets.join(',')}`);
+      expect(res.status).toBe(200);
+      const results = JSON.parse(res.body) as Record<string, string>;
+      expect(Object.keys(results)).toEqual(expect.arrayContaining([...targets, 'dns']));
+      // Nothing answered: every connection failed or timed out, no name resolved.
+      for (const [target, outcome] of Object.entries(results)) {
+        expect(`${target}: ${outcome}`).not.toMatch(/: (connected|resolved)/);
+      }
+      // The host itself can still reach what it serves (the service is up, the test can fail).
+      expect(await (await fetch(`http://127.0.0.1:${servicePort}/`)).text()).toBe('host service');
+      await request(h.app).delete(`/api/v1/projects/${prober}/preview`).expect(204);
+      const left = await docker.listNetworks({
+        filters: previewFilter(h.config.QUEUE_PREFIX, [`${PREVIEW_LABELS.projectId}=${prober}`]),
+      });
+      expect(left).toEqual([]);
+    } finally {
+      await new Promise((resolve) => hostService.close(resolve));
+    }
   }, 120_000);
 
   it('DELETE stops it; deleting the project stops it and removes its container', async () => {

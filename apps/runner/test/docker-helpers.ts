@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '@cwo/config';
 import type { WorkerRequest } from '@cwo/contracts';
 import type { Db } from '@cwo/db';
 import { projectWorkspace, requestFile } from '@cwo/workspace';
-import { engineInfo, type EngineKind } from '../src/executors/docker/engine-kind';
+import { engineInfo, type EngineKind } from '@cwo/container-engine';
 import { deploymentFilter } from '../src/executors/docker/options';
 
 const HOW_TO =

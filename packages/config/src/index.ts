@@ -401,12 +401,17 @@ export const ConfigSchema = z
     PREVIEW_IDLE_SECONDS: int(600, 1),
     /** How long a preview server gets to answer on its port before the preview counts as failed. */
     PREVIEW_START_SECONDS: int(60, 1, 3600),
-    /** The Docker network of preview containers (their port is published on 127.0.0.1 only). */
+    /**
+     * The network of preview containers. sealed: a network of its own per preview, cut off from
+     * the host and the internet like the agent's (its bridge named WORKER_EGRESS_BRIDGE_PREFIX…,
+     * which the host firewall rules match); otherwise an existing Docker network (e.g. one with
+     * internet access, if the servers need it). The port is published on 127.0.0.1 only.
+     */
     PREVIEW_NETWORK: z
       .string()
-      .default('bridge')
+      .default('sealed')
       .refine((v) => /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v) && v !== 'none' && v !== 'host', {
-        message: 'expected a Docker network that can publish a port (not none or host), e.g. bridge',
+        message: 'expected sealed, or a Docker network that can publish a port (not none or host), e.g. bridge',
       }),
     /** The end of a preview container's output kept and shown (GET /projects/{id}/preview `log`). */
     PREVIEW_LOG_MAX_BYTES: int(64 * 1024, 1024, 16 * 1024 * 1024),

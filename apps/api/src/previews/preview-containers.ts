@@ -24,7 +24,6 @@ export type PreviewContainerConfig = Pick<
   | 'WORKER_CPUS'
   | 'WORKER_PIDS'
   | 'WORKER_UID'
-  | 'PREVIEW_NETWORK'
 >;
 
 export function previewFilter(queuePrefix: string, extra: string[] = []): { label: string[] } {
@@ -37,15 +36,33 @@ function hostWorkspace(config: PreviewContainerConfig, projectId: string): strin
   return path.posix.join(config.WORKSPACE_HOST_ROOT, projectId);
 }
 
-export function previewContainerOptions(
+/** A new name for a project's preview container (its sealed network is named after it). */
+export function previewContainerName(projectId: string): string {
+  return `cwo-preview-${projectId}-${Date.now().toString(36)}`;
+}
+
+export function previewLabels(
   config: PreviewContainerConfig,
   projectId: string,
-  spec: PreviewSpec,
   apiId: string,
+): Record<string, string> {
+  return {
+    [PREVIEW_LABELS.preview]: 'true',
+    [PREVIEW_LABELS.queuePrefix]: config.QUEUE_PREFIX,
+    [PREVIEW_LABELS.projectId]: projectId,
+    [PREVIEW_LABELS.apiId]: apiId,
+  };
+}
+
+export function previewContainerOptions(
+  config: PreviewContainerConfig,
+  target: { projectId: string; name: string; network: string; apiId: string },
+  spec: PreviewSpec,
 ): Docker.ContainerCreateOptions {
+  const { projectId } = target;
   const port = `${spec.port}/tcp`;
   return {
-    name: `cwo-preview-${projectId}-${Date.now().toString(36)}`,
+    name: target.name,
     Image: config.CODEX_WORKER_IMAGE,
     // The image's entrypoint runs the agent; a preview runs the project's own command instead.
     Entrypoint: ['/bin/sh', '-c'],
@@ -54,12 +71,7 @@ export function previewContainerOptions(
     User: `${config.WORKER_UID.uid}:${config.WORKER_UID.gid}`,
     Env: [`PORT=${spec.port}`, 'HOST=0.0.0.0', 'HOME=/tmp', 'NODE_ENV=development'],
     ExposedPorts: { [port]: {} },
-    Labels: {
-      [PREVIEW_LABELS.preview]: 'true',
-      [PREVIEW_LABELS.queuePrefix]: config.QUEUE_PREFIX,
-      [PREVIEW_LABELS.projectId]: projectId,
-      [PREVIEW_LABELS.apiId]: apiId,
-    },
+    Labels: previewLabels(config, projectId, target.apiId),
     HostConfig: {
       Binds: [`${hostWorkspace(config, projectId)}:/workspace:ro`],
       Init: true,
@@ -71,7 +83,7 @@ export function previewContainerOptions(
       SecurityOpt: ['no-new-privileges'],
       ReadonlyRootfs: true,
       Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=256m' },
-      NetworkMode: config.PREVIEW_NETWORK,
+      NetworkMode: target.network,
       // A port of the engine's choosing, on the loopback address only: reached through the API.
       PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
     },

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
+import http from 'node:http';
 import type Docker from 'dockerode';
 import type { Config } from '@cwo/config';
+import { engineInfo, type EngineKind } from '@cwo/container-engine';
 import type { PreviewSpec, PreviewStatus } from '@cwo/contracts';
 import type { Db } from '@cwo/db';
 import type { Logger } from '@cwo/logger';
@@ -9,11 +10,14 @@ import type { Redis } from 'ioredis';
 import {
   containerLogTail,
   PREVIEW_LABELS,
+  previewContainerName,
   previewContainerOptions,
   previewFilter,
+  previewLabels,
   publishedPort,
   type PreviewContainerConfig,
 } from './preview-containers';
+import { openPreviewNetwork, removePreviewNetworks, type PreviewNetworkConfig } from './preview-network';
 
 // Running previews: one per project, its state in Redis (shared by every API process; it is
 // runtime state, gone with its container, not history), its container on the Docker host.
@@ -53,6 +57,7 @@ export interface RunningPreviewsDeps {
   redis: Redis;
   db: Db;
   config: PreviewContainerConfig &
+    PreviewNetworkConfig &
     Pick<Config, 'PREVIEW_IDLE_SECONDS' | 'PREVIEW_START_SECONDS' | 'PREVIEW_LOG_MAX_BYTES'>;
   logger: Logger;
   /** How often housekeeping runs (tests make it short). */
@@ -62,6 +67,8 @@ export interface RunningPreviewsDeps {
 const HEARTBEAT_TTL_S = 30;
 /** Activity is written at most this often per project and process (each request would be too much). */
 const TOUCH_EVERY_MS = 5_000;
+/** A preview network younger than this may belong to a start still making its container. */
+const NETWORK_GRACE_MS = 60_000;
 
 export function createRunningPreviews(deps: RunningPreviewsDeps): RunningPreviews {
   const { docker, redis, db, config, logger } = deps;
@@ -74,6 +81,17 @@ export function createRunningPreviews(deps: RunningPreviewsDeps): RunningPreview
   const pending = new Set<Promise<unknown>>();
   let timer: NodeJS.Timeout | undefined;
   let beat: NodeJS.Timeout | undefined;
+  let engine: Promise<EngineKind> | undefined;
+  const engineKind = () => {
+    engine ??= engineInfo(docker).then(
+      (info) => info.kind,
+      (err: unknown) => {
+        engine = undefined;
+        throw err;
+      },
+    );
+    return engine;
+  };
 
   const read = async (projectId: string): Promise<PreviewState | null> => {
     const raw = await redis.get(stateKey(projectId));
@@ -94,20 +112,25 @@ export function createRunningPreviews(deps: RunningPreviewsDeps): RunningPreview
         logger.warn('could not remove a preview container', { project_id: projectId, error: err.message });
       });
     }
+    await removePreviewNetworks(docker, previewFilter(prefix, [`${PREVIEW_LABELS.projectId}=${projectId}`])).catch(
+      (err: Error) => {
+        logger.warn('could not remove a preview network', { project_id: projectId, error: err.message });
+      },
+    );
     return log;
   }
 
+  // An HTTP answer, not a TCP connect: Docker's userland proxy accepts connections on the
+  // published port before the server listens (and closes them).
   const portAnswers = (port: number) =>
     new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      socket.setTimeout(1000);
-      socket.once('connect', () => {
-        socket.destroy();
+      const req = http.get({ host: '127.0.0.1', port, path: '/', timeout: 1000, agent: false }, (res) => {
+        res.resume();
         resolve(true);
       });
-      socket.once('error', () => resolve(false));
-      socket.once('timeout', () => {
-        socket.destroy();
+      req.once('error', () => resolve(false));
+      req.once('timeout', () => {
+        req.destroy();
         resolve(false);
       });
     });
@@ -155,20 +178,55 @@ export function createRunningPreviews(deps: RunningPreviewsDeps): RunningPreview
 
   async function start(projectId: string, spec: PreviewSpec): Promise<PreviewState> {
     await removeContainers(projectId);
-    const container = await docker.createContainer(previewContainerOptions(config, projectId, spec, apiId));
-    await container.start();
+    const name = previewContainerName(projectId);
+    const network = await openPreviewNetwork({
+      docker,
+      engine: await engineKind(),
+      config,
+      name: `${name}-net`,
+      labels: previewLabels(config, projectId, apiId),
+    });
+    let container: Docker.Container;
+    try {
+      container = await docker.createContainer(
+        previewContainerOptions(config, { projectId, name, network: network.name, apiId }, spec),
+      );
+      await container.start();
+    } catch (err) {
+      await removeContainers(projectId);
+      throw err;
+    }
+    const hostPort = await publishedPort(container, spec.port);
     const state: PreviewState = {
       status: 'starting',
       command: spec.command,
       port: spec.port,
       containerId: container.id,
-      hostPort: await publishedPort(container, spec.port),
+      hostPort,
       apiId,
       startedAt: new Date().toISOString(),
       stoppedAt: null,
       reason: null,
       log: '',
     };
+    // An exited container has no ports (Docker): watchStart says how it exited.
+    const exited = hostPort === null && !(await container.inspect()).State.Running;
+    if (hostPort === null && !exited) {
+      // Nothing could ever reach it: say so now rather than time out after PREVIEW_START_SECONDS.
+      const reason = `the container engine published no host port for port ${spec.port} on ${network.description}; set PREVIEW_NETWORK to sealed or to a network that publishes ports (docs/previews.md)`;
+      const log = await removeContainers(projectId);
+      const failed: PreviewState = {
+        ...state,
+        status: 'failed',
+        containerId: null,
+        stoppedAt: new Date().toISOString(),
+        reason,
+        log,
+      };
+      await write(projectId, failed);
+      logger.warn('preview did not start', { project_id: projectId, reason });
+      return failed;
+    }
     await write(projectId, state);
     await redis.set(heartbeatKey(apiId), '1', 'EX', HEARTBEAT_TTL_S);
     const watching = watchStart(projectId, state).catch((err: Error) =>
@@ -176,7 +234,12 @@ export function createRunningPreviews(deps: RunningPreviewsDeps): RunningPreview
     );
     pending.add(watching);
     void watching.finally(() => pending.delete(watching));
-    logger.info('preview started', { project_id: projectId, command: spec.command, port: spec.port });
+    logger.info('preview started', {
+      project_id: projectId,
+      command: spec.command,
+      port: spec.port,
+      network: network.description,
+    });
     return state;
   }
 
@@ -257,6 +320,18 @@ export function createRunningPreviews(deps: RunningPreviewsDeps): RunningPreview
         logger.info('restarting a preview: a job changed the workspace', { project_id: projectId, job_id: changed.id });
         await start(projectId, { command: state.command, port: state.port });
       }
+    }
+    // Sealed networks whose container is gone (an API that died between making the two, or a
+    // removal that failed): removed once no start can still be making its container.
+    const networks = await docker.listNetworks({ filters: previewFilter(prefix) });
+    const withContainer = new Set(containers.map((c) => c.Labels[PREVIEW_LABELS.projectId]));
+    for (const network of networks) {
+      const projectId = network.Labels?.[PREVIEW_LABELS.projectId];
+      const age = Date.now() - Date.parse(network.Created ?? '');
+      if (withContainer.has(projectId) || !(age > NETWORK_GRACE_MS)) continue;
+      await removePreviewNetworks(docker, {
+        label: [`${PREVIEW_LABELS.projectId}=${projectId}`, ...previewFilter(prefix).label],
+      });
     }
   }
 

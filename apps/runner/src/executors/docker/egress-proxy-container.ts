@@ -5,9 +5,8 @@ import type { EgressRecord } from '@cwo/contracts';
 import { lineWriter } from '../output-lines';
 import { InfrastructureError } from '../types';
 import { createOnNetworks } from './attach-networks';
-import { dockerMessage, statusCodeOf } from './engine';
+import { dockerMessage, statusCodeOf, type SealedNetwork } from '@cwo/container-engine';
 import { createEgressRecorder } from './egress-record';
-import type { SealedNetwork } from './sealed-network';
 
 // The egress proxy of one sealed network: a container of the worker image run with the proxy's
 // entrypoint (worker-image/src/egress-proxy), on the sealed network and on a normal one

@@ -2,10 +2,9 @@ import crypto from 'node:crypto';
 import type Docker from 'dockerode';
 import type { EgressRecord } from '@cwo/contracts';
 import type { Config } from '@cwo/config';
-import type { EngineKind } from './engine-kind';
+import { createSealedNetwork, removeNetwork, type EngineKind, type SealedNetwork } from '@cwo/container-engine';
 import { EGRESS_PROXY_PORT, startEgressProxyContainer, type EgressProxyContainer } from './egress-proxy-container';
 import { summarizeEgress } from './egress-record';
-import { createSealedNetwork, removeNetwork, type SealedNetwork } from './sealed-network';
 
 // WORKER_EGRESS=allowlist for one sandbox (a job's worker; a preview's containers later): a sealed
 // network of its own whose only other member is its own egress proxy. Everything is made per

@@ -14,9 +14,16 @@ import {
   type RunnerContext,
 } from '../types';
 import { workerEnvironment } from '../worker-environment';
-import { dockerHostDescription, dockerMessage, isUnreachable, statusCodeOf } from './engine';
+import {
+  dockerHostDescription,
+  dockerMessage,
+  engineInfo,
+  isUnreachable,
+  removeNetwork,
+  statusCodeOf,
+  type EngineInfo,
+} from '@cwo/container-engine';
 import { openEgressSandbox, type EgressSandbox } from './egress-sandbox';
-import { engineInfo, type EngineInfo } from './engine-kind';
 import { exitFailure } from './exit-status';
 import {
   containerName,
@@ -27,7 +34,6 @@ import {
   type DockerExecutorConfig,
 } from './options';
 import { createOrphanReaper, type OrphanReaper } from './reaper';
-import { removeNetwork } from './sealed-network';
 import { giveWorkspaceTo } from './workspace-owner';
 
 export interface DockerExecutorDeps {

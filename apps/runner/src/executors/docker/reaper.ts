@@ -6,7 +6,7 @@ import { jobStatuses } from '@cwo/jobs';
 import type { Logger } from '@cwo/logger';
 import type { Redis } from 'ioredis';
 import { deploymentFilter, LABELS } from './options';
-import { removeNetwork } from './sealed-network';
+import { removeNetwork } from '@cwo/container-engine';
 
 // Worker containers whose runner crashed (SIGKILL, a lost machine) keep running and keep writing
 // in the workspace. With N runners on one Docker host a runner may remove only what it can prove

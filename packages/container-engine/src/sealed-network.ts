@@ -8,7 +8,7 @@ import type { EngineKind } from './engine-kind';
 // and on a bridge whose name starts with WORKER_EGRESS_BRIDGE_PREFIX, which is what the host's
 // firewall rules match (scripts/runtime/egress-firewall.sh): they drop its traffic to the host and
 // to every other network, so its members can reach only each other. Used for a job's worker and
-// its egress proxy; previews can put their containers on one the same way.
+// its egress proxy, and for a preview's server (apps/api/src/previews/preview-network.ts).
 
 export interface SealedNetwork {
   id: string;
@@ -34,7 +34,19 @@ interface LibpodNetwork {
 export async function createSealedNetwork(
   docker: Docker,
   engine: EngineKind,
-  opts: { name: string; bridgePrefix: string; labels: Record<string, string> },
+  opts: {
+    name: string;
+    bridgePrefix: string;
+    labels: Record<string, string>;
+    /**
+     * Its members publish a port on the host (a preview's server). Neither engine can do that on
+     * an internal network (measured: Docker publishes nothing, `Ports` stays empty; podman's
+     * internal bridge has no address on the host, so its port forward sends the packets out of
+     * the host's default route), so the network is a normal bridge: the host rules seal it all
+     * the same, since they match the bridge's name, not the flag.
+     */
+    publishesPorts?: boolean;
+  },
 ): Promise<SealedNetwork> {
   const bridge = sealedBridgeName(opts.bridgePrefix);
   if (engine === 'podman') {
@@ -48,7 +60,7 @@ export async function createSealedNetwork(
           options: {
             name: opts.name,
             driver: 'bridge',
-            internal: true,
+            internal: !opts.publishesPorts,
             dns_enabled: false,
             ipv6_enabled: false,
             network_interface: bridge,
@@ -64,12 +76,13 @@ export async function createSealedNetwork(
     return { id: created.id, name: created.name, subnet, bridge };
   }
   // Docker: no switch for its embedded DNS (127.0.0.11), which on an internal network answers only
-  // for the network's own members and forwards nothing.
+  // for the network's own members and forwards nothing; on a normal one it forwards from inside
+  // the container's namespace, which the host's FORWARD rule drops.
   const network = await docker.createNetwork({
     Name: opts.name,
     CheckDuplicate: true,
     Driver: 'bridge',
-    Internal: true,
+    Internal: !opts.publishesPorts,
     EnableIPv6: false,
     Labels: opts.labels,
     Options: { 'com.docker.network.bridge.name': bridge },
