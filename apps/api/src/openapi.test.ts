@@ -90,7 +90,7 @@ describe('OpenAPI document and docs', () => {
       }
     }
     // 401 and 403 too in AUTH_MODE=none: sign-in (POST /session) documents them in every mode.
-    expect(seen).toEqual(new Set(['400', '401', '403', '404', '409', '413', '415', '422', '429', '500', '503']));
+    expect(seen).toEqual(new Set(['400', '401', '403', '404', '409', '413', '415', '422', '429', '500', '502', '503']));
 
     const create = doc.paths['/api/v1/projects'].post.responses;
     expect(create['422'].content['application/json'].example.detail).toEqual([

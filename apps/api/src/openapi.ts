@@ -76,6 +76,7 @@ const EXAMPLE_DETAILS: Record<ErrorStatus, ErrorResponse['detail'] | undefined> 
   422: [{ loc: ['body', 'instruction'], msg: 'Field required', type: 'missing' }],
   429: 'Rate limit reached: at most 30 projects and jobs may be created per 60 s per API key',
   500: undefined,
+  502: "The push failed: git push failed: fatal: Authentication failed for 'https://git.example.com/org/tool.git/'",
   503: 'Database unavailable',
 };
 

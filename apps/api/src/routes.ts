@@ -17,6 +17,8 @@ import {
   ProjectDetail,
   ProjectList,
   ProjectListQuery,
+  PushRequest,
+  PushResult,
   Readiness,
   SessionCreate,
   SessionInfo,
@@ -29,6 +31,7 @@ import {
 } from '@cwo/contracts';
 import { downloadArchive, downloadHistoryBundle } from './handlers/archive';
 import { listFiles, readFile } from './handlers/files';
+import { pushProject } from './handlers/push';
 import { liveness, readiness } from './handlers/health';
 import { cancelJob, createJob, getJob, listProjectJobs, revertJob } from './handlers/jobs';
 import { readJobDiff } from './handlers/diff';
@@ -304,6 +307,27 @@ const exportRoutes: Route[] = [
         '404 while no job has finished.',
       responses: { 200: { description: 'The bundle', media: { 'application/x-git-bundle': 'A git bundle (v2)' } } },
       errors: [404],
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/projects/:projectId/push',
+    body: PushRequest,
+    handler: pushProject,
+    rateLimit: 'create',
+    doc: {
+      tag: 'code',
+      summary: 'Push the project history to a branch of a remote repository',
+      description:
+        'Pushes the commit of the project’s last finished job (with every commit before it: one per job) to ' +
+        '`refs/heads/<branch>` of `url`, never forced. The URL rules are the imports’: https, ssh or git URLs ' +
+        '(http with IMPORT_ALLOW_HTTP), public addresses only unless IMPORT_ALLOW_PRIVATE_HOSTS (a 422 on `url` ' +
+        'saying why); the token is sent as HTTP basic auth for this push only, never stored, logged or shown. ' +
+        '409 when the remote branch has commits the history lacks (not a fast-forward) or nothing has finished; ' +
+        '502 when the remote could not be reached or refused (authentication), or past IMPORT_TIMEOUT_SECONDS. ' +
+        'See docs/code-io.md.',
+      responses: { 200: { description: 'What was pushed', schema: PushResult } },
+      errors: [404, 409, 413, 422, 502],
     },
   }),
 ];

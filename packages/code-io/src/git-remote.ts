@@ -14,6 +14,8 @@ export class RemoteGitError extends Error {
   constructor(
     message: string,
     readonly kind: 'failed' | 'timeout' | 'aborted' | 'too_large',
+    /** What git printed on stdout before it failed (redacted): `git push --porcelain` says there why. */
+    readonly stdout = '',
   ) {
     super(message);
     this.name = 'RemoteGitError';
@@ -191,7 +193,7 @@ export function runRemoteGit(o: RunGitOptions): Promise<string> {
         .map((l) => l.trim())
         .filter((l) => l && !/^(hint|warning):/.test(l));
       const detail = lines.slice(-3).join(' / ') || `exit code ${code}`;
-      reject(new RemoteGitError(`git ${o.args[0]} failed: ${detail}`, 'failed'));
+      reject(new RemoteGitError(`git ${o.args[0]} failed: ${detail}`, 'failed', redact(stdout, o.secrets)));
     });
   });
 }

@@ -43,3 +43,4 @@ export {
   type RemoteRules,
   type RemoteUrl,
 } from './remote-url';
+export { pushHistory, PushError, type PushOptions, type Pushed } from './git-push';

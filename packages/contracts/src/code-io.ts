@@ -75,3 +75,52 @@ export const ProjectSource = z
   ])
   .openapi('ProjectSource');
 export type ProjectSource = z.infer<typeof ProjectSource>;
+
+/**
+ * A branch name as git allows it (git-check-ref-format(1) for refs/heads/<branch>): no "..", no
+ * control characters, spaces or ~^:?*[\, no part starting with "." or ending with ".lock", no
+ * "@{", not "@", not starting with "-" or ending with "/" or ".".
+ */
+const BRANCH =
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
+  /^(?!-)(?!.*\.\.)(?!.*@\{)(?!.*\/\/)(?!\/)(?!.*\/$)(?!.*\.$)(?!.*(?:^|\/)\.)(?!.*\.lock(?:\/|$))(?!@$)[^\u0000-\u0020\u007f~^:?*[\\]+$/;
+
+/** POST /projects/{id}/push: the history to a branch of a remote repository (docs/code-io.md). */
+export const PushRequest = z
+  .object({
+    url: z
+      .string()
+      .min(1)
+      .max(2048)
+      .openapi({ description: 'https://, ssh:// (or user@host:path) or git:// URL of the repository' }),
+    branch: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(BRANCH, { message: 'branch must be a valid git branch name' })
+      .openapi({ example: 'orchestrator/result' }),
+    /** A credential for https (sent as HTTP basic auth); used for this push only, never stored, logged or shown. */
+    token: z.string().min(1).max(4096).optional(),
+  })
+  .strict()
+  .openapi('PushRequest', { example: { url: 'https://github.com/org/tool.git', branch: 'codex/result' } });
+export type PushRequest = z.infer<typeof PushRequest>;
+
+/** What a push did. */
+export const PushResult = z
+  .object({
+    url: z.string().openapi({ description: 'The URL without any credential' }),
+    branch: z.string(),
+    /** The commit the branch now points at: the project's last finished job's (or its import). */
+    commit: z.string(),
+    /** What the branch pointed at before; null when the push created it. */
+    previous_commit: z.string().nullable(),
+    /** `created`: a new branch; `updated`: a fast-forward; `up_to_date`: it already pointed there. */
+    status: z.enum(['created', 'updated', 'up_to_date']),
+    /** How many commits the branch gained (0 when up to date). */
+    commits: z.number().int().nonnegative(),
+    /** The job whose commit was pushed; null for the import commit. */
+    job_id: z.uuid().nullable(),
+  })
+  .openapi('PushResult');
+export type PushResult = z.infer<typeof PushResult>;

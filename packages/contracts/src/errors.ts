@@ -30,6 +30,7 @@ export const ERROR_KINDS = {
   422: { error: 'validation_error', message: 'Validation failed' },
   429: { error: 'rate_limited', message: 'Too many requests' },
   500: { error: 'internal_error', message: 'Internal server error' },
+  502: { error: 'bad_gateway', message: 'Bad gateway' },
   503: { error: 'service_unavailable', message: 'Service unavailable' },
 } as const;
 export type ErrorStatus = keyof typeof ERROR_KINDS;
