@@ -24,7 +24,8 @@ export function sessionCookie(token: string, expiresAt: Date, secure: boolean, n
     sameSite: 'strict',
     secure,
     expires: expiresAt,
-    maxAge: Math.max(0, Math.round((expiresAt.getTime() - now.getTime()) / 1000)),
+    // Rounded up: a session issued a moment ago (the row written first) still says its full TTL.
+    maxAge: Math.max(0, Math.ceil((expiresAt.getTime() - now.getTime()) / 1000)),
   });
 }
 
