@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { diffSnapshots, SnapshotLimitError, takeSnapshot } from './snapshot';
@@ -82,5 +83,62 @@ describe('workspace snapshots and their diff', () => {
     expect(snapshot.get('big.bin')).toMatchObject({ kind: 'file', size: 3_000_000, hash: gitHash('big.bin') });
     expect(snapshot.get('link')?.kind).toBe('symlink');
     expect(snapshot.has('fifo')).toBe(false);
+  });
+
+  it('takes its stats from one find child as lstat gives them, to the nanosecond, with the JS walk’s decisions', async () => {
+    await write('app.py', 'print(1)\n');
+    await write('with space/and\nnewline.txt', 'odd names\n');
+    await write('unicodé/ナ.js', 'x\n');
+    await write('.gitignore', 'build/\n*.log\n!keep.log\n');
+    await write('build/out.js', 'ignored\n');
+    await write('src/a.log', 'ignored\n');
+    await write('src/keep.log', 'kept\n');
+    await write('src/.gitignore', '!build/\n');
+    await write('src/build/kept.js', 'taken back by a deeper .gitignore\n');
+    await write('node_modules/dep/index.js', 'a dependency\n');
+    await write('lib/node_modules/x.js', 'ignored at any depth\n');
+    await write('tools/.gitignore', '!node_modules/\n');
+    await write('tools/node_modules/tool.js', 'taken back: walked although find left it unentered\n');
+    await write('sub/.git/config', 'never content\n');
+    await write('.codex/jobs/x.json', 'the runner’s\n');
+    await write('bin/run', '#!/bin/sh\n');
+    await fs.chmod(path.join(ws, 'bin/run'), 0o755);
+    await fs.symlink('../app.py', path.join(ws, 'bin/link'));
+    execFileSync('mkfifo', [path.join(ws, 'fifo')]);
+    const ignore = ['node_modules/', '.venv/'];
+
+    const viaFind = await takeSnapshot(ws, { ignore, walker: 'find' });
+    const inJs = await takeSnapshot(ws, { ignore, walker: 'js' });
+    expect([viaFind.walker, inJs.walker]).toEqual(['find', 'js']);
+    expect(new Map([...viaFind].sort())).toEqual(new Map([...inJs].sort()));
+    expect([...viaFind.keys()].sort()).toEqual([
+      '.gitignore',
+      'app.py',
+      'bin/link',
+      'bin/run',
+      'src/.gitignore',
+      'src/build/kept.js',
+      'src/keep.log',
+      'tools/.gitignore',
+      'tools/node_modules/tool.js',
+      'unicodé/ナ.js',
+      'with space/and\nnewline.txt',
+    ]);
+    expect(new Map([...viaFind.dirs!].sort())).toEqual(new Map([...inJs.dirs!].sort()));
+    for (const [rel, e] of viaFind) {
+      if (e.kind !== 'file') continue;
+      const st = lstatSync(path.join(ws, rel), { bigint: true });
+      expect(e.stat).toEqual({ mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino });
+      expect(e.size).toBe(Number(st.size));
+    }
+    expect(viaFind.get('bin/run')?.executable).toBe(true);
+
+    // Settled, the next walk by find reads nothing and keeps the very entries.
+    const next = await takeSnapshot(ws, { ignore, walker: 'find', previous: viaFind, settledNs: -60_000_000_000n });
+    expect(next.filesRead).toBe(0);
+    expect(next.get('app.py')).toBe(viaFind.get('app.py'));
+    // Unsettled (recorded within the clock's tick): read again.
+    const racy = await takeSnapshot(ws, { ignore, walker: 'find', previous: viaFind });
+    expect(racy.filesRead).toBe(viaFind.size - 1); // all but the link
   });
 });

@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { findRecords } from './find-walk';
 import { CODEX_DIR, timeSlicer, withRegularFile } from '@cwo/workspace';
 import { baseRules, isIgnored, readGitignore, withGitignore, type Rules } from './ignore-rules';
 
@@ -52,6 +54,8 @@ export type Snapshot = Map<string, SnapshotEntry> & {
   dirs?: Map<string, SnapshotDir>;
   /** The ignore patterns the walk applied (ignoreKey): tree ids are valid only under the same ones. */
   ignoreKey?: string;
+  /** How the walk got its stats: from one find child, or by an lstat per file in JS. */
+  walker?: 'find' | 'js';
 };
 
 /** What decides a snapshot's trees besides its entries: HISTORY_IGNORE (the .gitignore files are entries). */
@@ -80,6 +84,11 @@ export interface SnapshotOptions {
   ignore?: readonly string[];
   /** Tests: how old a stat must be to be trusted (SETTLED_NS otherwise). */
   settledNs?: bigint;
+  /**
+   * Tests: 'find' walks with find whatever the workspace's size, 'js' without it (as where find
+   * cannot). By default find walks the workspaces whose `previous` has FIND_FROM_ENTRIES or more.
+   */
+  walker?: 'find' | 'js';
 }
 
 const DEFAULT_SNAPSHOT_EXCLUDE: readonly string[] = [CODEX_DIR];
@@ -127,12 +136,73 @@ async function hashFile(file: string, size: number): Promise<string | null> {
 
 const isGone = (err: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
 
+// What a file's stat says, as one string (size, mtime and ctime in ns, inode, owner's execute
+// bit): the walk by find compares it without a number conversion. Kept with the entry, which is
+// shared from one snapshot to the next.
+const statKeys = new WeakMap<SnapshotEntry, string>();
+
+/** An entry's stat key (see statKeys), for a stat read by find or recorded in the index. */
+export function statKeyOf(e: SnapshotEntry): string {
+  let key = statKeys.get(e);
+  if (key === undefined) {
+    key = `${e.size} ${e.stat.mtimeNs} ${e.stat.ctimeNs} ${e.stat.ino} ${e.executable ? 1 : 0}`;
+    statKeys.set(e, key);
+  }
+  return key;
+}
+
+/** Records an entry's stat key when it is known as text already (stat-index.ts). */
+export function setStatKey(e: SnapshotEntry, key: string): void {
+  statKeys.set(e, key);
+}
+
+/** find's time (`1796135953.6730605220`: seconds, then the nanoseconds and more) as decimal nanoseconds. */
+function findTimeNs(t: string): string {
+  const dot = t.indexOf('.');
+  if (dot < 0) return t === '0' ? '0' : `${t}000000000`;
+  const frac = t.slice(dot + 1, dot + 10);
+  const ns = t.slice(0, dot) + (frac.length === 9 ? frac : frac.padEnd(9, '0'));
+  return ns.charCodeAt(0) === 48 /* 0 */ ? ns.replace(/^0+(?=\d)/, '') : ns;
+}
+
+/** a < b for non-negative decimal integers without leading zeros. */
+const decimalLess = (a: string, b: string) => a.length < b.length || (a.length === b.length && a < b);
+
+// Starting a child costs a few milliseconds (more than the JS walk of a small workspace), so find
+// walks only a workspace whose last snapshot had this many entries (without one, every file is
+// read anyway, and reading, not the stats, is the cost).
+const FIND_FROM_ENTRIES = 5000;
+
+// Set when `find` cannot walk here (not installed, no -printf): the walk is done in JS from then on.
+let findUnusable = false;
+
+/** The top-level names of HISTORY_IGNORE find can leave unentered: `name/`, no wildcard, no negation. */
+function prunableNames(patterns: readonly string[] | undefined): string[] {
+  return (patterns ?? []).filter((p) => /^[^/!#\\*?[\]\s]+\/$/.test(p)).map((p) => p.slice(0, -1));
+}
+
 /**
  * Walks a workspace without following symlinks (a link is recorded by its target, never read
- * through), hashing every regular file. A missing workspace is an empty snapshot. Files that
- * vanish during the walk are skipped: the snapshot is of what could be read.
+ * through), hashing every regular file whose stat is not that of `previous`. A missing workspace
+ * is an empty snapshot. Files that vanish during the walk are skipped: the snapshot is of what
+ * could be read. The stats of a large workspace come from one `find` child (find-walk.ts); the
+ * same walk is done in JS otherwise (and when find fails half-way: an entry that vanished, one it
+ * may not read).
  */
 export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}): Promise<Snapshot> {
+  const root = path.resolve(workspace);
+  const large = (opts.previous?.size ?? 0) >= FIND_FROM_ENTRIES;
+  if (!findUnusable && (opts.walker === 'find' || (opts.walker !== 'js' && large)) && fs.existsSync(root)) {
+    const viaFind = await walkWithFind(root, opts);
+    if (viaFind) return viaFind;
+  }
+  const walk = newWalk(opts);
+  walk.finishDir('', await walk.dir(root, '', baseRules(opts.ignore)));
+  return walk.done('js');
+}
+
+/** What both walks share: the snapshot being made, and how each entry and directory goes in it. */
+function newWalk(opts: SnapshotOptions) {
   const exclude = new Set(opts.exclude ?? DEFAULT_SNAPSHOT_EXCLUDE);
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const snapshot: Snapshot = new Map();
@@ -145,31 +215,76 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
   // Trees recorded under other ignore patterns describe other entries.
   const previousDirs = previous?.ignoreKey === snapshot.ignoreKey ? previous.dirs : undefined;
   const settledBefore = previous?.takenAtNs !== undefined ? previous.takenAtNs - (opts.settledNs ?? SETTLED_NS) : -1n;
+  const settledText = settledBefore < 0n ? '0' : String(settledBefore);
   let seen = 0;
   let filesRead = 0;
-
   const slicer = timeSlicer();
 
+  /** Counts an entry against the limit, and gives the event loop its turn now and then. */
+  const count = (): Promise<void> | null => {
+    if (++seen > maxEntries) throw new SnapshotLimitError(maxEntries);
+    return slicer.tick();
+  };
+
+  /** A regular file whose stat was not `previous`'s: hashed. Returns whether it has `previous`'s contents. */
+  async function hashed(
+    rel: string,
+    abs: string,
+    size: number,
+    executable: boolean,
+    stat: SnapshotEntry['stat'],
+    key?: string,
+  ): Promise<boolean | null> {
+    filesRead++;
+    const hash = await hashFile(abs, size);
+    if (hash === null) return null; // replaced by something else since its stat
+    const old = previous?.get(rel);
+    const entry: SnapshotEntry = { kind: 'file', size, hash, executable, stat };
+    if (key !== undefined) statKeys.set(entry, key);
+    snapshot.set(rel, entry);
+    return old?.kind === 'file' && old.hash === hash && old.executable === executable;
+  }
+
+  /** A symlink: its target read (a readlink is its stat). Returns whether it is `previous`'s. */
+  function link(rel: string, abs: string): boolean {
+    const target = fs.readlinkSync(abs, { encoding: 'buffer' });
+    const hash = gitBlobHasher(target.length).update(target).digest('hex');
+    const old = previous?.get(rel);
+    if (old?.kind === 'symlink' && old.hash === hash) {
+      snapshot.set(rel, old);
+      return true;
+    }
+    snapshot.set(rel, { kind: 'symlink', size: target.length, hash, executable: false, stat: NO_STAT });
+    return false;
+  }
+
   /**
-   * Walks one directory; returns how many entries are under it and whether every one of them is
-   * `previous`'s entry of the same path with the same contents and mode. A directory with as
-   * many entries as `previous` had under it, all of them the same, has the same tree.
+   * A directory walked: `count` entries under it, `same` when every one is `previous`'s entry of
+   * the same path with the same contents and mode. With as many entries as `previous` had under
+   * it, all the same, it has the same tree.
    */
-  async function walk(dir: string, prefix: string, inherited: Rules[]): Promise<{ count: number; same: boolean }> {
+  function finishDir(prefix: string, { count, same }: { count: number; same: boolean }): void {
+    if (count === 0) return;
+    const was = previousDirs?.get(prefix);
+    dirs.set(prefix, same && was?.count === count && was.oid !== undefined ? was : { count });
+  }
+
+  /** Walks one directory in JS (readdir, an lstat per file). */
+  async function dir(abs: string, prefix: string, inherited: Rules[]): Promise<{ count: number; same: boolean }> {
     let entries;
     try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
+      entries = fs.readdirSync(abs, { withFileTypes: true });
     } catch (err) {
       if (isGone(err)) return { count: 0, same: true };
       throw err;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const rules = entries.some((e) => e.name === '.gitignore' && e.isFile())
-      ? withGitignore(inherited, prefix, readGitignore(path.join(dir, '.gitignore')))
+      ? withGitignore(inherited, prefix, readGitignore(path.join(abs, '.gitignore')))
       : inherited;
     // Most walks have no rule that can match a file (HISTORY_IGNORE's are directories): no test per file then.
     const fileRules = rules.some((r) => r.filesToo);
-    let count = 0;
+    let n = 0;
     let same = true;
     for (const entry of entries) {
       if (prefix === '' && exclude.has(entry.name)) continue;
@@ -178,28 +293,21 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
       const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
       const isDir = entry.isDirectory();
       if ((isDir ? rules.length > 0 : fileRules) && isIgnored(rules, rel, isDir)) continue;
-      if (++seen > maxEntries) throw new SnapshotLimitError(maxEntries);
-      const turn = slicer.tick();
+      const turn = count();
       if (turn) await turn;
-      // Concatenated: path.join's normalising was a tenth of a large walk (dir is normal already).
-      const abs = `${dir}/${entry.name}`;
+      // Concatenated: path.join's normalising was a tenth of a large walk (abs is normal already).
+      const child = `${abs}/${entry.name}`;
       try {
         if (isDir) {
-          const sub = await walk(abs, rel, rules);
-          count += sub.count;
+          const sub = await dir(child, rel, rules);
+          finishDir(rel, sub);
+          n += sub.count;
           same &&= sub.same;
         } else if (entry.isSymbolicLink()) {
-          const target = fs.readlinkSync(abs, { encoding: 'buffer' });
-          const hash = gitBlobHasher(target.length).update(target).digest('hex');
-          const old = previous?.get(rel);
-          if (old?.kind === 'symlink' && old.hash === hash) snapshot.set(rel, old);
-          else {
-            same = false;
-            snapshot.set(rel, { kind: 'symlink', size: target.length, hash, executable: false, stat: NO_STAT });
-          }
-          count++;
+          same = link(rel, child) && same;
+          n++;
         } else if (entry.isFile()) {
-          const st = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+          const st = fs.lstatSync(child, { bigint: true, throwIfNoEntry: false });
           if (!st?.isFile()) continue;
           const size = Number(st.size);
           const old = previous?.get(rel);
@@ -216,37 +324,200 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
           ) {
             // The very entry: nothing about it changed (entries are shared between snapshots).
             snapshot.set(rel, old);
-            count++;
+            n++;
             continue;
           }
-          filesRead++;
-          const hash = await hashFile(abs, size);
-          if (hash === null) continue; // replaced by something else since the lstat
-          if (old?.kind !== 'file' || old.hash !== hash || old.executable !== executable) same = false;
-          snapshot.set(rel, {
-            kind: 'file',
-            size,
-            hash,
-            executable,
-            stat: { mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino },
-          });
-          count++;
+          const stat = { mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino };
+          const kept = await hashed(rel, child, size, executable, stat);
+          if (kept === null) continue;
+          same &&= kept;
+          n++;
         }
         // Sockets, FIFOs and devices are not workspace content.
       } catch (err) {
         if (!isGone(err)) throw err;
       }
     }
-    if (count > 0) {
-      const was = previousDirs?.get(prefix);
-      dirs.set(prefix, same && was?.count === count && was.oid !== undefined ? was : { count });
-    }
-    return { count, same };
+    return { count: n, same };
   }
 
-  await walk(path.resolve(workspace), '', baseRules(opts.ignore));
-  snapshot.filesRead = filesRead;
-  return snapshot;
+  return {
+    snapshot,
+    exclude,
+    maxEntries,
+    previous,
+    settledText,
+    count,
+    hashed,
+    link,
+    dir,
+    finishDir,
+    done(walker: 'find' | 'js'): Snapshot {
+      snapshot.filesRead = filesRead;
+      snapshot.walker = walker;
+      return snapshot;
+    },
+  };
+}
+
+/**
+ * The walk from find's records (find-walk.ts): the same decisions as the JS walk, in the same
+ * order (find prints a directory, then everything under it), the ignore rules applied here. Null
+ * when find could not walk it: the JS walk does it all then.
+ */
+async function walkWithFind(root: string, opts: SnapshotOptions): Promise<Snapshot | null> {
+  const walk = newWalk(opts);
+  const prune = prunableNames(opts.ignore);
+  const records = await findRecords(root, {
+    exclude: [...walk.exclude],
+    prune,
+    // What it may print beyond the snapshot's own limit: ignored entries it cannot leave unentered.
+    maxRecords: walk.maxEntries * 4 + 1000,
+  });
+  if (records === null) {
+    if (!(await findWorks())) findUnusable = true;
+    return null;
+  }
+  // Which directories hold a .gitignore (a directory's rules apply to all its entries, and find
+  // prints its subdirectories' entries before some of its own).
+  const withGitignoreFile = new Set<string>();
+  for (const r of records) {
+    if (r.charCodeAt(0) !== 102 /* f */ || !r.endsWith('.gitignore')) continue;
+    const rel = r.slice(nthSpace(r, 6) + 1);
+    const slash = rel.lastIndexOf('/');
+    if (rel.slice(slash + 1) === '.gitignore') withGitignoreFile.add(slash < 0 ? '' : rel.slice(0, slash));
+  }
+  const rulesOf = (rel: string, inherited: Rules[]) =>
+    withGitignoreFile.has(rel)
+      ? withGitignore(inherited, rel, readGitignore(path.join(root, rel, '.gitignore')))
+      : inherited;
+
+  interface Frame {
+    rel: string;
+    rules: Rules[];
+    fileRules: boolean;
+    count: number;
+    same: boolean;
+  }
+  const frame = (rel: string, rules: Rules[]): Frame => ({
+    rel,
+    rules,
+    fileRules: rules.some((r) => r.filesToo),
+    count: 0,
+    same: true,
+  });
+  const stack: Frame[] = [frame('', rulesOf('', baseRules(opts.ignore)))];
+  const pop = () => {
+    const done = stack.pop()!;
+    walk.finishDir(done.rel, done);
+    const parent = stack.at(-1)!;
+    parent.count += done.count;
+    parent.same &&= done.same;
+  };
+  const previous = walk.previous;
+  let skipUnder: string | null = null;
+
+  for (const r of records) {
+    const type = r.charCodeAt(0);
+    const pathAt = type === 80 /* P */ ? 2 : nthSpace(r, 6) + 1;
+    const rel = r.slice(pathAt);
+    if (rel === '') continue;
+    // Under an ignored directory: nothing there is content (find printed it all together).
+    if (skipUnder !== null) {
+      if (rel.startsWith(skipUnder)) continue;
+      skipUnder = null;
+    }
+    const slash = rel.lastIndexOf('/');
+    const parentRel = slash < 0 ? '' : rel.slice(0, slash);
+    while (stack.at(-1)!.rel !== parentRel) {
+      if (stack.length === 1) return null; // not in find's order after all: the JS walk decides
+      pop();
+    }
+    const top = stack.at(-1)!;
+    const abs = `${root}/${rel}`;
+    const isDir = type === 100 /* d */ || type === 80;
+    if ((isDir ? top.rules.length > 0 : top.fileRules) && isIgnored(top.rules, rel, isDir)) {
+      if (isDir) skipUnder = `${rel}/`;
+      continue;
+    }
+    const turn = walk.count();
+    if (turn) await turn;
+    try {
+      if (type === 80) {
+        // Left unentered by name, yet not ignored (a .gitignore took it back): walked in JS.
+        const sub = await walk.dir(abs, rel, top.rules);
+        walk.finishDir(rel, sub);
+        top.count += sub.count;
+        top.same &&= sub.same;
+      } else if (type === 100) {
+        stack.push(frame(rel, rulesOf(rel, top.rules)));
+      } else if (type === 108 /* l */) {
+        top.same = walk.link(rel, abs) && top.same;
+        top.count++;
+      } else if (type === 102 /* f */) {
+        // `f <size> <inode> <mtime> <ctime> <mode> <path>`
+        const s1 = 1;
+        const s2 = r.indexOf(' ', s1 + 1);
+        const s3 = r.indexOf(' ', s2 + 1);
+        const s4 = r.indexOf(' ', s3 + 1);
+        const s5 = r.indexOf(' ', s4 + 1);
+        const size = r.slice(s1 + 1, s2);
+        const ino = r.slice(s2 + 1, s3);
+        const mtime = findTimeNs(r.slice(s3 + 1, s4));
+        const ctime = findTimeNs(r.slice(s4 + 1, s5));
+        const executable = (parseInt(r.slice(s5 + 1, pathAt - 1), 8) & 0o100) !== 0;
+        const key = `${size} ${mtime} ${ctime} ${ino} ${executable ? 1 : 0}`;
+        const old = previous?.get(rel);
+        if (
+          old?.kind === 'file' &&
+          statKeyOf(old) === key &&
+          decimalLess(ctime, walk.settledText) &&
+          decimalLess(mtime, walk.settledText)
+        ) {
+          walk.snapshot.set(rel, old);
+          top.count++;
+          continue;
+        }
+        let stat: SnapshotEntry['stat'];
+        try {
+          stat = { mtimeNs: BigInt(mtime), ctimeNs: BigInt(ctime), ino: BigInt(ino) };
+        } catch {
+          return null; // not what find prints: the JS walk decides
+        }
+        const kept = await walk.hashed(rel, abs, Number(size), executable, stat, key);
+        if (kept === null) continue;
+        top.same &&= kept;
+        top.count++;
+      }
+      // Sockets, FIFOs and devices are not workspace content.
+    } catch (err) {
+      if (!isGone(err)) throw err;
+    }
+  }
+  while (stack.length > 1) pop();
+  walk.finishDir('', stack[0]!);
+  return walk.done('find');
+}
+
+/** The index of the n-th space of a record (1-based). */
+function nthSpace(r: string, n: number): number {
+  let at = -1;
+  for (let i = 0; i < n; i++) at = r.indexOf(' ', at + 1);
+  return at;
+}
+
+/** Whether GNU find is here (a failed walk may be an entry that vanished, or no find with -printf). */
+let findProbe: Promise<boolean> | null = null;
+function findWorks(): Promise<boolean> {
+  findProbe ??= new Promise((resolve) => {
+    execFile(
+      'find',
+      ['/', '-maxdepth', '0', '-printf', 'ok'],
+      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+      (err, out) => resolve(!err && out === 'ok'),
+    );
+  });
+  return findProbe;
 }
 
 /** Which paths appeared, changed (contents or kind) or disappeared between two snapshots; sorted. */

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Snapshot, SnapshotDir, SnapshotEntry } from './snapshot';
+import { setStatKey, type Snapshot, type SnapshotDir, type SnapshotEntry } from './snapshot';
 
 // What git keeps in its index, kept beside a project's history: for every file of the workspace
 // as the last commit saw it, its size, mtime, ctime, inode and mode, and the blob id its contents
@@ -192,6 +192,7 @@ function parse(buf: Buffer, dev: bigint): Snapshot | null {
     };
     if (!HASH.test(hash)) return null;
     recordTails.set(entry, r.slice(3));
+    if (entry.kind === 'file') setStatKey(entry, `${size} ${mtime} ${ctime} ${ino} ${entry.executable ? 1 : 0}`);
     snapshot.set(rel, entry);
   }
   if (key !== undefined) {
