@@ -7,7 +7,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { randomUUID } = require('node:crypto');
-const { createBenchEnv, startRunner, waitFor, stats, round, sleep, req, fromRoot } = require('./lib');
+const { createBenchEnv, startRunner, waitFor, stats, round, sleep, req, fromRoot, cpuSeconds } = require('./lib');
 
 const PROJECTS = Number(process.env.BENCH_B2_PROJECTS || 200);
 const JOBS_PER_PROJECT = Number(process.env.BENCH_B2_JOBS_PER_PROJECT || 10);
@@ -84,6 +84,14 @@ async function waitAllFinished(pg, ids, timeoutMs) {
   );
 }
 
+async function firstStarted(pg) {
+  for (;;) {
+    const { rows } = await pg.query('SELECT 1 FROM jobs WHERE started_at IS NOT NULL LIMIT 1');
+    if (rows.length) return;
+    await sleep(5);
+  }
+}
+
 /** One job at a time on an idle queue: created_at -> finished_at, in ms. */
 async function idleLatencies(pg, enqueue, projectIds, samples) {
   const out = [];
@@ -119,8 +127,14 @@ async function measureRunner() {
     for (let i = 0; i < ids.length; i += 500)
       await Promise.all(ids.slice(i, i + 500).map((id) => enqueueJob(queue, config, id)));
     runner = await startRunner({ ...env.env, USE_DUMMY_WORKER: 'true', RUNNER_CONCURRENCY: String(CONCURRENCY) });
+    // The runner's CPU from its first job on (not its start-up): steadier than jobs/s on a busy machine.
+    await Promise.race([firstStarted(pg), runner.died]);
+    const cpu0 = cpuSeconds(runner.pid);
     await Promise.race([waitAllFinished(pg, ids, 15 * 60_000), runner.died]);
-    const drain = await drainFigures(pg, ids);
+    const drain = {
+      ...(await drainFigures(pg, ids)),
+      cpu_ms_per_job: round(((cpuSeconds(runner.pid) - cpu0) * 1000) / ids.length, 2),
+    };
     const idle = await Promise.race([
       idleLatencies(pg, (id) => enqueueJob(queue, config, id), projects, IDLE_SAMPLES),
       runner.died,
@@ -177,6 +191,7 @@ async function measureBaseline({ withFiles = false } = {}) {
     const projects = await insertProjects(pg, env.workspaceRoot, PROJECTS);
     const ids = await insertJobs(pg, projects, JOBS_PER_PROJECT);
     for (let i = 0; i < ids.length; i += 500) await Promise.all(ids.slice(i, i + 500).map(add));
+    const cpu0 = process.cpuUsage();
     worker = new Worker(
       queueName,
       async (job) => {
@@ -199,7 +214,11 @@ async function measureBaseline({ withFiles = false } = {}) {
       },
     );
     await waitAllFinished(pg, ids, 15 * 60_000);
-    const drain = await drainFigures(pg, ids);
+    const cpu = process.cpuUsage(cpu0);
+    const drain = {
+      ...(await drainFigures(pg, ids)),
+      cpu_ms_per_job: round((cpu.user + cpu.system) / 1000 / ids.length, 2),
+    };
     const idle = await idleLatencies(pg, add, projects, IDLE_SAMPLES);
     return { drain, idle };
   } finally {
@@ -223,6 +242,9 @@ module.exports = async function b2() {
     p50_ms: round(runner.idle.p50, 1),
     p99_ms: round(runner.idle.p99, 1),
     jobs_per_s: runner.drain.jobs_per_s,
+    // CPU per job of the runner process (all its threads) and of the loops' process, while draining.
+    cpu_ms_per_job: runner.drain.cpu_ms_per_job,
+    cpu_ratio_with_files: round(withFiles.drain.cpu_ms_per_job / runner.drain.cpu_ms_per_job, 3),
     runner,
     minimal_loop: { ...baseline, p50_ms: round(baseline.idle.p50, 1), p99_ms: round(baseline.idle.p99, 1) },
     loop_with_files: { ...withFiles, p50_ms: round(withFiles.idle.p50, 1), p99_ms: round(withFiles.idle.p99, 1) },

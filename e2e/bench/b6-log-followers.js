@@ -11,9 +11,19 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
-const { execSync } = require('node:child_process');
 const { performance } = require('node:perf_hooks');
-const { createBenchEnv, startApi, startProcess, freePort, waitFor, round, sleep, req, fromRoot } = require('./lib');
+const {
+  createBenchEnv,
+  startApi,
+  startProcess,
+  freePort,
+  waitFor,
+  round,
+  sleep,
+  req,
+  fromRoot,
+  cpuSeconds,
+} = require('./lib');
 
 const CLIENTS = Number(process.env.BENCH_B6_CLIENTS || 200);
 const LINES_PER_S = Number(process.env.BENCH_B6_LINES_PER_S || 2000);
@@ -22,21 +32,14 @@ const ROUNDS = Number(process.env.BENCH_B6_ROUNDS || 1);
 /** Every n-th client drops its connection once during the run and resumes with Last-Event-ID. */
 const RECONNECT_EVERY = 20;
 const RECONNECT_PAUSE_MS = 300;
+const REFUSED_RETRIES = 5;
 
 const { jobLogFile } = require(fromRoot('packages/workspace/dist'));
 // The baseline reads the file as often as the API's tails may, so that the ratio measures what
 // the API adds (HTTP framework, authentication, database, per-client streams), not read policy.
 const { DEFAULT_TAIL_OPTIONS } = require(fromRoot('apps/api/dist/logs/follow-log'));
 const { Client } = req('pg');
-const CLK_TCK = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
 const now = () => performance.timeOrigin + performance.now();
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
 
 /** Delivery latencies in 0.1 ms bins (up to 60 s): 8 M lines would not fit in an array cheaply. */
 function histogram() {
@@ -70,6 +73,7 @@ function follower(url, { latencies, reconnectAt }) {
     endStatus: undefined,
     error: undefined,
     reconnects: 0,
+    refused: 0,
     connected: false,
     events: 0,
     chunks: 0,
@@ -79,8 +83,15 @@ function follower(url, { latencies, reconnectAt }) {
     const headers = state.offset > 0 ? { 'Last-Event-ID': String(state.offset) } : {};
     request = http.get(url, { agent: false, headers }, (res) => {
       if (res.statusCode !== 200) {
-        state.error = `status ${res.statusCode}`;
         res.resume();
+        // A 503 (the API waited too long for Postgres: 200 clients arriving at once on a busy
+        // machine) is retried as a client would; it is counted, and nothing may be missed after it.
+        if (res.statusCode === 503 && state.refused < REFUSED_RETRIES) {
+          state.refused++;
+          setTimeout(connect, RECONNECT_PAUSE_MS);
+          return;
+        }
+        state.error = `status ${res.statusCode}`;
         return;
       }
       state.connected = true;
@@ -195,6 +206,7 @@ async function followRound({ url, logFile, serverPid, onWritten }) {
       window_monotonic_us: [Number(mono0), Number(mono1)],
       complete_clients: CLIENTS - wrong.length,
       reconnected_clients: clients.filter((c) => c.state.reconnects > 0).length,
+      refused_connections: clients.reduce((n, c) => n + c.state.refused, 0),
       events_per_client: round(clients.reduce((n, c) => n + c.state.events, 0) / CLIENTS, 0),
       reads_per_client: round(clients.reduce((n, c) => n + c.state.chunks, 0) / CLIENTS, 0),
     },

@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: a database of their own, the built API and runner as child
 // processes, percentiles, RSS sampling. Figures are always printed beside a same-run baseline.
-const { spawn } = require('node:child_process');
+const { spawn, execSync } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -150,6 +150,15 @@ function rssMb(pid) {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+const CLK_TCK = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
+
+/** CPU seconds (user + system, every thread) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
 const round = (x, d = 2) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : x);
 
 module.exports = {
@@ -165,5 +174,6 @@ module.exports = {
   stats,
   percentile,
   rssMb,
+  cpuSeconds,
   round,
 };
