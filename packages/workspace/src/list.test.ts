@@ -87,4 +87,26 @@ describe('listWorkspaceFiles', () => {
     expect(single).toHaveLength(301);
     expect(single.find((f) => f.path === 'd9/f29')?.size).toBe(38);
   });
+
+  it('lists in path order however names compare with a directory\'s "/": punctuation, case, non-ASCII', async () => {
+    const tricky = path.join(tmp, 'tricky');
+    // Each name both as a file and, with a suffix, as a directory holding a file: "a" and "a-b"
+    // as files beside "a/" and "a.b/" as directories, where sorting names alone would misplace them.
+    const names = ['a', 'a-b', 'a.b', 'a0', 'A', 'a b', 'ä', 'z', '😀', 'a~', '-', '.hidden'];
+    const expected: string[] = [];
+    for (const [i, name] of names.entries()) {
+      const dir = path.join(tricky, Array.from(name)[0]! + String.fromCharCode(0x21 + i));
+      fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+      for (const file of names) {
+        fs.writeFileSync(path.join(dir, file), file);
+        expected.push(`${path.basename(dir)}/${file}`);
+      }
+      fs.writeFileSync(path.join(dir, 'sub', name), 'x');
+      expected.push(`${path.basename(dir)}/sub/${name}`);
+      fs.writeFileSync(path.join(tricky, name), name);
+      expected.push(name);
+    }
+    const listed = (await listWorkspaceFiles(tricky)).map((f) => f.path);
+    expect(listed).toEqual([...expected].sort());
+  });
 });
