@@ -9,10 +9,10 @@ const FILES = Number(process.env.BENCH_B4_FILES || 20_000);
 const BIG_MB = Number(process.env.BENCH_B4_BIG_MB || 200);
 const RUNS = 5;
 
-function fillWorkspace(dir, n) {
-  const perDir = 100;
+/** B4's workspace: n small files, `perDir` to a folder, under `src/d<k>/` (B7 builds it too). */
+function fillWorkspace(dir, n, { perDir = 100, under = 'src' } = {}) {
   for (let i = 0; i < n; i++) {
-    const sub = path.join(dir, 'src', `d${Math.floor(i / perDir)}`);
+    const sub = path.join(dir, under, `d${Math.floor(i / perDir)}`);
     if (i % perDir === 0) fs.mkdirSync(sub, { recursive: true });
     fs.writeFileSync(path.join(sub, `f${i}.txt`), `file ${i}\n`);
   }
@@ -104,3 +104,5 @@ module.exports = async function b4() {
     await env.dispose();
   }
 };
+
+module.exports.fillWorkspace = fillWorkspace;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm bench [B1 B2 B3 B4 B5 B6]`: runs the benchmarks (all by default), prints a table and writes
+// `pnpm bench [B1 B2 B3 B4 B5 B6 B7]`: runs the benchmarks (all by default), prints a table and writes
 // e2e/bench/results/bench-<time>.json and latest.json. Every figure stands beside a baseline
 // measured in the same run; the ratio is what counts on a noisy machine.
 const fs = require('node:fs');
@@ -16,6 +16,10 @@ const BENCHES = {
     run: () => require('./b5-large-workspace')(),
   },
   B6: { title: '200 SSE followers of one log vs a bare Node SSE server', run: () => require('./b6-log-followers')() },
+  B7: {
+    title: 'Web app in headless Chromium: projects page bytes, 20,000-file tree, 50,000 live log lines',
+    run: () => require('./b7-web')(),
+  },
 };
 
 function machine() {
@@ -48,6 +52,11 @@ function headline(name, r) {
       return `ratio ${r.ratio} lib/ (runner ${r.lib.runner_overhead_ms.median} ms [${r.lib.runner_overhead_ms.min}–${r.lib.runner_overhead_ms.max}] per edit, git ${r.lib.git_ms.median} ms [${r.lib.git_ms.min}–${r.lib.git_ms.max}]; per edit ${r.lib.per_edit_ratios[0]}–${r.lib.per_edit_ratios.at(-1)}); node_modules/ ${r.node_modules_ratio} (runner ${r.node_modules.runner_overhead_ms.median} ms, git ${r.node_modules.git_ms.median} ms); load ${r.load_1min.join('/')}`;
     case 'B6':
       return `cpu_ratio ${r.cpu_ratio} (api ${r.api.cpu_s} s, bare ${r.bare_sse.cpu_s} s of CPU; all ratios ${r.cpu_ratios.join(', ')}); delivery p50 ${r.api.p50_ms} ms p99 ${r.api.p99_ms} ms (bare p99 ${r.bare_sse.p99_ms} ms); ${r.api.complete_clients}/${r.clients} clients complete, ${r.api.reconnected_clients} resumed with Last-Event-ID`;
+    case 'B7': {
+      const range = (x) => `${x.median} ms [${x.min}–${x.max}]`;
+      const met = (ok) => (ok ? 'met' : 'MISSED');
+      return `projects page ${r.bundle_kb} KB gzipped JS+CSS (budget 150: ${met(r.met.bundle)}); tree of ${r.files} files shown ${range(r.tree_shown_ms)} (of which the API's listing ${range(r.tree_listing_answer_ms)}, the app after it ${range(r.tree_app_after_listing_ms)}), 1,000-entry folder opened ${range(r.tree_expand_ms)} (budget 1000 ms: ${met(r.met.tree)}); ${r.log_lines} live log lines: longest task ${range(r.log_longest_task_ms)} (budget 200 ms: ${met(r.met.log)}); load ${r.load_1min.join('/')}`;
+    }
     default:
       return JSON.stringify(r);
   }

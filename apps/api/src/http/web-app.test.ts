@@ -55,6 +55,18 @@ describe('the web app at /', () => {
     expect(icon.headers['cache-control']).toBe('no-cache');
   });
 
+  it('sends its files gzipped to a browser that accepts it', async () => {
+    const big = `console.log(${JSON.stringify('the app '.repeat(2000))})`;
+    fs.writeFileSync(path.join(dir, 'assets', 'big-Ef56Gh78.js'), big);
+    const res = await request(h.app).get('/assets/big-Ef56Gh78.js').set('Accept-Encoding', 'gzip').expect(200);
+    expect(res.headers['content-encoding']).toBe('gzip');
+    expect(res.text).toBe(big);
+    const page = await request(h.app).get('/projects/x').set('Accept', 'text/html').set('Accept-Encoding', 'gzip');
+    expect(page.text).toBe(INDEX);
+    const plain = await request(h.app).get('/assets/big-Ef56Gh78.js').set('Accept-Encoding', 'identity').expect(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+  });
+
   it('keeps a missing asset a 404 rather than a page (an old hash after a deploy)', async () => {
     const res = await request(h.app).get('/assets/index-Old00000.js').set('Accept', '*/*').expect(404);
     expect(res.body).toMatchObject({ error: 'not_found', code: 404 });

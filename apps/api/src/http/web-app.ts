@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import compression from 'compression';
 import express, { type Express, type Response } from 'express';
 import type { Logger } from '@cwo/logger';
 
@@ -70,9 +71,14 @@ export function mountWebApp(app: Express, { dir, reservedPrefixes, logger }: Web
       );
     },
   });
+  // Gzipped when the browser accepts it (the projects page's JavaScript and CSS are ~3× smaller,
+  // pnpm bench B7); only the app's files, never the API's answers or its event streams.
+  const gzip = compression();
   app.use((req, res, next) => {
     if (isReserved(req.path, reservedPrefixes)) return next();
-    files(req, res, next);
+    gzip(req, res, () => {
+      files(req, res, next);
+    });
   });
 
   app.use((req, res, next) => {
