@@ -2,13 +2,26 @@ import { JobDiff } from '../../diff/components/job-diff';
 import { JobLogView } from '../../job-log/components/job-log';
 import { useJob } from '../api/get-job';
 import { JobDetails } from './job-details';
+import { UndoJob } from './undo-job';
 
-/** The chosen job: what it did, its live log, and once it has a commit, its diff. */
-export function JobPanel({ projectId, jobId, title }: { projectId: string; jobId: string; title: string }) {
+/** The chosen job: what it did (and undoing it), its live log, and once it has a commit, its diff. */
+export function JobPanel({
+  projectId,
+  jobId,
+  title,
+  onQueued,
+}: {
+  projectId: string;
+  jobId: string;
+  title: string;
+  /** A job was queued from the panel (an undo): it is selected next. */
+  onQueued?: (jobId: string) => void;
+}) {
   const { data: job } = useJob(projectId, jobId);
   return (
     <section className="card job-panel" aria-label="The chosen job">
       <JobDetails projectId={projectId} jobId={jobId} title={title} />
+      {job && <UndoJob projectId={projectId} job={job} onQueued={onQueued} />}
       <JobLogView projectId={projectId} jobId={jobId} />
       {job?.commit && <JobDiff projectId={projectId} jobId={jobId} />}
     </section>

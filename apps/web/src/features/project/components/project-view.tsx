@@ -7,6 +7,7 @@ import { ApiError } from '../../../lib/api-client';
 import { ProjectFiles } from '../../files/components/project-files';
 import { useProject } from '../api/get-project';
 import { DeleteProject } from './delete-project';
+import { DownloadArchive } from './download-archive';
 import { EditForm } from './edit-form';
 import { JobPanel } from './job-panel';
 import { JOB_TYPE_TEXT, JobTimeline } from './job-timeline';
@@ -60,6 +61,7 @@ export function ProjectView({ projectId }: { projectId: string }) {
           <RelativeTime iso={project.created_at} />
         </p>
         {project.summary && <p>{project.summary}</p>}
+        <DownloadArchive projectId={project.id} />
         <EditForm projectId={project.id} onQueued={select} />
         {error && <ErrorMessage error={error} prefix="Could not refresh the project." />}
       </section>
@@ -74,6 +76,7 @@ export function ProjectView({ projectId }: { projectId: string }) {
             projectId={project.id}
             jobId={selected.id}
             title={`Job ${project.jobs.indexOf(selected) + 1}: ${JOB_TYPE_TEXT[selected.job_type]}`}
+            onQueued={select}
           />
         )}
       </div>
