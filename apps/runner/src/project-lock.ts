@@ -34,8 +34,27 @@ export interface ProjectLocksOptions {
   logger: Logger;
 }
 
+/** The client with the two scripts defined: ioredis sends EVALSHA, and the script only when Redis lacks it. */
+type LockRedis = Redis & {
+  cwoLockRelease(key: string, token: string): Promise<number>;
+  cwoLockRenew(key: string, token: string, ttlMs: string): Promise<number>;
+};
+
+function withLockScripts(redis: Redis): LockRedis {
+  const scripted = redis as LockRedis;
+  if (typeof scripted.cwoLockRelease !== 'function') {
+    redis.defineCommand('cwoLockRelease', { numberOfKeys: 1, lua: RELEASE });
+    redis.defineCommand('cwoLockRenew', { numberOfKeys: 1, lua: RENEW });
+  }
+  return scripted;
+}
+
 export class ProjectLocks {
-  constructor(private readonly opts: ProjectLocksOptions) {}
+  private readonly redis: LockRedis;
+
+  constructor(private readonly opts: ProjectLocksOptions) {
+    this.redis = withLockScripts(opts.redis);
+  }
 
   key(projectId: string): string {
     return `${this.opts.prefix}:project-lock:${projectId}`;
@@ -47,7 +66,7 @@ export class ProjectLocks {
     const key = this.key(projectId);
     const ok = await this.opts.redis.set(key, token, 'PX', this.opts.ttlMs, 'NX');
     if (ok !== 'OK') return null;
-    return new HeldLock(this.opts, projectId, key, token);
+    return new HeldLock(this.opts, this.redis, projectId, key, token);
   }
 
   /** The job id holding the project's lock, if any (the reconciler leaves such jobs alone). */
@@ -66,6 +85,7 @@ class HeldLock implements ProjectLock {
 
   constructor(
     private readonly opts: ProjectLocksOptions,
+    private readonly redis: LockRedis,
     readonly projectId: string,
     private readonly key: string,
     readonly token: string,
@@ -87,7 +107,7 @@ class HeldLock implements ProjectLock {
   private async renew(): Promise<void> {
     if (this.released || this.lost) return;
     try {
-      const renewed = await this.opts.redis.eval(RENEW, 1, this.key, this.token, String(this.opts.ttlMs));
+      const renewed = await this.redis.cwoLockRenew(this.key, this.token, String(this.opts.ttlMs));
       if (renewed === 1) {
         this.lastRenewed = Date.now();
         return;
@@ -113,7 +133,7 @@ class HeldLock implements ProjectLock {
     clearInterval(this.timer);
     if (this.lost) return;
     try {
-      await this.opts.redis.eval(RELEASE, 1, this.key, this.token);
+      await this.redis.cwoLockRelease(this.key, this.token);
     } catch (err) {
       // It expires on its own after the TTL.
       this.opts.logger.warn('could not release a project lock', {
