@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import yauzl from 'yauzl';
-import { commitJob } from '@cwo/history';
 import { startHarness, type Harness } from '../../test/harness';
-import { createTenant } from '../../test/tenants';
+import { commitAsRunner } from '../../test/history';
+import { withOwnersProject } from '../../test/tenants';
 
 // GET /projects/{id}/archive and /history.bundle, read back with independent tools: GNU tar for
 // tar.gz, yauzl for zip, git for the bundle. The runner's commits are played by the history module.
@@ -84,22 +84,8 @@ describe('GET /projects/{id}/archive and /history.bundle', () => {
   let projectId: string;
   let ws: string;
   let firstJobId: string;
-  const author = { name: 'Codex Workspace Orchestrator', email: 'orchestrator@localhost' };
-
-  async function finishJob(jobId: string, jobType: string, instruction: string): Promise<string> {
-    const sha = await commitJob({
-      workspaceRoot: h.config.workspaceRoot,
-      projectId,
-      workspace: ws,
-      job: { id: jobId, jobType, instruction },
-      author,
-    });
-    await h.db.job.update({
-      where: { id: jobId },
-      data: { status: 'completed', commitSha: sha, startedAt: new Date(), finishedAt: new Date() },
-    });
-    return sha;
-  }
+  const finishJob = (jobId: string, jobType: string, instruction: string): Promise<string> =>
+    commitAsRunner(h, { id: projectId, workspace_path: ws }, { id: jobId, jobType, instruction });
 
   beforeAll(async () => {
     h = await startHarness();
@@ -246,23 +232,13 @@ describe('GET /projects/{id}/archive and /history.bundle', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
-  it("does not show another tenant's archive or bundle", async () => {
-    const keyed = await startHarness({ AUTH_MODE: 'api_key' });
-    try {
-      const [owner, stranger] = [await createTenant(keyed.db, 'owner'), await createTenant(keyed.db, 'stranger')];
-      const created = await request(keyed.app)
-        .post('/api/v1/projects')
-        .set(owner.auth)
-        .send({ instruction: 'private work' })
-        .expect(202);
+  it("does not show another tenant's archive or bundle", () =>
+    withOwnersProject(async ({ h: keyed, owner, stranger, project }) => {
       for (const what of ['archive', 'history.bundle']) {
-        const res = await request(keyed.app).get(`/api/v1/projects/${created.body.id}/${what}`).set(stranger.auth);
+        const res = await request(keyed.app).get(`/api/v1/projects/${project.id}/${what}`).set(stranger.auth);
         expect(res.status).toBe(404);
         expect(res.body.detail).toBe('Project not found');
       }
-      await request(keyed.app).get(`/api/v1/projects/${created.body.id}/archive`).set(owner.auth).expect(200);
-    } finally {
-      await keyed.close();
-    }
-  });
+      await request(keyed.app).get(`/api/v1/projects/${project.id}/archive`).set(owner.auth).expect(200);
+    }));
 });

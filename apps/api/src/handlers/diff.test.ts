@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { commitJob } from '@cwo/history';
 import { startHarness, type Harness } from '../../test/harness';
-import { createTenant } from '../../test/tenants';
+import { commitAsRunner } from '../../test/history';
+import { withOwnersProject } from '../../test/tenants';
 
 // GET …/jobs/{jobId}/diff. The runner's part (committing each job) is played here by the same
 // history module it uses; the job row then names the commit, as the runner writes it.
@@ -14,7 +14,6 @@ describe('GET …/jobs/{jobId}/diff', () => {
   let firstJobId: string;
   let ws: string;
 
-  const author = { name: 'Codex Workspace Orchestrator', email: 'orchestrator@localhost' };
   async function runJob(
     jobId: string,
     jobType: string,
@@ -25,18 +24,7 @@ describe('GET …/jobs/{jobId}/diff', () => {
       fs.mkdirSync(path.dirname(path.join(ws, rel)), { recursive: true });
       fs.writeFileSync(path.join(ws, rel), text);
     }
-    const sha = await commitJob({
-      workspaceRoot: h.config.workspaceRoot,
-      projectId,
-      workspace: ws,
-      job: { id: jobId, jobType, instruction },
-      author,
-    });
-    await h.db.job.update({
-      where: { id: jobId },
-      data: { status: 'completed', commitSha: sha, startedAt: new Date(), finishedAt: new Date() },
-    });
-    return sha;
+    return commitAsRunner(h, { id: projectId, workspace_path: ws }, { id: jobId, jobType, instruction });
   }
 
   beforeAll(async () => {
@@ -132,30 +120,17 @@ describe('GET …/jobs/{jobId}/diff', () => {
     expect(doc.components.schemas.TokenUsage.nullable).toBeUndefined();
   });
 
-  it("does not show another tenant's diff", async () => {
-    const keyed = await startHarness({ AUTH_MODE: 'api_key' });
-    try {
-      const [owner, stranger] = [await createTenant(keyed.db, 'owner'), await createTenant(keyed.db, 'stranger')];
-      const created = await request(keyed.app)
-        .post('/api/v1/projects')
-        .set(owner.auth)
-        .send({ instruction: 'private work' })
-        .expect(202);
-      const sha = await commitJob({
-        workspaceRoot: keyed.config.workspaceRoot,
-        projectId: created.body.id,
-        workspace: created.body.workspace_path,
-        job: { id: created.body.job.id, jobType: 'initial_project', instruction: 'private work' },
-        author,
+  it("does not show another tenant's diff", () =>
+    withOwnersProject(async ({ h: keyed, owner, stranger, project }) => {
+      await commitAsRunner(keyed, project, {
+        id: project.job.id,
+        jobType: 'initial_project',
+        instruction: 'private work',
       });
-      await keyed.db.job.update({ where: { id: created.body.job.id }, data: { commitSha: sha } });
-      const url = `/api/v1/projects/${created.body.id}/jobs/${created.body.job.id}/diff`;
+      const url = `/api/v1/projects/${project.id}/jobs/${project.job.id}/diff`;
 
       await request(keyed.app).get(url).set(owner.auth).expect(200);
       const res = await request(keyed.app).get(url).set(stranger.auth).expect(404);
       expect(res.body.detail).toBe('Project not found');
-    } finally {
-      await keyed.close();
-    }
-  });
+    }));
 });
