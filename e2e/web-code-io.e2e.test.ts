@@ -1,0 +1,81 @@
+// Undo and Download in the web app, in a real headless Chromium against the built API and a runner
+// started as processes: an edit is undone from its page (the revert's diff takes its line away),
+// and the workspace comes down as an archive through the Download link.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import type { ApiClient } from './helpers/api-client';
+import { expectQuietPage, launchChromium, screenshot, watchPage } from './helpers/browser';
+import { Stack } from './helpers/stack';
+
+const EDIT = 'Add a --count flag to the CLI';
+
+describe('Undo and Download on the project page, in Chromium', () => {
+  let stack: Stack;
+  let api: ApiClient;
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  let browser: Browser;
+  let page: Page;
+  let watched: ReturnType<typeof watchPage>;
+
+  beforeAll(async () => {
+    stack = await Stack.create('webcodeio');
+    api = await stack.startApi();
+    await stack.startRunner('runner');
+    chromium = await launchChromium();
+    browser = chromium.browser;
+  });
+  afterAll(async () => {
+    await chromium?.close();
+    await stack?.stop();
+  });
+  beforeEach(async () => {
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    watched = watchPage(page, api.baseUrl);
+  });
+  afterEach(async () => {
+    expectQuietPage(watched);
+    await page.close();
+  });
+
+  it('undoes an edit: the revert is queued, runs, and its diff removes the line; the archive downloads', async () => {
+    const project = await api.createProject('Generate a minimal Python CLI that prints Fibonacci numbers.');
+    await api.waitForJob(project.id, project.job.id, 60_000, 'completed');
+    const edit = await api.addJob(project.id, EDIT);
+    await api.waitForJob(project.id, edit.id, 60_000, 'completed');
+
+    await page.goto(`${api.baseUrl}/projects/${project.id}?job=${edit.id}`);
+    const timeline = page.getByRole('list', { name: 'Jobs' });
+    await page.getByRole('button', { name: 'Undo this job' }).click();
+    const undo = timeline.getByRole('button', { name: /^3\. Undo/ });
+    await undo.waitFor();
+    expect(await undo.getAttribute('aria-current')).toBe('true');
+    await undo.getByText('Completed', { exact: true }).waitFor({ timeout: 60_000 });
+    const diff = page.locator('.job-diff');
+    await diff.getByText('app.py', { exact: true }).waitFor({ timeout: 30_000 });
+    // The removed line is the edit's comment.
+    const removed = diff.locator('.diff-code-delete').filter({ hasText: EDIT });
+    await removed.first().waitFor();
+    expect(await diff.locator('.diff-code-insert').count()).toBe(0);
+    await screenshot(page, 'project-undo');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'tar.gz' }).click(),
+    ]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-web-download-'));
+    try {
+      const file = path.join(dir, download.suggestedFilename());
+      await download.saveAs(file);
+      expect(download.suggestedFilename()).toBe(`${project.id}.tar.gz`);
+      execFileSync('tar', ['-xzf', file, '-C', dir]);
+      const app = fs.readFileSync(path.join(dir, project.id, 'app.py'), 'utf8');
+      expect(app).not.toContain(EDIT);
+      expect(fs.existsSync(path.join(dir, project.id, '.codex'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
