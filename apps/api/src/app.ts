@@ -12,6 +12,7 @@ import { mountRoutes, type RouteGuards } from './http/express-adapter';
 import { jsonBody } from './http/json-body';
 import { requestId } from './http/request-id';
 import { DEFAULT_WEB_APP_DIR, mountWebApp } from './http/web-app';
+import { previewFrameSource } from './previews/preview-origin';
 import { createCreationRateLimit } from './limits/creation-rate-limit';
 import { createSignInRateLimit } from './limits/sign-in-rate-limit';
 import { createLogFollowers } from './logs/follow-log';
@@ -134,6 +135,7 @@ export function createApp(deps: AppDeps): Express {
     dir: deps.webAppDir ?? DEFAULT_WEB_APP_DIR,
     reservedPrefixes: [config.API_V1_STR, '/docs', '/admin', '/healthz', '/readyz', '/openapi.json'],
     logger,
+    previewFrames: previewFrameSource(config.previewBaseUrl),
   });
 
   app.use(notFoundHandler());

@@ -31,7 +31,8 @@ describe('the web app at /', () => {
     expect(res.headers['content-type']).toMatch(/^text\/html/);
     expect(res.text).toBe(INDEX);
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(res.headers['content-security-policy']).toBe(WEB_APP_CSP);
+    // Its own policy, and the one frame it may show: a preview (the Preview tab).
+    expect(res.headers['content-security-policy']).toBe(`${WEB_APP_CSP}; frame-src http://*.preview.localhost:*`);
     expect(WEB_APP_CSP).toContain("script-src 'self'");
     expect(WEB_APP_CSP).not.toContain('unsafe-inline');
     expect(res.headers['x-content-type-options']).toBe('nosniff');

@@ -17,8 +17,9 @@ const ASSETS_PREFIX = '/assets/';
 
 /**
  * The app's Content-Security-Policy: its own scripts only (no inline script, no eval), no
- * plugins, no framing. What the agent wrote is shown as text, but should anything ever be
- * rendered as HTML, nothing in it could run.
+ * plugins, no framing of it. What the agent wrote is shown as text, but should anything ever be
+ * rendered as HTML, nothing in it could run. The one frame it may show is a preview (the Preview
+ * tab), whose origin is another site and whose own policy sandboxes it: `webAppCsp` adds it.
  */
 export const WEB_APP_CSP = [
   "default-src 'self'",
@@ -33,8 +34,13 @@ export const WEB_APP_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-function securityHeaders(res: Response): void {
-  res.setHeader('Content-Security-Policy', WEB_APP_CSP);
+/** WEB_APP_CSP with `frame-src` for the preview origins (previewFrameSource), if any. */
+export function webAppCsp(previewFrames?: string): string {
+  return previewFrames ? `${WEB_APP_CSP}; frame-src ${previewFrames}` : WEB_APP_CSP;
+}
+
+function securityHeaders(res: Response, csp: string): void {
+  res.setHeader('Content-Security-Policy', csp);
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'same-origin');
 }
@@ -44,12 +50,15 @@ export interface WebAppOptions {
   /** Path prefixes that belong to the API (API_V1_STR, /docs, /admin, …): never the app's. */
   reservedPrefixes: string[];
   logger: Logger;
+  /** The CSP source of the preview origins the app may frame (previewFrameSource). */
+  previewFrames?: string;
 }
 
 const isReserved = (urlPath: string, prefixes: string[]) =>
   prefixes.some((p) => urlPath === p || urlPath.startsWith(p.endsWith('/') ? p : `${p}/`));
 
-export function mountWebApp(app: Express, { dir, reservedPrefixes, logger }: WebAppOptions): void {
+export function mountWebApp(app: Express, { dir, reservedPrefixes, logger, previewFrames }: WebAppOptions): void {
+  const csp = webAppCsp(previewFrames);
   const indexFile = path.join(dir, 'index.html');
   if (!fs.existsSync(indexFile)) {
     logger.warn(`the web app is not built (${indexFile} is missing): / answers 404 until \`pnpm build\` has run`);
@@ -63,7 +72,7 @@ export function mountWebApp(app: Express, { dir, reservedPrefixes, logger }: Web
     redirect: false,
     fallthrough: true,
     setHeaders: (res, filePath) => {
-      securityHeaders(res);
+      securityHeaders(res, csp);
       const rel = `/${path.relative(dir, filePath).split(path.sep).join('/')}`;
       res.setHeader(
         'Cache-Control',
@@ -86,7 +95,7 @@ export function mountWebApp(app: Express, { dir, reservedPrefixes, logger }: Web
     if (isReserved(req.path, reservedPrefixes) || req.path.startsWith(ASSETS_PREFIX)) return next();
     // A missing script or image must stay a 404, not become a page the browser would cache as one.
     if (!req.accepts('html')) return next();
-    securityHeaders(res);
+    securityHeaders(res, csp);
     res.setHeader('Cache-Control', 'no-store');
     res.type('html').send(indexHtml);
   });

@@ -26,3 +26,18 @@ export function previewOrigins(template: string): PreviewOrigins {
     },
   };
 }
+
+/**
+ * The CSP source that allows every preview origin (the web app frames them: its Preview tab):
+ * `http://*.preview.localhost:*` for the default template. A CSP wildcard stands for whole
+ * leading labels, so everything up to the label holding {projectId} becomes `*`; any port, as for
+ * the Host (behind a proxy the port is not the template's).
+ */
+export function previewFrameSource(template: string): string {
+  const scheme = template.startsWith('https://') ? 'https' : 'http';
+  const hostTemplate = template.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+  const hasPort = /:\d+$/.test(hostTemplate);
+  const labels = hostTemplate.replace(/:\d+$/, '').split('.');
+  const rest = labels.slice(labels.findIndex((l) => l.includes('{projectId}')) + 1);
+  return `${scheme}://*.${rest.join('.')}${hasPort ? ':*' : ''}`;
+}

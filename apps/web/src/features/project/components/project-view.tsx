@@ -5,6 +5,7 @@ import { RelativeTime } from '../../../components/relative-time';
 import { StatusBadge } from '../../../components/status-badge';
 import { ApiError } from '../../../lib/api-client';
 import { ProjectFiles } from '../../files/components/project-files';
+import { ProjectTabs } from '../../preview/components/project-tabs';
 import { useProject } from '../api/get-project';
 import { DeleteProject } from './delete-project';
 import { DownloadArchive } from './download-archive';
@@ -80,7 +81,10 @@ export function ProjectView({ projectId }: { projectId: string }) {
           />
         )}
       </div>
-      <ProjectFiles projectId={project.id} active={!isFinished(project.status)} />
+      <ProjectTabs
+        projectId={project.id}
+        files={<ProjectFiles projectId={project.id} active={!isFinished(project.status)} />}
+      />
       <section className="card danger-zone" aria-label="Delete">
         <DeleteProject projectId={project.id} />
       </section>
