@@ -39,7 +39,7 @@ export default defineConfig({
       // Libraries in chunks of their own: they change less often than the app, so browsers keep
       // them across deploys (every asset is cached for a year under its hashed name).
       output: {
-        advancedChunks: {
+        codeSplitting: {
           groups: [
             { name: 'react', test: /node_modules[\\/]\.pnpm[\\/](react|react-dom|scheduler)@/ },
             { name: 'zod', test: /node_modules[\\/]\.pnpm[\\/]zod@/ },
