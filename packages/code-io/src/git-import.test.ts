@@ -3,15 +3,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { fetchGitSource, type GitImportOptions } from './git-import';
 import { ImportError } from './import-limits';
-import { startGitServer, makeRepo, type GitServer } from './__tests__/git-server';
+import { startGitDaemon, startGitServer, makeRepo, type GitDaemon, type GitServer } from './__tests__/git-server';
 
 // Against real git: `git http-backend` on 127.0.0.1 (so IMPORT_ALLOW_PRIVATE_HOSTS and
-// IMPORT_ALLOW_HTTP are on, as in every test), one server open and one with basic auth.
+// IMPORT_ALLOW_HTTP are on, as in every test), one server open and one with basic auth, and
+// `git daemon` for git:// URLs.
 
 const limits = { maxBytes: 20 * 1024 ** 2, maxFiles: 1000, maxUnpackedBytes: 20 * 1024 ** 2, maxRatio: 200 };
 let root: string;
 let open: GitServer;
 let locked: GitServer;
+let daemon: GitDaemon;
 let commits: string[];
 const TOKEN = 's3cr3t-t0ken-value';
 
@@ -29,8 +31,10 @@ beforeAll(async () => {
   const lockedRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-git-locked-'));
   makeRepo(lockedRoot, 'private.git', [{ 'secret.txt': 'classified\n' }]);
   locked = await startGitServer(lockedRoot, { username: 'x-access-token', password: TOKEN });
+  daemon = await startGitDaemon(root);
 });
 afterAll(async () => {
+  await daemon.close();
   await open.close();
   await locked.close();
   fs.rmSync(root, { recursive: true, force: true });
@@ -121,5 +125,29 @@ describe('fetchGitSource', () => {
     const missing = await failure(fetchInto({ source: { url: open.url('app.git'), ref: 'no-such-branch' } }));
     expect(missing!.code).toBe('import_failed');
     expect(missing!.message).toMatch(/has no ref no-such-branch/);
+  });
+});
+
+describe('fetchGitSource over git:// (git daemon)', () => {
+  it('fetches the default branch shallow, a tag, and a commit id', async () => {
+    const head = await fetchInto({ source: { url: daemon.url('app.git') } });
+    expect(head.result.commit).toBe(commits[2]);
+    expect(fs.readdirSync(head.dir).sort()).toEqual(['app.py']);
+    expect(fs.readFileSync(path.join(head.dir, 'app.py'), 'utf8')).toBe('print(3)\n');
+    const tag = await fetchInto({ source: { url: daemon.url('app.git'), ref: 'v1' } });
+    expect(tag.result.commit).toBe(commits[0]);
+    expect(fs.readFileSync(path.join(tag.dir, 'lib', 'util.py'), 'utf8')).toBe('X = 1\n');
+    const sha = await fetchInto({ source: { url: daemon.url('app.git'), ref: commits[1]! } });
+    expect(sha.result.commit).toBe(commits[1]);
+    expect(fs.readFileSync(path.join(sha.dir, 'app.py'), 'utf8')).toBe('print(2)\n');
+  });
+
+  it('a repository the daemon does not have is import_failed; a token with git:// is refused', async () => {
+    const missing = await failure(fetchInto({ source: { url: daemon.url('nope.git') } }));
+    expect(missing).toBeInstanceOf(ImportError);
+    expect(missing?.code).toBe('import_failed');
+    const token = await failure(fetchInto({ source: { url: daemon.url('app.git'), token: TOKEN } }));
+    expect(token?.code).toBe('import_refused');
+    expect(token?.message).toBe('a token is used with https URLs only');
   });
 });

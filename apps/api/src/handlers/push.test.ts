@@ -6,7 +6,13 @@ import { commitJob } from '@cwo/history';
 import { finishJob, startJob } from '@cwo/jobs';
 import { projectWorkspace } from '@cwo/workspace';
 import { startHarness, type Harness } from '../../test/harness';
-import { git, makeRepo, startGitServer, type GitServer } from '../../../../packages/code-io/src/__tests__/git-server';
+import {
+  git,
+  makeRepo,
+  startGitDaemon,
+  startGitServer,
+  type GitServer,
+} from '../../../../packages/code-io/src/__tests__/git-server';
 
 // POST /projects/{id}/push against a real git server (git http-backend on 127.0.0.1, behind basic
 // auth): the history goes to a branch of a bare repository and is read back from it; a branch
@@ -153,6 +159,21 @@ describe('POST /projects/{id}/push', () => {
     expect(updated.body).toMatchObject({ status: 'updated', commits: 1, commit: sha, previous_commit: p.commits[1] });
     expect(git(bare, 'show', 'codex/result:lib.py')).toBe('X = 2\n');
     for (const res of [first, again, updated]) expect(JSON.stringify(res.body)).not.toContain(TOKEN);
+  });
+
+  it('pushes over git:// (git daemon with receive-pack)', async () => {
+    const bare = path.join(reposRoot, 'daemon.git');
+    fs.mkdirSync(bare);
+    git(bare, 'init', '--quiet', '--bare', '--initial-branch=main');
+    const daemon = await startGitDaemon(reposRoot, { receivePack: true });
+    try {
+      const p = await projectWithJobs([{ 'app.py': 'print(1)\n' }]);
+      const res = await push(p.projectId, { url: daemon.url('daemon.git'), branch: 'main' }).expect(200);
+      expect(res.body).toMatchObject({ status: 'created', commits: 1, commit: p.commits[0] });
+      expect(git(bare, 'show', 'main:app.py')).toBe('print(1)\n');
+    } finally {
+      await daemon.close();
+    }
   });
 
   it('a branch with commits the history lacks is refused (409), and left as it was', async () => {

@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 
 // A real git server for tests: `git http-backend` (git's own smart-HTTP CGI program) behind a small
@@ -119,4 +119,66 @@ export function makeRepo(root: string, name: string, commits: Array<Record<strin
   git(root, 'clone', '--quiet', '--bare', work, name);
   fs.rmSync(work, { recursive: true, force: true });
   return ids;
+}
+
+export interface GitDaemon {
+  /** git://127.0.0.1:<port>/<repo> */
+  url(repo: string): string;
+  close(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (the kernel picks it; closed again at once). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * `git daemon` serving every repository under `root` over git:// on 127.0.0.1 (read-only; with
+ * `receivePack`, pushes too). Resolves once it accepts connections.
+ */
+export async function startGitDaemon(root: string, opts: { receivePack?: boolean } = {}): Promise<GitDaemon> {
+  const port = await freePort();
+  const child = spawn(
+    'git',
+    [
+      'daemon',
+      '--reuseaddr',
+      '--export-all',
+      `--base-path=${root}`,
+      '--listen=127.0.0.1',
+      `--port=${port}`,
+      ...(opts.receivePack ? ['--enable=receive-pack'] : []),
+      root,
+    ],
+    { env: { ...gitEnv, HOME: root }, stdio: 'ignore' },
+  );
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (up) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`git daemon did not start on port ${port}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: (repo) => `git://127.0.0.1:${port}/${repo}`,
+    close: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
 }
