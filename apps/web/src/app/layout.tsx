@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { Link } from 'wouter';
+import { SessionControl } from '../features/session/components/session-control';
 
 /** The frame of every view: the name, the links to the API's own pages, and the view. */
 export function Layout({ children }: { children: ReactNode }) {
@@ -16,6 +17,7 @@ export function Layout({ children }: { children: ReactNode }) {
           <a href="/docs/">API docs</a>
           <a href="/admin/queues">Queues (admins)</a>
         </nav>
+        <SessionControl />
       </header>
       <main id="main" tabIndex={-1}>
         {children}

@@ -3,6 +3,7 @@ import { lazy, Suspense, useEffect } from 'react';
 import { Route, Switch } from 'wouter';
 import { filesQueryOptions } from '../features/files/api/get-files';
 import { projectQueryOptions } from '../features/project/api/get-project';
+import { AuthGate } from '../features/session/components/auth-gate';
 import { Layout } from './layout';
 import { NotFoundRoute } from './routes/not-found';
 import { ProjectsRoute } from './routes/projects';
@@ -32,17 +33,19 @@ function ProjectPage({ projectId }: { projectId: string }) {
 export function AppRoutes() {
   return (
     <Layout>
-      <Suspense fallback={loading}>
-        <Switch>
-          <Route path="/">
-            <ProjectsRoute />
-          </Route>
-          <Route path="/projects/:projectId">{(params) => <ProjectPage projectId={params.projectId} />}</Route>
-          <Route>
-            <NotFoundRoute />
-          </Route>
-        </Switch>
-      </Suspense>
+      <AuthGate>
+        <Suspense fallback={loading}>
+          <Switch>
+            <Route path="/">
+              <ProjectsRoute />
+            </Route>
+            <Route path="/projects/:projectId">{(params) => <ProjectPage projectId={params.projectId} />}</Route>
+            <Route>
+              <NotFoundRoute />
+            </Route>
+          </Switch>
+        </Suspense>
+      </AuthGate>
     </Layout>
   );
 }

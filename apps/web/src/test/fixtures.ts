@@ -1,4 +1,4 @@
-import type { JobDetail, JobSummary, ProjectCreated, ProjectSummary } from '@cwo/contracts';
+import type { JobDetail, JobSummary, ProjectCreated, ProjectSummary, SessionInfo } from '@cwo/contracts';
 
 // API answers for component tests, typed by the contracts: a field the API gains is a type error
 // here until the fixtures have it, and the app checks answers against the same schemas.
@@ -63,6 +63,17 @@ export function jobDetailFixture(over: Partial<JobDetail> = {}): JobDetail {
     fix_attempts: 0,
     check_results: null,
     queue_position: null,
+    ...over,
+  };
+}
+
+export function sessionFixture(over: Partial<SessionInfo> = {}): SessionInfo {
+  return {
+    auth_mode: 'api_key',
+    user: { id: '4b7c8a1e-0000-4000-8000-0000000000a1', name: 'alice' },
+    api_key: { id: '4b7c8a1e-0000-4000-8000-0000000000a2', prefix: 'cwo_AbCdEfGh', name: 'default', is_admin: false },
+    via: 'cookie',
+    expires_at: '2026-12-01T22:00:00.000Z',
     ...over,
   };
 }
