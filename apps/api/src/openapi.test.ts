@@ -145,6 +145,26 @@ describe('OpenAPI security', () => {
     for (const route of rootRoutes) expect(doc.paths[route.path][route.method].security).toBeUndefined();
   });
 
+  it('documents the web app session: the cookie scheme, and sign-in and sign-out open to anyone', async () => {
+    const doc = (await request(h.app).get('/openapi.json').expect(200)).body;
+    expect(doc.components.securitySchemes.sessionCookie).toMatchObject({
+      type: 'apiKey',
+      in: 'cookie',
+      name: 'cwo_session',
+    });
+    const session = doc.paths['/api/v1/session'];
+    expect(session.post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/SessionCreate');
+    expect(session.post.responses['200'].content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/SessionInfo',
+    );
+    expect(Object.keys(session.post.responses)).toEqual(expect.arrayContaining(['401', '403', '429']));
+    expect([session.post.security, session.delete.security]).toEqual([undefined, undefined]);
+    expect(session.get.security).toEqual([{ bearerAuth: [] }, { sessionCookie: [] }]);
+    // What the cookie changes may be refused as cross-site.
+    expect(doc.paths['/api/v1/projects'].post.responses['403']).toBeDefined();
+    expect(doc.paths['/api/v1/projects'].get.responses['403']).toBeUndefined();
+  });
+
   it('documents the 429 and its Retry-After on the creating operations only', async () => {
     const doc = (await request(h.app).get('/openapi.json').expect(200)).body;
     expect(doc.paths['/api/v1/projects'].post.responses['429'].headers).toHaveProperty('Retry-After');
