@@ -197,7 +197,8 @@ async function measureLine(env, pg, queue, top) {
       },
     };
   } finally {
-    fs.rmSync(plain, { recursive: true, force: true });
+    // git may still be writing in it (a detached auto gc): retried, as rm -rf would be.
+    fs.rmSync(plain, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 }
 
