@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useEffect } from 'react';
-import { Route, Switch } from 'wouter';
+import { Route, Switch, useRoute } from 'wouter';
 import { filesQueryOptions } from '../features/files/api/get-files';
 import { projectQueryOptions } from '../features/project/api/get-project';
 import { AuthGate } from '../features/session/components/auth-gate';
@@ -8,20 +8,31 @@ import { Layout } from './layout';
 import { NotFoundRoute } from './routes/not-found';
 import { ProjectsRoute } from './routes/projects';
 
-const ProjectRoute = lazy(() => import('./routes/project'));
+const loadProjectRoute = () => import('./routes/project');
+const ProjectRoute = lazy(loadProjectRoute);
 
 const loading = <p className="muted">Loading…</p>;
 
 /**
- * The project page's data asked for while its code is still loading, not after: a large
- * workspace's listing is the slowest answer the page waits for (pnpm bench B7).
+ * On a project's address, its page's code and data are asked for at once, beside the sign-in
+ * check rather than after it and while the code loads: a large workspace's listing is the slowest
+ * answer the page waits for (pnpm bench B7). Signed out, the prefetches' 401s are dropped and
+ * the page asks again once it shows.
  */
-function ProjectPage({ projectId }: { projectId: string }) {
+function ProjectPrefetch() {
+  const [onProject, params] = useRoute('/projects/:projectId');
+  const projectId = onProject ? params.projectId : undefined;
   const queryClient = useQueryClient();
   useEffect(() => {
+    if (!projectId) return;
+    void loadProjectRoute();
     void queryClient.prefetchQuery(projectQueryOptions(projectId));
     void queryClient.prefetchQuery(filesQueryOptions(projectId, false));
   }, [queryClient, projectId]);
+  return null;
+}
+
+function ProjectPage({ projectId }: { projectId: string }) {
   return (
     <Suspense fallback={loading}>
       <ProjectRoute projectId={projectId} />
@@ -33,6 +44,7 @@ function ProjectPage({ projectId }: { projectId: string }) {
 export function AppRoutes() {
   return (
     <Layout>
+      <ProjectPrefetch />
       <AuthGate>
         <Suspense fallback={loading}>
           <Switch>
