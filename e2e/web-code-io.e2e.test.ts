@@ -49,9 +49,10 @@ describe('Undo and Download on the project page, in Chromium', () => {
     await page.goto(`${api.baseUrl}/projects/${project.id}?job=${edit.id}`);
     const timeline = page.getByRole('list', { name: 'Jobs' });
     await page.getByRole('button', { name: 'Undo this job' }).click();
+    // The revert is selected once its POST answers; the timeline's polling may list it a moment
+    // before that, not yet selected, so wait for the selection rather than read it at once.
     const undo = timeline.getByRole('button', { name: /^3\. Undo/ });
-    await undo.waitFor();
-    expect(await undo.getAttribute('aria-current')).toBe('true');
+    await undo.and(page.locator('[aria-current="true"]')).waitFor({ timeout: 10_000 });
     await undo.getByText('Completed', { exact: true }).waitFor({ timeout: 60_000 });
     const diff = page.locator('.job-diff');
     await diff.getByText('app.py', { exact: true }).waitFor({ timeout: 30_000 });
