@@ -1,5 +1,6 @@
 import { FileList } from '@cwo/contracts';
 import { queryOptions, useQuery } from '@tanstack/react-query';
+import { useEffect, useRef } from 'react';
 import { apiRequest } from '../../../lib/api-client';
 
 export const filesPath = (projectId: string) => `/projects/${encodeURIComponent(projectId)}/files`;
@@ -14,5 +15,14 @@ export function filesQueryOptions(projectId: string, active: boolean) {
 }
 
 export function useFiles(projectId: string, active: boolean) {
-  return useQuery(filesQueryOptions(projectId, active));
+  const query = useQuery(filesQueryOptions(projectId, active));
+  const { refetch } = query;
+  // The last poll may come before the job's last write: when the jobs have just finished, the
+  // listing is asked once more, or the tree could stay empty (or stale) until a reload.
+  const wasActive = useRef(active);
+  useEffect(() => {
+    if (wasActive.current && !active) void refetch();
+    wasActive.current = active;
+  }, [active, refetch]);
+  return query;
 }
