@@ -38,6 +38,13 @@ for arg in "$@"; do
     *) echo "container-runtime: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
+# Root from the start: apt-get, firewall rules, bridges, mounts and both daemons need it; without it
+# the first of them would fail half-way, after some state was made.
+if [ "$(id -u)" -ne 0 ]; then
+  echo "container-runtime: must run as root (it installs packages, adds firewall rules and bridges, and runs" \
+    "podman and dockerd): run it with sudo, or point DOCKER_HOST at a Docker engine you already have" >&2
+  exit 1
+fi
 ENGINES=",${CWO_ENGINES:-podman,docker},"
 want() { [[ "$ENGINES" == *",$1,"* ]]; }
 

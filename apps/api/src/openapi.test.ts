@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { ERROR_CODES, ERROR_KINDS, WEBHOOK_EVENT_TYPES, type ErrorStatus } from '@cwo/contracts';
 import { startHarness, type Harness } from '../test/harness';
+import { createTenant } from '../test/tenants';
 import { openApiPath } from './http/route';
 import { apiRoutes, projectShortForms, rootRoutes } from './routes';
 
@@ -176,6 +177,43 @@ describe('OpenAPI security', () => {
     const doc = (await request(h.app).get('/openapi.json').expect(200)).body;
     expect(doc.components.securitySchemes.adminBasic).toMatchObject({ type: 'http', scheme: 'basic' });
     expect(doc.paths['/admin/queues'].get.security).toEqual([{ adminBasic: [] }, { bearerAuth: [] }]);
+  });
+
+  it("gives the cookie's writes the 403 they really answer (cross-site), and Bull Board the admin-key one", async () => {
+    const doc = (await request(h.app).get('/openapi.json').expect(200)).body;
+    // What the API answers to a write made with the session cookie from another origin.
+    const alice = await createTenant(h.db, 'openapi-403');
+    const signIn = await request(h.app)
+      .post('/api/v1/session')
+      .set('Host', 'cwo.test')
+      .set('Origin', 'http://cwo.test')
+      .send({ api_key: alice.key });
+    expect(signIn.status).toBe(200);
+    const cookie = (signIn.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
+    const refused = await request(h.app)
+      .post('/api/v1/projects')
+      .set('Host', 'cwo.test')
+      .set('Cookie', cookie)
+      .set('Origin', 'https://elsewhere.example')
+      .send({ instruction: 'A project from another site' });
+    expect(refused.status).toBe(403);
+    const answered = (refused.body.detail as string).replace(/https?:\/\/[^\s,;]+/g, '<origin>');
+
+    const sessionProtected = [
+      doc.paths['/api/v1/projects'].post,
+      doc.paths['/api/v1/projects/{projectId}'].delete,
+      doc.paths['/api/v1/projects/{projectId}/jobs'].post,
+      doc.paths['/api/v1/session'].post,
+      doc.paths['/api/v1/session'].delete,
+    ];
+    for (const op of sessionProtected) {
+      const response = op.responses['403'];
+      expect(response.description).toMatch(/cross-site/i);
+      const example = response.content['application/json'].example;
+      expect(example.detail.replace(/https?:\/\/[^\s,;]+/g, '<origin>')).toBe(answered);
+    }
+    const board = doc.paths['/admin/queues'].get.responses['403'];
+    expect(board.content['application/json'].example.detail).toBe('This API key is not an admin key');
   });
 
   it('Swagger UI keeps what was entered under "Authorize" across reloads', async () => {

@@ -1,6 +1,9 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { ERROR_KINDS, ErrorResponse, WebhookPayload, z, type ErrorStatus } from '@cwo/contracts';
+import { NOT_AN_ADMIN_KEY } from './auth/admin-access';
+import { requireSameOrigin } from './auth/same-origin';
 import { SESSION_COOKIE } from './auth/session-cookie';
+import type { HttpError } from './http/errors';
 import { openApiPath, pathParams, type Route } from './http/route';
 import { toValidationIssues } from './http/validation';
 
@@ -28,6 +31,11 @@ const ERROR_DOCS: Partial<Record<ErrorStatus, { description: string; headers?: R
   401: {
     description: 'No API key or session, or a malformed, unknown or revoked key, or an ended session',
     headers: { 'WWW-Authenticate': 'How to authenticate: Bearer (Basic on the admin routes)' },
+  },
+  403: {
+    description:
+      'Cross-site request refused: a write made with the session cookie without an Origin (or Referer) of the ' +
+      'API\u2019s own origin (bearer keys are not checked)',
   },
   429: {
     description: 'Too many requests: the creation rate limit or the active-job cap (the detail says which)',
@@ -63,11 +71,26 @@ function responsesOf(route: Route, implicitErrors: ErrorStatus[]): RouteConfig['
   return responses;
 }
 
+/** The Origin check's own refusal, for a page of another site writing with the cookie. */
+function crossSiteDetail(): string {
+  try {
+    requireSameOrigin({
+      method: 'POST',
+      headers: { origin: 'https://elsewhere.example' },
+      ownOrigin: 'http://localhost:8000',
+    });
+  } catch (err) {
+    return (err as HttpError).detail as string;
+  }
+  throw new Error('the Origin check let a cross-site write through');
+}
+
 /** A detail each status really answers with (the handlers' and the error handler's own words). */
 const EXAMPLE_DETAILS: Record<ErrorStatus, ErrorResponse['detail'] | undefined> = {
   400: 'Invalid path',
   401: 'Missing API key: send the header "Authorization: Bearer <key>"',
-  403: 'This API key is not an admin key',
+  // The route table's only 403 (Bull Board's admin-key refusal is documented with it).
+  403: crossSiteDetail(),
   404: 'Project not found',
   405: 'Method Not Allowed',
   409: 'Job already finished (status completed)',
@@ -95,8 +118,8 @@ function validationExample(route: Route | undefined): ErrorResponse['detail'] {
   return issues.length ? issues : EXAMPLE_DETAILS[422];
 }
 
-function errorExample(status: ErrorStatus, route?: Route): ErrorResponse {
-  const detail = status === 422 ? validationExample(route) : EXAMPLE_DETAILS[status];
+function errorExample(status: ErrorStatus, route?: Route, exampleDetail?: string): ErrorResponse {
+  const detail = exampleDetail ?? (status === 422 ? validationExample(route) : EXAMPLE_DETAILS[status]);
   return {
     ...ERROR_KINDS[status],
     code: status,
@@ -105,12 +128,12 @@ function errorExample(status: ErrorStatus, route?: Route): ErrorResponse {
   };
 }
 
-function errorResponse(status: ErrorStatus, description?: string, route?: Route) {
+function errorResponse(status: ErrorStatus, description?: string, route?: Route, exampleDetail?: string) {
   const extra = ERROR_DOCS[status];
   return {
     description: description ?? extra?.description ?? ERROR_KINDS[status].message,
     ...(extra?.headers ? { headers: headersDoc(extra.headers) } : {}),
-    content: { 'application/json': { schema: ErrorResponse, example: errorExample(status, route) } },
+    content: { 'application/json': { schema: ErrorResponse, example: errorExample(status, route, exampleDetail) } },
   };
 }
 
@@ -193,7 +216,7 @@ function registerAdminBoard(registry: OpenAPIRegistry, board: NonNullable<OpenAp
       ...(board.basic || board.keys
         ? {
             401: errorResponse(401, 'No admin credentials, or wrong ones'),
-            403: errorResponse(403, 'An API key that is not an admin key'),
+            403: errorResponse(403, 'An API key that is not an admin key', undefined, NOT_AN_ADMIN_KEY),
           }
         : {}),
     },

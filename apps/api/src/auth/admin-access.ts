@@ -11,6 +11,9 @@ import { sessionTokenOf } from './session-cookie';
 // auth with ADMIN_USER/ADMIN_PASSWORD (either mode). In AUTH_MODE=none API keys are not looked at,
 // as everywhere else in that mode.
 
+/** The 403 for a signed-in caller whose key is not an admin's (the OpenAPI document's example too). */
+export const NOT_AN_ADMIN_KEY = 'This API key is not an admin key';
+
 type AdminConfig = Pick<Config, 'AUTH_MODE' | 'ADMIN_USER' | 'ADMIN_PASSWORD'>;
 
 const basicConfigured = (config: AdminConfig): boolean =>
@@ -52,7 +55,7 @@ export function requireAdmin(config: AdminConfig, authenticate: Authenticate): R
     const signedIn = header === undefined && sessionTokenOf(req.headers) !== undefined;
     if ((scheme === 'bearer' || signedIn) && keysAccepted(config)) {
       authenticate(requestOriginOf(req)).then(
-        (principal) => next(principal.isAdmin ? undefined : forbidden('This API key is not an admin key')),
+        (principal) => next(principal.isAdmin ? undefined : forbidden(NOT_AN_ADMIN_KEY)),
         next,
       );
       return;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type Docker from 'dockerode';
 import type { Config } from '@cwo/config';
-import { engineInfo, type EngineKind } from '@cwo/container-engine';
+import { dockerHostDescription, engineInfo, type EngineKind } from '@cwo/container-engine';
 import type { PreviewSpec, PreviewStatus } from '@cwo/contracts';
 import type { Db } from '@cwo/db';
 import type { Logger } from '@cwo/logger';
@@ -69,6 +69,12 @@ const HEARTBEAT_TTL_S = 30;
 const TOUCH_EVERY_MS = 5_000;
 /** A preview network younger than this may belong to a start still making its container. */
 const NETWORK_GRACE_MS = 60_000;
+
+/** Nothing listens where DOCKER_HOST points (no socket, or no one on it); other failures are faults. */
+function noEngineThere(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'ECONNREFUSED';
+}
 
 export function createRunningPreviews(deps: RunningPreviewsDeps): RunningPreviews {
   const { docker, redis, db, config, logger } = deps;
@@ -344,11 +350,27 @@ export function createRunningPreviews(deps: RunningPreviewsDeps): RunningPreview
     start_housekeeping() {
       const every = deps.sweepMs ?? 5_000;
       let lastError = '';
+      let engineMissing = false;
       timer = setInterval(() => {
         sweep().then(
-          () => (lastError = ''),
+          () => {
+            if (engineMissing) logger.info('a container engine is reachable: running previews are available');
+            engineMissing = false;
+            lastError = '';
+          },
           (err: Error) => {
-            // Once per distinct problem (no container engine would otherwise say so every few seconds).
+            // No engine at all is how a machine without one runs, not a fault: said once, as info.
+            if (noEngineThere(err)) {
+              if (!engineMissing) {
+                logger.info(
+                  `running previews are unavailable until a container engine is reachable at ${dockerHostDescription(docker)}`,
+                  { error: err.message },
+                );
+              }
+              engineMissing = true;
+              return;
+            }
+            // Once per distinct problem (a broken engine would otherwise say so every few seconds).
             if (err.message !== lastError) logger.warn('preview housekeeping failed', { error: err.message });
             lastError = err.message;
           },
