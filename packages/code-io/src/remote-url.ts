@@ -1,6 +1,4 @@
-import dns from 'node:dns';
-import net from 'node:net';
-import ipaddr from 'ipaddr.js';
+import { AddressRefused, nonPublicKind, resolveAllowedHost, systemLookup, type Lookup } from '@cwo/address-policy';
 
 // Which git remotes a user may name (imports and pushes): a user names a URL, and the runner or the
 // API connects to it from inside the deployment's network, so the rules are those of a request
@@ -8,8 +6,8 @@ import ipaddr from 'ipaddr.js';
 //   - https, ssh (ssh://… or the scp form user@host:path) and git:// only (http:// only with
 //     IMPORT_ALLOW_HTTP=true, for tests and private networks). No file://, ext::, or options in
 //     disguise (a host or user starting with "-").
-//   - The name is resolved once; every address must be public unless IMPORT_ALLOW_PRIVATE_HOSTS,
-//     and git is made to connect to the address checked (pinned: curl's resolve list for http(s),
+//   - The name is resolved once; every address must be public unless IMPORT_ALLOW_PRIVATE_HOSTS
+//     (@cwo/address-policy has the rules), and git is made to connect to the address checked (pinned: curl's resolve list for http(s),
 //     the address itself for git:// and ssh), so a name that changes its answer between the check
 //     and the connection (DNS rebinding) cannot get through.
 //   - A credential (in the URL, or the token) is split off the URL at once: the URL shown, stored
@@ -20,13 +18,10 @@ export interface RemoteRules {
   allowHttp: boolean;
 }
 
-/** dns.lookup's shape with `all: true` (tests inject one). */
-export type Lookup = (hostname: string) => Promise<Array<{ address: string; family: number }>>;
-
-export const systemLookup: Lookup = (hostname) => dns.promises.lookup(hostname, { all: true, verbatim: true });
+export { nonPublicKind, systemLookup, type Lookup };
 
 /** A source or push target that may not be used, and why (said to the user as it is). */
-export class RemoteRefused extends Error {
+export class RemoteRefused extends AddressRefused {
   constructor(message: string) {
     super(message);
     this.name = 'RemoteRefused';
@@ -52,7 +47,6 @@ export interface RemoteUrl {
 const DEFAULT_PORTS = { https: 443, http: 80, ssh: 22, git: 9418 } as const;
 // user@host:path, without "://" (git's own rule for the scp form).
 const SCP_FORM = /^(?:([^@/\s]+)@)?(\[[^\]]+\]|[^:/\s]+):(?!\/\/)(.*)$/;
-const LOOKUP_TIMEOUT_MS = 5000;
 
 function refuseOptionLike(what: string, value: string): void {
   if (value.startsWith('-')) throw new RemoteRefused(`the ${what} must not start with "-"`);
@@ -131,65 +125,14 @@ export function parseRemoteUrl(raw: string, rules: Pick<RemoteRules, 'allowHttp'
   };
 }
 
-/** What kind of non-public address `address` is ("a loopback address"), or null when it is public. */
-export function nonPublicKind(address: string): string | null {
-  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
-  try {
-    // process(): an IPv4-mapped IPv6 address is judged as the IPv4 address it is.
-    parsed = ipaddr.process(address);
-  } catch {
-    return 'not an IP address';
-  }
-  const range = parsed.range();
-  if (range === 'unicast') return null;
-  const kinds: Record<string, string> = {
-    loopback: 'a loopback address',
-    private: 'a private address',
-    uniqueLocal: 'a private address',
-    linkLocal: 'a link-local address (where cloud metadata services answer)',
-    carrierGradeNat: 'a shared (carrier-grade NAT) address',
-    unspecified: 'the unspecified address',
-  };
-  return kinds[range] ?? `a non-public address (${range})`;
-}
-
 /** The address git will be made to connect to: resolved once, checked against the rules. */
 export async function resolveRemote(remote: RemoteUrl, rules: RemoteRules, lookup: Lookup): Promise<string> {
-  const literal = net.isIP(remote.host);
-  let addresses: Array<{ address: string }>;
-  if (literal) addresses = [{ address: remote.host }];
-  else {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      addresses = await Promise.race([
-        lookup(remote.host),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new RemoteRefused(`${remote.host} did not resolve within ${LOOKUP_TIMEOUT_MS / 1000} s`)),
-            LOOKUP_TIMEOUT_MS,
-          );
-        }),
-      ]);
-    } catch (err) {
-      if (err instanceof RemoteRefused) throw err;
-      throw new RemoteRefused(
-        `${remote.host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`,
-      );
-    } finally {
-      clearTimeout(timer);
-    }
+  const policy = { allowPrivateHosts: rules.allowPrivateHosts, setting: 'IMPORT_ALLOW_PRIVATE_HOSTS' };
+  try {
+    return (await resolveAllowedHost(remote.host, policy, lookup)).address;
+  } catch (err) {
+    throw err instanceof AddressRefused ? new RemoteRefused(err.message) : err;
   }
-  if (addresses.length === 0) throw new RemoteRefused(`${remote.host} has no address`);
-  if (!rules.allowPrivateHosts) {
-    for (const { address } of addresses) {
-      const kind = nonPublicKind(address);
-      if (kind) {
-        const what = literal ? `${address} is ${kind}` : `${remote.host} resolves to ${address}, ${kind}`;
-        throw new RemoteRefused(`${what}: not allowed (IMPORT_ALLOW_PRIVATE_HOSTS)`);
-      }
-    }
-  }
-  return addresses[0]!.address;
 }
 
 /** Replaces every form of every secret in `text` (as is, URL-encoded, base64 in a basic-auth header). */
