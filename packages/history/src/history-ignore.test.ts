@@ -111,6 +111,32 @@ describe('what the history leaves out', () => {
     expect(bare.removed.sort()).toEqual(['.venv/pyvenv.cfg', 'node_modules/big/index.js']);
   });
 
+  it('a .gitignore changed between jobs is followed at once, in the same project and the same directory', async () => {
+    write('.gitignore', '*.log\n');
+    write('sub/.gitignore', 'tmp/\n');
+    write('a.log', 'x\n');
+    write('a.tmp', 'x\n');
+    write('sub/tmp/t.txt', 'x\n');
+    const first = await takeSnapshot(workspace, { ignore: IGNORE });
+    expect([...first.keys()].filter((k) => first.get(k)!.kind === 'file').sort()).toEqual([
+      '.gitignore',
+      'a.tmp',
+      'sub/.gitignore',
+    ]);
+    // The rules compiled for the old texts are kept for reuse: a new text must not find them.
+    write('.gitignore', '*.tmp\n');
+    write('sub/.gitignore', '# nothing\n');
+    const { snapshot, sha } = await commit();
+    const files = [...snapshot.keys()].filter((k) => snapshot.get(k)!.kind === 'file').sort();
+    expect(files).toEqual(['.gitignore', 'a.log', 'sub/.gitignore', 'sub/tmp/t.txt']);
+    expect(tracked(sha)).toEqual(files);
+    // And back: the first texts' rules again.
+    write('.gitignore', '*.log\n');
+    const again = await takeSnapshot(workspace, { ignore: IGNORE });
+    expect(again.has('a.log')).toBe(false);
+    expect(again.has('a.tmp')).toBe(true);
+  });
+
   it('does not walk an ignored folder at all: its entries do not count towards the snapshot’s limit', async () => {
     for (let i = 0; i < 30; i++) write(`node_modules/p${i}/index.js`, `${i}\n`);
     write('app.py', 'print(1)\n');

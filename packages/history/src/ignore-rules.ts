@@ -19,9 +19,29 @@ export interface Rules {
   filesToo: boolean;
 }
 
-function rulesOf(base: string, lines: string[]): Rules {
+function compile(base: string, lines: string[]): Rules {
   const patterns = lines.map((l) => l.trimEnd()).filter((l) => l !== '' && !l.startsWith('#'));
   return { base, ig: ignore(CASE).add(lines), filesToo: patterns.some((p) => !p.endsWith('/')) };
+}
+
+// Compiled rules by directory and text: every snapshot and commit of a job reads the same
+// .gitignore files and HISTORY_IGNORE, and compiling them was a job's cost, not the walk's. A rule
+// set is never changed once made, so a changed text is simply another key. Bounded: the oldest
+// goes first.
+const compiled = new Map<string, Rules>();
+const COMPILED_MAX = 512;
+
+function rulesOf(base: string, lines: string[], text = lines.join('\n')): Rules {
+  const key = `${base}\0${text}`;
+  let rules = compiled.get(key);
+  if (rules) {
+    compiled.delete(key);
+  } else {
+    rules = compile(base, lines);
+    if (compiled.size >= COMPILED_MAX) compiled.delete(compiled.keys().next().value!);
+  }
+  compiled.set(key, rules);
+  return rules;
 }
 
 // Names differ by case on Linux, and to git there (core.ignoreCase false).
@@ -49,7 +69,7 @@ export function readGitignore(file: string): string | null {
 
 /** `inherited` with the .gitignore of directory `rel` (its text, or null when it has none). */
 export function withGitignore(inherited: Rules[], rel: string, text: string | null): Rules[] {
-  return text === null ? inherited : [...inherited, rulesOf(rel, text.split(/\r?\n/))];
+  return text === null ? inherited : [...inherited, rulesOf(rel, text.split(/\r?\n/), text)];
 }
 
 interface Verdict {
