@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
+import { scanFind } from '@cwo/workspace';
 
-// The stats of a workspace's entries from one `find` child (GNU findutils' -printf), instead of an
-// lstat call per file from JavaScript: Node's lstatSync costs several microseconds of the runner's
-// own CPU per file (a stat object with BigInts and Dates), where find does the same syscalls in C,
-// relative to each directory, and prints only the fields a snapshot compares. Nothing here
-// decides what is content: snapshot.ts applies the ignore rules to what find printed.
+// The stats of a workspace's entries from one `find` child (GNU findutils' -printf, run by
+// @cwo/workspace's scanFind), instead of an lstat call per file from JavaScript: Node's lstatSync
+// costs several microseconds of the runner's own CPU per file (a stat object with BigInts and
+// Dates), where find does the same syscalls in C and prints only the fields a snapshot compares.
+// Nothing here decides what is content: snapshot.ts applies the ignore rules to what find printed.
 //
 // One record per entry, NUL-terminated (a name may hold any byte but NUL):
 //   `<type> <size> <inode> <mtime> <ctime> <mode> <path>` (type f, d, l, ...; times as seconds with
@@ -34,41 +34,13 @@ export async function findRecords(
     '-printf',
     '%y %s %i %T@ %C@ %m %P\\0',
   ];
-  return new Promise((resolve) => {
-    let child;
-    try {
-      // LC_ALL=C: the decimal point of the times is a point.
-      child = spawn('find', args, {
-        cwd: workspace,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
-    } catch {
-      resolve(null);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let records = 0;
-    let tooMany = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      for (let at = chunk.indexOf(0); at >= 0; at = chunk.indexOf(0, at + 1)) records++;
-      // More than the snapshot may hold, ignored ones included: the JS walk counts them exactly.
-      if (records > opts.maxRecords && !tooMany) {
-        tooMany = true;
-        child.kill('SIGKILL');
-      }
-    });
-    child.once('error', () => resolve(null));
-    child.once('close', (code) => {
-      // A failure (an entry that vanished half-way, one it may not read): the JS walk decides.
-      if (code !== 0 || tooMany) return resolve(null);
-      const text = Buffer.concat(chunks).toString('utf8');
-      const list = text.split('\0');
-      if (list.pop() !== '') return resolve(null);
-      resolve(list);
-    });
+  const records: string[] = [];
+  const ok = await scanFind(workspace, args, (more) => {
+    for (const r of more) records.push(r);
+    // More than the snapshot may hold, ignored ones included: the JS walk counts them exactly.
+    return records.length <= opts.maxRecords;
   });
+  return ok ? records : null;
 }
 
 const globEscape = (name: string) => name.replace(/[*?[\]\\]/g, (c) => `\\${c}`);

@@ -1,5 +1,6 @@
 // A project's workspace: its layout, safe paths, listing and reading its files (what the API
-// needs), and the pieces @cwo/history builds on (links never followed, time slices, the thread pool).
+// needs), and the pieces @cwo/history builds on (links never followed, time slices, the thread pool,
+// walks by find).
 export {
   checkRelativePath,
   resolveInsideWorkspace,
@@ -14,3 +15,4 @@ export { openWorkspaceFile, readSmallText, decodeText, NotAFileError, type Opene
 export { withRegularFile } from './regular-file';
 export { timeSlicer, type TimeSlicer } from './time-slice';
 export { runOnThread, stopThreads, taskModule } from './thread-pool';
+export { scanFind, type FindRecords } from './find';

@@ -1,0 +1,47 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { scanFind } from './find';
+
+describe('scanFind', () => {
+  let tmp: string;
+
+  beforeAll(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-find-'));
+  });
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  const collect = async (cwd: string, args: string[]) => {
+    const records: string[] = [];
+    const ok = await scanFind(cwd, args, (more) => {
+      records.push(...more);
+    });
+    return { ok, records };
+  };
+
+  it('hands over every record whole, names with newlines and multi-byte characters across chunk ends', async () => {
+    const dir = path.join(tmp, 'many');
+    fs.mkdirSync(dir);
+    // Enough output for several pipe chunks, so some characters and records are cut between two.
+    const names = Array.from({ length: 3000 }, (_, i) => `${i} ✓ zäh 😀${i % 7 === 0 ? '\nline' : ''}`);
+    for (const name of names) fs.writeFileSync(path.join(dir, name), '');
+    const { ok, records } = await collect(dir, ['.', '-mindepth', '1', '-printf', '%P\\0']);
+    expect(ok).toBe(true);
+    expect(records.sort()).toEqual([...names].sort());
+  });
+
+  it('is false when find fails, cannot start in its directory, or is stopped', async () => {
+    expect((await collect(tmp, ['./missing', '-printf', '%P\\0'])).ok).toBe(false);
+    expect((await collect(path.join(tmp, 'nope'), ['.', '-printf', '%P\\0'])).ok).toBe(false);
+    let calls = 0;
+    const stopped = await scanFind(tmp, ['.', '-printf', '%P\\0'], () => {
+      calls++;
+      return false;
+    });
+    expect([stopped, calls]).toEqual([false, 1]);
+  });
+
+  it('is false when the output does not end with a NUL (a record cut off)', async () => {
+    expect((await collect(tmp, ['.', '-maxdepth', '0', '-printf', 'no terminator'])).ok).toBe(false);
+  });
+});
