@@ -2,8 +2,9 @@ import type { LogQuery } from '@cwo/contracts';
 import { InvalidPathError } from '@cwo/workspace';
 import { findJobStatus } from '@cwo/jobs';
 import { badRequest } from '../http/errors';
-import { empty, stream, type Reply } from '../http/reply';
+import { empty, events, stream, type Reply } from '../http/reply';
 import type { RequestContext } from '../http/route';
+import type { FollowSource } from '../logs/follow-log';
 import { openJobLog, openLogReader, watchJobLog } from '../logs/log-file';
 import { workspaceOf } from '../workspace-dirs';
 import { requireJob } from './lookups';
@@ -51,17 +52,12 @@ export async function readJobLog({
     await log?.handle.close().catch(() => undefined);
     // From `start`, not past the end: every offset a tail and its followers hold is one the
     // file has reached, as any id this API sent is.
-    const events = deps.logFollowers.follow(
-      job.id,
-      {
-        openLog: () => openLogReader(workspace, job.id),
-        jobStatus: () => findJobStatus(deps.db, principal.userId, job.id),
-        watch: (onChange, onLost) => watchJobLog(workspace, job.id, onChange, onLost),
-      },
-      start,
-      signal,
-    );
-    return stream(
+    const source: FollowSource = {
+      openLog: () => openLogReader(workspace, job.id),
+      jobStatus: () => findJobStatus(deps.db, principal.userId, job.id),
+      watch: (onChange, onLost) => watchJobLog(workspace, job.id, onChange, onLost),
+    };
+    return events(
       200,
       {
         'Content-Type': 'text/event-stream; charset=utf-8',
@@ -69,7 +65,7 @@ export async function readJobLog({
         Connection: 'keep-alive',
         'X-Accel-Buffering': 'no', // nginx: do not buffer the stream
       },
-      events,
+      (response) => deps.logFollowers.follow(job.id, source, start, response, signal),
     );
   }
 

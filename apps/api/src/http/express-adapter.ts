@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { sendFile } from './send-file';
 import type { Express, Request, Response } from 'express';
 import type { ValidationIssue } from '@cwo/contracts';
@@ -102,6 +102,17 @@ async function send(req: Request, res: Response, reply: Reply, deps: AppDeps): P
     await sendFile(res, reply.handle, reply.length);
     return;
   }
+  if (reply.kind === 'events') {
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    res.flushHeaders();
+    req.socket.setNoDelay(true);
+    reply.attach(res);
+    await finished(res).catch((err: unknown) => warnUnlessGone(err, res, deps));
+    return;
+  }
   const body = reply.body instanceof Readable ? reply.body : Readable.from(reply.body, { objectMode: false });
   if (req.method === 'HEAD') {
     body.destroy();
@@ -110,13 +121,13 @@ async function send(req: Request, res: Response, reply: Reply, deps: AppDeps): P
   }
   res.flushHeaders();
   req.socket.setNoDelay(true);
-  try {
-    await pipeline(body, res);
-  } catch (err) {
-    // The client going away mid-stream is normal; anything else is worth a line.
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
-      deps.logger.warn('response stream failed', { request_id: requestIdOf(res), error: err });
-    }
+  await pipeline(body, res).catch((err: unknown) => warnUnlessGone(err, res, deps));
+}
+
+/** The client going away mid-stream is normal; anything else is worth a line. */
+function warnUnlessGone(err: unknown, res: Response, deps: AppDeps): void {
+  if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+    deps.logger.warn('response stream failed', { request_id: requestIdOf(res), error: err });
   }
 }
 

@@ -27,6 +27,7 @@ export async function openLogReader(workspace: string, jobId: string): Promise<L
   const log = await openJobLog(workspace, jobId);
   if (!log) return null;
   return {
+    size: log.size,
     async read(offset, maxBytes) {
       const buffer = Buffer.allocUnsafe(maxBytes);
       const { bytesRead } = await log.handle.read(buffer, 0, maxBytes, offset);

@@ -1,9 +1,11 @@
 import { isFinished, type Status } from '@cwo/contracts';
-import { LogFollower, type FollowedTail } from './log-follower';
+import { LogFollower, type EventSink, type FollowedTail } from './log-follower';
 import { logEvent, sendableLength } from './sse';
 
 /** A job's log opened for reading as it grows. */
 export interface LogReader {
+  /** The file's size when it was opened. */
+  readonly size: number;
   /** Up to `maxBytes` of the log from `offset`: as much as the file holds now (empty at its end). */
   read(offset: number, maxBytes: number): Promise<Buffer>;
   close(): Promise<void>;
@@ -39,7 +41,10 @@ export interface TailOptions {
   maxChunkBytes: number;
   /** Least time between two reads: a log written in many small writes is read in fewer, larger pieces. */
   minReadIntervalMs: number;
-  /** Unsent events a follower may hold before it falls back to reading the file itself. */
+  /**
+   * Bytes a client's response may hold, not yet taken by its socket, before its follower stops
+   * writing live events to it and reads the file itself at the client's pace instead.
+   */
   maxQueuedBytes: number;
 }
 
@@ -70,6 +75,8 @@ export class LogTail implements FollowedTail {
   private openedAt = -Infinity;
   /** No more reads: every follower left, or the log is complete (followers may still catch up). */
   private done = false;
+  /** The log was found shorter than what was published, or gone: cut or replaced, not appended to. */
+  private cut = false;
 
   constructor(
     private readonly source: FollowSource,
@@ -103,9 +110,9 @@ export class LogTail implements FollowedTail {
     }
   }
 
-  /** A new client from `offset`: behind the tail it catches up from the file first. */
-  follow(offset: number): LogFollower {
-    const follower = new LogFollower(this, offset, this.opts.maxQueuedBytes);
+  /** A new client from `offset`, written to `sink`: behind the tail it catches up from the file first. */
+  follow(offset: number, sink: EventSink): LogFollower {
+    const follower = new LogFollower(this, sink, offset, this.opts.maxQueuedBytes);
     this.followers.add(follower);
     return follower;
   }
@@ -141,6 +148,7 @@ export class LogTail implements FollowedTail {
       const final = this.finalStatus;
       await this.readAvailable(final !== undefined);
       if (this.done) return;
+      if (this.cut) return await this.endCut();
       if (final !== undefined) return this.finish(final);
       if (!this.unwatch && this.source.watch) {
         this.unwatch = this.source.watch(
@@ -221,13 +229,31 @@ export class LogTail implements FollowedTail {
     this.reader = null;
     await old?.close().catch(() => undefined);
     const reader = await this.source.openLog();
-    if (this.done) {
+    if (this.done || (reader?.size ?? 0) < this.published) {
+      // Shorter than what was sent: its offsets (the event ids) no longer mean what they did.
+      if (!this.done) this.cut = true;
       await reader?.close().catch(() => undefined);
       return null;
     }
     this.reader = reader;
     this.openedAt = Date.now();
     return reader;
+  }
+
+  /**
+   * The runner only appends to a log, so a shorter one was truncated or replaced (by the agent):
+   * no more reads from it. Followers get `end` if the job has finished, else their streams end
+   * plainly and clients reconnect with Last-Event-ID, which the handler clamps to the log's size.
+   */
+  private async endCut(): Promise<void> {
+    const followers = [...this.followers];
+    this.stop();
+    const status = await this.source.jobStatus().catch(() => undefined);
+    for (const follower of followers) {
+      if (status === null) follower.finish(undefined);
+      else if (status !== undefined && isFinished(status)) follower.finish(status);
+      else follower.stop();
+    }
   }
 
   /** The log is complete (or the job gone): followers end once they have everything. */
