@@ -1,6 +1,7 @@
 // B7: the web app in headless Chromium against the built API, against the issue's budgets:
 // (a) the JavaScript and CSS the projects page loads, as transferred (gzipped), with the project
-//     page's chunks (file viewer, diff) loaded only on demand;
+//     page's chunks loaded only on demand; and the project page's own, up to its tree, with the
+//     file viewer, Shiki and the diff kept for later (what opening a file adds is printed too);
 // (b) the file tree of a 20,000-file workspace (B4's builder) shown from navigation to its first
 //     rows, and a 1,000-entry folder opened to its rows;
 // (c) a job log receiving 50,000 lines live (appended to the job's log file as the runner does):
@@ -48,10 +49,8 @@ async function createProject(api, instruction) {
   return res.json();
 }
 
-/** (a) What the projects page transfers, by kind; and that the project page's chunks stay away. */
-async function measureBundle(browser, api) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
+/** Every script and stylesheet the page fetches from now on, as transferred (gzipped body + headers). */
+function collectAssets(page) {
   const loaded = [];
   page.on('requestfinished', (request) => {
     const type = request.resourceType();
@@ -60,25 +59,68 @@ async function measureBundle(browser, api) {
       request.sizes().then((s) => ({
         url: new URL(request.url()).pathname,
         type,
-        // The body as sent (gzipped) plus the headers: what crossed the network.
         bytes: s.responseBodySize + s.responseHeadersSize,
         body: s.responseBodySize,
       })),
     );
   });
+  // What has come since the last call.
+  let taken = 0;
+  return async () => {
+    const files = await Promise.all(loaded.slice(taken));
+    taken = loaded.length;
+    return files;
+  };
+}
+
+const sumKb = (list) => round(list.reduce((n, f) => n + f.bytes, 0) / 1024, 1);
+const describeAssets = (files) => files.map((f) => `${f.url} ${round(f.bytes / 1024, 1)} KB`);
+// Chunk names are the build's (apps/web/vite.config.ts and the lazy imports' file names).
+const PROJECT_CHUNKS = /\/assets\/(project)-/;
+const VIEWER_CHUNKS = /\/assets\/(highlight|file-viewer|job-diff)-/;
+
+/** (a) What the projects page transfers, by kind; and that the project page's chunks stay away. */
+async function measureBundle(browser, api) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const taken = collectAssets(page);
   await page.goto(`${api.base}/`, { waitUntil: 'networkidle' });
   await page.getByRole('heading', { name: 'Projects' }).waitFor();
-  const files = await Promise.all(loaded);
+  const files = await taken();
   await context.close();
-  const sum = (list) => list.reduce((n, f) => n + f.bytes, 0);
-  const onDemand = files.filter((f) => /\/assets\/(project|highlight|job-diff|file-viewer)-/.test(f.url));
   return {
-    kb: round(sum(files) / 1024, 1),
-    js_kb: round(sum(files.filter((f) => f.type === 'script')) / 1024, 1),
-    css_kb: round(sum(files.filter((f) => f.type === 'stylesheet')) / 1024, 1),
-    files: files.map((f) => `${f.url} ${round(f.bytes / 1024, 1)} KB`),
-    // Their names are the build's (see apps/web/vite.config.ts): none may load on this page.
-    on_demand_loaded: onDemand.map((f) => f.url),
+    kb: sumKb(files),
+    js_kb: sumKb(files.filter((f) => f.type === 'script')),
+    css_kb: sumKb(files.filter((f) => f.type === 'stylesheet')),
+    files: describeAssets(files),
+    // None may load on this page.
+    on_demand_loaded: files.filter((f) => PROJECT_CHUNKS.test(f.url) || VIEWER_CHUNKS.test(f.url)).map((f) => f.url),
+  };
+}
+
+/**
+ * (a) The project page of a small project (its job not run, so no diff): what it loads up to its
+ * tree, with the viewer, Shiki and the diff kept away; then what opening app.py adds.
+ */
+async function measureProjectPage(browser, api, projectId) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const taken = collectAssets(page);
+  await page.goto(`${api.base}/projects/${projectId}`, { waitUntil: 'networkidle' });
+  const tree = page.getByRole('tree', { name: 'Files' });
+  await tree.getByRole('treeitem', { name: /^app\.py/ }).waitFor({ timeout: 30_000 });
+  const first = await taken();
+  await tree.getByRole('treeitem', { name: /^app\.py/ }).click();
+  await page.getByLabel('Contents of app.py').locator('span[style*="color"]').first().waitFor({ timeout: 30_000 });
+  await page.waitForLoadState('networkidle');
+  const opened = await taken();
+  await context.close();
+  return {
+    kb: sumKb(first),
+    files: describeAssets(first),
+    on_demand_loaded: first.filter((f) => VIEWER_CHUNKS.test(f.url)).map((f) => f.url),
+    file_opened_kb: sumKb(opened),
+    file_opened_files: describeAssets(opened),
   };
 }
 
@@ -183,11 +225,18 @@ module.exports = async function b7() {
     fillWorkspace(project.workspace_path, FILES - WIDE);
     fillWorkspace(project.workspace_path, WIDE, { perDir: WIDE, under: 'wide' });
 
+    // A small project for the project page's own bytes: a Python file to open, nothing run.
+    const small = await createProject(api, 'benchmark web project page');
+    fs.writeFileSync(path.join(small.workspace_path, 'app.py'), 'def fibonacci(n):\n    return n\n');
+    fs.writeFileSync(path.join(small.workspace_path, 'README.md'), '# A small project\n');
+
     const bundles = [];
+    const projectPages = [];
     const trees = [];
     const logs = [];
     for (let i = 0; i < RUNS; i++) {
       bundles.push(await measureBundle(browser, api));
+      projectPages.push(await measureProjectPage(browser, api, small.id));
       trees.push(await measureTree(browser, api, project.id));
       logs.push(await measureLog(browser, api, pg));
     }
@@ -195,11 +244,19 @@ module.exports = async function b7() {
     if (bundle.on_demand_loaded.length) {
       throw new Error(`B7: the projects page loaded chunks meant for later: ${bundle.on_demand_loaded.join(', ')}`);
     }
+    const projectPage = projectPages[0];
+    if (projectPage.on_demand_loaded.length) {
+      throw new Error(
+        `B7: the project page loaded the viewer or diff before a file was opened: ${projectPage.on_demand_loaded.join(', ')}`,
+      );
+    }
     const shown = spread(trees.map((t) => t.shown_ms));
     const expand = spread(trees.map((t) => t.expand_ms));
     const longest = spread(logs.map((l) => l.longest_task_ms));
     return {
       bundle_kb: bundle.kb,
+      project_page_kb: projectPage.kb,
+      file_opened_kb: projectPage.file_opened_kb,
       tree_shown_ms: shown,
       tree_expand_ms: expand,
       tree_listing_answer_ms: spread(trees.map((t) => t.listing_answer_ms)),
@@ -212,6 +269,7 @@ module.exports = async function b7() {
       },
       target: `bundle <= ${BUDGET.bundle_kb} KB gzipped, tree <= ${BUDGET.tree_ms} ms, no log task > ${BUDGET.long_task_ms} ms`,
       bundle,
+      project_page: projectPage,
       trees,
       logs,
       load_1min: os.loadavg().map((l) => round(l, 1)),

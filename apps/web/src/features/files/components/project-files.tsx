@@ -2,7 +2,7 @@ import { useSearchParams } from 'wouter';
 import { ErrorMessage } from '../../../components/error-message';
 import { useFiles } from '../api/get-files';
 import { FileTree } from './file-tree';
-import { FileViewer } from './file-viewer';
+import { FileViewer } from './lazy-file-viewer';
 
 /** The workspace: the tree, and the chosen file (`?file=<path>`). */
 export function ProjectFiles({ projectId, active }: { projectId: string; active: boolean }) {

@@ -1,4 +1,4 @@
-import { JobDiff } from '../../diff/components/job-diff';
+import { JobDiff } from '../../diff/components/lazy-job-diff';
 import { JobLogView } from '../../job-log/components/job-log';
 import { useJob } from '../api/get-job';
 import { JobDetails } from './job-details';
