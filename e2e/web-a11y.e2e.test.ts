@@ -2,10 +2,9 @@
 // axe-core on every view, 375 px wide and at desktop width, in light and in dark; and a person
 // who uses only the keyboard creating a project, opening a file and reading a diff.
 import axe from 'axe-core';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import type { ApiClient } from './helpers/api-client';
-import { expectQuietPage, launchChromium, screenshot, watchPage } from './helpers/browser';
-import { Stack } from './helpers/stack';
+import type { Locator, Page } from 'playwright-core';
+import { expectQuietPage, screenshot, watchPage } from './helpers/browser';
+import { usePagePerTest, useWebStack } from './helpers/web';
 
 const INSTRUCTION = 'Generate a minimal Python CLI that prints the first 10 Fibonacci numbers, with a test.';
 const EDIT = 'Append a comment line to app.py describing the change.';
@@ -59,22 +58,25 @@ async function tabTo(page: Page, target: Locator, max = 40): Promise<void> {
   throw new Error(`${String(target)} was not reached in ${max} presses of Tab`);
 }
 
+/** axe on the view as it is now, usable at this width; its screenshot kept under .cache/ to look at. */
+async function check(page: Page, name: string): Promise<void> {
+  await screenshot(page, `a11y-${name}`);
+  expect(await seriousViolations(page)).toEqual([]);
+  // Usable at this width: nothing wider than the window.
+  const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+  expect(overflow).toBeLessThanOrEqual(0);
+}
+
 describe('the web app is accessible: axe on every view, and the keyboard alone', () => {
-  let stack: Stack;
-  let api: ApiClient;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
-  let browser: Browser;
+  const web = useWebStack('weba11y', { runner: { DUMMY_WORKER_DELAY_MS: '200' } });
+  // The sign-in page needs AUTH_MODE=api_key: a stack of its own, seen in the same browser.
+  const keyed = useWebStack('weba11ykey', { api: { AUTH_MODE: 'api_key' }, runner: false, browser: false });
   let projectId: string;
   let editJobId: string;
   let failedId: string;
 
   beforeAll(async () => {
-    stack = await Stack.create('weba11y');
-    api = await stack.startApi();
-    await stack.startRunner('runner', { DUMMY_WORKER_DELAY_MS: '200' });
-    chromium = await launchChromium();
-    browser = chromium.browser;
-
+    const { api } = web;
     const project = await api.createProject(INSTRUCTION);
     projectId = project.id;
     await api.waitForJob(projectId, project.job.id);
@@ -85,91 +87,100 @@ describe('the web app is accessible: axe on every view, and the keyboard alone',
     failedId = failed.id;
     await api.waitForJob(failedId, failed.job.id, 60_000, 'error');
   });
-  afterAll(async () => {
-    await chromium?.close();
-    await stack?.stop();
-  });
 
   for (const layout of LAYOUTS) {
     for (const scheme of SCHEMES) {
+      const label = `${layout.name}-${scheme}`;
+      const options = { viewport: layout.viewport, colorScheme: scheme };
+
+      describe(`${layout.name} (${layout.viewport.width} px), ${scheme}, signed out`, () => {
+        const tab = usePagePerTest(keyed, { open: () => web.browser.newPage(options) });
+
+        it('the sign-in page, and its message for a wrong key', async () => {
+          const { page } = tab;
+          await page.goto(`${keyed.api.baseUrl}/`);
+          const key = page.getByLabel('API key');
+          await key.waitFor();
+          await check(page, `sign-in-${label}`);
+          await key.fill('my password');
+          await page.getByRole('button', { name: 'Sign in' }).click();
+          await page
+            .getByRole('alert')
+            .getByText(/^That is not an API key of this service/)
+            .waitFor();
+          await check(page, `sign-in-wrong-key-${label}`);
+        });
+      });
+
       describe(`${layout.name} (${layout.viewport.width} px), ${scheme}`, () => {
-        let context: BrowserContext;
-        let page: Page;
-        let watched: ReturnType<typeof watchPage>;
-        const label = `${layout.name}-${scheme}`;
-
-        beforeEach(async () => {
-          context = await browser.newContext({ viewport: layout.viewport, colorScheme: scheme });
-          page = await context.newPage();
-          watched = watchPage(page, api.baseUrl);
-        });
-        afterEach(async () => {
-          expectQuietPage(watched);
-          await context.close();
-        });
-
-        /** axe on the view as it is now; its screenshot kept under .cache/ to look at. */
-        const check = async (view: string) => {
-          await screenshot(page, `a11y-${view}-${label}`);
-          expect(await seriousViolations(page)).toEqual([]);
-          // Usable at this width: nothing wider than the window.
-          const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
-          expect(overflow).toBeLessThanOrEqual(0);
-        };
+        const tab = usePagePerTest(web, options);
 
         it('the projects list, and the new-project box showing a validation error', async () => {
+          const { api } = web;
+          const { page } = tab;
           await page.goto(`${api.baseUrl}/`);
           await page.getByRole('link', { name: INSTRUCTION }).waitFor();
-          await check('projects');
+          await check(page, `projects-${label}`);
           await page.getByLabel('What should the agent build?').fill('abc');
           await page.getByRole('button', { name: 'Create project' }).click();
           await page.getByRole('alert').waitFor();
-          await check('new-project-invalid');
+          await check(page, `new-project-invalid-${label}`);
         });
 
         it('a project with its log', async () => {
+          const { api } = web;
+          const { page } = tab;
           await page.goto(`${api.baseUrl}/projects/${projectId}`);
           await page.getByText(/^Ended \(completed\) · \d+ lines$/).waitFor();
-          await check('project-log');
+          await check(page, `project-log-${label}`);
         });
 
         it('the file tree and a file in the viewer', async () => {
+          const { api } = web;
+          const { page } = tab;
           await page.goto(`${api.baseUrl}/projects/${projectId}?file=app.py`);
           await page.getByLabel('Contents of app.py').locator('span[style*="color"]').first().waitFor();
           await page
             .getByRole('tree', { name: 'Files' })
             .getByRole('treeitem', { name: /^tests\// })
             .click();
-          await check('files');
+          await check(page, `files-${label}`);
         });
 
         it('a diff, unified and split', async () => {
+          const { api } = web;
+          const { page } = tab;
           await page.goto(`${api.baseUrl}/projects/${projectId}?job=${editJobId}`);
           const diff = page.locator('.job-diff');
           await diff.locator('.diff-code-insert').first().waitFor();
-          await check('diff-unified');
+          await check(page, `diff-unified-${label}`);
           await diff.getByRole('button', { name: 'Split' }).click();
           await diff.locator('table.diff-split').waitFor();
-          await check('diff-split');
+          await check(page, `diff-split-${label}`);
         });
 
         it('a failed project', async () => {
+          const { api } = web;
+          const { page } = tab;
           await page.goto(`${api.baseUrl}/projects/${failedId}`);
           await page.locator('.job-errors').getByText('forced_error', { exact: true }).first().waitFor();
-          await check('project-failed');
+          await check(page, `project-failed-${label}`);
         });
 
         it('the delete confirmation', async () => {
+          const { api } = web;
+          const { page } = tab;
           await page.goto(`${api.baseUrl}/projects/${failedId}`);
           await page.getByRole('button', { name: 'Delete project' }).click();
           await page.getByRole('button', { name: 'Yes, delete it' }).waitFor();
-          await check('delete-confirm');
+          await check(page, `delete-confirm-${label}`);
         });
       });
     }
   }
 
   it('with the keyboard only: creates a project, opens a file from the tree, reads the diff split', async () => {
+    const { api, browser } = web;
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const watched = watchPage(page, api.baseUrl);
     try {

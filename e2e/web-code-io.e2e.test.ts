@@ -5,42 +5,18 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import type { ApiClient } from './helpers/api-client';
-import { expectQuietPage, launchChromium, screenshot, watchPage } from './helpers/browser';
-import { Stack } from './helpers/stack';
+import { screenshot } from './helpers/browser';
+import { usePagePerTest, useWebStack } from './helpers/web';
 
 const EDIT = 'Add a --count flag to the CLI';
 
 describe('Undo and Download on the project page, in Chromium', () => {
-  let stack: Stack;
-  let api: ApiClient;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
-  let browser: Browser;
-  let page: Page;
-  let watched: ReturnType<typeof watchPage>;
-
-  beforeAll(async () => {
-    stack = await Stack.create('webcodeio');
-    api = await stack.startApi();
-    await stack.startRunner('runner');
-    chromium = await launchChromium();
-    browser = chromium.browser;
-  });
-  afterAll(async () => {
-    await chromium?.close();
-    await stack?.stop();
-  });
-  beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    watched = watchPage(page, api.baseUrl);
-  });
-  afterEach(async () => {
-    expectQuietPage(watched);
-    await page.close();
-  });
+  const web = useWebStack('webcodeio');
+  const tab = usePagePerTest(web, { viewport: { width: 1280, height: 900 }, acceptDownloads: true });
 
   it('undoes an edit: the revert is queued, runs, and its diff removes the line; the archive downloads', async () => {
+    const { api } = web;
+    const { page } = tab;
     const project = await api.createProject('Generate a minimal Python CLI that prints Fibonacci numbers.');
     await api.waitForJob(project.id, project.job.id, 60_000, 'completed');
     const edit = await api.addJob(project.id, EDIT);

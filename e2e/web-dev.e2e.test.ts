@@ -3,35 +3,27 @@
 // data from the API, through the proxy in apps/web/vite.config.ts on PORT.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { ApiClient } from './helpers/api-client';
-import { launchChromium, screenshot } from './helpers/browser';
-import { eventually, freePort, Stack } from './helpers/stack';
+import { screenshot } from './helpers/browser';
+import { eventually, freePort } from './helpers/stack';
+import { useWebStack } from './helpers/web';
 
 const WEB_DIR = path.join(__dirname, '..', 'apps', 'web');
 
 describe('pnpm dev: the Vite dev server against the API', () => {
-  let stack: Stack;
-  let api: ApiClient;
+  const web = useWebStack('webdev', { runner: false });
   let vite: ChildProcess | undefined;
   let output = '';
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
 
-  beforeAll(async () => {
-    stack = await Stack.create('webdev');
-    api = await stack.startApi();
-    chromium = await launchChromium();
-  });
   afterAll(async () => {
     if (vite && vite.exitCode === null) {
       const exited = new Promise((resolve) => vite!.once('exit', resolve));
       vite.kill('SIGTERM');
       await exited;
     }
-    await chromium?.close();
-    await stack?.stop();
   });
 
   it('serves the app from its sources and talks to the API through its proxy', async () => {
+    const { api, browser } = web;
     const created = await api.post('/api/v1/projects', { instruction: 'A project seen through the dev server' });
     expect(created.status).toBe(202);
 
@@ -54,7 +46,7 @@ describe('pnpm dev: the Vite dev server against the API', () => {
       60_000,
     );
 
-    const page = await chromium.browser.newPage();
+    const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
     try {

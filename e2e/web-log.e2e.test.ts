@@ -6,10 +6,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { jobLogFile } from '@cwo/workspace';
-import type { Browser } from 'playwright-core';
-import type { ApiClient } from './helpers/api-client';
-import { launchChromium, screenshot } from './helpers/browser';
-import { Stack } from './helpers/stack';
+import { screenshot } from './helpers/browser';
+import { useWebStack } from './helpers/web';
 
 const lines = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => `[agent] line ${from + i}\n`).join('');
@@ -53,24 +51,12 @@ async function cuttableLink(targetPort: number) {
 }
 
 describe('the live log view, in Chromium, against the API', () => {
-  let stack: Stack;
-  let api: ApiClient;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    stack = await Stack.create('weblog');
-    api = await stack.startApi();
-    chromium = await launchChromium();
-    browser = chromium.browser;
-  });
-  afterAll(async () => {
-    await chromium?.close();
-    await stack?.stop();
-  });
+  // No runner: the test plays it.
+  const web = useWebStack('weblog', { runner: false });
 
   it('resumes after the connection drops mid-run with Last-Event-ID: no line lost, none twice', async () => {
-    // A running job (no runner here: the test plays it, writing the log as the runner does).
+    const { api, stack, browser } = web;
+    // A running job, its log written as the runner writes it.
     const created = await api.post('/api/v1/projects', { instruction: 'A job whose log is followed live' });
     expect(created.status).toBe(202);
     const { id: projectId, workspace_path: workspace } = created.body;

@@ -2,10 +2,9 @@
 // the agent's site rendered in the sandboxed frame, from the preview's own origin.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import type { ApiClient } from './helpers/api-client';
-import { launchChromium, SCREENSHOT_DIR, watchPage } from './helpers/browser';
-import { eventually, Stack } from './helpers/stack';
+import { screenshot, watchPage } from './helpers/browser';
+import { eventually } from './helpers/stack';
+import { useWebStack } from './helpers/web';
 
 // The site, as an agent asked for a browser game would write it (the dummy agent writes a Python
 // CLI, so the test adds it to the workspace after the job): a page, its script and its stylesheet.
@@ -17,27 +16,13 @@ const SITE = {
   'game.js':
     "document.getElementById('state').textContent = 'script ran; cookies ' + (() => { try { return document.cookie; } catch { return 'refused'; } })();",
 };
+const VIEWPORT = { width: 1280, height: 1000 };
 
 describe('the Preview tab, in Chromium, against the API and a runner', () => {
-  let stack: Stack;
-  let api: ApiClient;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
-  let browser: Browser;
-  let page: Page;
-
-  beforeAll(async () => {
-    stack = await Stack.create('webpreview');
-    api = await stack.startApi();
-    await stack.startRunner('runner');
-    chromium = await launchChromium();
-    browser = chromium.browser;
-  });
-  afterAll(async () => {
-    await chromium?.close();
-    await stack?.stop();
-  });
+  const web = useWebStack('webpreview');
 
   it("renders the agent's index.html in the sandboxed frame, from the preview origin", async () => {
+    const { api, stack, browser } = web;
     const project = await api.createProject('Build me a snake game in the browser');
     await eventually(
       'the first job to complete',
@@ -47,7 +32,7 @@ describe('the Preview tab, in Chromium, against the API and a runner', () => {
     const workspace = path.join(stack.workspaceRoot, project.id);
     for (const [name, text] of Object.entries(SITE)) fs.writeFileSync(path.join(workspace, name), text);
 
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const page = await browser.newPage({ viewport: VIEWPORT });
     const watched = watchPage(page, api.baseUrl);
     await page.goto(`${api.baseUrl}/projects/${project.id}`);
     await page.getByRole('tab', { name: 'Preview' }).click();
@@ -68,10 +53,9 @@ describe('the Preview tab, in Chromium, against the API and a runner', () => {
     const open = page.getByRole('link', { name: 'Open in a new tab' });
     expect(await open.getAttribute('href')).toBe(`${previewOrigin}/`);
     expect(await open.getAttribute('target')).toBe('_blank');
-    // The viewport, not the full page: Chromium's full-page capture leaves a cross-origin frame blank.
-    await page.getByRole('tabpanel').scrollIntoViewIfNeeded();
-    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'project-preview.png') });
+    // The tabs themselves, not the page: Chromium leaves a cross-site frame outside the viewport
+    // blank in a full-page capture, and an element's capture scrolls it into view first.
+    await screenshot(page.locator('.project-tabs'), 'project-preview');
 
     // The only other site the page loaded is the preview; nothing refused, nothing crashed.
     expect(watched.foreignRequests.filter((u) => !u.startsWith(`${previewOrigin}/`))).toEqual([]);

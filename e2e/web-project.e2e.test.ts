@@ -2,45 +2,22 @@
 // started as processes: the jobs, the live log, asking for an edit, cancelling, errors, deleting.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import type { ApiClient } from './helpers/api-client';
-import { expectQuietPage, launchChromium, screenshot, watchPage } from './helpers/browser';
-import { eventually, Stack } from './helpers/stack';
+import { screenshot } from './helpers/browser';
+import { eventually } from './helpers/stack';
+import { usePagePerTest, useWebStack } from './helpers/web';
 
 const INSTRUCTION = 'Generate a minimal Python CLI that prints the first 10 Fibonacci numbers, with a test.';
 /** Long enough for a person (and the test) to see a job run and to cancel one still queued. */
 const AGENT_DELAY_MS = 3000;
 
 describe('the project page, in Chromium, against the API and a runner', () => {
-  let stack: Stack;
-  let api: ApiClient;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
-  let browser: Browser;
-  let page: Page;
-  let watched: ReturnType<typeof watchPage>;
+  const web = useWebStack('webproject', { runner: { DUMMY_WORKER_DELAY_MS: String(AGENT_DELAY_MS) } });
+  const tab = usePagePerTest(web, { viewport: { width: 1280, height: 900 } });
   let projectId: string;
 
-  beforeAll(async () => {
-    stack = await Stack.create('webproject');
-    api = await stack.startApi();
-    await stack.startRunner('runner', { DUMMY_WORKER_DELAY_MS: String(AGENT_DELAY_MS) });
-    chromium = await launchChromium();
-    browser = chromium.browser;
-  });
-  afterAll(async () => {
-    await chromium?.close();
-    await stack?.stop();
-  });
-  beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    watched = watchPage(page, api.baseUrl);
-  });
-  afterEach(async () => {
-    expectQuietPage(watched);
-    await page.close();
-  });
-
   it('shows the log of the running job as it is written, then the job completed', async () => {
+    const { api } = web;
+    const { page } = tab;
     await page.goto(`${api.baseUrl}/`);
     await page.getByLabel('What should the agent build?').fill(INSTRUCTION);
     await page.getByRole('button', { name: 'Create project' }).click();
@@ -68,6 +45,8 @@ describe('the project page, in Chromium, against the API and a runner', () => {
   });
 
   it('queues an edit, says where it stands, and shows it completed with app.py modified', async () => {
+    const { api } = web;
+    const { page } = tab;
     await page.goto(`${api.baseUrl}/projects/${projectId}`);
     await page.getByLabel('Ask for the next change').fill('Append a comment line to app.py describing the change.');
     await page.getByRole('button', { name: 'Queue edit' }).click();
@@ -84,6 +63,8 @@ describe('the project page, in Chromium, against the API and a runner', () => {
   });
 
   it("shows the edit's diff with the added line, unified and split", async () => {
+    const { api } = web;
+    const { page } = tab;
     const { body: jobs } = await api.get(`/api/v1/projects/${projectId}/jobs`);
     const edit = jobs.items[1];
     await page.goto(`${api.baseUrl}/projects/${projectId}?job=${edit.id}`);
@@ -99,6 +80,8 @@ describe('the project page, in Chromium, against the API and a runner', () => {
   });
 
   it("browses the files: a highlighted app.py, a binary file to download, an agent's HTML shown as text", async () => {
+    const { api, stack } = web;
+    const { page } = tab;
     // What an agent might leave: a page with script in it, and bytes that are not text.
     const workspace = path.join(stack.workspaceRoot, projectId);
     fs.writeFileSync(
@@ -148,6 +131,8 @@ describe('the project page, in Chromium, against the API and a runner', () => {
   });
 
   it('cancels a queued job', async () => {
+    const { api } = web;
+    const { page } = tab;
     // Two edits at once: the second waits behind the first.
     const first = await api.post(`/api/v1/projects/${projectId}/jobs`, { job_type: 'edit', instruction: 'First edit' });
     const second = await api.post(`/api/v1/projects/${projectId}/jobs`, { job_type: 'edit', instruction: 'Second' });
@@ -168,6 +153,8 @@ describe('the project page, in Chromium, against the API and a runner', () => {
   });
 
   it("shows a failed job's error code, what it means, and its errors", async () => {
+    const { api } = web;
+    const { page } = tab;
     const created = await api.post('/api/v1/projects', { instruction: 'force_error: fail on purpose, please' });
     expect(created.status).toBe(202);
     await page.goto(`${api.baseUrl}/projects/${created.body.id}`);
@@ -180,6 +167,8 @@ describe('the project page, in Chromium, against the API and a runner', () => {
   });
 
   it('deletes a project after a confirmation', async () => {
+    const { api } = web;
+    const { page } = tab;
     await page.goto(`${api.baseUrl}/projects/${projectId}`);
     await page.getByRole('button', { name: 'Delete project' }).click();
     await page.getByText('Delete this project? Its jobs are cancelled').waitFor();

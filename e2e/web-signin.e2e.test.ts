@@ -6,23 +6,19 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { ApiClient } from './helpers/api-client';
-import { expectQuietPage, launchChromium, screenshot, watchPage } from './helpers/browser';
-import { Stack } from './helpers/stack';
+import type { BrowserContext } from 'playwright-core';
+import { screenshot } from './helpers/browser';
+import { usePagePerTest, useWebStack } from './helpers/web';
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, '..');
 const INSTRUCTION = 'Generate a minimal Python CLI that prints the first 10 Fibonacci numbers, with a test.';
 
 describe('signing in to the web app (AUTH_MODE=api_key), in Chromium', () => {
-  let stack: Stack;
-  let api: ApiClient;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
-  let browser: Browser;
+  const web = useWebStack('websignin', { api: { AUTH_MODE: 'api_key' }, runner: { DUMMY_WORKER_DELAY_MS: '1000' } });
+  // One browser profile for the file: the session carries over from test to test, as for a person.
   let context: BrowserContext;
-  let page: Page;
-  let watched: ReturnType<typeof watchPage>;
+  const tab = usePagePerTest(web, { open: () => context.newPage() });
   let aliceKey: string;
   let bobsProject: string;
 
@@ -30,15 +26,13 @@ describe('signing in to the web app (AUTH_MODE=api_key), in Chromium', () => {
   async function admin(...args: string[]): Promise<string> {
     const { stdout } = await run(process.execPath, [path.join(ROOT, 'apps/api/dist/admin.js'), ...args], {
       cwd: ROOT,
-      env: stack.baseEnv(),
+      env: web.stack.baseEnv(),
     });
     return stdout.trim().split('\n').at(-1)!.trim();
   }
 
   beforeAll(async () => {
-    stack = await Stack.create('websignin');
-    api = await stack.startApi({ AUTH_MODE: 'api_key' });
-    await stack.startRunner('runner', { DUMMY_WORKER_DELAY_MS: '1000' });
+    const { api, browser } = web;
     await admin('create-user', 'alice');
     await admin('create-user', 'bob');
     aliceKey = await admin('create-key', 'alice');
@@ -53,28 +47,17 @@ describe('signing in to the web app (AUTH_MODE=api_key), in Chromium', () => {
     );
     expect(created.status).toBe(202);
     bobsProject = created.body.id;
-    chromium = await launchChromium();
-    browser = chromium.browser;
-    // One browser profile for the file: the session carries over from test to test, as for a person.
     context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
   });
   afterAll(async () => {
     await context?.close();
-    await chromium?.close();
-    await stack?.stop();
-  });
-  beforeEach(async () => {
-    page = await context.newPage();
-    watched = watchPage(page, api.baseUrl);
-  });
-  afterEach(async () => {
-    expectQuietPage(watched);
-    await page.close();
   });
 
-  const keyField = () => page.getByLabel('API key');
+  const keyField = () => tab.page.getByLabel('API key');
 
   it('shows the sign-in page, with a password field for the key; a wrong key is told in words', async () => {
+    const { api } = web;
+    const { page } = tab;
     await page.goto(`${api.baseUrl}/`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     expect(await keyField().getAttribute('type')).toBe('password');
@@ -95,6 +78,8 @@ describe('signing in to the web app (AUTH_MODE=api_key), in Chromium', () => {
   });
 
   it('signs in with a key: the app, who is signed in, and a session cookie no script can read', async () => {
+    const { api } = web;
+    const { page } = tab;
     await page.goto(`${api.baseUrl}/`);
     await keyField().fill(aliceKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -119,6 +104,8 @@ describe('signing in to the web app (AUTH_MODE=api_key), in Chromium', () => {
   });
 
   it('works through the session: a project created from the page runs, its log streams live', async () => {
+    const { api, stack } = web;
+    const { page } = tab;
     await page.goto(`${api.baseUrl}/`);
     await page.getByLabel('What should the agent build?').fill(INSTRUCTION);
     await page.getByRole('button', { name: 'Create project' }).click();
@@ -132,6 +119,8 @@ describe('signing in to the web app (AUTH_MODE=api_key), in Chromium', () => {
   });
 
   it("another tenant's project is not found", async () => {
+    const { api } = web;
+    const { page } = tab;
     const res = await page.goto(`${api.baseUrl}/projects/${bobsProject}`);
     expect(res?.status()).toBe(200);
     await page.getByRole('heading', { name: 'Project not found' }).waitFor();
@@ -140,6 +129,8 @@ describe('signing in to the web app (AUTH_MODE=api_key), in Chromium', () => {
   });
 
   it('signs out: the sign-in page again, and the old session is over on the server', async () => {
+    const { api } = web;
+    const { page } = tab;
     await page.goto(`${api.baseUrl}/`);
     const [before] = await context.cookies(api.baseUrl);
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -1,42 +1,18 @@
 // The web app in a real headless Chromium, against the built API (which serves it) and a runner,
 // started as processes: what a person sees and does on the projects page.
-import type { Browser, Page } from 'playwright-core';
-import type { ApiClient } from './helpers/api-client';
-import { expectQuietPage, launchChromium, screenshot, watchPage } from './helpers/browser';
+import { screenshot } from './helpers/browser';
 import { eventually, Stack } from './helpers/stack';
+import { usePagePerTest, useWebStack } from './helpers/web';
 
 const INSTRUCTION = 'Generate a minimal Python CLI that prints the first 10 Fibonacci numbers, with a test.';
 
 describe('the web app, in Chromium, against the API and a runner', () => {
-  let stack: Stack;
-  let api: ApiClient;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
-  let browser: Browser;
-  let page: Page;
-  let watched: ReturnType<typeof watchPage>;
-
-  beforeAll(async () => {
-    stack = await Stack.create('web');
-    api = await stack.startApi();
-    await stack.startRunner('runner', { DUMMY_WORKER_DELAY_MS: '1500' });
-    chromium = await launchChromium();
-    browser = chromium.browser;
-  });
-  afterAll(async () => {
-    await chromium?.close();
-    await stack?.stop();
-  });
-
-  beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
-    watched = watchPage(page, api.baseUrl);
-  });
-  afterEach(async () => {
-    expectQuietPage(watched);
-    await page.close();
-  });
+  const web = useWebStack('web', { runner: { DUMMY_WORKER_DELAY_MS: '1500' } });
+  const tab = usePagePerTest(web, { viewport: { width: 1100, height: 800 } });
 
   it('serves the app at /: an empty list says so', async () => {
+    const { api } = web;
+    const { page } = tab;
     const res = await page.goto(`${api.baseUrl}/`);
     expect(res?.status()).toBe(200);
     expect(res?.headers()['cache-control']).toBe('no-store');
@@ -47,6 +23,8 @@ describe('the web app, in Chromium, against the API and a runner', () => {
   });
 
   it("checks the instruction before sending it, in the API's words", async () => {
+    const { api } = web;
+    const { page } = tab;
     await page.goto(`${api.baseUrl}/`);
     const box = page.getByLabel('What should the agent build?');
     await box.fill('   abc   ');
@@ -59,6 +37,8 @@ describe('the web app, in Chromium, against the API and a runner', () => {
   });
 
   it('creates a project from the page and shows it go from queued to completed without a reload', async () => {
+    const { api } = web;
+    const { page } = tab;
     await page.goto(`${api.baseUrl}/`);
     await page.getByLabel('What should the agent build?').fill(`  ${INSTRUCTION}  `);
     await page.getByRole('button', { name: 'Create project' }).click();
@@ -78,6 +58,8 @@ describe('the web app, in Chromium, against the API and a runner', () => {
   });
 
   it('opens a project by its address (a client-side route) and says when one does not exist', async () => {
+    const { api } = web;
+    const { page } = tab;
     const { items } = (await api.get('/api/v1/projects')).body;
     const res = await page.goto(`${api.baseUrl}/projects/${items[0].id}`);
     expect(res?.status()).toBe(200);
@@ -89,6 +71,8 @@ describe('the web app, in Chromium, against the API and a runner', () => {
   });
 
   it('pages through the projects, newest first', async () => {
+    const { api } = web;
+    const { page } = tab;
     for (let i = 1; i <= 21; i++) {
       expect((await api.post('/api/v1/projects', { instruction: `Numbered project ${i}` })).status).toBe(202);
     }
@@ -106,6 +90,7 @@ describe('the web app, in Chromium, against the API and a runner', () => {
   });
 
   it("shows the API's 429 with when to try again", async () => {
+    const { browser } = web;
     // A stack of its own: the limit is counted per user in Redis, and this file's user has made
     // many projects this minute already.
     const limitedStack = await Stack.create('web429');
@@ -132,6 +117,7 @@ describe('the web app, in Chromium, against the API and a runner', () => {
   });
 
   it("shows the API's 503 when the queue is down: the project is saved and will run", async () => {
+    const { api, stack, browser } = web;
     const queueless = await stack.startApi({ REDIS_URL: 'redis://127.0.0.1:1' });
     const queuelessPage = await browser.newPage();
     try {
@@ -158,6 +144,8 @@ describe('the web app, in Chromium, against the API and a runner', () => {
   });
 
   it('is usable 375 px wide', async () => {
+    const { api } = web;
+    const { page } = tab;
     await page.setViewportSize({ width: 375, height: 740 });
     await page.goto(`${api.baseUrl}/`);
     await page.getByRole('heading', { name: 'Projects' }).waitFor();

@@ -2,7 +2,7 @@
 // driven by playwright-core, which downloads no browser of its own.
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
 // test/chromium.js is CommonJS, shared with the API's browser tests and the benchmarks.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -38,10 +38,12 @@ export function watchPage(page: Page, origin: string) {
   return { foreignRequests, consoleErrors, pageErrors };
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** The whole page, or one part of it (a locator: what it shows, scrolled into view). */
+export async function screenshot(target: Page | Locator, name: string): Promise<string> {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  if ('goto' in target) await target.screenshot({ path: file, fullPage: true });
+  else await target.screenshot({ path: file });
   return file;
 }
 
