@@ -180,7 +180,8 @@ const jobRoutes: Route[] = [
         'The revert runs in order like any job and undoes the job’s changes on top of the project’s state then ' +
         '(git revert: the inverse of the job’s commit applied three-way), with its own log, commit and diff. ' +
         'Where later changes overlap it, it ends in error with error_code `revert_conflict` naming the files, the ' +
-        'workspace unchanged. 409 for a job that has not finished or changed nothing. See docs/code-io.md.',
+        'workspace unchanged. 409 for a job that has not finished or changed nothing, or that another revert (queued, running or ' +
+        'completed) undoes already. See docs/code-io.md.',
       responses: { 202: { description: 'The revert job (queued)', schema: JobSummary } },
       errors: [404, 409],
     },

@@ -158,17 +158,24 @@ export type CreateRevertJobResult =
   | { kind: 'job_unfinished'; status: Job['status'] }
   /** The job to undo changed no file, or kept no commit of its changes (an error undid them). */
   | { kind: 'job_unchanged'; status: Job['status'] }
+  /** Another revert of the job is queued, running or completed: a job is undone once. */
+  | { kind: 'already_reverted'; revertJobId: string; status: Job['status'] }
   | ActiveJobLimit;
 
 /** The revert job's instruction: what it undoes, in words (the history's commit subject says it too). */
 const REVERT_INSTRUCTION = `'Undo job ' || target.id || ' (' || target.job_type || ': ' ||
   left(btrim(split_part(btrim(target.instruction, E' \\n\\r\\t'), E'\\n', 1)), 200) || ')'`;
 
+/** The statuses of a revert that counts (migration 20261201190000_one_revert_per_job's index). */
+const LIVE_REVERT = `status IN ('queued', 'in_progress', 'completed')`;
+
 /**
  * A queued job of type `revert` that undoes `targetJobId`, a finished job of the same project (one
- * of the owner's) that changed files and kept a commit of them. The runner applies the inverse of
- * that commit on top of the project's state when the revert's turn comes (docs/code-io.md). One
- * statement: a finished job never changes again, so what the statement reads of it stays true.
+ * of the owner's) that changed files and kept a commit of them, and that no other revert undoes
+ * or is about to. The runner applies the inverse of that commit on top of the project's state when
+ * the revert's turn comes (docs/code-io.md). One statement: a finished job never changes again, so
+ * what the statement reads of it stays true; two requests at once meet on the unique index of live
+ * reverts, and the one that loses answers `already_reverted`.
  */
 export async function createRevertJob(
   db: Db,
@@ -183,6 +190,8 @@ export async function createRevertJob(
     owned: number;
     target_status: Job['status'] | null;
     target_revertible: boolean | null;
+    existing: { id: string; status: Job['status'] } | null;
+    allowed: boolean;
     job: Record<string, unknown> | null;
   }>;
   try {
@@ -199,17 +208,21 @@ export async function createRevertJob(
                  AS changed
           FROM jobs t JOIN owned ON t.project_id = owned.id WHERE t.id = $3::uuid
       ),
+      existing AS (SELECT r.id, r.status FROM jobs r WHERE r.reverts_job_id = $3::uuid AND r.${LIVE_REVERT} LIMIT 1),
       allowed AS (SELECT ${activeJobsBelowCap('$2', maxActiveJobs)} AS ok),
       j AS (
         INSERT INTO jobs (id, project_id, job_type, instruction, reverts_job_id, updated_at)
         SELECT $4::uuid, owned.id, 'revert', ${REVERT_INSTRUCTION}, target.id, now() FROM owned, target, allowed
-         WHERE allowed.ok AND target.finished AND target.changed
+         WHERE allowed.ok AND target.finished AND target.changed AND NOT EXISTS (SELECT 1 FROM existing)
+        ON CONFLICT (reverts_job_id) WHERE ${LIVE_REVERT} DO NOTHING
         RETURNING *
       ),
       refreshed AS (SELECT ${refreshProjectStatus('project_id')}, ${recordJobEvent('j')} FROM j)
       SELECT (SELECT count(*) FROM owned)::int AS owned,
              (SELECT status FROM target) AS target_status,
              (SELECT finished AND changed FROM target) AS target_revertible,
+             (SELECT row_to_json(existing) FROM existing) AS existing,
+             (SELECT ok FROM allowed) AS allowed,
              (SELECT row_to_json(j) FROM j) AS job, (SELECT count(*) FROM refreshed) AS refreshed`,
       [projectId, ownerId, targetJobId, randomUUID()],
     );
@@ -224,5 +237,15 @@ export async function createRevertJob(
   if (!['completed', 'error', 'cancelled'].includes(row.target_status))
     return { kind: 'job_unfinished', status: row.target_status };
   if (!row.target_revertible) return { kind: 'job_unchanged', status: row.target_status };
-  return { kind: 'active_job_limit', limit: maxActiveJobs };
+  if (row.existing) return { kind: 'already_reverted', revertJobId: row.existing.id, status: row.existing.status };
+  if (!row.allowed) return { kind: 'active_job_limit', limit: maxActiveJobs };
+  // A request at the same moment wrote its revert after this statement's snapshot was taken (the
+  // index made this insert wait for it, then skip): it is read now, or asked again if it has ended.
+  const { rows: others } = await sqlPool(db).query<{ id: string; status: Job['status'] }>(
+    `SELECT id, status FROM jobs WHERE reverts_job_id = $1::uuid AND ${LIVE_REVERT} LIMIT 1`,
+    [targetJobId],
+  );
+  const other = others[0];
+  if (other) return { kind: 'already_reverted', revertJobId: other.id, status: other.status };
+  return createRevertJob(db, ownerId, projectId, targetJobId, maxActiveJobs);
 }

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { poolConfigFromUrl, type Db } from '@cwo/db';
 import { cancelJob } from './cancel';
-import { createJob } from './create';
+import { createJob, createRevertJob } from './create';
 import { finishJob, startJob } from './run';
 import { jobRow, newProject, OWNER, outcome, projectStatus, setJob, testDb } from './__tests__/fixtures';
 import { eventually } from '../../../e2e/helpers/poll';
@@ -167,5 +167,59 @@ describe('a job finishing while another job of its project is queued', () => {
     expect(results[0]).toBe('finished');
     expect(results[1]).toMatchObject({ kind: 'created' });
     expect(await projectStatus(db, projectId)).toBe('queued');
+  });
+});
+
+describe('reverts of one job asked at the same moment', () => {
+  async function finishedWithChanges() {
+    const { projectId, jobIds } = await newProject(db);
+    await setJob(db, jobIds[0]!, { status: 'in_progress', attempts: 1 });
+    await finishJob(db, jobIds[0]!, 1, outcome({ modified_files: ['app.py'], commit_sha: 'a'.repeat(40) }));
+    return { projectId, jobId: jobIds[0]! };
+  }
+
+  it('both past their checks before either is written: one revert, the other request told which', async () => {
+    const { projectId, jobId } = await finishedWithChanges();
+    // The first waits on the held project row (its status derivation) with its revert written but
+    // not committed; the second's insert then waits on the first's, behind the unique index.
+    const [first, second] = await inOrder(
+      LOCK_PROJECT,
+      projectId,
+      () => createRevertJob(db, OWNER, projectId, jobId, 0),
+      () => createRevertJob(db, OWNER, projectId, jobId, 0),
+    );
+    expect(first.kind).toBe('created');
+    expect(second).toEqual({
+      kind: 'already_reverted',
+      revertJobId: first.kind === 'created' ? first.job.id : null,
+      status: 'queued',
+    });
+    expect(await db.job.count({ where: { projectId, jobType: 'revert' } })).toBe(1);
+    expect(await projectStatus(db, projectId)).toBe('queued');
+  });
+
+  it('under the active-job cap too (the owner’s lock orders them)', async () => {
+    const { projectId, jobId } = await finishedWithChanges();
+    const results = await Promise.all([1, 2, 3].map(() => createRevertJob(db, OWNER, projectId, jobId, 50)));
+    expect(results.filter((r) => r.kind === 'created')).toHaveLength(1);
+    expect(results.filter((r) => r.kind === 'already_reverted')).toHaveLength(2);
+    expect(await db.job.count({ where: { projectId, jobType: 'revert' } })).toBe(1);
+  });
+
+  it('a revert asked while the job’s finish is being written is refused as unfinished, then allowed', async () => {
+    const { projectId, jobIds } = await newProject(db);
+    const jobId = jobIds[0]!;
+    await setJob(db, jobId, { status: 'in_progress', attempts: 1 });
+    await holder.query('BEGIN');
+    await holder.query(LOCK_JOB, [jobId]);
+    const finishing = finishJob(db, jobId, 1, outcome({ modified_files: ['app.py'], commit_sha: 'a'.repeat(40) }));
+    await eventually('the finish to wait', async () => (await waiting()) >= 1, 5000, 10);
+    expect(await createRevertJob(db, OWNER, projectId, jobId, 0)).toEqual({
+      kind: 'job_unfinished',
+      status: 'in_progress',
+    });
+    await holder.query('COMMIT');
+    expect(await finishing).toBe('finished');
+    expect(await createRevertJob(db, OWNER, projectId, jobId, 0)).toMatchObject({ kind: 'created' });
   });
 });

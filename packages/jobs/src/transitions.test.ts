@@ -317,6 +317,28 @@ describe('create revert job', () => {
     });
   });
 
+  it('refuses a second revert while one is queued, running or completed; allows one after a failed or cancelled one', async () => {
+    const { projectId, jobId } = await finishedJob({ commit: true, files: true });
+    const first = await createRevertJob(db, OWNER, projectId, jobId, 0);
+    if (first.kind !== 'created') throw new Error(first.kind);
+    for (const status of ['queued', 'in_progress', 'completed']) {
+      await setJob(db, first.job.id, { status });
+      expect(await createRevertJob(db, OWNER, projectId, jobId, 0)).toEqual({
+        kind: 'already_reverted',
+        revertJobId: first.job.id,
+        status,
+      });
+    }
+    expect(await db.job.count({ where: { projectId, jobType: 'revert' } })).toBe(1);
+    for (const status of ['error', 'cancelled']) {
+      const { projectId: p, jobId: j } = await finishedJob({ commit: true, files: true });
+      const failed = await createRevertJob(db, OWNER, p, j, 0);
+      if (failed.kind !== 'created') throw new Error(failed.kind);
+      await setJob(db, failed.job.id, { status });
+      expect(await createRevertJob(db, OWNER, p, j, 0)).toMatchObject({ kind: 'created' });
+    }
+  });
+
   it('job_not_found for a job of another project or a malformed id; project_not_found for another owner', async () => {
     const { projectId } = await finishedJob({ commit: true, files: true });
     const other = await finishedJob({ commit: true, files: true });

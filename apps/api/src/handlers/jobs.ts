@@ -106,6 +106,11 @@ export async function revertJob({ deps, params, principal }: RequestContext): Pr
       throw conflict(
         `The job changed nothing that the project history kept (status ${created.status}): there is nothing to undo`,
       );
+    case 'already_reverted':
+      throw conflict(
+        `The job is undone once: job ${created.revertJobId} undoes it already (status ${created.status})` +
+          (created.status === 'completed' ? '; to bring its changes back, undo that job' : ''),
+      );
   }
   if (!(await enqueue(deps, created.job.id))) throw queueUnavailable({ job_id: created.job.id });
   return json(202, toJobSummary(created.job));

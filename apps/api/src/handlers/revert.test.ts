@@ -69,6 +69,18 @@ describe('POST …/jobs/{jobId}/revert', () => {
     );
   });
 
+  it('409 for a job that a revert undoes already, naming it; a second request at once gets the same answer', async () => {
+    const { projectId, jobId } = await projectWithFinishedJob({ files: ['app.py'], commit: 'f'.repeat(40) });
+    const path = `/api/v1/projects/${projectId}/jobs/${jobId}/revert`;
+    const answers = await Promise.all([request(h.app).post(path), request(h.app).post(path)]);
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 409]);
+    const revertId: string = answers.find((a) => a.status === 202)!.body.id;
+    expect(answers.find((a) => a.status === 409)!.body.detail).toBe(
+      `The job is undone once: job ${revertId} undoes it already (status queued)`,
+    );
+    expect(await h.db.job.count({ where: { projectId, revertsJobId: jobId } })).toBe(1);
+  });
+
   it('404 for a job of another project, an unknown or malformed job id, and an unknown project', async () => {
     const a = await projectWithFinishedJob({ files: ['app.py'], commit: 'd'.repeat(40) });
     const b = await projectWithFinishedJob({ files: ['app.py'], commit: 'e'.repeat(40) });
