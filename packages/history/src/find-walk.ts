@@ -11,14 +11,11 @@ import { scanFind } from '@cwo/workspace';
 //   the nanoseconds after the point; mode in octal), or `P <path>` for a directory find did not
 //   enter because its name is one of `prune` (snapshot.ts decides whether it is really ignored).
 
-/** What a walk by find printed; null when find could not do it (then the walk is done in JS). */
-export async function findRecords(
-  workspace: string,
-  opts: { exclude: readonly string[]; prune: readonly string[]; maxRecords: number },
-): Promise<string[] | null> {
+/** find's arguments for a walk (two walks' records compare only under the same ones). */
+export function findArgs(opts: { exclude: readonly string[]; prune: readonly string[] }): string[] {
   const excluded = opts.exclude.flatMap((name, i) => [...(i > 0 ? ['-o'] : []), '-path', `./${globEscape(name)}`]);
   const pruned = opts.prune.flatMap((name, i) => [...(i > 0 ? ['-o'] : []), '-name', globEscape(name)]);
-  const args = [
+  return [
     '.',
     '-mindepth',
     '1',
@@ -34,11 +31,15 @@ export async function findRecords(
     '-printf',
     '%y %s %i %T@ %C@ %m %P\\0',
   ];
+}
+
+/** What a walk by find printed; null when find could not do it (then the walk is done in JS). */
+export async function findRecords(workspace: string, args: string[], maxRecords: number): Promise<string[] | null> {
   const records: string[] = [];
   const ok = await scanFind(workspace, args, (more) => {
     for (const r of more) records.push(r);
     // More than the snapshot may hold, ignored ones included: the JS walk counts them exactly.
-    return records.length <= opts.maxRecords;
+    return records.length <= maxRecords;
   });
   return ok ? records : null;
 }

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { findRecords } from './find-walk';
+import { findArgs, findRecords } from './find-walk';
 import { CODEX_DIR, timeSlicer, withRegularFile } from '@cwo/workspace';
 import { baseRules, isIgnored, readGitignore, withGitignore, type Rules } from './ignore-rules';
 
@@ -56,6 +56,8 @@ export type Snapshot = Map<string, SnapshotEntry> & {
   ignoreKey?: string;
   /** How the walk got its stats: from one find child, or by an lstat per file in JS. */
   walker?: 'find' | 'js';
+  /** Of find's records, how many were parsed (those that differ from the walk before's, when it was by find). */
+  recordsParsed?: number;
 };
 
 /** What decides a snapshot's trees besides its entries: HISTORY_IGNORE (the .gitignore files are entries). */
@@ -89,6 +91,8 @@ export interface SnapshotOptions {
    * cannot). By default find walks the workspaces whose `previous` has FIND_FROM_ENTRIES or more.
    */
   walker?: 'find' | 'js';
+  /** Tests: false parses all of find's output even when `previous` was taken by find too. */
+  incremental?: boolean;
 }
 
 const DEFAULT_SNAPSHOT_EXCLUDE: readonly string[] = [CODEX_DIR];
@@ -202,12 +206,12 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
 }
 
 /** What both walks share: the snapshot being made, and how each entry and directory goes in it. */
-function newWalk(opts: SnapshotOptions) {
+function newWalk(opts: SnapshotOptions, takenAtNs = BigInt(Date.now()) * 1_000_000n) {
   const exclude = new Set(opts.exclude ?? DEFAULT_SNAPSHOT_EXCLUDE);
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const snapshot: Snapshot = new Map();
   // Wall clock, as file timestamps are.
-  snapshot.takenAtNs = BigInt(Date.now()) * 1_000_000n;
+  snapshot.takenAtNs = takenAtNs;
   snapshot.ignoreKey = ignoreKey(opts.ignore);
   const dirs = new Map<string, SnapshotDir>();
   snapshot.dirs = dirs;
@@ -346,8 +350,12 @@ function newWalk(opts: SnapshotOptions) {
     exclude,
     maxEntries,
     previous,
+    ignore: opts.ignore,
+    settledBefore,
     settledText,
     count,
+    seen: () => seen,
+    tick: () => slicer.tick(),
     hashed,
     link,
     dir,
@@ -360,24 +368,116 @@ function newWalk(opts: SnapshotOptions) {
   };
 }
 
+type Walk = ReturnType<typeof newWalk>;
+
 /**
- * The walk from find's records (find-walk.ts): the same decisions as the JS walk, in the same
+ * What a walk by find leaves for the next one (kept beside its snapshot, in memory only): its
+ * output, and what it decided for each directory. The next walk by find under the same arguments
+ * parses only the records that differ from it (walkDelta).
+ */
+interface FindState {
+  /** The workspace, find's arguments and the ignore patterns: outputs compare only under the same. */
+  key: string;
+  records: string[];
+  /** Entries counted against maxEntries (every record not ignored, as `count` counts them). */
+  seen: number;
+  /** Each directory walked -> the rules that apply to its entries. */
+  rules: Map<string, Rules[]>;
+  /** Directories left out by a rule, whose entries find still printed. */
+  ignoredDirs: Set<string>;
+  /** The .gitignore files whose rules were read (their entries must be settled for the rules to be). */
+  gitignores: string[];
+  /** Whether the snapshot is the output's alone: no record of it vanished before it was read. */
+  exact: boolean;
+}
+const findStates = new WeakMap<Snapshot, FindState>();
+
+/** `f <size> <inode> <mtime> <ctime> <mode> <path>` (pathAt: where the path starts), as a snapshot compares it. */
+function fileRecord(r: string, pathAt: number) {
+  const s2 = r.indexOf(' ', 2);
+  const s3 = r.indexOf(' ', s2 + 1);
+  const s4 = r.indexOf(' ', s3 + 1);
+  const s5 = r.indexOf(' ', s4 + 1);
+  const size = r.slice(2, s2);
+  const ino = r.slice(s2 + 1, s3);
+  const mtime = findTimeNs(r.slice(s3 + 1, s4));
+  const ctime = findTimeNs(r.slice(s4 + 1, s5));
+  const executable = (parseInt(r.slice(s5 + 1, pathAt - 1), 8) & 0o100) !== 0;
+  return { size, ino, mtime, ctime, executable, key: `${size} ${mtime} ${ctime} ${ino} ${executable ? 1 : 0}` };
+}
+
+/** A file find printed: kept as `previous`'s entry when its stat is, and settled; hashed otherwise. */
+async function fileFromRecord(
+  walk: Walk,
+  rel: string,
+  abs: string,
+  r: string,
+  pathAt: number,
+): Promise<boolean | null> {
+  const { size, ino, mtime, ctime, executable, key } = fileRecord(r, pathAt);
+  const old = walk.previous?.get(rel);
+  if (
+    old?.kind === 'file' &&
+    statKeyOf(old) === key &&
+    decimalLess(ctime, walk.settledText) &&
+    decimalLess(mtime, walk.settledText)
+  ) {
+    walk.snapshot.set(rel, old);
+    return true;
+  }
+  let stat: SnapshotEntry['stat'];
+  try {
+    stat = { mtimeNs: BigInt(mtime), ctimeNs: BigInt(ctime), ino: BigInt(ino) };
+  } catch {
+    throw new NotFindOutput(); // not what find prints: the JS walk decides
+  }
+  return walk.hashed(rel, abs, Number(size), executable, stat, key);
+}
+
+class NotFindOutput extends Error {}
+
+/**
+ * The walk from find's output (find-walk.ts): the same decisions as the JS walk, in the same
  * order (find prints a directory, then everything under it), the ignore rules applied here. Null
- * when find could not walk it: the JS walk does it all then.
+ * when find could not walk it: the JS walk does it all then. When `previous` was taken by find
+ * too, only the records that differ from its output are looked at (walkDelta).
  */
 async function walkWithFind(root: string, opts: SnapshotOptions): Promise<Snapshot | null> {
-  const walk = newWalk(opts);
-  const prune = prunableNames(opts.ignore);
-  const records = await findRecords(root, {
-    exclude: [...walk.exclude],
-    prune,
-    // What it may print beyond the snapshot's own limit: ignored entries it cannot leave unentered.
-    maxRecords: walk.maxEntries * 4 + 1000,
-  });
+  // Before find's first stat: what the next walk trusts must be older than this.
+  const takenAtNs = BigInt(Date.now()) * 1_000_000n;
+  const exclude = [...new Set(opts.exclude ?? DEFAULT_SNAPSHOT_EXCLUDE)];
+  const args = findArgs({ exclude, prune: prunableNames(opts.ignore) });
+  // What it may print beyond the snapshot's own limit: ignored entries it cannot leave unentered.
+  const records = await findRecords(root, args, (opts.maxEntries ?? DEFAULT_MAX_ENTRIES) * 4 + 1000);
   if (records === null) {
     if (!(await findWorks())) findUnusable = true;
     return null;
   }
+  const key = JSON.stringify([root, args, ignoreKey(opts.ignore)]);
+  const last = opts.previous ? findStates.get(opts.previous) : undefined;
+  try {
+    if (last?.key === key && last.exact && opts.incremental !== false) {
+      const delta = await walkDelta(root, newWalk(opts, takenAtNs), last, records);
+      if (delta) return delta;
+    }
+    return await walkRecords(root, newWalk(opts, takenAtNs), key, records);
+  } catch (err) {
+    if (err instanceof NotFindOutput) return null;
+    throw err;
+  }
+}
+
+/** Every record of find's output, in order. */
+async function walkRecords(root: string, walk: Walk, key: string, records: string[]): Promise<Snapshot> {
+  const state: FindState = {
+    key,
+    records,
+    seen: 0,
+    rules: new Map(),
+    ignoredDirs: new Set(),
+    gitignores: [],
+    exact: true,
+  };
   // Which directories hold a .gitignore (a directory's rules apply to all its entries, and find
   // prints its subdirectories' entries before some of its own).
   const withGitignoreFile = new Set<string>();
@@ -387,10 +487,11 @@ async function walkWithFind(root: string, opts: SnapshotOptions): Promise<Snapsh
     const slash = rel.lastIndexOf('/');
     if (rel.slice(slash + 1) === '.gitignore') withGitignoreFile.add(slash < 0 ? '' : rel.slice(0, slash));
   }
-  const rulesOf = (rel: string, inherited: Rules[]) =>
-    withGitignoreFile.has(rel)
-      ? withGitignore(inherited, rel, readGitignore(path.join(root, rel, '.gitignore')))
-      : inherited;
+  const rulesOf = (rel: string, inherited: Rules[]) => {
+    if (!withGitignoreFile.has(rel)) return inherited;
+    state.gitignores.push(rel === '' ? '.gitignore' : `${rel}/.gitignore`);
+    return withGitignore(inherited, rel, readGitignore(path.join(root, rel, '.gitignore')));
+  };
 
   interface Frame {
     rel: string;
@@ -399,14 +500,11 @@ async function walkWithFind(root: string, opts: SnapshotOptions): Promise<Snapsh
     count: number;
     same: boolean;
   }
-  const frame = (rel: string, rules: Rules[]): Frame => ({
-    rel,
-    rules,
-    fileRules: rules.some((r) => r.filesToo),
-    count: 0,
-    same: true,
-  });
-  const stack: Frame[] = [frame('', rulesOf('', baseRules(opts.ignore)))];
+  const frame = (rel: string, rules: Rules[]): Frame => {
+    state.rules.set(rel, rules);
+    return { rel, rules, fileRules: rules.some((r) => r.filesToo), count: 0, same: true };
+  };
+  const stack: Frame[] = [frame('', rulesOf('', baseRules(walk.ignore)))];
   const pop = () => {
     const done = stack.pop()!;
     walk.finishDir(done.rel, done);
@@ -414,7 +512,6 @@ async function walkWithFind(root: string, opts: SnapshotOptions): Promise<Snapsh
     parent.count += done.count;
     parent.same &&= done.same;
   };
-  const previous = walk.previous;
   let skipUnder: string | null = null;
 
   for (const r of records) {
@@ -430,21 +527,26 @@ async function walkWithFind(root: string, opts: SnapshotOptions): Promise<Snapsh
     const slash = rel.lastIndexOf('/');
     const parentRel = slash < 0 ? '' : rel.slice(0, slash);
     while (stack.at(-1)!.rel !== parentRel) {
-      if (stack.length === 1) return null; // not in find's order after all: the JS walk decides
+      if (stack.length === 1) throw new NotFindOutput(); // not in find's order after all
       pop();
     }
     const top = stack.at(-1)!;
     const abs = `${root}/${rel}`;
     const isDir = type === 100 /* d */ || type === 80;
     if ((isDir ? top.rules.length > 0 : top.fileRules) && isIgnored(top.rules, rel, isDir)) {
-      if (isDir) skipUnder = `${rel}/`;
+      if (isDir) {
+        skipUnder = `${rel}/`;
+        state.ignoredDirs.add(rel);
+      }
       continue;
     }
     const turn = walk.count();
     if (turn) await turn;
     try {
       if (type === 80) {
-        // Left unentered by name, yet not ignored (a .gitignore took it back): walked in JS.
+        // Left unentered by name, yet not ignored (a .gitignore took it back): walked in JS, so
+        // find's output does not say what is under it.
+        state.exact = false;
         const sub = await walk.dir(abs, rel, top.rules);
         walk.finishDir(rel, sub);
         top.count += sub.count;
@@ -455,48 +557,206 @@ async function walkWithFind(root: string, opts: SnapshotOptions): Promise<Snapsh
         top.same = walk.link(rel, abs) && top.same;
         top.count++;
       } else if (type === 102 /* f */) {
-        // `f <size> <inode> <mtime> <ctime> <mode> <path>`
-        const s1 = 1;
-        const s2 = r.indexOf(' ', s1 + 1);
-        const s3 = r.indexOf(' ', s2 + 1);
-        const s4 = r.indexOf(' ', s3 + 1);
-        const s5 = r.indexOf(' ', s4 + 1);
-        const size = r.slice(s1 + 1, s2);
-        const ino = r.slice(s2 + 1, s3);
-        const mtime = findTimeNs(r.slice(s3 + 1, s4));
-        const ctime = findTimeNs(r.slice(s4 + 1, s5));
-        const executable = (parseInt(r.slice(s5 + 1, pathAt - 1), 8) & 0o100) !== 0;
-        const key = `${size} ${mtime} ${ctime} ${ino} ${executable ? 1 : 0}`;
-        const old = previous?.get(rel);
-        if (
-          old?.kind === 'file' &&
-          statKeyOf(old) === key &&
-          decimalLess(ctime, walk.settledText) &&
-          decimalLess(mtime, walk.settledText)
-        ) {
-          walk.snapshot.set(rel, old);
-          top.count++;
+        const kept = await fileFromRecord(walk, rel, abs, r, pathAt);
+        if (kept === null) {
+          state.exact = false;
           continue;
         }
-        let stat: SnapshotEntry['stat'];
-        try {
-          stat = { mtimeNs: BigInt(mtime), ctimeNs: BigInt(ctime), ino: BigInt(ino) };
-        } catch {
-          return null; // not what find prints: the JS walk decides
-        }
-        const kept = await walk.hashed(rel, abs, Number(size), executable, stat, key);
-        if (kept === null) continue;
         top.same &&= kept;
         top.count++;
       }
       // Sockets, FIFOs and devices are not workspace content.
     } catch (err) {
       if (!isGone(err)) throw err;
+      state.exact = false;
     }
   }
   while (stack.length > 1) pop();
   walk.finishDir('', stack[0]!);
-  return walk.done('find');
+  state.seen = walk.seen();
+  const snapshot = walk.done('find');
+  snapshot.recordsParsed = records.length;
+  findStates.set(snapshot, state);
+  return snapshot;
+}
+
+// How far ahead a record that differs is looked for (an entry created or removed shifts the
+// rest), and after how many differing places parsing everything is cheaper.
+const RESYNC_RECORDS = 512;
+const MAX_DIFFERENCES = 2000;
+
+/**
+ * The records of two walks by find that are not in both (an entry's record is its path and stat:
+ * one in both is the same entry, unchanged): `was` the old walk's, `now` the new one's. Both are
+ * in find's order, so they are compared in step; where they differ, the next common record is
+ * looked for a little ahead in each. Null when they differ in too many places.
+ */
+function changedRecords(before: string[], after: string[]): { was: string[]; now: string[] } | null {
+  const was: string[] = [];
+  const now: string[] = [];
+  let i = 0;
+  let j = 0;
+  for (let differences = 0; i < before.length && j < after.length;) {
+    if (before[i] === after[j]) {
+      i++;
+      j++;
+      continue;
+    }
+    if (++differences > MAX_DIFFERENCES) return null;
+    const ahead = (list: string[], from: number, r: string) => {
+      const to = Math.min(list.length, from + RESYNC_RECORDS);
+      for (let k = from + 1; k < to; k++) if (list[k] === r) return k;
+      return -1;
+    };
+    const inAfter = ahead(after, j, before[i]!);
+    const inBefore = ahead(before, i, after[j]!);
+    if (inAfter >= 0 && (inBefore < 0 || inAfter - j <= inBefore - i)) {
+      while (j < inAfter) now.push(after[j++]!); // created (or changed) before the old record comes again
+    } else if (inBefore >= 0) {
+      while (i < inBefore) was.push(before[i++]!); // removed (or changed)
+    } else {
+      was.push(before[i++]!); // changed in place
+      now.push(after[j++]!);
+    }
+  }
+  while (i < before.length) was.push(before[i++]!);
+  while (j < after.length) now.push(after[j++]!);
+  return { was, now };
+}
+
+/**
+ * The snapshot from find's output when the walk before was by find too, under the same arguments:
+ * a record in both outputs is the same entry with the same stat, so only the records that differ
+ * are parsed, and the other entries are `previous`'s (those still unsettled hashed again, the
+ * links read again, as the full walk does). The same snapshot
+ * as walkRecords would make; null when the differing records are not only files, links and
+ * directories whose stats changed (a directory created or removed, a .gitignore changed).
+ */
+async function walkDelta(root: string, walk: Walk, last: FindState, records: string[]): Promise<Snapshot | null> {
+  const previous = walk.previous!;
+  const changed = changedRecords(last.records, records);
+  if (!changed) return null;
+  const previousDirs = previous.ignoreKey === walk.snapshot.ignoreKey ? previous.dirs : undefined;
+  if (!previousDirs) return null;
+  const settled = walk.settledBefore;
+  const unsettled = (e: SnapshotEntry) => e.stat.mtimeNs >= settled || e.stat.ctimeNs >= settled;
+  // The rules are those the walk before read: only if their files are as they were then.
+  for (const rel of last.gitignores) {
+    const e = previous.get(rel);
+    if (e?.kind !== 'file' || unsettled(e)) return null;
+  }
+
+  const ignoredUnder = (rel: string): boolean => {
+    for (let d = rel; ;) {
+      if (last.ignoredDirs.has(d)) return true;
+      const slash = d.lastIndexOf('/');
+      if (slash < 0) return false;
+      d = d.slice(0, slash);
+    }
+  };
+  const dirsChanged = { was: new Set<string>(), now: new Set<string>() };
+  type Item = { type: number; rel: string; r: string; pathAt: number };
+  /** The content records among the changed ones; null when they are not of the kinds handled here. */
+  const contentOf = (records: string[], dirs: Set<string>): Item[] | null => {
+    const items: Item[] = [];
+    for (const r of records) {
+      const type = r.charCodeAt(0);
+      if (type === 80) return null;
+      const pathAt = nthSpace(r, 6) + 1;
+      if (pathAt === 0) return null;
+      const rel = r.slice(pathAt);
+      const slash = rel.lastIndexOf('/');
+      const parent = slash < 0 ? '' : rel.slice(0, slash);
+      const rules = last.rules.get(parent);
+      if (rules === undefined) {
+        if (ignoredUnder(parent)) continue;
+        return null;
+      }
+      if (type === 100) {
+        // A directory whose stat changed is handled (its entries tell); one that came or went is not.
+        if (!last.rules.has(rel) && !last.ignoredDirs.has(rel)) return null;
+        dirs.add(rel);
+        continue;
+      }
+      if (rel.slice(slash + 1) === '.gitignore') return null;
+      if (rules.some((x) => x.filesToo) && isIgnored(rules, rel, false)) continue;
+      items.push({ type, rel, r, pathAt });
+    }
+    return items;
+  };
+  const was = contentOf(changed.was, dirsChanged.was);
+  const now = was && contentOf(changed.now, dirsChanged.now);
+  if (!was || !now || dirsChanged.was.size !== dirsChanged.now.size) return null;
+  for (const d of dirsChanged.now) if (!dirsChanged.was.has(d)) return null;
+
+  // The entries around the changed records whose stat is too recent to trust, and the links.
+  const touched = new Set<string>();
+  for (const item of was) touched.add(item.rel);
+  for (const item of now) touched.add(item.rel);
+  const again: string[] = [];
+  for (const [rel, e] of previous) {
+    if (!touched.has(rel) && (e.kind === 'symlink' || unsettled(e))) again.push(rel);
+  }
+  const seen = last.seen - was.length + now.length;
+  if (seen > walk.maxEntries) throw new SnapshotLimitError(walk.maxEntries);
+
+  // From here on the snapshot is made: previous's entries, then what changed.
+  const snapshot = walk.snapshot;
+  for (const [rel, e] of previous) snapshot.set(rel, e);
+  for (const item of was) snapshot.delete(item.rel);
+  let exact = true;
+  for (const item of now) {
+    const turn = walk.tick();
+    if (turn) await turn;
+    const abs = `${root}/${item.rel}`;
+    try {
+      if (item.type === 102) {
+        if ((await fileFromRecord(walk, item.rel, abs, item.r, item.pathAt)) === null) exact = false;
+      } else if (item.type === 108) walk.link(item.rel, abs);
+      // Sockets, FIFOs and devices: counted, not content.
+    } catch (err) {
+      if (!isGone(err)) throw err;
+      exact = false;
+    }
+  }
+  for (const rel of again) {
+    const turn = walk.tick();
+    if (turn) await turn;
+    const e = previous.get(rel)!;
+    const abs = `${root}/${rel}`;
+    snapshot.delete(rel);
+    try {
+      if (e.kind === 'symlink') walk.link(rel, abs);
+      else if ((await walk.hashed(rel, abs, e.size, e.executable, e.stat, statKeyOf(e))) === null) exact = false;
+    } catch (err) {
+      if (!isGone(err)) throw err;
+      exact = false;
+    }
+  }
+
+  // The directories above an entry that changed lose their tree; their counts follow.
+  const dirs = snapshot.dirs!;
+  for (const [d, info] of previousDirs) dirs.set(d, info.oid !== undefined ? info : { count: info.count });
+  const sameEntry = (a: SnapshotEntry | undefined, b: SnapshotEntry | undefined) =>
+    a === b ||
+    (a !== undefined && b !== undefined && a.kind === b.kind && a.hash === b.hash && a.executable === b.executable);
+  for (const rel of [...touched, ...again]) {
+    const old = previous.get(rel);
+    const cur = snapshot.get(rel);
+    if (sameEntry(old, cur)) continue;
+    const delta = (cur ? 1 : 0) - (old ? 1 : 0);
+    for (let d = rel; d !== '';) {
+      const slash = d.lastIndexOf('/');
+      d = slash < 0 ? '' : d.slice(0, slash);
+      const count = (dirs.get(d)?.count ?? 0) + delta;
+      if (count > 0) dirs.set(d, { count });
+      else dirs.delete(d);
+    }
+  }
+  const done = walk.done('find');
+  done.recordsParsed = changed.now.length;
+  findStates.set(done, { ...last, records, seen, exact });
+  return done;
 }
 
 /** The index of the n-th space of a record (1-based). */
