@@ -57,6 +57,8 @@ describe('the project page, in Chromium, against the API and a runner', () => {
     expect(await edit.getAttribute('aria-current')).toBe('true');
     await page.waitForURL(/\?job=[0-9a-f-]{36}$/);
     await edit.getByText('Completed', { exact: true }).waitFor({ timeout: 60_000 });
+    // The edit box said where the edit stood, and says how it ended.
+    await page.locator('.edit-form').getByRole('status').getByText('Your edit ended: completed.').waitFor();
     const details = page.locator('.job-details');
     await details.getByText('Modified').waitFor();
     await details.getByText('app.py', { exact: true }).waitFor();

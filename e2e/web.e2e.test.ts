@@ -143,6 +143,29 @@ describe('the web app, in Chromium, against the API and a runner', () => {
     );
   });
 
+  it('links to Swagger UI and to Bull Board from the top bar', async () => {
+    const { api, browser } = web;
+    // A page of its own, not watched: Bull Board's page asks two outside hosts (refused offline, harmless).
+    const other = await browser.newPage();
+    try {
+      await other.goto(`${api.baseUrl}/`);
+      const nav = other.getByRole('navigation', { name: 'API pages' });
+      await nav.getByRole('link', { name: 'API docs' }).click();
+      await other.getByRole('heading', { name: /Codex Workspace Orchestrator API/ }).waitFor();
+      expect(new URL(other.url()).pathname).toBe('/docs/');
+      await other.goBack();
+      const [board] = await Promise.all([
+        other.waitForResponse((r) => new URL(r.url()).pathname === '/admin/queues'),
+        nav.getByRole('link', { name: 'Queues (admins)' }).click(),
+      ]);
+      expect(board.status()).toBe(200);
+      await other.getByText('jobs', { exact: true }).first().waitFor();
+      await screenshot(other, 'bull-board');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('is usable 375 px wide', async () => {
     const { api } = web;
     const { page } = tab;

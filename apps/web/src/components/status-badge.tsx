@@ -1,6 +1,7 @@
 import type { Status } from '@cwo/contracts';
 
-const LABELS: Record<Status, string> = {
+/** Each status in words. */
+export const STATUS_TEXT: Record<Status, string> = {
   queued: 'Queued',
   in_progress: 'Running',
   completed: 'Completed',
@@ -10,5 +11,5 @@ const LABELS: Record<Status, string> = {
 
 /** The status in words (never by colour alone), coloured by class. */
 export function StatusBadge({ status }: { status: Status }) {
-  return <span className={`status status-${status}`}>{LABELS[status]}</span>;
+  return <span className={`status status-${status}`}>{STATUS_TEXT[status]}</span>;
 }

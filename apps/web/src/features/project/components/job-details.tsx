@@ -22,15 +22,22 @@ function Files({ label, paths }: { label: string; paths: string[] }) {
   );
 }
 
-function QueueStanding({ job }: { job: JobDetail }) {
+/** Where a queued job stands, in words (the job's panel and the edit box say it alike). */
+export function queueStandingText(job: JobDetail): string | null {
   if (job.status !== 'queued' || !job.queue_position) return null;
   const { in_project, overall } = job.queue_position;
   const ahead = (n: number) => `${n} job${n === 1 ? '' : 's'}`;
+  return in_project === 0 && overall === 0
+    ? 'Next in line: it starts as soon as a runner is free.'
+    : `Waiting for ${ahead(in_project)} of this project and ${ahead(overall)} in the whole queue to finish first.`;
+}
+
+function QueueStanding({ job }: { job: JobDetail }) {
+  const text = queueStandingText(job);
+  if (!text) return null;
   return (
     <p className="queue-position" role="status">
-      {in_project === 0 && overall === 0
-        ? 'Next in line: it starts as soon as a runner is free.'
-        : `Waiting for ${ahead(in_project)} of this project and ${ahead(overall)} in the whole queue to finish first.`}
+      {text}
     </p>
   );
 }
