@@ -154,6 +154,19 @@ describe('the project page, in Chromium, against the API and a runner', () => {
     await api.waitForJob(projectId, first.body.id);
   });
 
+  it('stops a running job', async () => {
+    const { api } = web;
+    const { page } = tab;
+    const job = await api.addJob(projectId, 'An edit stopped while it runs');
+    await page.goto(`${api.baseUrl}/projects/${projectId}?job=${job.id}`);
+    const entry = page.getByRole('list', { name: 'Jobs' }).getByRole('button', { name: /^5\. Edit/ });
+    await entry.getByText('Running', { exact: true }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Stop this job' }).click();
+    await page.getByText('Stopping: the runner ends it within seconds.').waitFor();
+    await entry.getByText('Cancelled', { exact: true }).waitFor({ timeout: 30_000 });
+    expect((await api.job(projectId, job.id)).status).toBe('cancelled');
+  });
+
   it("shows a failed job's error code, what it means, and its errors", async () => {
     const { api } = web;
     const { page } = tab;
