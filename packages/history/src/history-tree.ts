@@ -249,6 +249,9 @@ async function buildSnapshotTree(
     for (const sub of subdirs.get(dir) ?? []) if (!reusable(sub)) mark(sub);
   };
   if (!reusable('')) mark('');
+  const top = dirs.get('');
+  // Nothing changed under the top: its tree is the one recorded (no pass over the entries).
+  if (top && !toBuild.has('')) return top.oid!;
   // The files directly in those directories (one pass: most of a large snapshot is skipped).
   const files = new Map<string, Array<[string, string, Entry]>>();
   for (const [rel, entry] of snapshot) {
@@ -313,8 +316,6 @@ async function buildSnapshotTree(
     return entries;
   }
 
-  const top = dirs.get('');
-  if (top && !toBuild.has('')) return top.oid!;
   const oid = await store.tree(treeBody(await build('', baseRules(ignorePatterns))));
   if (top) {
     top.oid = oid;

@@ -156,6 +156,27 @@ describe('the stat index beside a project history', () => {
     expect((await indexed()).filesRead).toBe(0);
   });
 
+  it('writes the flag an entry gained since the index before (each entry keeps its record’s bytes)', async () => {
+    write('a.txt', 'a\n');
+    write('bin/run', '#!/bin/sh\n');
+    fs.chmodSync(path.join(workspace, 'bin/run'), 0o755);
+    fs.mkdirSync(gitDir, { recursive: true });
+    const snapshot = await takeSnapshot(workspace);
+    const flagsOf = () =>
+      fs
+        .readFileSync(statIndexPath(gitDir), 'utf8')
+        .split('\0')
+        .filter((r) => / (a\.txt|bin\/run)$/.test(r))
+        .map((r) => r.slice(0, 2))
+        .sort();
+    expect(saveStatIndex(gitDir, workspace, snapshot)).toBe(true);
+    expect(flagsOf()).toEqual(['--', 'x-']);
+    snapshot.get('a.txt')!.stored = true;
+    snapshot.get('bin/run')!.stored = true;
+    expect(saveStatIndex(gitDir, workspace, snapshot)).toBe(true);
+    expect(flagsOf()).toEqual(['-s', 'xs']);
+  });
+
   it('refuses an index recorded on another filesystem, even with a right checksum', async () => {
     write('a.txt', 'a\n');
     const s = await takeSnapshot(workspace);

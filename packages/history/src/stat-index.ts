@@ -46,24 +46,42 @@ function recordTail(rel: string, e: SnapshotEntry): string {
   return tail;
 }
 
+// And its whole record's bytes (flags, tail, NUL): an index is then mostly a copy of buffers.
+const recordBytes = new WeakMap<SnapshotEntry, Buffer>();
+const STORED = 0x73; // 's'
+
+function recordOf(rel: string, e: SnapshotEntry): Buffer {
+  let bytes = recordBytes.get(e);
+  // Only `stored` changes in an entry (a commit stored its blob).
+  if (bytes === undefined || (bytes[1] === STORED) !== (e.stored === true)) {
+    // A link's flag says so; its stat is never trusted (a readlink is its stat), its id keeps the tree.
+    const kind = e.kind === 'symlink' ? 'l' : e.executable ? 'x' : '-';
+    bytes = Buffer.from(`${kind}${e.stored ? 's' : '-'} ${recordTail(rel, e)}\0`);
+    recordBytes.set(e, bytes);
+  }
+  return bytes;
+}
+
 /**
  * The index's bytes for `snapshot` (taken of a workspace on device `dev`): the entries the commit
  * stored are marked `stored`, and so are the directories whose trees it wrote or found.
  */
 export function serializeStatIndex(snapshot: Snapshot, dev: bigint): Buffer | null {
   if (snapshot.takenAtNs === undefined) return null;
-  const records: string[] = [];
+  const parts: Buffer[] = [Buffer.alloc(0)];
+  let length = 0;
   for (const [rel, e] of snapshot) {
-    // A link's flag says so; its stat is never trusted (a readlink is its stat), its id keeps the tree.
-    const kind = e.kind === 'symlink' ? 'l' : e.executable ? 'x' : '-';
-    records.push(`${kind}${e.stored ? 's' : '-'} ${recordTail(rel, e)}`);
+    const bytes = recordOf(rel, e);
+    parts.push(bytes);
+    length += bytes.length;
   }
-  const files = records.length;
   const trees = [...(snapshot.dirs ?? [])].filter(([, d]) => d.stored && d.oid !== undefined);
-  for (const [rel, d] of trees) records.push(`${d.count} ${d.oid} ${rel}`);
+  const treeRecords = Buffer.from(trees.map(([rel, d]) => `${d.count} ${d.oid} ${rel}\0`).join(''));
+  parts.push(treeRecords);
   const key = Buffer.from(snapshot.ignoreKey ?? '').toString('hex') || '-';
-  const header = `${MAGIC} ${VERSION} ${snapshot.takenAtNs} ${dev} ${files} ${trees.length} ${key}`;
-  const body = Buffer.from(`${header}\0${records.join('\0')}\0`);
+  const header = `${MAGIC} ${VERSION} ${snapshot.takenAtNs} ${dev} ${snapshot.size} ${trees.length} ${key}`;
+  parts[0] = Buffer.from(`${header}\0`);
+  const body = Buffer.concat(parts, parts[0].length + length + treeRecords.length);
   const sum = crypto.createHash('sha1').update(body).digest('hex');
   return Buffer.concat([body, Buffer.from(`${sum}\n`)]);
 }
