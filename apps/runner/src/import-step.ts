@@ -83,7 +83,12 @@ export async function runImportStep(a: ImportStepArgs): Promise<ImportStepResult
     let tree = staging;
     if (source.kind === 'git') {
       const fetched = await fetchGitSource({
-        source: { url: source.url, ref: source.ref ?? undefined, token: readCredential(root, a.job.projectId) },
+        source: {
+          url: source.url,
+          ref: source.ref ?? undefined,
+          token: readCredential(root, a.job.projectId),
+          submodules: source.submodules ?? false,
+        },
         dir: staging,
         rules: { allowPrivateHosts: config.IMPORT_ALLOW_PRIVATE_HOSTS, allowHttp: config.IMPORT_ALLOW_HTTP },
         lookup: a.lookup ?? systemLookup,

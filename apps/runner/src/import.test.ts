@@ -8,7 +8,12 @@ import { projectHistoryDir } from '@cwo/history';
 import { projectWorkspace } from '@cwo/workspace';
 import { createDummyExecutor } from './executors/dummy';
 import { addEdit, createProject, readJobLog, testConfig, useRunnerHarness, waitForJob } from './__tests__/helpers';
-import { makeRepo, startGitServer, type GitServer } from '../../../packages/code-io/src/__tests__/git-server';
+import {
+  makeRepo,
+  makeSuperproject,
+  startGitServer,
+  type GitServer,
+} from '../../../packages/code-io/src/__tests__/git-server';
 
 // The import step with the real runner and the dummy agent: a project created from a git
 // repository (git http-backend on 127.0.0.1, behind basic auth) or an uploaded archive gets it as
@@ -163,5 +168,48 @@ describe('a project created from existing code', () => {
     expect(fs.readdirSync(projectWorkspace(cfg.workspaceRoot, projectId))).toEqual(['.codex']);
     expect(fs.existsSync(importDir(cfg.workspaceRoot, projectId))).toBe(false);
     expect(fs.existsSync(projectHistoryDir(cfg.workspaceRoot, projectId))).toBe(false);
+  });
+
+  it('fetches submodules when asked; one at a refused URL refuses the import with nothing written', async () => {
+    const cfg = config();
+    const queue = harness.queue(cfg);
+    await harness.startRunner(cfg, createDummyExecutor());
+    const [lib] = makeRepo(reposRoot, 'lib.git', [{ 'lib.py': 'A = 1\n' }]);
+    makeSuperproject(reposRoot, 'with-lib.git', { 'main.py': 'import lib\n' }, [
+      { path: 'lib', url: '../lib.git', commit: lib! },
+    ]);
+    makeSuperproject(reposRoot, 'with-bad-lib.git', { 'main.py': 'import lib\n' }, [
+      { path: 'lib', url: '../lib.git', commit: lib! },
+      { path: 'evil', url: 'file:///etc/lib.git', commit: lib! },
+    ]);
+    const good = await projectWithSource(cfg, {
+      kind: 'git',
+      url: server.url('with-lib.git'),
+      ref: null,
+      submodules: true,
+    });
+    writeCredential(cfg.workspaceRoot, good.projectId, TOKEN);
+    await queue.enqueue(good.jobId);
+    expect(await waitForJob(db, good.jobId)).toMatchObject({ status: 'completed', errorCode: null });
+    const ws = projectWorkspace(cfg.workspaceRoot, good.projectId);
+    expect(fs.readFileSync(path.join(ws, 'lib', 'lib.py'), 'utf8')).toBe('A = 1\n');
+    expect(fs.existsSync(path.join(ws, 'lib', '.git'))).toBe(false);
+    expect(await readJobLog(cfg, good.projectId, good.jobId)).toMatch(/import: fetching submodule lib from /);
+
+    const bad = await projectWithSource(cfg, {
+      kind: 'git',
+      url: server.url('with-bad-lib.git'),
+      ref: null,
+      submodules: true,
+    });
+    writeCredential(cfg.workspaceRoot, bad.projectId, TOKEN);
+    await queue.enqueue(bad.jobId);
+    const job = await waitForJob(db, bad.jobId);
+    expect(job).toMatchObject({ status: 'error', errorCode: 'import_refused', commitSha: null });
+    expect(job.errors).toEqual([
+      expect.stringMatching(/^import: the submodule at evil: the URL must start with https:\/\/, .*, git:\/\//),
+    ]);
+    expect(fs.readdirSync(projectWorkspace(cfg.workspaceRoot, bad.projectId))).toEqual(['.codex']);
+    expect(fs.existsSync(importDir(cfg.workspaceRoot, bad.projectId))).toBe(false);
   });
 });

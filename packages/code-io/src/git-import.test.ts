@@ -3,7 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fetchGitSource, type GitImportOptions } from './git-import';
 import { ImportError } from './import-limits';
-import { startGitDaemon, startGitServer, makeRepo, type GitDaemon, type GitServer } from './__tests__/git-server';
+import {
+  startGitDaemon,
+  startGitServer,
+  makeRepo,
+  makeSuperproject,
+  type GitDaemon,
+  type GitServer,
+} from './__tests__/git-server';
 
 // Against real git: `git http-backend` on 127.0.0.1 (so IMPORT_ALLOW_PRIVATE_HOSTS and
 // IMPORT_ALLOW_HTTP are on, as in every test), one server open and one with basic auth, and
@@ -149,5 +156,75 @@ describe('fetchGitSource over git:// (git daemon)', () => {
     const token = await failure(fetchInto({ source: { url: daemon.url('app.git'), token: TOKEN } }));
     expect(token?.code).toBe('import_refused');
     expect(token?.message).toBe('a token is used with https URLs only');
+  });
+});
+
+describe('fetchGitSource with submodules', () => {
+  let libCommits: string[];
+  let toolCommits: string[];
+  beforeAll(() => {
+    libCommits = makeRepo(root, 'lib.git', [{ 'lib.py': 'A = 1\n' }, { 'lib.py': 'A = 2\n' }]);
+    toolCommits = makeRepo(root, 'tool.git', [{ 'tool.sh': 'echo tool\n' }]);
+    // lib at its first commit, by a relative URL (next to the superproject on the same server);
+    // tool by an absolute git:// URL (another server, another scheme).
+    makeSuperproject(root, 'super.git', { 'main.py': 'import lib\n' }, [
+      { path: 'lib', url: '../lib.git', commit: libCommits[0]! },
+      { path: 'vendor/tool', url: daemon.url('tool.git'), commit: toolCommits[0]! },
+    ]);
+  });
+
+  it('fetches each submodule at its commit, shallow, without their .git, only when asked', async () => {
+    const { dir, lines } = await fetchInto({ source: { url: open.url('super.git'), submodules: true } });
+    expect(fs.readFileSync(path.join(dir, 'lib', 'lib.py'), 'utf8')).toBe('A = 1\n');
+    expect(fs.readFileSync(path.join(dir, 'vendor', 'tool', 'tool.sh'), 'utf8')).toBe('echo tool\n');
+    for (const d of ['.', 'lib', 'vendor/tool']) expect(fs.existsSync(path.join(dir, d, '.git'))).toBe(false);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^import: fetching submodule lib from http:\/\/127\.0\.0\.1:\d+\/lib\.git \(shallow\)$/),
+        expect.stringMatching(/^import: fetching submodule vendor\/tool from git:\/\/127\.0\.0\.1:\d+\/tool\.git/),
+      ]),
+    );
+    expect(lines.join('\n')).not.toMatch(/whole history/);
+    const without = await fetchInto({ source: { url: open.url('super.git') } });
+    expect(fs.readdirSync(path.join(without.dir, 'lib'))).toEqual([]);
+    expect(without.lines.join('\n')).toMatch(/the repository has submodules; they are not fetched/);
+  });
+
+  it('counts the submodules in the import’s limits', async () => {
+    const err = await failure(
+      fetchInto({ source: { url: open.url('super.git'), submodules: true }, limits: { ...limits, maxFiles: 4 } }),
+    );
+    expect(err!.code).toBe('import_too_large');
+    expect(err!.message).toMatch(/with its submodules has 5 files, more than 4 \(IMPORT_MAX_FILES\)/);
+  });
+
+  it.each([
+    ['file:///etc/repo.git', /must start with https:\/\/, ssh:\/\/, git:\/\//],
+    ['ext::sh -c touch% /tmp/pwned', /spaces or control characters|not a valid/],
+    ['ssh://-oProxyCommand=touch%20x/repo', /the host must not start with "-"/],
+    ['/srv/git/lib.git', /not a valid https:\/\/, ssh:\/\/, git:\/\/ or user@host:path URL/],
+  ])('refuses a submodule at %s before fetching any, naming it', async (url, why) => {
+    const name = `bad-${Math.random().toString(36).slice(2)}.git`;
+    makeSuperproject(root, name, { 'main.py': 'x\n' }, [
+      { path: 'lib', url: '../lib.git', commit: libCommits[0]! },
+      { path: 'evil', url, commit: libCommits[0]! },
+    ]);
+    const fetched: string[] = [];
+    const err = await failure(
+      fetchInto({ source: { url: open.url(name), submodules: true }, log: (l) => fetched.push(l) }),
+    );
+    expect(err).toBeInstanceOf(ImportError);
+    expect(err!.code).toBe('import_refused');
+    expect(err!.message).toMatch(/^the submodule at evil: /);
+    expect(err!.message).toMatch(why);
+    expect(fetched.filter((l) => l.includes('fetching submodule'))).toEqual([]);
+  });
+
+  it('sends the token to a submodule on the same server only', async () => {
+    const lockedRoot = locked.root;
+    const sub = makeRepo(lockedRoot, 'sublib.git', [{ 'sub.txt': 'inner\n' }]);
+    makeSuperproject(lockedRoot, 'with-sub.git', {}, [{ path: 'sub', url: './../sublib.git', commit: sub[0]! }]);
+    const { dir } = await fetchInto({ source: { url: locked.url('with-sub.git'), token: TOKEN, submodules: true } });
+    expect(fs.readFileSync(path.join(dir, 'sub', 'sub.txt'), 'utf8')).toBe('inner\n');
   });
 });

@@ -50,6 +50,10 @@ export const GitSource = z
       .optional(),
     /** A credential for https (sent as HTTP basic auth); used once, never stored, logged or shown. */
     token: z.string().min(1).max(4096).optional(),
+    submodules: z.boolean().optional().openapi({
+      description:
+        'Fetch the submodules too (shallow, each URL under the same rules, within the same limits); false by default',
+    }),
   })
   .strict()
   .openapi('GitSource');
@@ -65,6 +69,8 @@ export const ProjectSource = z
       kind: z.literal('git'),
       url: z.string().openapi({ description: 'The URL without any credential' }),
       ref: z.string().nullable(),
+      /** Absent in projects made before it could be asked. */
+      submodules: z.boolean().optional(),
     }),
     z.object({
       kind: z.literal('archive'),

@@ -25,6 +25,25 @@ describe('POST /projects with a source', () => {
 
   const projectCount = () => h.db.project.count();
 
+  it('keeps submodules: true for the runner; a non-boolean is a 422', async () => {
+    const res = await request(h.app)
+      .post('/api/v1/projects')
+      .send({
+        instruction: 'Vendor the libraries',
+        source: { git: { url: 'https://93.184.215.14/org/repo.git', submodules: true } },
+      })
+      .expect(202);
+    expect(res.body.source).toMatchObject({ kind: 'git', submodules: true });
+    const bad = await request(h.app)
+      .post('/api/v1/projects')
+      .send({
+        instruction: 'Vendor the libraries',
+        source: { git: { url: 'https://93.184.215.14/org/repo.git', submodules: 'yes' } },
+      })
+      .expect(422);
+    expect(JSON.stringify(bad.body)).toMatch(/submodules/);
+  });
+
   it('keeps a git source without its credential, and the token only in a file for the runner', async () => {
     const res = await request(h.app)
       .post('/api/v1/projects')
@@ -33,7 +52,12 @@ describe('POST /projects with a source', () => {
         source: { git: { url: `https://user:${TOKEN}@93.184.215.14/org/repo.git`, ref: 'v1.2', token: TOKEN } },
       })
       .expect(202);
-    expect(res.body.source).toEqual({ kind: 'git', url: 'https://93.184.215.14/org/repo.git', ref: 'v1.2' });
+    expect(res.body.source).toEqual({
+      kind: 'git',
+      url: 'https://93.184.215.14/org/repo.git',
+      ref: 'v1.2',
+      submodules: false,
+    });
     expect(JSON.stringify(res.body)).not.toContain(TOKEN);
     const row = await h.db.project.findUniqueOrThrow({ where: { id: res.body.id } });
     expect(JSON.stringify(row)).not.toContain(TOKEN);

@@ -78,7 +78,7 @@ export async function prepareGitSource(
     if (err instanceof RemoteRefused) throw issue(['body', 'source', 'git', 'url'], err.message, 'value_error');
     throw err;
   }
-  return { kind: 'git', url: display, ref: git.ref ?? null };
+  return { kind: 'git', url: display, ref: git.ref ?? null, submodules: git.submodules ?? false };
 }
 
 export interface ReceivedUpload {

@@ -182,3 +182,30 @@ export async function startGitDaemon(root: string, opts: { receivePack?: boolean
       }),
   };
 }
+
+/**
+ * A bare repository `<root>/<name>` with `files` and one submodule per entry of `submodules` (a
+ * gitlink at `path` to `commit`, declared in .gitmodules with `url` as written, relative or not).
+ */
+export function makeSuperproject(
+  root: string,
+  name: string,
+  files: Record<string, string>,
+  submodules: Array<{ path: string; url: string; commit: string }>,
+): string {
+  const work = fs.mkdtempSync(path.join(root, `.work-${name}-`));
+  git(work, 'init', '--quiet', '--initial-branch=main', '.');
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(work, rel)), { recursive: true });
+    fs.writeFileSync(path.join(work, rel), text);
+  }
+  const declared = submodules.map((s) => `[submodule "${s.path}"]\n\tpath = ${s.path}\n\turl = ${s.url}\n`);
+  fs.writeFileSync(path.join(work, '.gitmodules'), declared.join(''));
+  git(work, 'add', '--all');
+  for (const s of submodules) git(work, 'update-index', '--add', '--cacheinfo', `160000,${s.commit},${s.path}`);
+  git(work, 'commit', '--quiet', '-m', 'with submodules');
+  const id = git(work, 'rev-parse', 'HEAD').trim();
+  git(root, 'clone', '--quiet', '--bare', work, name);
+  fs.rmSync(work, { recursive: true, force: true });
+  return id;
+}
