@@ -7,7 +7,7 @@ import {
 } from '@cwo/contracts';
 import type { Config } from '@cwo/config';
 import { diffSnapshots, SnapshotLimitError, takeSnapshot, type Snapshot, type WorkspaceDiff } from '@cwo/history';
-import { CODEX_DIR, relativeJobResultPath } from '@cwo/workspace';
+import { CODEX_DIR, relativeJobResultPath, relativeResultPath } from '@cwo/workspace';
 import { judgeChecks } from './check-verdict';
 import { InfrastructureError, JobFailure, type Executor } from './executors/types';
 import { describeError } from './describe-error';
@@ -17,7 +17,7 @@ import type { JobLog } from './job-log';
 import type { JobOutcome } from './outcome';
 import { prepareWorkspace } from './prepare-workspace';
 import { readResultFile, ResultFileError } from './result-file';
-import { writeFileDirect } from './safe-fs';
+import { linkOrWrite } from './safe-fs';
 
 // One attempt at a job, from a prepared workspace to its outcome: request.json, a snapshot, the
 // executor under a time limit, a second snapshot, and result.json checked. Failures of the job
@@ -194,8 +194,8 @@ async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'out
 
   try {
     // result.json is under .codex/, which the snapshot leaves out.
-    const { result, raw } = readResultFile(workspace);
-    writeFileDirect(workspace, relativeJobResultPath(request.job_id), raw);
+    const { result, raw, stat } = readResultFile(workspace);
+    linkOrWrite(workspace, relativeJobResultPath(request.job_id), relativeResultPath(), stat, raw);
     const differences = describeDifferences(result, files);
     if (differences)
       log.step(`the agent's file lists differ from the workspace (the workspace's are kept): ${differences}`);

@@ -8,6 +8,9 @@ import { ensureRealDir, readRegularFile, writeFileDirect } from './safe-fs';
 // and .codex/request.json says what to do, with a copy kept in the job's own directory.
 
 const REQUEST_MAX_BYTES = 1024 * 1024;
+// Only whose request it is matters here: checking the whole request (every earlier job's entry)
+// again was a job's cost that grew with the project's history.
+const RequestOwner = WorkerRequest.pick({ job_id: true });
 
 /** Whether anything (a link included, not followed) is at `p`. */
 const present = (p: string): boolean => fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined;
@@ -22,7 +25,7 @@ function currentRequestJobId(workspace: string): string | null {
   }
   if (!file) return null;
   try {
-    const parsed = WorkerRequest.safeParse(JSON.parse(file.data.toString('utf8')));
+    const parsed = RequestOwner.safeParse(JSON.parse(file.data.toString('utf8')));
     return parsed.success ? parsed.data.job_id : null;
   } catch {
     return null;

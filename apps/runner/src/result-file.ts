@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { RESULT_MAX_BYTES, WorkerResult } from '@cwo/contracts';
 import { checkRelativePath, InvalidPathError, relativeResultPath } from '@cwo/workspace';
 import { NotARegularFileError, readRegularFile } from './safe-fs';
@@ -22,6 +23,8 @@ export interface ResultFile {
   result: WorkerResult;
   /** The bytes as read, kept as the job's own copy. */
   raw: Buffer;
+  /** The file's fstat as it was read (its copy can then be a second name of it: linkOrWrite). */
+  stat: Stats;
 }
 
 export function readResultFile(workspace: string, maxBytes = RESULT_MAX_BYTES): ResultFile {
@@ -69,5 +72,5 @@ export function readResultFile(workspace: string, maxBytes = RESULT_MAX_BYTES): 
       }
     }
   }
-  return { result, raw: file.data };
+  return { result, raw: file.data, stat: file.stat };
 }

@@ -2,7 +2,14 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureRealDir, NotARegularFileError, openForAppend, readRegularFile, writeFileDirect } from './safe-fs';
+import {
+  ensureRealDir,
+  linkOrWrite,
+  NotARegularFileError,
+  openForAppend,
+  readRegularFile,
+  writeFileDirect,
+} from './safe-fs';
 
 // The agent owns the workspace: whatever it leaves where the runner writes its own files (links,
 // hard links, FIFOs, files in place of directories) must be replaced, never written through or
@@ -37,6 +44,43 @@ describe('the runner’s own files in a workspace the agent controls', () => {
       expect(st.isFile() && st.nlink === 1).toBe(true);
       expect(fs.readFileSync(file(`.codex/jobs/j1/${name}`), 'utf8')).toBe(`{"${name}":1}`);
     }
+  });
+
+  it('keeps the job’s copy of result.json as a second name of the file read, which outlives the top-level one', () => {
+    fs.writeFileSync(file('.codex/result.json'), '{"status":"success"}');
+    const read = readRegularFile(ws, '.codex/result.json', 1000)!;
+    linkOrWrite(ws, '.codex/jobs/j1/result.json', '.codex/result.json', read.stat, read.data);
+    // No new file: the same inode under the job's name.
+    expect(fs.lstatSync(file('.codex/jobs/j1/result.json')).ino).toBe(read.stat.ino);
+    // The next job removes the top-level name; the copy keeps the bytes.
+    fs.rmSync(file('.codex/result.json'));
+    const copy = fs.lstatSync(file('.codex/jobs/j1/result.json'));
+    expect(copy.isFile() && copy.nlink === 1).toBe(true);
+    expect(fs.readFileSync(file('.codex/jobs/j1/result.json'), 'utf8')).toBe('{"status":"success"}');
+    // A retry's copy replaces it.
+    fs.writeFileSync(file('.codex/result.json'), '{"status":"error"}');
+    const again = readRegularFile(ws, '.codex/result.json', 1000)!;
+    linkOrWrite(ws, '.codex/jobs/j1/result.json', '.codex/result.json', again.stat, again.data);
+    expect(fs.readFileSync(file('.codex/jobs/j1/result.json'), 'utf8')).toBe('{"status":"error"}');
+  });
+
+  it('copies a result.json that has another name (a hard link the agent made), or changed since it was read', () => {
+    fs.writeFileSync(file('app.py'), '{"status":"success"}');
+    fs.linkSync(file('app.py'), file('.codex/result.json'));
+    const read = readRegularFile(ws, '.codex/result.json', 1000)!;
+    fs.symlinkSync(outside, file('.codex/jobs/j1/result.json'));
+    linkOrWrite(ws, '.codex/jobs/j1/result.json', '.codex/result.json', read.stat, read.data);
+    fs.writeFileSync(file('app.py'), 'print(2)\n');
+    expect(fs.readFileSync(file('.codex/jobs/j1/result.json'), 'utf8')).toBe('{"status":"success"}');
+    expect(fs.readFileSync(outside, 'utf8')).toBe('precious');
+
+    fs.rmSync(file('.codex/result.json'));
+    fs.writeFileSync(file('.codex/result.json'), '{"a":1}');
+    const first = readRegularFile(ws, '.codex/result.json', 1000)!;
+    fs.writeFileSync(file('.codex/result.json'), '{"a":22}');
+    linkOrWrite(ws, '.codex/jobs/j1/result.json', '.codex/result.json', first.stat, first.data);
+    expect(fs.readFileSync(file('.codex/jobs/j1/result.json'), 'utf8')).toBe('{"a":1}');
+    expect(fs.lstatSync(file('.codex/jobs/j1/result.json')).nlink).toBe(1);
   });
 
   it('overwrites its own earlier copy (a retry) instead of appending to it', async () => {

@@ -121,6 +121,57 @@ export function writeFileDirect(workspace: string, relFile: string, data: string
 }
 
 /**
+ * Gives `relFile` the bytes of `fromRelFile`, which were read as `bytes` from a file whose fstat
+ * was `read`: as a second name of that file when it is still the same one with no other name,
+ * else written in place (writeFileDirect). A second name takes no new inode: on an ext4 without a
+ * journal (these machines) every inode made, and every one freed, costs the next ones more (README,
+ * "Benchmarks"), and the file it copies is removed by the next job anyway. Anything in the way at
+ * `relFile` is replaced.
+ */
+export function linkOrWrite(
+  workspace: string,
+  relFile: string,
+  fromRelFile: string,
+  read: fs.Stats,
+  bytes: Buffer,
+): string {
+  const dir = ensureRealDir(workspace, path.posix.dirname(relFile));
+  const target = path.join(dir, path.posix.basename(relFile));
+  if (read.nlink !== 1 || read.size !== bytes.length) return writeFileDirect(workspace, relFile, bytes);
+  const from = path.join(ensureRealDir(workspace, path.posix.dirname(fromRelFile)), path.posix.basename(fromRelFile));
+  const link = (): 'linked' | 'taken' | 'refused' => {
+    try {
+      fs.linkSync(from, target);
+      return 'linked';
+    } catch (err) {
+      // EPERM, EXDEV…: a copy then.
+      return (err as NodeJS.ErrnoException).code === 'EEXIST' ? 'taken' : 'refused';
+    }
+  };
+  let linked = link();
+  if (linked === 'taken') {
+    fs.rmSync(target, { recursive: true, force: true });
+    linked = link();
+  }
+  if (linked === 'linked') {
+    // link() takes a symlink itself, not its target: the new name must be the very file read,
+    // unchanged since (the agent has stopped, but a planted link or a second name is refused).
+    const now = fs.lstatSync(target);
+    if (
+      now.isFile() &&
+      now.ino === read.ino &&
+      now.dev === read.dev &&
+      now.nlink === 2 &&
+      now.size === read.size &&
+      now.mtimeMs === read.mtimeMs
+    )
+      return target;
+    fs.rmSync(target, { force: true });
+  }
+  return writeFileDirect(workspace, relFile, bytes);
+}
+
+/**
  * Opens a file for appending (see openOwnFile: never through a link, never into a file with
  * another name); returns its descriptor.
  */
@@ -144,7 +195,7 @@ export function readRegularFile(
   workspace: string,
   relFile: string,
   maxBytes: number,
-): { data: Buffer; size: number } | null {
+): { data: Buffer; size: number; stat: fs.Stats } | null {
   // Each directory on the way must be real: a linked .codex would make us read elsewhere.
   let current = workspace;
   for (const part of path.posix
@@ -159,7 +210,7 @@ export function readRegularFile(
       throw err;
     }
   }
-  let read: { data: Buffer; size: number } | null;
+  let read: { data: Buffer; size: number; stat: fs.Stats } | null;
   try {
     read = withRegularFile(path.join(current, path.posix.basename(relFile)), (fd, stat) => {
       const buffer = Buffer.alloc(Math.min(stat.size, maxBytes) + 1);
@@ -169,7 +220,7 @@ export function readRegularFile(
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
-      return { data: buffer.subarray(0, filled), size: Math.max(stat.size, filled) };
+      return { data: buffer.subarray(0, filled), size: Math.max(stat.size, filled), stat };
     });
   } catch (err) {
     if (isMissing(err)) return null;
