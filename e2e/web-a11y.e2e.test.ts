@@ -22,7 +22,9 @@ async function seriousViolations(page: Page): Promise<string[]> {
   await page.evaluate(axe.source);
   const { violations }: axe.AxeResults = await page.evaluate(
     // `any`: the e2e tests are typed for Node, without the DOM's names.
-    (values) => (globalThis as any).axe.run((globalThis as any).document, { runOnly: { type: 'tag', values } }),
+    // Not into frames: the Preview tab's frame is the agent's page (another origin), not the app.
+    (values) =>
+      (globalThis as any).axe.run((globalThis as any).document, { runOnly: { type: 'tag', values }, iframes: false }),
     ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'],
   );
   return violations
@@ -165,6 +167,20 @@ describe('the web app is accessible: axe on every view, and the keyboard alone',
           await page.goto(`${api.baseUrl}/projects/${failedId}`);
           await page.locator('.job-errors').getByText('forced_error', { exact: true }).first().waitFor();
           await check(page, `project-failed-${label}`);
+        });
+
+        it('the Preview tab', async () => {
+          const { api } = web;
+          const { page, watched } = tab;
+          await page.goto(`${api.baseUrl}/projects/${projectId}?tab=preview`);
+          const frame = page.getByTitle('Preview of the project');
+          await frame.waitFor();
+          await page.getByRole('button', { name: 'Start server' }).waitFor();
+          await check(page, `preview-${label}`);
+          // The frame's requests go to the preview's origin, the one other site the page may reach.
+          const previewOrigin = new URL((await frame.getAttribute('src'))!).origin;
+          expect(watched.foreignRequests.filter((u) => !u.startsWith(`${previewOrigin}/`))).toEqual([]);
+          watched.foreignRequests.length = 0;
         });
 
         it('the delete confirmation', async () => {

@@ -42,6 +42,7 @@ function ServerControl({ projectId, preview }: { projectId: string; preview: Pre
       <label htmlFor={commandId}>Command</label>
       <input
         id={commandId}
+        type="text"
         value={command}
         onChange={(e) => setCommand(e.target.value)}
         placeholder="the agent’s (result.json), e.g. node server.js"
@@ -49,6 +50,7 @@ function ServerControl({ projectId, preview }: { projectId: string; preview: Pre
       <label htmlFor={portId}>Port</label>
       <input
         id={portId}
+        type="text"
         inputMode="numeric"
         pattern="[0-9]*"
         value={port}
@@ -78,7 +80,8 @@ export function PreviewPanel({ projectId }: { projectId: string }) {
   const server = preview.kind === 'server';
   return (
     <div className="preview">
-      <p className="meta">
+      {/* Not .meta: this line is long, and must wrap at 375 px. */}
+      <p>
         {server && <span className={`status preview-status-${preview.status}`}>{STATUS_TEXT[preview.status]}</span>}{' '}
         <span>{describe(preview)}</span>{' '}
         <a href={preview.preview_url} target="_blank" rel="noopener noreferrer">
