@@ -74,7 +74,10 @@ export class LogFollower {
     if (this.catchingUp || this.over || this.offset >= to) return;
     if (this.offset < from) return this.startCatchUp(); // cannot happen while live; the file is always right
     const event = this.offset === from ? shared : encode(logEvent(to, chunk.subarray(this.offset - from)));
-    if (this.sink.writableLength + event.length > this.maxQueuedBytes) return this.startCatchUp();
+    // writableNeedDrain first: it is a flag, and most clients never have a backlog to measure.
+    if (this.sink.writableNeedDrain && this.sink.writableLength + event.length > this.maxQueuedBytes) {
+      return this.startCatchUp();
+    }
     this.offset = to;
     this.sink.write(event);
   }
