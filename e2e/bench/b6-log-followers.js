@@ -6,10 +6,12 @@
 // their connection mid-run and come back with Last-Event-ID; they must miss nothing either.
 // Measured: the server's CPU time (utime + stime from /proc) from the first line written to the
 // last line received by every client, and each line's delivery latency (received minus the time
-// written into it by the writer), over the clients that stay connected.
+// written into it by the writer), over the clients that stay connected. The clients run in
+// processes of their own (b6-clients.js), apart from this one, and client 0 alone in one more:
+// its latency is the server's and the kernel's without the other clients' parsing in front.
+const { fork } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const http = require('node:http');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 const {
@@ -31,8 +33,8 @@ const SECONDS = Number(process.env.BENCH_B6_SECONDS || 20);
 const ROUNDS = Number(process.env.BENCH_B6_ROUNDS || 1);
 /** Every n-th client drops its connection once during the run and resumes with Last-Event-ID. */
 const RECONNECT_EVERY = 20;
-const RECONNECT_PAUSE_MS = 300;
-const REFUSED_RETRIES = 5;
+/** Processes the clients (but the probe) are spread over. */
+const CLIENT_PROCS = Number(process.env.BENCH_B6_CLIENT_PROCS || 2);
 
 const { jobLogFile } = require(fromRoot('packages/workspace/dist'));
 // The baseline reads the file as often as the API's tails may, so that the ratio measures what
@@ -41,21 +43,23 @@ const { DEFAULT_TAIL_OPTIONS } = require(fromRoot('apps/api/dist/logs/follow-log
 const { Client } = req('pg');
 const now = () => performance.timeOrigin + performance.now();
 
-/** Delivery latencies in 0.1 ms bins (up to 60 s): 8 M lines would not fit in an array cheaply. */
+/** Delivery latencies in 0.1 ms bins, merged from the client processes' [bin, count] pairs. */
 function histogram() {
-  const bins = new Uint32Array(600_000);
+  const bins = new Map();
   let n = 0;
   return {
-    add(ms, count = 1) {
-      bins[Math.min(bins.length - 1, Math.max(0, Math.floor(ms * 10)))] += count;
-      n += count;
+    merge(pairs) {
+      for (const [bin, count] of pairs) {
+        bins.set(bin, (bins.get(bin) ?? 0) + count);
+        n += count;
+      }
     },
     percentile(p) {
       const want = Math.ceil((p / 100) * n);
       let seen = 0;
-      for (let i = 0; i < bins.length; i++) {
-        seen += bins[i];
-        if (seen >= want && want > 0) return i / 10;
+      for (const bin of [...bins.keys()].sort((a, b) => a - b)) {
+        seen += bins.get(bin);
+        if (seen >= want && want > 0) return bin / 10;
       }
       return NaN;
     },
@@ -65,157 +69,137 @@ function histogram() {
   };
 }
 
-/** One SSE client: checks that every byte arrives once and in order; records line latencies. */
-function follower(url, { latencies, reconnectAt }) {
-  const state = {
-    offset: 0,
-    hash: crypto.createHash('sha1'),
-    endStatus: undefined,
-    error: undefined,
-    reconnects: 0,
-    refused: 0,
-    connected: false,
-    events: 0,
-    chunks: 0,
-  };
-  let request;
-  const connect = () => {
-    const headers = state.offset > 0 ? { 'Last-Event-ID': String(state.offset) } : {};
-    request = http.get(url, { agent: false, headers }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        // A 503 (the API waited too long for Postgres: 200 clients arriving at once on a busy
-        // machine) is retried as a client would; it is counted, and nothing may be missed after it.
-        if (res.statusCode === 503 && state.refused < REFUSED_RETRIES) {
-          state.refused++;
-          setTimeout(connect, RECONNECT_PAUSE_MS);
-          return;
-        }
-        state.error = `status ${res.statusCode}`;
-        return;
-      }
-      state.connected = true;
-      res.setEncoding('utf8');
-      let buffer = '';
-      res.on('data', (chunk) => {
-        const received = now();
-        state.chunks++;
-        buffer += chunk;
-        let from = 0;
-        let end;
-        while ((end = buffer.indexOf('\n\n', from)) >= 0) {
-          onEvent(buffer.slice(from, end), received);
-          from = end + 2;
-        }
-        buffer = buffer.slice(from);
+/** A forked b6-clients.js: `ask` sends a message and resolves with its answer. */
+function clientProcess() {
+  const child = fork(path.join(__dirname, 'b6-clients.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    child,
+    ask(msg, answer) {
+      return new Promise((resolve, reject) => {
+        const onMessage = (m) => {
+          if (m.type !== answer) return;
+          child.off('message', onMessage);
+          resolve(m);
+        };
+        child.on('message', onMessage);
+        exited.then((code) => reject(new Error(`a B6 client process exited (${code}) before answering ${msg.type}`)));
+        child.send(msg);
       });
-      res.on('error', () => {});
-    });
-    request.on('error', () => {});
-  };
-  const onEvent = (block, received) => {
-    if (block.startsWith(':') || block.startsWith('retry:')) return;
-    if (block.startsWith('event: end\n')) {
-      state.endStatus = JSON.parse(block.slice(block.indexOf('data: ') + 6)).status;
-      return;
-    }
-    const idEnd = block.indexOf('\n');
-    const id = Number(block.slice(4, idEnd));
-    const dataStart = block.indexOf('\n', idEnd + 1) + 1;
-    const lines = block.slice(dataStart).split('\n');
-    let text = '';
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i].slice(6);
-      text += line + '\n';
-      if (latencies) {
-        const t = line.indexOf(' t=');
-        latencies.add(received - Number(line.slice(t + 3, line.indexOf(' ', t + 3))));
-      }
-    }
-    if (id - state.offset !== text.length && !state.error) {
-      state.error = `event id ${id} after ${state.offset} carried ${text.length} bytes`;
-    }
-    state.offset = id;
-    state.events++;
-    state.hash.update(text);
-  };
-  connect();
-  if (reconnectAt !== undefined) {
-    setTimeout(() => {
-      request.destroy();
-      state.connected = false;
-      state.reconnects++;
-      setTimeout(connect, RECONNECT_PAUSE_MS);
-    }, reconnectAt);
-  }
-  return {
-    state,
-    close: () => request.destroy(),
-  };
-}
-
-async function followRound({ url, logFile, serverPid, onWritten }) {
-  const latencies = histogram();
-  const clients = Array.from({ length: CLIENTS }, (_, i) => {
-    const drops = i % RECONNECT_EVERY === RECONNECT_EVERY - 1;
-    // Drops spread over the middle of the run, none at the very start or end.
-    const reconnectAt = drops ? ((0.25 + (0.5 * i) / CLIENTS) * SECONDS * 1000) | 0 : undefined;
-    return { drops, ...follower(url, { latencies: drops ? undefined : latencies, reconnectAt }) };
-  });
-  await waitFor('every client connected', () => clients.every((c) => c.state.connected), 60_000);
-  await sleep(500);
-
-  const cpu0 = cpuSeconds(serverPid);
-  const clientCpu0 = process.cpuUsage();
-  const t0 = now();
-  const mono0 = process.hrtime.bigint() / 1000n;
-  const writer = startProcess('b6-writer', 'e2e/bench/b6-log-writer.js', {
-    ...process.env,
-    LOG_FILE: logFile,
-    LINES_PER_S: String(LINES_PER_S),
-    SECONDS: String(SECONDS),
-  });
-  await writer.exited;
-  const size = fs.statSync(logFile).size;
-  await onWritten?.();
-  await waitFor(
-    'every client to receive the whole log',
-    () => clients.every((c) => c.state.offset >= size || c.state.error),
-    60_000,
-  );
-  const seconds = (now() - t0) / 1000;
-  const mono1 = process.hrtime.bigint() / 1000n;
-  const cpu = cpuSeconds(serverPid) - cpu0;
-  const clientCpu = process.cpuUsage(clientCpu0);
-  const expected = crypto.createHash('sha1').update(fs.readFileSync(logFile)).digest('hex');
-  const wrong = clients.filter((c) => c.state.error || c.state.hash.copy().digest('hex') !== expected);
-  return {
-    clients,
-    wrong,
-    figures: {
-      cpu_s: round(cpu, 2),
-      cpu_share: round(cpu / seconds, 3),
-      seconds: round(seconds, 2),
-      bytes: size,
-      lines: LINES_PER_S * SECONDS,
-      p50_ms: latencies.percentile(50),
-      p99_ms: latencies.percentile(99),
-      max_ms: latencies.percentile(100),
-      client_cpu_s: round((clientCpu.user + clientCpu.system) / 1e6, 2),
-      // CLOCK_MONOTONIC in µs, as V8's CPU profiles count time: to cut a profile to this window.
-      window_monotonic_us: [Number(mono0), Number(mono1)],
-      complete_clients: CLIENTS - wrong.length,
-      reconnected_clients: clients.filter((c) => c.state.reconnects > 0).length,
-      refused_connections: clients.reduce((n, c) => n + c.state.refused, 0),
-      events_per_client: round(clients.reduce((n, c) => n + c.state.events, 0) / CLIENTS, 0),
-      reads_per_client: round(clients.reduce((n, c) => n + c.state.chunks, 0) / CLIENTS, 0),
+    },
+    tell: (msg) => child.send(msg),
+    stop: () => {
+      if (child.exitCode === null) child.kill();
     },
   };
 }
 
+/**
+ * The clients in CLIENT_PROCS processes, and client 0 alone in one more (the probe). Every n-th
+ * client drops its connection once, mid-run, and resumes with Last-Event-ID; latencies are those
+ * of the clients that stay connected.
+ */
+async function followRound({ url, logFile, serverPid, onWritten, waitEnd }) {
+  const specs = Array.from({ length: CLIENTS }, (_, index) => {
+    const drops = index % RECONNECT_EVERY === RECONNECT_EVERY - 1;
+    // Drops spread over the middle of the run, none at the very start or end.
+    const reconnectAt = drops ? ((0.25 + (0.5 * index) / CLIENTS) * SECONDS * 1000) | 0 : undefined;
+    return { index, measure: !drops, reconnectAt };
+  });
+  const groups = [
+    [specs[0]],
+    ...Array.from({ length: CLIENT_PROCS }, (_, p) => specs.filter((s) => s.index > 0 && s.index % CLIENT_PROCS === p)),
+  ];
+  const procs = groups.map(() => clientProcess());
+  try {
+    await Promise.all(procs.map((p, i) => p.ask({ type: 'follow', url, clients: groups[i] }, 'connected')));
+    await sleep(500);
+
+    const cpu0 = cpuSeconds(serverPid);
+    const t0 = now();
+    const mono0 = process.hrtime.bigint() / 1000n;
+    for (const p of procs) p.tell({ type: 'start', t0 });
+    const writer = startProcess('b6-writer', 'e2e/bench/b6-log-writer.js', {
+      ...process.env,
+      LOG_FILE: logFile,
+      LINES_PER_S: String(LINES_PER_S),
+      SECONDS: String(SECONDS),
+    });
+    await writer.exited;
+    const size = fs.statSync(logFile).size;
+    await onWritten?.();
+    const whole = await Promise.all(procs.map((p) => p.ask({ type: 'whole', size }, 'whole')));
+    const seconds = (now() - t0) / 1000;
+    const mono1 = process.hrtime.bigint() / 1000n;
+    const cpu = cpuSeconds(serverPid) - cpu0;
+    const reports = await Promise.all(procs.map((p) => p.ask({ type: 'report', waitEnd }, 'report')));
+
+    const all = histogram();
+    const probe = histogram();
+    reports.forEach((r, i) => (i === 0 ? probe : all).merge(r.latencies));
+    all.merge(reports[0].latencies);
+    const clients = reports.flatMap((r) => r.clients);
+    const expected = crypto.createHash('sha1').update(fs.readFileSync(logFile)).digest('hex');
+    const wrong = clients.filter((c) => c.error || c.offset !== size || c.sha1 !== expected);
+    const loop = whole.slice(1).map((w) => w.loop_delay_ms);
+    const worst = clients
+      .filter((c) => c.worst_ms > 0)
+      .map((c) => c.worst_ms)
+      .sort((a, b) => a - b);
+    const secondsOf = (rs) =>
+      rs[0].worst_by_second
+        .slice(0, SECONDS + 1)
+        .map((_, i) => round(Math.max(...rs.map((r) => r.worst_by_second[i])), 0));
+    return {
+      clients,
+      wrong,
+      figures: {
+        cpu_s: round(cpu, 2),
+        cpu_share: round(cpu / seconds, 3),
+        seconds: round(seconds, 2),
+        bytes: size,
+        lines: LINES_PER_S * SECONDS,
+        p50_ms: all.percentile(50),
+        p99_ms: all.percentile(99),
+        max_ms: all.percentile(100),
+        // Client 0 alone in its process: the server and the kernel without the other clients' parsing.
+        probe_p50_ms: probe.percentile(50),
+        probe_p99_ms: probe.percentile(99),
+        probe_max_ms: probe.percentile(100),
+        // How late the client processes' event loops ran (what a line waits in a busy client).
+        client_loop_delay_p99_ms: round(Math.max(...loop.map((l) => l.p99)), 1),
+        client_loop_delay_max_ms: round(Math.max(...loop.map((l) => l.max)), 1),
+        // Each client's longest delivery, across the clients: one slow client, or all of them.
+        client_worst_ms: {
+          p50: round(worst[Math.floor(worst.length / 2)], 0),
+          p90: round(worst[Math.floor(worst.length * 0.9)], 0),
+          max: round(worst.at(-1), 0),
+        },
+        // The longest delivery of the lines written in each second, over the clients, and the probe's.
+        worst_by_second_ms: secondsOf(reports.slice(1)),
+        probe_worst_by_second_ms: secondsOf(reports.slice(0, 1)),
+        client_cpu_s: round(
+          whole.reduce((n, w) => n + w.cpu_s, 0),
+          2,
+        ),
+        client_processes: CLIENT_PROCS,
+        // CLOCK_MONOTONIC in µs, as V8's CPU profiles count time: to cut a profile to this window.
+        window_monotonic_us: [Number(mono0), Number(mono1)],
+        complete_clients: CLIENTS - wrong.length,
+        reconnected_clients: clients.filter((c) => c.reconnects > 0).length,
+        refused_connections: clients.reduce((n, c) => n + c.refused, 0),
+        events_per_client: round(clients.reduce((n, c) => n + c.events, 0) / CLIENTS, 0),
+        reads_per_client: round(clients.reduce((n, c) => n + c.chunks, 0) / CLIENTS, 0),
+      },
+    };
+  } finally {
+    for (const p of procs) p.stop();
+  }
+}
+
 function describeWrong(wrong) {
   const c = wrong[0];
-  return `${wrong.length} clients did not get the log exactly (first: ${c.state.error ?? `offset ${c.state.offset}, content differs`})`;
+  return `${wrong.length} clients did not get the log exactly (first: ${c.error ?? `offset ${c.offset}, content differs`})`;
 }
 
 async function measureBare(dir) {
@@ -237,7 +221,6 @@ async function measureBare(dir) {
   try {
     await waitFor('the bare SSE server', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok);
     const round_ = await followRound({ url: `http://127.0.0.1:${port}/follow`, logFile, serverPid: server.pid });
-    for (const c of round_.clients) c.close();
     if (round_.wrong.length) throw new Error(`B6 baseline: ${describeWrong(round_.wrong)}`);
     return round_.figures;
   } finally {
@@ -264,13 +247,9 @@ async function measureApi(env, api, pg) {
     serverPid: api.pid,
     // What the runner does once the last line is on disk.
     onWritten: () => pg.query(`UPDATE jobs SET status = 'completed', finished_at = now() WHERE id = $1`, [jobId]),
+    waitEnd: true,
   });
-  try {
-    await waitFor('every client to get the end event', () => round_.clients.every((c) => c.state.endStatus), 15_000);
-  } finally {
-    for (const c of round_.clients) c.close();
-  }
-  const badEnd = round_.clients.filter((c) => c.state.endStatus !== 'completed');
+  const badEnd = round_.clients.filter((c) => c.endStatus !== 'completed');
   if (round_.wrong.length) throw new Error(`B6: ${describeWrong(round_.wrong)}`);
   if (badEnd.length) throw new Error(`B6: ${badEnd.length} clients did not end with status completed`);
   return round_.figures;
