@@ -36,7 +36,10 @@ export function findArgs(opts: { exclude: readonly string[]; prune: readonly str
 /** What a walk by find printed; null when find could not do it (then the walk is done in JS). */
 export async function findRecords(workspace: string, args: string[], maxRecords: number): Promise<string[] | null> {
   const records: string[] = [];
-  const ok = await scanFind(workspace, args, (more) => {
+  const ok = await scanFind(workspace, args, (buf) => {
+    // One decode and split per chunk (cheaper than a decode per record); the last is after the final NUL.
+    const more = buf.toString('utf8').split('\0');
+    more.pop();
     for (const r of more) records.push(r);
     // More than the snapshot may hold, ignored ones included: the JS walk counts them exactly.
     return records.length <= maxRecords;

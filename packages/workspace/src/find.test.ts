@@ -13,8 +13,9 @@ describe('scanFind', () => {
 
   const collect = async (cwd: string, args: string[]) => {
     const records: string[] = [];
-    const ok = await scanFind(cwd, args, (more) => {
-      records.push(...more);
+    const ok = await scanFind(cwd, args, (buf) => {
+      expect(buf.at(-1)).toBe(0);
+      records.push(...buf.toString('utf8').split('\0').slice(0, -1));
     });
     return { ok, records };
   };
@@ -39,6 +40,21 @@ describe('scanFind', () => {
       return false;
     });
     expect([stopped, calls]).toEqual([false, 1]);
+  });
+
+  it('walks the same at once, after a stopped walk, and in directories named with quotes and newlines', async () => {
+    // Walks at once: one goes to the long-lived launcher, the others are direct children.
+    const dirs = ['it\'s "quoted" $(x) `y`', 'new\nline', 'plain'].map((name) => path.join(tmp, name));
+    for (const dir of dirs) {
+      fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'sub', 'a.txt'), '');
+    }
+    const args = ['.', '-mindepth', '1', '-printf', '%y %P\\0'];
+    const expected = { ok: true, records: ['d sub', 'f sub/a.txt'] };
+    const all = await Promise.all([...dirs, ...dirs].map((dir) => collect(dir, args)));
+    for (const walk of all) expect(walk).toEqual(expected);
+    await scanFind(path.join(tmp, 'many'), args, () => false);
+    for (const dir of dirs) expect(await collect(dir, args)).toEqual(expected);
   });
 
   it('is false when the output does not end with a NUL (a record cut off)', async () => {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { listWorkspaceFiles } from './list';
+import { execFileSync } from 'node:child_process';
+import { listWithFind, listWorkspaceFiles } from './list';
 import { GONE, statSizesElsewhere } from './stat-worker';
 
 describe('listWorkspaceFiles', () => {
@@ -42,8 +43,37 @@ describe('listWorkspaceFiles', () => {
     ]);
   });
 
+  it('lists the same through find as in JS: links, names with newlines, spaces, quotes, UTF-8 and bad bytes, empty dirs, .codex', async () => {
+    const odd = path.join(tmp, 'odd');
+    fs.cpSync(ws, odd, { recursive: true, verbatimSymlinks: true });
+    const names = ['new\nline', ' lead and trail ', 'it\'s "quoted"', 'tab\there', 'ünï ✓ 😀', '\\back', '-dash'];
+    for (const name of names) {
+      fs.mkdirSync(path.join(odd, 'deep', name), { recursive: true });
+      fs.writeFileSync(path.join(odd, 'deep', name, name), name);
+      fs.writeFileSync(path.join(odd, name), name);
+    }
+    fs.mkdirSync(path.join(odd, 'empty', 'emptier'), { recursive: true });
+    // A name that is not UTF-8: no path the API could be asked for, listed by neither walk.
+    fs.writeFileSync(Buffer.from([...Buffer.from(`${odd}/bad-`), 0xff, 0xfe, ...Buffer.from('.txt')]), 'x');
+    fs.symlinkSync('deep/ünï ✓ 😀/ünï ✓ 😀', path.join(odd, 'link to ✓'));
+    fs.symlinkSync('../outside/secret.txt', path.join(odd, '.codex', 'escape'));
+    execFileSync('mkfifo', [path.join(odd, 'fifo')]);
+
+    const viaJs = await listWorkspaceFiles(odd, { walker: 'js' });
+    const viaFind = await listWithFind(fs.realpathSync(odd));
+    expect(viaFind).not.toBeNull(); // find walked it: no fallback to the JS walk
+    expect(viaFind!.sort((a, b) => (a.path < b.path ? -1 : 1))).toEqual(viaJs);
+    await expect(listWorkspaceFiles(odd, { walker: 'find' })).resolves.toEqual(viaJs);
+    const paths = viaJs.map((f) => f.path);
+    expect(paths).toEqual(expect.arrayContaining(['new\nline', 'deep/new\nline/new\nline', '\\back', 'ünï ✓ 😀']));
+    expect(paths).toEqual(expect.arrayContaining(['.codex/request.json', 'app-link.py', 'link to ✓']));
+    expect(paths.filter((p) => /fifo|escape|linked-dir|dangling|empty|bad-/.test(p))).toEqual([]);
+    expect(viaJs.find((f) => f.path === 'link to ✓')?.size).toBe(Buffer.byteLength('ünï ✓ 😀'));
+  });
+
   it('lists a missing workspace as empty', async () => {
     await expect(listWorkspaceFiles(path.join(tmp, 'nope'))).resolves.toEqual([]);
+    await expect(listWorkspaceFiles(path.join(tmp, 'nope'), { walker: 'find' })).resolves.toEqual([]);
   });
 
   it('walks wide and deep trees completely, yielding to the event loop between slices', async () => {

@@ -1,5 +1,6 @@
 import fs, { type Dirent, type Stats } from 'node:fs';
 import { isInsideDirectory } from './containment';
+import { scanFind } from './find';
 import { GONE, statSizesElsewhere } from './stat-worker';
 import { DEFAULT_SLICE_MS, timeSlicer, type TimeSlicer } from './time-slice';
 
@@ -7,9 +8,12 @@ import { DEFAULT_SLICE_MS, timeSlicer, type TimeSlicer } from './time-slice';
 // regular file, hidden ones and .codex included; symlinked directories are never entered; a
 // symlinked file is listed only when its real path stays inside the workspace.
 //
-// Written with synchronous calls in short time slices: about twice as fast as callbacks through
-// libuv's thread pool (README, "Benchmarks", B4), while the event loop still gets a turn every few
-// milliseconds, so a large listing does not stall other requests. The trade-off: one filesystem call that hangs (a dead network
+// A workspace that last listed large is walked by one `find` child (find.ts): an lstat from Node
+// costs a Stats object of four Dates each, most of a JS listing's time (README, "Benchmarks", B4),
+// where find makes the same calls in C while this thread parses what it printed. Small ones, and
+// any walk find could not finish, are walked here with synchronous calls in short time slices:
+// about twice as fast as callbacks through libuv's thread pool, while the event loop still gets a
+// turn every few milliseconds. The trade-off: one filesystem call that hangs (a dead network
 // volume) blocks the process, as it would block the thread pool.
 
 export interface WorkspaceFile {
@@ -24,10 +28,18 @@ export interface ListOptions {
   sliceMs?: number;
   /** Files above which half of the stat calls go to a worker thread (Infinity: never). */
   parallelAbove?: number;
+  /** Which walk: by default find for a workspace whose last listing had FIND_FROM_FILES files. */
+  walker?: 'find' | 'js';
 }
 
 /** Below this, handing work to the thread costs more than it saves (~5 ms of stat calls). */
 const DEFAULT_PARALLEL_ABOVE = 2000;
+
+/** Below this, starting find costs more than it saves. */
+const FIND_FROM_FILES = 1000;
+/** Workspaces whose file count is remembered (only to choose the walk: never what is listed). */
+const REMEMBERED = 1000;
+const lastCounts = new Map<string, number>();
 
 const isGone = (err: unknown): boolean =>
   ['ENOENT', 'ENOTDIR', 'ELOOP'].includes((err as NodeJS.ErrnoException)?.code ?? '');
@@ -55,11 +67,9 @@ function readDirOrNull(p: string): Dirent[] | null {
 
 /**
  * Every file of a workspace with its size, sorted by path. A missing workspace lists as empty;
- * entries that vanish during the walk are skipped. Uses the types readdir reports, so a file costs
- * one lstat, a symlink a stat and a realpath.
+ * entries that vanish during the walk are skipped.
  */
 export async function listWorkspaceFiles(workspace: string, opts: ListOptions = {}): Promise<WorkspaceFile[]> {
-  const sliceMs = opts.sliceMs ?? DEFAULT_SLICE_MS;
   let realRoot: string;
   try {
     realRoot = await fs.promises.realpath(workspace);
@@ -67,22 +77,83 @@ export async function listWorkspaceFiles(workspace: string, opts: ListOptions = 
     if (isGone(err)) return [];
     throw err;
   }
+  const large = (lastCounts.get(realRoot) ?? 0) >= FIND_FROM_FILES;
+  const files =
+    ((opts.walker ?? (large ? 'find' : 'js')) === 'find' ? await listWithFind(realRoot) : null) ??
+    (await listWithJs(realRoot, opts));
+  lastCounts.delete(realRoot);
+  lastCounts.set(realRoot, files.length);
+  if (lastCounts.size > REMEMBERED) lastCounts.delete(lastCounts.keys().next().value!);
+  return files.sort(byPath);
+}
+
+/** The size of the file a symlink points to when that file is inside the workspace, else null. */
+function linkedFileSize(realRoot: string, abs: string): number | null {
+  const target = statOrNull(abs, true);
+  // A link to a directory is never entered; a dangling link is nothing to list.
+  if (!target?.isFile()) return null;
+  let real: string;
+  try {
+    real = fs.realpathSync(abs);
+  } catch (err) {
+    if (isGone(err)) return null;
+    throw err;
+  }
+  return isInsideDirectory(realRoot, real) ? target.size : null;
+}
+
+/**
+ * The listing from what one find child printed: `<type> <size> <path>` per entry (its own lstat:
+ * right where readdir reports no types), symlinks judged here as in the JS walk; unsorted. Null
+ * when find could not walk it to the end. (Exported for its tests.)
+ */
+export async function listWithFind(realRoot: string): Promise<WorkspaceFile[] | null> {
+  const files: WorkspaceFile[] = [];
+  const links: string[] = [];
+  const walked = await scanFind(realRoot, ['.', '-mindepth', '1', '-printf', '%y %s %P\\0'], (buf) => {
+    for (let start = 0, end = buf.indexOf(0); end >= 0; start = end + 1, end = buf.indexOf(0, start)) {
+      const type = buf[start];
+      if (type !== FILE && type !== LINK) continue; // directories are walked by find; FIFOs, sockets, devices are not content
+      let size = 0;
+      let at = start + 2;
+      for (; buf[at] !== SPACE; at++) size = size * 10 + buf[at]! - ZERO;
+      // Each path decoded on its own: flat strings, which sort several times faster than slices.
+      const rel = buf.toString('utf8', at + 1, end);
+      // A name that is not UTF-8 is no path a client could ask for (the JS walk cannot stat it either).
+      if (rel.includes('\ufffd') && !buf.subarray(at + 1, end).equals(Buffer.from(rel))) continue;
+      if (type === FILE) files.push({ path: rel, size });
+      else links.push(rel);
+    }
+  });
+  if (!walked) return null;
+  const slicer = timeSlicer();
+  for (const rel of links) {
+    const turn = slicer.tick();
+    if (turn) await turn;
+    const size = linkedFileSize(realRoot, `${realRoot}/${rel}`);
+    if (size !== null) files.push({ path: rel, size });
+  }
+  return files;
+}
+
+const FILE = 0x66; // f
+const LINK = 0x6c; // l
+const SPACE = 0x20;
+const ZERO = 0x30;
+
+/**
+ * The walk in JS, with the types readdir reports, so a file costs one lstat, a symlink a stat and
+ * a realpath; unsorted.
+ */
+async function listWithJs(realRoot: string, opts: ListOptions): Promise<WorkspaceFile[]> {
+  const sliceMs = opts.sliceMs ?? DEFAULT_SLICE_MS;
   const files: WorkspaceFile[] = [];
   const pending: Array<[abs: string, rel: string]> = [[realRoot, '']];
   const slicer = timeSlicer(sliceMs);
 
   const addSymlink = (abs: string, rel: string) => {
-    const target = statOrNull(abs, true);
-    // A link to a directory is never entered; a dangling link is nothing to list.
-    if (!target?.isFile()) return;
-    let real: string;
-    try {
-      real = fs.realpathSync(abs);
-    } catch (err) {
-      if (isGone(err)) return;
-      throw err;
-    }
-    if (isInsideDirectory(realRoot, real)) files.push({ path: rel, size: target.size });
+    const size = linkedFileSize(realRoot, abs);
+    if (size !== null) files.push({ path: rel, size });
   };
 
   // Regular files as readdir reported them, stat-ed at the end (see statRegularFiles).
@@ -113,7 +184,7 @@ export async function listWorkspaceFiles(workspace: string, opts: ListOptions = 
   }
   const sizes = await statRegularFiles(regularAbs, slicer, opts.parallelAbove ?? DEFAULT_PARALLEL_ABOVE);
   for (let i = 0; i < sizes.length; i++) if (sizes[i] !== GONE) files.push({ path: regularRel[i]!, size: sizes[i]! });
-  return files.sort(byPath);
+  return files;
 }
 
 /**
