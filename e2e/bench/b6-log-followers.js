@@ -111,6 +111,10 @@ async function followRound({ url, logFile, serverPid, onWritten, waitEnd }) {
     ...Array.from({ length: CLIENT_PROCS }, (_, p) => specs.filter((s) => s.index > 0 && s.index % CLIENT_PROCS === p)),
   ];
   const procs = groups.map(() => clientProcess());
+  const watchProbe = fork(path.join(__dirname, 'b6-watch-probe.js'), [], {
+    env: { ...process.env, LOG_FILE: logFile },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   try {
     await Promise.all(procs.map((p, i) => p.ask({ type: 'follow', url, clients: groups[i] }, 'connected')));
     await sleep(500);
@@ -133,6 +137,10 @@ async function followRound({ url, logFile, serverPid, onWritten, waitEnd }) {
     const mono1 = process.hrtime.bigint() / 1000n;
     const cpu = cpuSeconds(serverPid) - cpu0;
     const reports = await Promise.all(procs.map((p) => p.ask({ type: 'report', waitEnd }, 'report')));
+    const wakeups = await new Promise((resolve) => {
+      watchProbe.once('message', resolve);
+      watchProbe.send({ type: 'report' });
+    });
 
     const all = histogram();
     const probe = histogram();
@@ -166,6 +174,13 @@ async function followRound({ url, logFile, serverPid, onWritten, waitEnd }) {
         probe_p50_ms: probe.percentile(50),
         probe_p99_ms: probe.percentile(99),
         probe_max_ms: probe.percentile(100),
+        // Writer → file → an idle process's fs.watch wake-up: the newest line's age when it woke.
+        watch_wakeup_ms: {
+          p50: round(wakeups.p50_ms, 1),
+          p99: round(wakeups.p99_ms, 1),
+          max: round(wakeups.max_ms, 1),
+          wakeups: wakeups.wakeups,
+        },
         // How late the client processes' event loops ran (what a line waits in a busy client).
         client_loop_delay_p99_ms: round(Math.max(...loop.map((l) => l.p99)), 1),
         client_loop_delay_max_ms: round(Math.max(...loop.map((l) => l.max)), 1),
@@ -194,6 +209,7 @@ async function followRound({ url, logFile, serverPid, onWritten, waitEnd }) {
     };
   } finally {
     for (const p of procs) p.stop();
+    if (watchProbe.exitCode === null) watchProbe.kill();
   }
 }
 

@@ -51,7 +51,7 @@ function headline(name, r) {
     case 'B5':
       return `ratio ${r.ratio} lib/ (runner ${r.lib.runner_overhead_ms.median} ms [${r.lib.runner_overhead_ms.min}–${r.lib.runner_overhead_ms.max}] per edit, git ${r.lib.git_ms.median} ms [${r.lib.git_ms.min}–${r.lib.git_ms.max}]; per edit ${r.lib.per_edit_ratios[0]}–${r.lib.per_edit_ratios.at(-1)}); node_modules/ ${r.node_modules_ratio} (runner ${r.node_modules.runner_overhead_ms.median} ms, git ${r.node_modules.git_ms.median} ms); load ${r.load_1min.join('/')}`;
     case 'B6':
-      return `cpu_ratio ${r.cpu_ratio} (api ${r.api.cpu_s} s, bare ${r.bare_sse.cpu_s} s of CPU; all ratios ${r.cpu_ratios.join(', ')}); delivery p50 ${r.api.p50_ms} ms p99 ${r.api.p99_ms} ms (bare p99 ${r.bare_sse.p99_ms} ms); the probe client alone in its process p99 ${r.api.probe_p99_ms} ms (bare ${r.bare_sse.probe_p99_ms} ms); client event-loop delay p99 ${r.api.client_loop_delay_p99_ms} ms; ${r.api.complete_clients}/${r.clients} clients complete, ${r.api.reconnected_clients} resumed with Last-Event-ID`;
+      return `cpu_ratio ${r.cpu_ratio} (api ${r.api.cpu_s} s, bare ${r.bare_sse.cpu_s} s of CPU; all ratios ${r.cpu_ratios.join(', ')}); delivery p50 ${r.api.p50_ms} ms p99 ${r.api.p99_ms} ms (bare p99 ${r.bare_sse.p99_ms} ms); the probe client alone in its process p99 ${r.api.probe_p99_ms} ms (bare ${r.bare_sse.probe_p99_ms} ms); client event-loop delay p99 ${r.api.client_loop_delay_p99_ms} ms; fs.watch wake-up p99 ${r.api.watch_wakeup_ms.p99} ms; ${r.api.complete_clients}/${r.clients} clients complete, ${r.api.reconnected_clients} resumed with Last-Event-ID`;
     case 'B7': {
       const range = (x) => `${x.median} ms [${x.min}–${x.max}]`;
       const met = (ok) => (ok ? 'met' : 'MISSED');
