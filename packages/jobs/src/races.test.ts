@@ -200,7 +200,15 @@ describe('reverts of one job asked at the same moment', () => {
 
   it('under the active-job cap too (the owner’s lock orders them)', async () => {
     const { projectId, jobId } = await finishedWithChanges();
-    const results = await Promise.all([1, 2, 3].map(() => createRevertJob(db, OWNER, projectId, jobId, 50)));
+    // Other test files leave this owner's jobs queued in the same database: a cap above what is
+    // active now takes the capped path without being reached.
+    const [{ n }] = await db.$queryRawUnsafe<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM jobs JOIN projects ON projects.id = jobs.project_id
+        WHERE projects.owner_id = $1::uuid AND jobs.status IN ('queued', 'in_progress')`,
+      OWNER,
+    );
+    const cap = n + 10;
+    const results = await Promise.all([1, 2, 3].map(() => createRevertJob(db, OWNER, projectId, jobId, cap)));
     expect(results.filter((r) => r.kind === 'created')).toHaveLength(1);
     expect(results.filter((r) => r.kind === 'already_reverted')).toHaveLength(2);
     expect(await db.job.count({ where: { projectId, jobType: 'revert' } })).toBe(1);
