@@ -15,6 +15,7 @@ import {
 } from './git-objects';
 import { writeSnapshotTree, writeWorkspaceTree } from './history-tree';
 import type { Snapshot } from './snapshot';
+import { overwriteInPlace } from './overwrite';
 import { saveStatIndex, writeStatIndex } from './stat-index';
 import { CODEX_DIR } from '@cwo/workspace';
 
@@ -390,16 +391,13 @@ async function readCommit(gitDir: string, oid: string): Promise<CommitInfo> {
 
 /** Points the branch at `commit`, the way git updates a loose ref (a lock file renamed over it). */
 export function writeRef(gitDir: string, commit: string): void {
-  // A few bytes into the page cache: inline, like the small objects (git-objects.ts).
+  // A few bytes into the page cache: inline, like the small objects (git-objects.ts); in place
+  // (overwrite.ts says why).
   const ref = path.join(gitDir, 'refs', 'heads', HISTORY_BRANCH);
-  try {
-    writeFileSync(`${ref}.lock`, `${commit}\n`);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    mkdirSync(path.dirname(ref), { recursive: true });
-    writeFileSync(`${ref}.lock`, `${commit}\n`);
-  }
-  renameSync(`${ref}.lock`, ref);
+  if (overwriteInPlace(ref, `${commit}\n`)) return;
+  mkdirSync(path.dirname(ref), { recursive: true });
+  if (!overwriteInPlace(ref, `${commit}\n`))
+    throw new HistoryError(`the branch ${HISTORY_BRANCH} could not be written`);
 }
 
 /** The branch's commit, null before the first one. */

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { overwriteInPlace } from './overwrite';
 import { setStatKey, type Snapshot, type SnapshotDir, type SnapshotEntry } from './snapshot';
 
 // What git keeps in its index, kept beside a project's history: for every file of the workspace
@@ -87,26 +88,12 @@ export function serializeStatIndex(snapshot: Snapshot, dev: bigint): Buffer | nu
 }
 
 /**
- * Writes index bytes: to a temporary file renamed over the old one, so a reader sees one or the
- * other. False when it could not be written (not an error: the old index, or none, stays, and
- * stays correct).
+ * Writes index bytes, in place (overwrite.ts): a reader of a torn one finds its checksum wrong and
+ * reads every file. False when it could not be written (not an error: the next snapshot reads every
+ * file, and the next commit writes it again).
  */
 export function writeStatIndex(gitDir: string, bytes: Uint8Array): boolean {
-  const file = statIndexPath(gitDir);
-  const tmp = `${file}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  try {
-    const fd = fs.openSync(tmp, 'wx', 0o600);
-    try {
-      fs.writeSync(fd, bytes);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-    return true;
-  } catch {
-    fs.rmSync(tmp, { force: true });
-    return false;
-  }
+  return overwriteInPlace(statIndexPath(gitDir), bytes);
 }
 
 // The last index each history's runner wrote or read, with the snapshot it is: the next job of the
