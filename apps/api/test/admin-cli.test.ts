@@ -29,7 +29,12 @@ describe('the built admin CLI', () => {
     const { stdout } = await admin('create-key', user);
     const key = stdout.trimEnd().split('\n').at(-1)!;
     expect(key).toMatch(/^cwo_[A-Za-z0-9]{8}_[A-Za-z0-9_-]{43}$/);
-    await request(h.app).get('/api/v1/projects').set('Authorization', `Bearer ${key}`).expect(200);
+    const listed = await request(h.app).get('/api/v1/projects').set('Authorization', `Bearer ${key}`);
+    // A failure here once answered a bare 500 in CI: the API's own error lines say why.
+    expect({ status: listed.status, errors: h.logs.filter((l) => l.level === 'error') }).toEqual({
+      status: 200,
+      errors: [],
+    });
 
     const { id } = await h.db.apiKey.findFirstOrThrow({ where: { user: { name: user } } });
     await admin('revoke-key', id);
