@@ -23,6 +23,7 @@ export function FileTree({ files, selected, onSelect }: Props) {
   const [open, setOpen] = useState<ReadonlySet<string>>(() => new Set());
   const [showCodex, setShowCodex] = useState(false);
   const rows = useMemo(() => visibleRows(tree, open, showCodex), [tree, open, showCodex]);
+  const codexFiles = useMemo(() => files.filter((f) => f.path.startsWith('.codex/')).length, [files]);
   const [activePath, setActivePath] = useState<string | undefined>(undefined);
   const idPrefix = useId();
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -63,9 +64,7 @@ export function FileTree({ files, selected, onSelect }: Props) {
         <input type="checkbox" checked={showCodex} onChange={(e) => setShowCodex(e.target.checked)} /> Show .codex (the
         runner’s files)
       </label>
-      <p className="muted">
-        {files.length.toLocaleString('en')} file{files.length === 1 ? '' : 's'}
-      </p>
+      <p className="muted">{fileCount(files.length, codexFiles, showCodex)}</p>
       <div
         ref={scrollRef}
         className="tree-scroll"
@@ -113,4 +112,12 @@ export function FileTree({ files, selected, onSelect }: Props) {
       </div>
     </div>
   );
+}
+
+const plural = (n: number) => `${n.toLocaleString('en')} file${n === 1 ? '' : 's'}`;
+
+/** The count says what the tree shows: `.codex`'s files only when they are shown too. */
+function fileCount(total: number, codex: number, showCodex: boolean): string {
+  if (showCodex || codex === 0) return plural(total);
+  return `${plural(total - codex)} (${codex.toLocaleString('en')} more in .codex)`;
 }
