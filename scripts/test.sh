@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 # Real Chromium for the browser tests (previews' isolation in the unit suite, the web app's e2e).
 bash scripts/install-chromium.sh
+# Debian's sshd for the git-over-ssh tests (imports and pushes over ssh, on 127.0.0.1).
+bash scripts/install-openssh-server.sh
 # Lint (typescript-eslint, type-aware), formatting (Prettier) and types of the whole tree, tests
 # included, before any test runs.
 pnpm lint

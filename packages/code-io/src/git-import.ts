@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ImportError, type ImportLimits } from './import-limits';
 import { pinnedUrl, runRemoteGit, RemoteGitError, secretsOf, type Pinned } from './git-remote';
 import { parseRemoteUrl, RemoteRefused, resolveRemote, type Lookup, type RemoteRules } from './remote-url';
+import { writeSshFiles, type SshCredentials, type SshFiles } from './ssh-files';
 
 // A git repository brought into a staging directory (the runner's import step moves it into the
 // workspace once it is whole): fetched shallow (depth 1) unless the ref is a commit the server will
@@ -15,6 +16,8 @@ export interface GitImportSource {
   token?: string;
   /** Fetch the repository's submodules too (each URL checked by the same rules), shallow. */
   submodules?: boolean;
+  /** ssh only: a deploy key, and the known_hosts lines its host key must be among. */
+  ssh?: SshCredentials;
 }
 
 export interface GitImportOptions {
@@ -64,15 +67,18 @@ export async function pinRemote(
   token: string | undefined,
   rules: RemoteRules,
   lookup: Lookup,
+  ssh?: Pick<SshFiles, 'keyFile' | 'knownHostsFile'>,
 ): Promise<Pinned> {
   const remote = parseRemoteUrl(url, rules);
   if (token && remote.scheme !== 'https' && remote.scheme !== 'http')
     throw new RemoteRefused('a token is used with https URLs only');
+  if ((ssh?.keyFile || ssh?.knownHostsFile) && remote.scheme !== 'ssh')
+    throw new RemoteRefused('an ssh key or known_hosts is used with ssh URLs only');
   const address = await resolveRemote(remote, rules, lookup);
   const credential = token
     ? { username: remote.credential?.username ?? 'x-access-token', password: token }
     : remote.credential;
-  return { remote, address, credential, allowHttp: rules.allowHttp };
+  return { remote, address, credential, allowHttp: rules.allowHttp, ssh };
 }
 
 /** What every repository of one import (the project's and its submodules') uses up, together. */
@@ -90,13 +96,18 @@ interface FetchContext {
 
 export async function fetchGitSource(o: GitImportOptions): Promise<GitImported> {
   const { source } = o;
-  const pinned = await pinRemote(source.url, source.token, o.rules, o.lookup).catch((err: unknown) => {
-    throw err instanceof RemoteRefused ? new ImportError('import_refused', err.message) : err;
-  });
-  const what = `${pinned.remote.display}${source.ref ? ` at ${source.ref}` : ''}`;
-  const ctx: FetchContext = { o, budget: { fetched: 0, files: 0, bytes: 0 } };
-  const commit = await fetchRepository(ctx, o.dir, pinned, source.ref, what, 0);
-  return { commit, description: `${what} (${commit.slice(0, 12)})` };
+  const ssh = writeSshFiles(source.ssh ?? {});
+  try {
+    const pinned = await pinRemote(source.url, source.token, o.rules, o.lookup, ssh).catch((err: unknown) => {
+      throw err instanceof RemoteRefused ? new ImportError('import_refused', err.message) : err;
+    });
+    const what = `${pinned.remote.display}${source.ref ? ` at ${source.ref}` : ''}`;
+    const ctx: FetchContext = { o, budget: { fetched: 0, files: 0, bytes: 0 } };
+    const commit = await fetchRepository(ctx, o.dir, pinned, source.ref, what, 0);
+    return { commit, description: `${what} (${commit.slice(0, 12)})` };
+  } finally {
+    ssh.remove();
+  }
 }
 
 /** How deep submodules of submodules are followed. */
@@ -252,6 +263,7 @@ async function pinSubmodules(
         address: await resolveRemote(remote, o.rules, o.lookup),
         credential: remote.credential ?? (same ? parent.credential : null),
         allowHttp: o.rules.allowHttp,
+        ssh: same ? parent.ssh : undefined,
       };
     } catch (err) {
       if (err instanceof RemoteRefused)

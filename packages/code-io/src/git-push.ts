@@ -1,6 +1,7 @@
 import { pinnedUrl, runRemoteGit, RemoteGitError, secretsOf } from './git-remote';
 import { pinRemote } from './git-import';
 import { RemoteRefused, type Lookup, type RemoteRules } from './remote-url';
+import { writeSshFiles, type SshCredentials, type SshFiles } from './ssh-files';
 
 // A project's history pushed to a branch of a remote repository that a user named: the same URL
 // rules, pinning and credential handling as an import (git-remote.ts), and a push of one commit id
@@ -15,6 +16,8 @@ export interface PushOptions {
   url: string;
   branch: string;
   token?: string;
+  /** ssh only: a deploy key and known_hosts for this push (written to 0600 files while it runs). */
+  ssh?: SshCredentials;
   rules: RemoteRules;
   lookup: Lookup;
   /** When the push must have finished (ms since the epoch). */
@@ -49,9 +52,18 @@ export class PushError extends Error {
 const PORCELAIN_REF = /^([ +\-*=!])\t[^\t]*:refs\/heads\/[^\t]+\t(.*)$/m;
 
 export async function pushHistory(o: PushOptions): Promise<Pushed> {
+  const ssh = writeSshFiles(o.ssh ?? {});
+  try {
+    return await push(o, ssh);
+  } finally {
+    ssh.remove();
+  }
+}
+
+async function push(o: PushOptions, ssh: SshFiles): Promise<Pushed> {
   let pinned;
   try {
-    pinned = await pinRemote(o.url, o.token, o.rules, o.lookup);
+    pinned = await pinRemote(o.url, o.token, o.rules, o.lookup, ssh);
   } catch (err) {
     if (err instanceof RemoteRefused) throw new PushError(err.message, 'refused');
     throw err;
@@ -93,7 +105,9 @@ export async function pushHistory(o: PushOptions): Promise<Pushed> {
       )
     )
       throw new PushError(
-        'authentication failed: the remote refused the credentials (send a token with push rights)',
+        pinned.remote.scheme === 'ssh'
+          ? 'authentication failed: the remote refused the ssh key (send an ssh_key with push rights)'
+          : 'authentication failed: the remote refused the credentials (send a token with push rights)',
         'failed',
       );
     throw new PushError(detail, 'failed');

@@ -45,6 +45,8 @@ const BASE_CONFIG: Array<[string, string]> = [
   ['init.defaultBranch', 'main'],
 ];
 
+const GIT_BOILERPLATE = /^(Please make sure you have the correct access rights|and the repository exists\.)$/;
+
 export interface Pinned {
   remote: RemoteUrl;
   /** The address resolveRemote checked. */
@@ -52,6 +54,8 @@ export interface Pinned {
   /** A credential for http(s): the URL's, or the token (as the password). */
   credential: { username: string; password: string } | null;
   allowHttp: boolean;
+  /** ssh only: the deploy key and known_hosts files the caller gave (else ssh's own). */
+  ssh?: { keyFile: string | null; knownHostsFile: string | null };
 }
 
 const bracket = (address: string) => (net.isIPv6(address) ? `[${address}]` : address);
@@ -77,13 +81,23 @@ export function pinnedUrl(p: Pinned): { url: string; config: Array<[string, stri
     u.hostname = bracket(address);
     return { url: u.href, config, env };
   }
-  // ssh: to the address, checking the host key as the name's (HostKeyAlias); never a prompt.
+  // ssh: to the address, checking the host key as the name's (HostKeyAlias, with the port as
+  // known_hosts writes it); never a prompt, never a host key accepted that is not known. No ssh
+  // config (a ProxyCommand of the user's); a deploy key given is the only key offered.
+  const alias = remote.port === 22 ? remote.host : `[${remote.host}]:${remote.port}`;
+  const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+  const ssh = p.ssh ?? { keyFile: null, knownHostsFile: null };
   env.GIT_SSH_COMMAND = [
     'ssh',
+    '-F /dev/null',
     '-o BatchMode=yes',
     '-o StrictHostKeyChecking=yes',
-    `-o HostKeyAlias=${remote.host}`,
+    `-o ${quote(`HostKeyAlias=${alias}`)}`,
     '-o ConnectTimeout=15',
+    ...(ssh.keyFile ? [`-i ${quote(ssh.keyFile)}`, '-o IdentitiesOnly=yes', '-o IdentityAgent=none'] : []),
+    ...(ssh.knownHostsFile
+      ? [`-o UserKnownHostsFile=${quote(ssh.knownHostsFile)}`, '-o GlobalKnownHostsFile=/dev/null']
+      : []),
   ].join(' ');
   const login = remote.user ? `${remote.user}@` : '';
   const url = remote.scp
@@ -191,7 +205,8 @@ export function runRemoteGit(o: RunGitOptions): Promise<string> {
       const lines = redact(stderr, o.secrets)
         .split('\n')
         .map((l) => l.trim())
-        .filter((l) => l && !/^(hint|warning):/.test(l));
+        // git's advice after an ssh failure would push out the line that says why (ssh's own).
+        .filter((l) => l && !/^(hint|warning):/.test(l) && !GIT_BOILERPLATE.test(l));
       const detail = lines.slice(-3).join(' / ') || `exit code ${code}`;
       reject(new RemoteGitError(`git ${o.args[0]} failed: ${detail}`, 'failed', redact(stdout, o.secrets)));
     });

@@ -10,6 +10,8 @@ import { CODEX_DIR } from '@cwo/workspace';
 //   credential  a git token: readable by the service's user only, read once by the runner and
 //               removed with the rest when the import has run (or the project is deleted);
 //               never in Postgres, Redis or a log
+//   ssh_key, known_hosts  an ssh deploy key and the known_hosts given with it: kept as the token
+//               is (0600), until the import has run
 //   tree/       the staging directory the runner unpacks or checks out into
 
 export const importDir = (workspaceRoot: string, projectId: string) =>
@@ -27,11 +29,32 @@ export function writeCredential(workspaceRoot: string, projectId: string, token:
 }
 
 export function readCredential(workspaceRoot: string, projectId: string): string | undefined {
+  return readImportFile(credentialFile(workspaceRoot, projectId));
+}
+
+function readImportFile(file: string): string | undefined {
   try {
-    return fs.readFileSync(credentialFile(workspaceRoot, projectId), 'utf8');
+    return fs.readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
+}
+
+/** The ssh key and known_hosts of a git source, for the runner (0600, as the token). */
+export function writeSshCredentials(
+  workspaceRoot: string,
+  projectId: string,
+  ssh: { key?: string; knownHosts?: string },
+): void {
+  const dir = importDir(workspaceRoot, projectId);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (ssh.key) fs.writeFileSync(path.join(dir, 'ssh_key'), ssh.key, { mode: 0o600, flag: 'wx' });
+  if (ssh.knownHosts) fs.writeFileSync(path.join(dir, 'known_hosts'), ssh.knownHosts, { mode: 0o600, flag: 'wx' });
+}
+
+export function readSshCredentials(workspaceRoot: string, projectId: string): { key?: string; knownHosts?: string } {
+  const dir = importDir(workspaceRoot, projectId);
+  return { key: readImportFile(path.join(dir, 'ssh_key')), knownHosts: readImportFile(path.join(dir, 'known_hosts')) };
 }
 
 export function removeImportFiles(workspaceRoot: string, projectId: string): void {

@@ -26,11 +26,13 @@ export {
   importDir,
   moveIntoWorkspace,
   readCredential,
+  readSshCredentials,
   removeImportFiles,
   sha256Of,
   stagingDir,
   uploadFile,
   writeCredential,
+  writeSshCredentials,
 } from './import-files';
 export {
   nonPublicKind,
@@ -44,3 +46,4 @@ export {
   type RemoteUrl,
 } from './remote-url';
 export { pushHistory, PushError, type PushOptions, type Pushed } from './git-push';
+export { sshKeyProblem, writeSshFiles, type SshCredentials, type SshFiles } from './ssh-files';

@@ -50,6 +50,10 @@ export const GitSource = z
       .optional(),
     /** A credential for https (sent as HTTP basic auth); used once, never stored, logged or shown. */
     token: z.string().min(1).max(4096).optional(),
+    /** ssh only: a deploy key (an OpenSSH private key without a passphrase); used once, never stored, logged or shown. */
+    ssh_key: z.string().min(1).max(16384).optional(),
+    /** ssh only: known_hosts lines; the server's host key must be one of them (else the runner's known_hosts). */
+    known_hosts: z.string().min(1).max(65536).optional(),
     submodules: z.boolean().optional().openapi({
       description:
         'Fetch the submodules too (shallow, each URL under the same rules, within the same limits); false by default',
@@ -107,6 +111,10 @@ export const PushRequest = z
       .openapi({ example: 'orchestrator/result' }),
     /** A credential for https (sent as HTTP basic auth); used for this push only, never stored, logged or shown. */
     token: z.string().min(1).max(4096).optional(),
+    /** ssh only: a deploy key (an OpenSSH private key without a passphrase); used for this push only, never stored, logged or shown. */
+    ssh_key: z.string().min(1).max(16384).optional(),
+    /** ssh only: known_hosts lines; the server's host key must be one of them (else the runner's known_hosts). */
+    known_hosts: z.string().min(1).max(65536).optional(),
   })
   .strict()
   .openapi('PushRequest', { example: { url: 'https://github.com/org/tool.git', branch: 'codex/result' } });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { importDir, uploadFile } from '@cwo/code-io';
 import { startHarness, type Harness } from '../../test/harness';
+import { strayKey } from '../../../../packages/code-io/src/__tests__/ssh-server';
 
 // POST /projects with a source: what the API checks and keeps for the runner (which imports it:
 // apps/runner/src/import.test.ts). Git URLs are checked for their form and where they point; an
@@ -24,6 +25,41 @@ describe('POST /projects with a source', () => {
   afterAll(() => h.close());
 
   const projectCount = () => h.db.project.count();
+
+  it('keeps an ssh deploy key and known_hosts in 0600 files for the runner, nowhere else; refuses them with https', async () => {
+    const key = strayKey();
+    const knownHosts = '93.184.215.14 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+    const url = 'ssh://git@93.184.215.14/org/repo.git';
+    const res = await request(h.app)
+      .post('/api/v1/projects')
+      .send({
+        instruction: 'Add tests to the service',
+        source: { git: { url, ssh_key: key, known_hosts: knownHosts } },
+      })
+      .expect(202);
+    expect(res.body.source).toEqual({ kind: 'git', url, ref: null, submodules: false });
+    const secret = key.split('\n')[1]!;
+    expect(JSON.stringify(res.body)).not.toContain(secret);
+    const row = await h.db.project.findUniqueOrThrow({ where: { id: res.body.id } });
+    expect(JSON.stringify(row)).not.toContain(secret);
+    expect(JSON.stringify(h.logs)).not.toContain(secret);
+    const dir = importDir(h.config.workspaceRoot, res.body.id);
+    expect(fs.readFileSync(path.join(dir, 'ssh_key'), 'utf8')).toBe(key);
+    expect(fs.statSync(path.join(dir, 'ssh_key')).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(path.join(dir, 'known_hosts'), 'utf8')).toBe(knownHosts);
+
+    const https = await request(h.app)
+      .post('/api/v1/projects')
+      .send({ instruction: 'Add tests', source: { git: { url: 'https://93.184.215.14/org/repo.git', ssh_key: key } } })
+      .expect(422);
+    expect(JSON.stringify(https.body)).toMatch(/an ssh key or known_hosts is used with ssh URLs only/);
+    expect(JSON.stringify(https.body)).not.toContain(secret);
+    const notAKey = await request(h.app)
+      .post('/api/v1/projects')
+      .send({ instruction: 'Add tests', source: { git: { url, ssh_key: 'hunter2' } } })
+      .expect(422);
+    expect(JSON.stringify(notAKey.body)).toMatch(/ssh_key must be a private key/);
+  });
 
   it('keeps submodules: true for the runner; a non-boolean is a 422', async () => {
     const res = await request(h.app)

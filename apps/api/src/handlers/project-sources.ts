@@ -11,9 +11,11 @@ import {
   RemoteRefused,
   resolveRemote,
   sniffArchiveFormat,
+  sshKeyProblem,
   systemLookup,
   uploadFile,
   writeCredential,
+  writeSshCredentials,
   type Lookup,
 } from '@cwo/code-io';
 import { ProjectCreate, type GitSource, type ProjectSource } from '@cwo/contracts';
@@ -66,18 +68,25 @@ export async function prepareGitSource(
 ): Promise<ProjectSource> {
   const rules = { allowPrivateHosts: deps.config.IMPORT_ALLOW_PRIVATE_HOSTS, allowHttp: deps.config.IMPORT_ALLOW_HTTP };
   let display: string;
+  let remote: ReturnType<typeof parseRemoteUrl>;
   try {
-    const remote = parseRemoteUrl(git.url, rules);
+    remote = parseRemoteUrl(git.url, rules);
     await resolveRemote(remote, rules, deps.lookup ?? systemLookup);
     if (git.token && remote.scheme !== 'https' && remote.scheme !== 'http')
       throw new RemoteRefused('a token is used with https URLs only');
+    if ((git.ssh_key || git.known_hosts) && remote.scheme !== 'ssh')
+      throw new RemoteRefused('an ssh key or known_hosts is used with ssh URLs only');
     display = remote.display;
-    const token = git.token ?? remote.credential?.password;
-    if (token) writeCredential(deps.config.workspaceRoot, projectId, token);
   } catch (err) {
     if (err instanceof RemoteRefused) throw issue(['body', 'source', 'git', 'url'], err.message, 'value_error');
     throw err;
   }
+  const keyProblem = git.ssh_key ? sshKeyProblem(git.ssh_key) : null;
+  if (keyProblem) throw issue(['body', 'source', 'git', 'ssh_key'], keyProblem, 'value_error');
+  const token = git.token ?? remote.credential?.password;
+  if (token) writeCredential(deps.config.workspaceRoot, projectId, token);
+  if (git.ssh_key || git.known_hosts)
+    writeSshCredentials(deps.config.workspaceRoot, projectId, { key: git.ssh_key, knownHosts: git.known_hosts });
   return { kind: 'git', url: display, ref: git.ref ?? null, submodules: git.submodules ?? false };
 }
 

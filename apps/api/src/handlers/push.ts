@@ -1,5 +1,5 @@
 import type { PushRequest, PushResult } from '@cwo/contracts';
-import { pushHistory, PushError, systemLookup } from '@cwo/code-io';
+import { pushHistory, PushError, sshKeyProblem, systemLookup } from '@cwo/code-io';
 import { projectHistoryDir } from '@cwo/history';
 import { recordedWorkspaceOf } from '@cwo/jobs';
 import { conflict, HttpError, validationFailed } from '../http/errors';
@@ -32,6 +32,8 @@ export async function pushProject({
       `The project history does not hold the project’s state: job ${recorded.jobId} changed files without a commit`,
     );
   const { config } = deps;
+  const keyProblem = body.ssh_key ? sshKeyProblem(body.ssh_key) : null;
+  if (keyProblem) throw validationFailed([{ loc: ['body', 'ssh_key'], msg: keyProblem, type: 'value_error' }]);
   let pushed;
   try {
     pushed = await pushHistory({
@@ -40,6 +42,7 @@ export async function pushProject({
       url: body.url,
       branch: body.branch,
       token: body.token,
+      ssh: { key: body.ssh_key, knownHosts: body.known_hosts },
       rules: { allowPrivateHosts: config.IMPORT_ALLOW_PRIVATE_HOSTS, allowHttp: config.IMPORT_ALLOW_HTTP },
       lookup: deps.lookup ?? systemLookup,
       deadline: Date.now() + config.IMPORT_TIMEOUT_SECONDS * 1000,
