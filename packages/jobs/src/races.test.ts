@@ -202,12 +202,12 @@ describe('reverts of one job asked at the same moment', () => {
     const { projectId, jobId } = await finishedWithChanges();
     // Other test files leave this owner's jobs queued in the same database: a cap above what is
     // active now takes the capped path without being reached.
-    const [{ n }] = await db.$queryRawUnsafe<Array<{ n: number }>>(
+    const [active] = await db.$queryRawUnsafe<Array<{ n: number }>>(
       `SELECT count(*)::int AS n FROM jobs JOIN projects ON projects.id = jobs.project_id
         WHERE projects.owner_id = $1::uuid AND jobs.status IN ('queued', 'in_progress')`,
       OWNER,
     );
-    const cap = n + 10;
+    const cap = active!.n + 10;
     const results = await Promise.all([1, 2, 3].map(() => createRevertJob(db, OWNER, projectId, jobId, cap)));
     expect(results.filter((r) => r.kind === 'created')).toHaveLength(1);
     expect(results.filter((r) => r.kind === 'already_reverted')).toHaveLength(2);
