@@ -88,8 +88,10 @@ describe('listWorkspaceFiles', () => {
         expected.push(`d${String(d).padStart(2, '0')}/nested/${name}`);
       }
     }
+    // 1,040 entries: by default the JS walk leaves it to find.
     const listed = await listWorkspaceFiles(big, { sliceMs: 0 });
     expect(listed.map((f) => f.path)).toEqual(expected.sort());
+    await expect(listWorkspaceFiles(big, { sliceMs: 0, walker: 'js' })).resolves.toEqual(listed);
     expect(listed.find((f) => f.path === 'd07/nested/f042.txt')?.size).toBe(42);
   });
 

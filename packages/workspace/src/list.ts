@@ -28,18 +28,15 @@ export interface ListOptions {
   sliceMs?: number;
   /** Files above which half of the stat calls go to a worker thread (Infinity: never). */
   parallelAbove?: number;
-  /** Which walk: by default find for a workspace whose last listing had FIND_FROM_FILES files. */
+  /** Which walk: by default JS for a small workspace, find for one of FIND_FROM_ENTRIES entries. */
   walker?: 'find' | 'js';
 }
 
 /** Below this, handing work to the thread costs more than it saves (~5 ms of stat calls). */
 const DEFAULT_PARALLEL_ABOVE = 2000;
 
-/** Below this, starting find costs more than it saves. */
-const FIND_FROM_FILES = 1000;
-/** Workspaces whose file count is remembered (only to choose the walk: never what is listed). */
-const REMEMBERED = 1000;
-const lastCounts = new Map<string, number>();
+/** Entries the JS walk reads before it leaves the rest to find (starting find costs more below). */
+const FIND_FROM_ENTRIES = 1000;
 
 const isGone = (err: unknown): boolean =>
   ['ENOENT', 'ENOTDIR', 'ELOOP'].includes((err as NodeJS.ErrnoException)?.code ?? '');
@@ -77,14 +74,13 @@ export async function listWorkspaceFiles(workspace: string, opts: ListOptions = 
     if (isGone(err)) return [];
     throw err;
   }
-  const large = (lastCounts.get(realRoot) ?? 0) >= FIND_FROM_FILES;
+  // By default the JS walk starts, and leaves a large workspace to find after its first entries.
   const files =
-    ((opts.walker ?? (large ? 'find' : 'js')) === 'find' ? await listWithFind(realRoot) : null) ??
-    (await listWithJs(realRoot, opts));
-  lastCounts.delete(realRoot);
-  lastCounts.set(realRoot, files.length);
-  if (lastCounts.size > REMEMBERED) lastCounts.delete(lastCounts.keys().next().value!);
-  return files.sort(byPath);
+    opts.walker === 'js'
+      ? null
+      : ((opts.walker === 'find' ? null : await listWithJs(realRoot, opts, FIND_FROM_ENTRIES)) ??
+        (await listWithFind(realRoot)));
+  return (files ?? (await listWithJs(realRoot, opts)))!.sort(byPath);
 }
 
 /** The size of the file a symlink points to when that file is inside the workspace, else null. */
@@ -143,9 +139,13 @@ const ZERO = 0x30;
 
 /**
  * The walk in JS, with the types readdir reports, so a file costs one lstat, a symlink a stat and
- * a realpath; unsorted.
+ * a realpath; unsorted. Null once readdir has given more than `giveUpAfter` entries.
  */
-async function listWithJs(realRoot: string, opts: ListOptions): Promise<WorkspaceFile[]> {
+async function listWithJs(
+  realRoot: string,
+  opts: ListOptions,
+  giveUpAfter = Infinity,
+): Promise<WorkspaceFile[] | null> {
   const sliceMs = opts.sliceMs ?? DEFAULT_SLICE_MS;
   const files: WorkspaceFile[] = [];
   const pending: Array<[abs: string, rel: string]> = [[realRoot, '']];
@@ -160,9 +160,11 @@ async function listWithJs(realRoot: string, opts: ListOptions): Promise<Workspac
   const regularAbs: string[] = [];
   const regularRel: string[] = [];
 
+  let seen = 0;
   while (pending.length > 0) {
     const [dirAbs, dirRel] = pending.pop()!;
     for (const entry of readDirOrNull(dirAbs) ?? []) {
+      if (++seen > giveUpAfter) return null;
       const turn = slicer.tick();
       if (turn) await turn;
       const abs = `${dirAbs}/${entry.name}`;
