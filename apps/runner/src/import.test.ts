@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { uploadFile, writeCredential, importDir } from '@cwo/code-io';
+import { uploadFile, writeCredential, writeSshCredentials, importDir } from '@cwo/code-io';
 import type { ProjectSource } from '@cwo/contracts';
 import { projectHistoryDir } from '@cwo/history';
 import { projectWorkspace } from '@cwo/workspace';
@@ -14,6 +14,7 @@ import {
   startGitServer,
   type GitServer,
 } from '../../../packages/code-io/src/__tests__/git-server';
+import { startSshServer } from '../../../packages/code-io/src/__tests__/ssh-server';
 
 // The import step with the real runner and the dummy agent: a project created from a git
 // repository (git http-backend on 127.0.0.1, behind basic auth) or an uploaded archive gets it as
@@ -211,5 +212,33 @@ describe('a project created from existing code', () => {
     ]);
     expect(fs.readdirSync(projectWorkspace(cfg.workspaceRoot, bad.projectId))).toEqual(['.codex']);
     expect(fs.existsSync(importDir(cfg.workspaceRoot, bad.projectId))).toBe(false);
+  });
+
+  it('imports over ssh with the deploy key; the key is in no log line, row or history, and its file is gone', async () => {
+    const cfg = config();
+    const queue = harness.queue(cfg);
+    await harness.startRunner(cfg, createDummyExecutor());
+    const sshd = await startSshServer(reposRoot);
+    harness.onCleanup(() => sshd.close());
+    const { projectId, jobId } = await projectWithSource(cfg, {
+      kind: 'git',
+      url: sshd.url('service.git'),
+      ref: 'main',
+      submodules: false,
+    });
+    writeSshCredentials(cfg.workspaceRoot, projectId, { key: sshd.clientKey, knownHosts: sshd.knownHosts });
+    await queue.enqueue(jobId);
+    expect(await waitForJob(db, jobId)).toMatchObject({ status: 'completed', errorCode: null });
+    const ws = projectWorkspace(cfg.workspaceRoot, projectId);
+    expect(fs.readFileSync(path.join(ws, 'service', 'main.py'), 'utf8')).toBe('print("v2")\n');
+    const secret = sshd.clientKey.split('\n')[1]!;
+    const log = await readJobLog(cfg, projectId, jobId);
+    expect(log).toMatch(/import: fetching ssh:\/\/\S+@127\.0\.0\.1:\d+\S*\/service\.git at main \(shallow\)/);
+    expect(log).not.toContain(secret);
+    expect(asText(await db.project.findMany({ where: { id: projectId }, include: { jobs: true } }))).not.toContain(
+      secret,
+    );
+    expect(gitLog(cfg, projectId, 'log', '--all', '--format=%B')).not.toContain(secret);
+    expect(fs.existsSync(importDir(cfg.workspaceRoot, projectId))).toBe(false);
   });
 });

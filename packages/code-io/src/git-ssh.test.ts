@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fetchGitSource, type GitImportOptions } from './git-import';
 import { pushHistory } from './git-push';
 import { ImportError } from './import-limits';
-import { git, makeRepo } from './__tests__/git-server';
+import { git, makeRepo, makeSuperproject } from './__tests__/git-server';
 import { otherHostKey, startSshServer, strayKey, type SshServer } from './__tests__/ssh-server';
 
 // Imports over ssh against a real sshd on 127.0.0.1 (scripts/install-openssh-server.sh; started
@@ -79,6 +79,18 @@ describe('fetchGitSource over ssh (sshd on 127.0.0.1)', () => {
       expect(err!.code).toBe('import_failed');
       expect(err!.message).toMatch(/Host key verification failed/);
     }
+  });
+
+  it('fetches a submodule on the same ssh server with the same key and known_hosts', async () => {
+    makeSuperproject(root, 'super.git', { 'main.py': 'import app\n' }, [
+      { path: 'app', url: '../app.git', commit: commits[0]! },
+    ]);
+    const { dir } = await fetchInto({
+      url: sshd.url('super.git'),
+      submodules: true,
+      ssh: { key: sshd.clientKey, knownHosts: sshd.knownHosts },
+    });
+    expect(fs.readFileSync(path.join(dir, 'app', 'app.py'), 'utf8')).toBe('print(1)\n');
   });
 
   it('refuses a key or known_hosts with a URL that is not ssh', async () => {
