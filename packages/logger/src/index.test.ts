@@ -23,6 +23,19 @@ describe('secret redaction', () => {
     expect(redactString(`bad key ${key} used`)).toBe('bad key cwo_AbCd1234_[REDACTED] used');
   });
 
+  it('hides an ssh deploy key by its field name and by its armour wherever it appears', () => {
+    const pem = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----';
+    const out = redact({
+      source: { git: { url: 'ssh://git@h/r.git', ssh_key: pem, known_hosts: 'h ssh-ed25519 AAAA' } },
+    });
+    expect(out).toEqual({
+      source: { git: { url: 'ssh://git@h/r.git', ssh_key: '[REDACTED]', known_hosts: 'h ssh-ed25519 AAAA' } },
+    });
+    expect(redactString(`git said: ${pem}\n`)).toBe(
+      'git said: -----BEGIN OPENSSH PRIVATE KEY----- [REDACTED] -----END OPENSSH PRIVATE KEY-----\n',
+    );
+  });
+
   it('hides the values of secret-named keys at any depth, keeping the rest', () => {
     const out = redact({ env: { OPENAI_API_KEY: 'x1', PATH: '/bin' }, headers: { authorization: 'y' }, n: 1 }) as {
       env: Record<string, string>;

@@ -6,7 +6,8 @@ export { errorLine, summarizeError, type ErrorSummary } from './error-summary';
 
 export type Logger = winston.Logger;
 
-const SECRET_KEY = /(pass(word)?|secret|token|api[_-]?key|authorization|cookie|credential)/i;
+const SECRET_KEY =
+  /(pass(word)?|secret|token|api[_-]?key|ssh[_-]?key|private[_-]?key|authorization|cookie|credential)/i;
 // Values that look like secrets wherever they appear: OpenAI-style keys, bearer tokens, URL passwords.
 const SECRET_VALUES: Array<[RegExp, string]> = [
   [/\bsk-[A-Za-z0-9_-]{8,}/g, 'sk-[REDACTED]'],
@@ -14,6 +15,8 @@ const SECRET_VALUES: Array<[RegExp, string]> = [
   [/\b(cwo_[A-Za-z0-9]{8})_[A-Za-z0-9_-]{20,}/g, '$1_[REDACTED]'],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 [REDACTED]'],
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:)[^@\s/]+@/gi, '$1[REDACTED]@'],
+  // A private key (an import's or push's ssh deploy key) pasted whole, armour lines kept.
+  [/(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----)/g, '$1 [REDACTED] $2'],
 ];
 
 export const REDACTED = '[REDACTED]';
