@@ -11,6 +11,7 @@ import { DeleteProject } from './delete-project';
 import { DownloadArchive } from './download-archive';
 import { EditForm } from './edit-form';
 import { JobPanel } from './job-panel';
+import { liveRevertOf } from './undo-job';
 import { JOB_TYPE_TEXT, JobTimeline } from './job-timeline';
 
 function NotFound() {
@@ -77,6 +78,7 @@ export function ProjectView({ projectId }: { projectId: string }) {
             projectId={project.id}
             jobId={selected.id}
             title={`Job ${project.jobs.indexOf(selected) + 1}: ${JOB_TYPE_TEXT[selected.job_type]}`}
+            undoneBy={liveRevertOf(project.jobs, selected.id)}
             onQueued={select}
           />
         )}

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { apiError, fakeFetch, json, renderWithApp } from '../../../test/render';
 import { JOB_ID, jobDetailFixture, jobSummaryFixture, PROJECT_ID } from '../../../test/fixtures';
 import { DownloadArchive } from './download-archive';
-import { UndoJob } from './undo-job';
+import { liveRevertOf, UndoJob } from './undo-job';
 
 const REVERT_ID = '33333333-3333-4333-8333-333333333333';
 const COMMIT = '3f786850e387550fdab836ed7e6dc881de23001b';
@@ -38,6 +38,35 @@ describe('UndoJob', () => {
     await userEvent.setup().click(screen.getByRole('button', { name: 'Undo this job' }));
     expect((await screen.findByText(/could not be undone/)).textContent).toContain('The job could not be undone.');
     expect(document.body.textContent).toContain('The job changed nothing that the project history kept');
+  });
+
+  it('is not offered again for a job another revert undoes: it names that job and shows it', async () => {
+    const api = fakeFetch(() => json(500, {}));
+    vi.stubGlobal('fetch', api.fetch);
+    const onQueued = vi.fn();
+    const undoing = jobSummaryFixture({
+      id: REVERT_ID,
+      job_type: 'revert',
+      reverts_job_id: JOB_ID,
+      status: 'completed',
+    });
+    renderWithApp(<UndoJob projectId={PROJECT_ID} job={changed} undoneBy={undoing} onQueued={onQueued} />);
+
+    expect(screen.queryByRole('button', { name: 'Undo this job' })).toBeNull();
+    expect(document.body.textContent).toContain('Undone by job 33333333.');
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Show that job' }));
+    expect(onQueued).toHaveBeenCalledWith(REVERT_ID);
+    expect(api.calls).toEqual([]);
+  });
+
+  it('counts a revert that failed or was cancelled as no undo, as the API does', () => {
+    const jobs = [
+      jobSummaryFixture({ id: REVERT_ID, job_type: 'revert', reverts_job_id: JOB_ID, status: 'error' }),
+      jobSummaryFixture({ id: JOB_ID, status: 'completed' }),
+    ];
+    expect(liveRevertOf(jobs, JOB_ID)).toBeUndefined();
+    const queued = jobSummaryFixture({ id: REVERT_ID, job_type: 'revert', reverts_job_id: JOB_ID, status: 'queued' });
+    expect(liveRevertOf([...jobs, queued], JOB_ID)).toBe(queued);
   });
 
   it('is not offered for a job that is running, changed nothing, or kept no commit', () => {
