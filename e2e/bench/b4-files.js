@@ -87,7 +87,7 @@ module.exports = async function b4() {
     return {
       list_ratio: round(apiList.median / findList.median, 3),
       rss_growth_mb: round(peak - rssBefore, 1),
-      target: 'list_ratio <= 2, rss_growth_mb < 32',
+      target: 'list_ratio <= 1.5, rss_growth_mb < 32',
       list_api_ms: round(apiList.median, 1),
       list_find_ms: round(findList.median, 1),
       files: listed,
