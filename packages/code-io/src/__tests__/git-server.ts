@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
+import { waitForPort } from './wait-for-port';
 
 // A real git server for tests: `git http-backend` (git's own smart-HTTP CGI program) behind a small
 // Node HTTP server on 127.0.0.1, with optional basic auth. It serves fetches and, for an
@@ -156,22 +157,7 @@ export async function startGitDaemon(root: string, opts: { receivePack?: boolean
     ],
     { env: { ...gitEnv, HOME: root }, stdio: 'ignore' },
   );
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (up) break;
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`git daemon did not start on port ${port}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitForPort(port, child, () => `git daemon did not start on port ${port}`);
   return {
     url: (repo) => `git://127.0.0.1:${port}/${repo}`,
     close: () =>

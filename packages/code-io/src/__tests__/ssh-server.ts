@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { waitForPort } from './wait-for-port';
 
 // A real ssh server for tests: Debian's sshd (scripts/install-openssh-server.sh) as a non-daemon
 // child on a free port of 127.0.0.1, with a host key of its own and one authorized client key, both
@@ -90,22 +91,7 @@ export async function startSshServer(root: string): Promise<SshServer> {
   const child = spawn(SSHD, ['-D', '-e', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-4000)));
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (up) break;
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`sshd did not start on port ${port}: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitForPort(port, child, () => `sshd did not start on port ${port}: ${stderr}`);
   return {
     url: (repo) => `ssh://${user}@127.0.0.1:${port}${path.resolve(root, repo)}`,
     clientKey: client.key,
