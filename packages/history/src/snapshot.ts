@@ -2,7 +2,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import os from 'node:os';
 import { findArgs, findRecords } from './find-walk';
+import { chooseSplit, splitFindRecords, splittable } from './find-split';
 import { CODEX_DIR, timeSlicer, withRegularFile } from '@cwo/workspace';
 import { baseRules, isIgnored, readGitignore, withGitignore, type Rules } from './ignore-rules';
 
@@ -448,7 +450,11 @@ async function walkWithFind(root: string, opts: SnapshotOptions): Promise<Snapsh
   const exclude = [...new Set(opts.exclude ?? DEFAULT_SNAPSHOT_EXCLUDE)];
   const args = findArgs({ exclude, prune: prunableNames(opts.ignore) });
   // What it may print beyond the snapshot's own limit: ignored entries it cannot leave unentered.
-  const records = await findRecords(root, args, (opts.maxEntries ?? DEFAULT_MAX_ENTRIES) * 4 + 1000);
+  const maxRecords = (opts.maxEntries ?? DEFAULT_MAX_ENTRIES) * 4 + 1000;
+  const split = splitDirs(opts, exclude);
+  // Split or not, the same records (find-split.ts); one find again when the split walk failed.
+  const records =
+    (split && (await splitFindRecords(root, args, split, maxRecords))) ?? (await findRecords(root, args, maxRecords));
   if (records === null) {
     if (!(await findWorks())) findUnusable = true;
     return null;
@@ -465,6 +471,25 @@ async function walkWithFind(root: string, opts: SnapshotOptions): Promise<Snapsh
     if (err instanceof NotFindOutput) return null;
     throw err;
   }
+}
+
+// A walk is split over two finds at once (find-split.ts) only where there are two cores, and only
+// for a workspace large enough that the second child's start pays for itself.
+const SPLIT_FROM_ENTRIES = 8000;
+
+/** The directories a second find walks (see chooseSplit), from `previous`'s; null for one find. */
+function splitDirs(opts: SnapshotOptions, exclude: readonly string[]): string[] | null {
+  const previous = opts.previous;
+  if (!previous?.dirs || previous.size < SPLIT_FROM_ENTRIES || os.availableParallelism() < 2) return null;
+  const pruned = new Set([...prunableNames(opts.ignore), '.git']);
+  const excluded = new Set(exclude);
+  // Not a directory find leaves unentered by its name (nor one under such).
+  const usable = (rel: string) => {
+    const slash = rel.lastIndexOf('/');
+    const name = rel.slice(slash + 1);
+    return splittable(rel) && !pruned.has(name) && !(slash < 0 && excluded.has(name));
+  };
+  return chooseSplit(previous.dirs, usable);
 }
 
 /** Every record of find's output, in order. */

@@ -57,6 +57,24 @@ describe('scanFind', () => {
     for (const dir of dirs) expect(await collect(dir, args)).toEqual(expected);
   });
 
+  it('runs two walks at once in two launchers, neither a child of this process', async () => {
+    // Each find prints its parent's pid: a launcher's shell, never this process (a costly fork).
+    const args = [
+      '.',
+      '-maxdepth',
+      '0',
+      '-exec',
+      'sh',
+      '-c',
+      'printf "%s\\0" "$(cut -d" " -f4 /proc/$PPID/stat)"',
+      ';',
+    ];
+    const walks = await Promise.all([collect(tmp, args), collect(tmp, args)]);
+    const parents = walks.map((w) => (expect(w.ok).toBe(true), w.records[0]));
+    expect(new Set(parents).size).toBe(2);
+    expect(parents).not.toContain(String(process.pid));
+  });
+
   it('is false when the output does not end with a NUL (a record cut off)', async () => {
     expect((await collect(tmp, ['.', '-maxdepth', '0', '-printf', 'no terminator'])).ok).toBe(false);
   });

@@ -86,15 +86,20 @@ interface Launcher {
   run(cwd: string, args: readonly string[], onRecords: FindRecords): Promise<boolean>;
 }
 
-let launcher: Launcher | null = null;
+// A small pool: a walk split over two finds at once (find-walk.ts) keeps both shells busy.
+const MAX_LAUNCHERS = 2;
+const launchers: Launcher[] = [];
 let launcherUnusable = false;
 
-/** The launcher when it is free for this walk; null for a direct child instead. */
+/** A launcher free for this walk (started if the pool has room); null for a direct child instead. */
 function idleLauncher(cwd: string, args: readonly string[]): Launcher | null {
   // A request is one line; a newline in a name would end it early.
   if (launcherUnusable || [cwd, ...args].some((a) => a.includes('\n'))) return null;
-  launcher ??= startLauncher();
-  return launcher && !launcher.busy ? launcher : null;
+  const idle = launchers.find((l) => !l.busy);
+  if (idle || launchers.length >= MAX_LAUNCHERS) return idle ?? null;
+  const started = startLauncher();
+  if (started) launchers.push(started);
+  return started;
 }
 
 function startLauncher(): Launcher | null {
@@ -149,7 +154,8 @@ function startLauncher(): Launcher | null {
     },
   };
   const end = (spawnFailed: boolean) => {
-    if (launcher === self) launcher = null;
+    const at = launchers.indexOf(self);
+    if (at >= 0) launchers.splice(at, 1);
     // No shell to start here: every walk is a direct child from now on.
     if (spawnFailed) launcherUnusable = true;
     current?.done(false);
