@@ -1,6 +1,8 @@
-import type { Writable } from 'node:stream';
 import type { Status } from '@cwo/contracts';
+import { SharedEvent, eventWriterFor, type EventSink, type EventWriter } from './event-writer';
 import { KEEP_ALIVE, endEvent, logEvent, retryHint, sendableLength } from './sse';
+
+export type { EventSink } from './event-writer';
 
 /** What a follower needs from the tail it follows. */
 export interface FollowedTail {
@@ -12,31 +14,8 @@ export interface FollowedTail {
   remove(follower: LogFollower): void;
 }
 
-/**
- * Where a follower writes: the client's response. Anything with a Writable's `write`, `end`,
- * `destroy`, `writableLength`, `writableNeedDrain` and its `drain`/`close` events.
- */
-export type EventSink = Pick<
-  Writable,
-  'write' | 'end' | 'destroy' | 'destroyed' | 'writableLength' | 'writableNeedDrain' | 'on' | 'off'
->;
-
-const KEEP_ALIVE_EVENT = Buffer.from(KEEP_ALIVE);
-const RETRY_EVENT = Buffer.from(retryHint(1000));
-const encode = (event: string): Buffer => Buffer.from(event, 'utf8');
-
-/** Resolves once the sink has room again, or is closed. */
-function drained(sink: EventSink): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      sink.off('drain', done);
-      sink.off('close', done);
-      resolve();
-    };
-    sink.on('drain', done);
-    sink.on('close', done);
-  });
-}
+const KEEP_ALIVE_EVENT = SharedEvent.of(KEEP_ALIVE);
+const RETRY_EVENT = SharedEvent.of(retryHint(1000));
 
 /**
  * One SSE client of a shared tail, writing straight to its response. While it keeps up it is
@@ -55,6 +34,7 @@ export class LogFollower {
   private outcome: { status: Status | undefined } | undefined;
   private over = false;
   private readonly onClose = () => this.close();
+  private readonly out: EventWriter;
 
   constructor(
     private readonly tail: FollowedTail,
@@ -65,26 +45,27 @@ export class LogFollower {
     this.offset = offset;
     this.catchingUp = offset < tail.published;
     sink.on('close', this.onClose);
-    sink.write(RETRY_EVENT);
+    this.out = eventWriterFor(sink);
+    this.out.write(RETRY_EVENT);
     if (this.catchingUp) void this.catchUp();
   }
 
   /** From the tail: the chunk [from, to) of the log was read; `shared` is its event from `from`. */
-  offer(from: number, to: number, chunk: Buffer, shared: Buffer): void {
+  offer(from: number, to: number, chunk: Buffer, shared: SharedEvent): void {
     if (this.catchingUp || this.over || this.offset >= to) return;
     if (this.offset < from) return this.startCatchUp(); // cannot happen while live; the file is always right
-    const event = this.offset === from ? shared : encode(logEvent(to, chunk.subarray(this.offset - from)));
-    // writableNeedDrain first: it is a flag, and most clients never have a backlog to measure.
-    if (this.sink.writableNeedDrain && this.sink.writableLength + event.length > this.maxQueuedBytes) {
+    const event = this.offset === from ? shared : SharedEvent.of(logEvent(to, chunk.subarray(this.offset - from)));
+    // needsDrain first: it is a flag, and most clients never have a backlog to measure.
+    if (this.out.needsDrain && this.out.queuedBytes + event.bytes.length > this.maxQueuedBytes) {
       return this.startCatchUp();
     }
     this.offset = to;
-    this.sink.write(event);
+    this.out.write(event);
   }
 
   /** From the tail: nothing was sent for a while (keeps proxies from closing the stream). */
   keepAlive(): void {
-    if (!this.catchingUp && !this.over && this.sink.writableLength === 0) this.sink.write(KEEP_ALIVE_EVENT);
+    if (!this.catchingUp && !this.over && this.out.queuedBytes === 0) this.out.write(KEEP_ALIVE_EVENT);
   }
 
   /** From the tail: the log is complete; `status` undefined when the job no longer exists. */
@@ -119,7 +100,7 @@ export class LogFollower {
   private endStream(status: Status | undefined): void {
     if (this.over) return;
     this.close();
-    if (status !== undefined) this.sink.write(encode(endEvent(status)));
+    if (status !== undefined) this.out.write(SharedEvent.of(endEvent(status)));
     this.sink.end();
   }
 
@@ -140,8 +121,8 @@ export class LogFollower {
     try {
       for (;;) {
         if (this.over) return;
-        if (this.sink.writableNeedDrain) {
-          await drained(this.sink);
+        if (this.out.needsDrain) {
+          await this.out.drained();
           continue;
         }
         const target = this.tail.published;
@@ -158,7 +139,7 @@ export class LogFollower {
         // The log was cut or replaced (its tail ends every stream): this one ends where it is.
         if (length === 0) return this.endStream(undefined);
         this.offset += length;
-        this.sink.write(encode(logEvent(this.offset, chunk.subarray(0, length))));
+        this.out.write(SharedEvent.of(logEvent(this.offset, chunk.subarray(0, length))));
       }
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)));

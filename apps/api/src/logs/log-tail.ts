@@ -1,5 +1,6 @@
 import { isFinished, type Status } from '@cwo/contracts';
-import { LogFollower, type EventSink, type FollowedTail } from './log-follower';
+import { SharedEvent, type EventSink } from './event-writer';
+import { LogFollower, type FollowedTail } from './log-follower';
 import { logEvent, sendableLength } from './sse';
 
 /** A job's log opened for reading as it grows. */
@@ -47,8 +48,6 @@ export interface TailOptions {
    */
   maxQueuedBytes: number;
 }
-
-const encode = (event: string): Buffer => Buffer.from(event, 'utf8');
 
 /**
  * One job's log as it grows, read once for every client of this process that follows it: a file
@@ -215,7 +214,7 @@ export class LogTail implements FollowedTail {
       const from = this.published;
       const to = from + length;
       const body = chunk.subarray(0, length);
-      const shared = encode(logEvent(to, body));
+      const shared = SharedEvent.of(logEvent(to, body));
       this.published = to;
       for (const follower of this.followers) follower.offer(from, to, body, shared);
       this.lastActivity = Date.now();
