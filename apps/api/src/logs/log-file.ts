@@ -26,12 +26,16 @@ export async function openJobLog(workspace: string, jobId: string): Promise<Open
 export async function openLogReader(workspace: string, jobId: string): Promise<LogReader | null> {
   const log = await openJobLog(workspace, jobId);
   if (!log) return null;
+  // One scratch buffer for this reader's reads (they come one at a time), and a copy of what each
+  // read got: a tail reading a few lines at a time would otherwise leave a chunk-sized buffer to
+  // the garbage collector per read, for the lines it holds.
+  let scratch = Buffer.alloc(0);
   return {
     size: log.size,
     async read(offset, maxBytes) {
-      const buffer = Buffer.allocUnsafe(maxBytes);
-      const { bytesRead } = await log.handle.read(buffer, 0, maxBytes, offset);
-      return buffer.subarray(0, bytesRead);
+      if (scratch.length < maxBytes) scratch = Buffer.allocUnsafe(maxBytes);
+      const { bytesRead } = await log.handle.read(scratch, 0, maxBytes, offset);
+      return Buffer.from(scratch.subarray(0, bytesRead));
     },
     close: () => log.handle.close(),
   };
