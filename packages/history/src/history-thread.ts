@@ -1,6 +1,6 @@
 import { runOnThread, stopThreads, taskModule, CODEX_DIR } from '@cwo/workspace';
-import { commitJob, HistoryError, projectHistoryDir, type PlannedCommit } from './history';
-import { planSnapshotTree } from './history-tree';
+import { commitJob, commitPlanned, HistoryError, projectHistoryDir, type PlannedCommit } from './history';
+import { planSnapshotTree, type TreePlan } from './history-tree';
 import { deviceOf, rememberStatIndex, serializeStatIndex } from './stat-index';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +19,20 @@ import path from 'node:path';
 // 20,000 entries to a thread cost more than the whole commit of a one-line edit.
 
 const COMMIT_TASK = taskModule(__dirname, 'commit-task');
+
+// A plan this small (a few edited files) is written on the calling thread: its writes take about
+// a millisecond, less than handing it to a thread and back (the index's bytes copied, the thread
+// woken, both sides scheduled on a busy machine).
+const INLINE_BLOBS = 16;
+const INLINE_BYTES = 256 * 1024;
+
+/** Whether a planned commit is worth a thread: more files or bytes to store than INLINE_*. */
+export function plannedOnThread(plan: Pick<TreePlan, 'blobs'>): boolean {
+  if (plan.blobs.length > INLINE_BLOBS) return true;
+  let bytes = 0;
+  for (const { entry } of plan.blobs) bytes += entry.size;
+  return bytes > INLINE_BYTES;
+}
 
 type Answer<T> = T | { error: { name: string; message: string } };
 
@@ -74,7 +88,7 @@ async function commitPlannedOffThread(args: Required<Parameters<typeof commitJob
       trees: plan.trees,
       index,
     };
-    answer = await onThread('planned', p);
+    answer = plannedOnThread(plan) ? await onThread('planned', p) : await commitPlanned(p);
   } catch (err) {
     marks.forEach((m, i) => (m.stored = was[i]));
     throw err;

@@ -14,7 +14,7 @@ import {
   projectHistoryDir,
   removeProjectHistory,
 } from './history';
-import { commitJobOffThread, stopHistoryThreads } from './history-thread';
+import { commitJobOffThread, plannedOnThread, stopHistoryThreads } from './history-thread';
 import { takeSnapshot, type Snapshot } from './snapshot';
 
 const author = { name: 'Test Orchestrator', email: 'orchestrator@test.invalid' };
@@ -293,6 +293,17 @@ describe('the project history', () => {
     const gone = commitJobOffThread({ ...args, workspace: path.join(root, 'deleted-project') });
     await expect(gone).rejects.toBeInstanceOf(HistoryError);
     await expect(gone).rejects.toThrow(/does not exist/);
+  });
+
+  it('writes a planned commit of a few small files on the calling thread, a larger one on a thread', () => {
+    const file = (size: number) => ({
+      rel: 'f',
+      entry: { size } as Parameters<typeof plannedOnThread>[0]['blobs'][0]['entry'],
+    });
+    expect(plannedOnThread({ blobs: [file(120)] })).toBe(false);
+    expect(plannedOnThread({ blobs: Array.from({ length: 16 }, () => file(1000)) })).toBe(false);
+    expect(plannedOnThread({ blobs: Array.from({ length: 17 }, () => file(10)) })).toBe(true);
+    expect(plannedOnThread({ blobs: [file(100), file(300 * 1024)] })).toBe(true);
   });
 
   it('writes a one-line subject from the instruction’s first line', () => {
