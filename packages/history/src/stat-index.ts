@@ -69,22 +69,28 @@ function recordOf(rel: string, e: SnapshotEntry): Buffer {
  */
 export function serializeStatIndex(snapshot: Snapshot, dev: bigint): Buffer | null {
   if (snapshot.takenAtNs === undefined) return null;
-  const parts: Buffer[] = [Buffer.alloc(0)];
+  const records: Buffer[] = [];
   let length = 0;
   for (const [rel, e] of snapshot) {
     const bytes = recordOf(rel, e);
-    parts.push(bytes);
+    records.push(bytes);
     length += bytes.length;
   }
   const trees = [...(snapshot.dirs ?? [])].filter(([, d]) => d.stored && d.oid !== undefined);
   const treeRecords = Buffer.from(trees.map(([rel, d]) => `${d.count} ${d.oid} ${rel}\0`).join(''));
-  parts.push(treeRecords);
   const key = Buffer.from(snapshot.ignoreKey ?? '').toString('hex') || '-';
-  const header = `${MAGIC} ${VERSION} ${snapshot.takenAtNs} ${dev} ${snapshot.size} ${trees.length} ${key}`;
-  parts[0] = Buffer.from(`${header}\0`);
-  const body = Buffer.concat(parts, parts[0].length + length + treeRecords.length);
-  const sum = crypto.createHash('sha1').update(body).digest('hex');
-  return Buffer.concat([body, Buffer.from(`${sum}\n`)]);
+  const header = Buffer.from(
+    `${MAGIC} ${VERSION} ${snapshot.takenAtNs} ${dev} ${snapshot.size} ${trees.length} ${key}\0`,
+  );
+  // One buffer for the body and its checksum: each record is copied once.
+  const bodyLength = header.length + length + treeRecords.length;
+  const out = Buffer.allocUnsafe(bodyLength + 41);
+  let at = header.copy(out, 0);
+  for (const bytes of records) at += bytes.copy(out, at);
+  treeRecords.copy(out, at);
+  const sum = crypto.createHash('sha1').update(out.subarray(0, bodyLength)).digest('hex');
+  out.write(`${sum}\n`, bodyLength, 'latin1');
+  return out;
 }
 
 /**
