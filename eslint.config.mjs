@@ -41,7 +41,7 @@ export default tseslint.config(
     // Tests read HTTP answers (supertest's `res.body`), JSON files and model-server requests,
     // which are `any`; they check those shapes with expect(), so the no-unsafe-* rules would
     // only add casts there.
-    files: ['**/*.test.ts', '**/*.test.tsx', '**/test/**/*.ts', 'e2e/**/*.ts'],
+    files: ['**/*.test.ts', '**/*.test.tsx', '**/test/**/*.ts', 'e2e/**/*.ts', '**/__tests__/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -1,34 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Status } from '@cwo/contracts';
 import { createLogFollowers, type FollowSource, type TailOptions } from './follow-log';
+import { fakeRunner } from './__tests__/fake-runner';
 
 // Followers writing to real HTTP responses (chunked, keep-alive), read by real HTTP clients.
-
-function fakeRunner() {
-  const state = { log: Buffer.alloc(0), status: 'in_progress' as Status, opens: 0 };
-  const watchers = new Set<() => void>();
-  const source: FollowSource = {
-    openLog: async () => {
-      state.opens++;
-      return {
-        size: state.log.length,
-        read: async (offset, max) => Buffer.from(state.log.subarray(offset, offset + max)),
-        close: async () => undefined,
-      };
-    },
-    jobStatus: async () => state.status,
-    watch: (onChange) => {
-      watchers.add(onChange);
-      return () => watchers.delete(onChange);
-    },
-  };
-  const write = (text: string) => {
-    state.log = Buffer.concat([state.log, Buffer.from(text)]);
-    for (const w of watchers) w();
-  };
-  return { state, source, write };
-}
 
 /** An SSE server as the API's adapter sends one (headers flushed, then the follower), counting socket writes. */
 async function sseServer(options: Partial<TailOptions>, source: FollowSource) {
