@@ -14,7 +14,7 @@ import {
   startGitServer,
   type GitServer,
 } from '../../../packages/code-io/src/__tests__/git-server';
-import { startSshServer } from '../../../packages/code-io/src/__tests__/ssh-server';
+import { loopbackAddress, startSshServer } from '../../../packages/code-io/src/__tests__/ssh-server';
 
 // The import step with the real runner and the dummy agent: a project created from a git
 // repository (git http-backend on 127.0.0.1, behind basic auth) or an uploaded archive gets it as
@@ -240,5 +240,28 @@ describe('a project created from existing code', () => {
     );
     expect(gitLog(cfg, projectId, 'log', '--all', '--format=%B')).not.toContain(secret);
     expect(fs.existsSync(importDir(cfg.workspaceRoot, projectId))).toBe(false);
+  });
+
+  it('imports from the scp form user@host:path (sshd on port 22, the form has no port)', async () => {
+    const cfg = config();
+    const queue = harness.queue(cfg);
+    await harness.startRunner(cfg, createDummyExecutor());
+    const sshd = await startSshServer(reposRoot, { address: loopbackAddress(), port: 22 });
+    harness.onCleanup(() => sshd.close());
+    const url = `${sshd.user}@${sshd.address}:${path.join(reposRoot, 'service.git')}`;
+    const { projectId, jobId } = await projectWithSource(cfg, { kind: 'git', url, ref: 'main', submodules: false });
+    writeSshCredentials(cfg.workspaceRoot, projectId, { key: sshd.clientKey, knownHosts: sshd.knownHosts });
+    await queue.enqueue(jobId);
+    expect(await waitForJob(db, jobId)).toMatchObject({ status: 'completed', errorCode: null });
+    const ws = projectWorkspace(cfg.workspaceRoot, projectId);
+    expect(fs.readFileSync(path.join(ws, 'service', 'main.py'), 'utf8')).toBe('print("v2")\n');
+    const project = await db.project.findUniqueOrThrow({ where: { id: projectId } });
+    expect(gitLog(cfg, projectId, 'ls-tree', '-r', '--name-only', project.importCommit!).split('\n')).toEqual(
+      expect.arrayContaining(['README.md', 'service/main.py']),
+    );
+    expect(await readJobLog(cfg, projectId, jobId)).toContain(`import: fetching ${url} at main (shallow)`);
+    expect(gitLog(cfg, projectId, 'log', '--reverse', '--format=%s').split('\n')[0]).toContain(
+      `import: ${url} at main (`,
+    );
   });
 });

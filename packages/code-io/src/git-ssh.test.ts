@@ -5,7 +5,7 @@ import { fetchGitSource, type GitImportOptions } from './git-import';
 import { pushHistory } from './git-push';
 import { ImportError } from './import-limits';
 import { git, makeRepo, makeSuperproject } from './__tests__/git-server';
-import { otherHostKey, startSshServer, strayKey, type SshServer } from './__tests__/ssh-server';
+import { loopbackAddress, otherHostKey, startSshServer, strayKey, type SshServer } from './__tests__/ssh-server';
 
 // Imports over ssh against a real sshd on 127.0.0.1 (scripts/install-openssh-server.sh; started
 // here with its own host key and one authorized key, both made for this run): git-upload-pack runs
@@ -104,6 +104,52 @@ describe('fetchGitSource over ssh (sshd on 127.0.0.1)', () => {
     await fetchInto({ url: sshd.url('app.git'), ssh: { key: sshd.clientKey, knownHosts: sshd.knownHosts } });
     await failure(fetchInto({ url: sshd.url('app.git'), ssh: { key: strayKey(), knownHosts: sshd.knownHosts } }));
     expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('cwo-ssh-'))).toEqual(before);
+  });
+});
+
+describe('fetchGitSource from the scp form user@host:path (sshd on port 22 of its own loopback address)', () => {
+  let sshd22: SshServer;
+  beforeAll(async () => {
+    sshd22 = await startSshServer(root, { address: loopbackAddress(), port: 22 });
+  });
+  afterAll(() => sshd22.close());
+
+  // A name, resolved by the test to the server's address: ssh connects to the address checked and
+  // checks the host key under the name (known_hosts as the user would write it for that name).
+  const NAME = 'git.internal.test';
+  const scpFetch = (allowPrivateHosts: boolean) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-git-dest-'));
+    const result = fetchGitSource({
+      source: {
+        url: `${sshd22.user}@${NAME}:${path.join(root, 'app.git')}`,
+        ref: 'v1',
+        ssh: { key: sshd22.clientKey, knownHosts: sshd22.knownHostsAs(NAME) },
+      },
+      dir,
+      rules: { allowPrivateHosts, allowHttp: false },
+      lookup: async (host) => (host === NAME ? [{ address: sshd22.address, family: 4 }] : []),
+      limits,
+      deadline: Date.now() + 60_000,
+      log: () => {},
+    });
+    return { dir, result };
+  };
+
+  it('fetches the ref into the directory, the host key checked under the name', async () => {
+    const { dir, result } = scpFetch(true);
+    expect((await result).commit).toBe(commits[0]);
+    expect(fs.readFileSync(path.join(dir, 'app.py'), 'utf8')).toBe('print(1)\n');
+  });
+
+  it('refuses the name when it resolves to a loopback address and private hosts are not allowed', async () => {
+    const { dir, result } = scpFetch(false);
+    const err = await failure(result);
+    expect(err).toBeInstanceOf(ImportError);
+    expect(err!.code).toBe('import_refused');
+    expect(err!.message).toBe(
+      `${NAME} resolves to ${sshd22.address}, a loopback address: not allowed (IMPORT_ALLOW_PRIVATE_HOSTS)`,
+    );
+    expect(fs.readdirSync(dir)).toEqual([]);
   });
 });
 

@@ -140,6 +140,42 @@ describe('POST /projects with a source', () => {
     }
   });
 
+  it('refuses the scp form user@host:path at a non-public address or with an option for a user or host, with 422', async () => {
+    const before = await projectCount();
+    const cases: Array<[string, RegExp]> = [
+      ['git@10.0.0.7:org/repo.git', /^10\.0\.0\.7 is a private address: not allowed \(IMPORT_ALLOW_PRIVATE_HOSTS\)$/],
+      ['git@localhost:org/repo.git', /^localhost resolves to 127\.0\.0\.1, a loopback address/],
+      ['git@[::1]:org/repo.git', /^::1 is a loopback address/],
+      ['git@169.254.169.254:latest', /link-local/],
+      // ssh would take these as options (a ProxyCommand runs a command before any check).
+      ['-oProxyCommand=touch${IFS}pwned@example.com:repo.git', /^the user name must not start with "-"$/],
+      ['-oProxyCommand=touch${IFS}pwned:repo.git', /^the host must not start with "-"$/],
+      ['-oProxyCommand=touch${IFS}/tmp/pwned@example.com:repo.git', /^the URL is not a valid https:\/\//],
+      ['git@-oProxyCommand=x:repo.git', /^the host must not start with "-"$/],
+      ['git@[-oProxyCommand=x]:repo.git', /^the host must not start with "-"$/],
+    ];
+    for (const [url, message] of cases) {
+      const res = await request(h.app)
+        .post('/api/v1/projects')
+        .send({ instruction: 'Import this please', source: { git: { url } } })
+        .expect(422);
+      expect(res.body).toMatchObject({ code: 422, error: 'validation_error' });
+      expect(res.body.detail[0].loc).toEqual(['body', 'source', 'git', 'url']);
+      expect(res.body.detail[0].msg).toMatch(message);
+    }
+    expect(await projectCount()).toBe(before);
+    const ok = await request(h.app)
+      .post('/api/v1/projects')
+      .send({ instruction: 'Import this please', source: { git: { url: 'git@93.184.215.14:org/repo.git' } } })
+      .expect(202);
+    expect(ok.body.source).toEqual({
+      kind: 'git',
+      url: 'git@93.184.215.14:org/repo.git',
+      ref: null,
+      submodules: false,
+    });
+  });
+
   it('takes an archive as multipart/form-data or as the raw body, kept byte for byte', async () => {
     const multi = await request(h.app)
       .post('/api/v1/projects')

@@ -8,15 +8,23 @@ import { waitForPort } from './wait-for-port';
 // A real ssh server for tests: Debian's sshd (scripts/install-openssh-server.sh) as a non-daemon
 // child on a free port of 127.0.0.1, with a host key of its own and one authorized client key, both
 // made for this run. A login runs git-upload-pack / git-receive-pack as git over ssh does. It logs
-// in as the user running the tests (sshd cannot switch users otherwise).
+// in as the user running the tests (sshd cannot switch users otherwise). The scp form
+// (user@host:path) has no port, so a test of it starts sshd on port 22 of an address of its own
+// in 127.0.0.0/8 (any of them is loopback on Linux), clear of anything on 127.0.0.1:22.
 
 export interface SshServer {
-  /** ssh://<user>@127.0.0.1:<port><absolute path of repo under root> */
+  /** ssh://<user>@<address>:<port><absolute path of repo under root> */
   url(repo: string): string;
+  /** The login name (the user running the tests). */
+  user: string;
+  address: string;
+  port: number;
   /** The client key sshd accepts (OpenSSH private key text). */
   clientKey: string;
-  /** A known_hosts line for the server's host key, under the name 127.0.0.1 and its port. */
+  /** A known_hosts line for the server's host key, under its address and port. */
   knownHosts: string;
+  /** A known_hosts line for the server's host key under another name (a name a test resolves to it). */
+  knownHostsAs(name: string): string;
   close(): Promise<void>;
 }
 
@@ -48,6 +56,12 @@ export function otherHostKey(host: string): string {
   }
 }
 
+/** An address in 127.0.0.0/8 other than 127.0.0.1, picked at random (for sshd on port 22). */
+export function loopbackAddress(): string {
+  const byte = () => 2 + Math.floor(Math.random() * 250);
+  return `127.${byte()}.${byte()}.${byte()}`;
+}
+
 async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -56,18 +70,19 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startSshServer(root: string): Promise<SshServer> {
+export async function startSshServer(root: string, at: { address?: string; port?: number } = {}): Promise<SshServer> {
   if (!fs.existsSync(SSHD))
     throw new Error(`the ssh tests need ${SSHD}: run \`bash scripts/install-openssh-server.sh\``);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-sshd-'));
   const host = keypair(dir, 'host_key');
   const client = keypair(dir, 'client_key');
   fs.writeFileSync(path.join(dir, 'authorized_keys'), `${client.pub}\n`, { mode: 0o600 });
-  const port = await freePort();
+  const address = at.address ?? '127.0.0.1';
+  const port = at.port ?? (await freePort());
   const user = os.userInfo().username;
   const config = [
     `Port ${port}`,
-    'ListenAddress 127.0.0.1',
+    `ListenAddress ${address}`,
     `HostKey ${path.join(dir, 'host_key')}`,
     `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
     `PidFile ${path.join(dir, 'sshd.pid')}`,
@@ -91,11 +106,18 @@ export async function startSshServer(root: string): Promise<SshServer> {
   const child = spawn(SSHD, ['-D', '-e', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-4000)));
-  await waitForPort(port, child, () => `sshd did not start on port ${port}: ${stderr}`);
+  await waitForPort(port, child, () => `sshd did not start on ${address}:${port}: ${stderr}`, address);
+  // known_hosts names a host on port 22 bare, [host]:port otherwise.
+  const knownHostsAs = (name: string) =>
+    `${port === 22 ? name : `[${name}]:${port}`} ${host.pub.split(' ').slice(0, 2).join(' ')}`;
   return {
-    url: (repo) => `ssh://${user}@127.0.0.1:${port}${path.resolve(root, repo)}`,
+    url: (repo) => `ssh://${user}@${address}:${port}${path.resolve(root, repo)}`,
+    user,
+    address,
+    port,
     clientKey: client.key,
-    knownHosts: `[127.0.0.1]:${port} ${host.pub.split(' ').slice(0, 2).join(' ')}`,
+    knownHosts: knownHostsAs(address),
+    knownHostsAs,
     close: () =>
       new Promise((resolve) => {
         const done = () => {
