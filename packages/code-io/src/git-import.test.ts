@@ -11,6 +11,7 @@ import {
   type GitDaemon,
   type GitServer,
 } from './__tests__/git-server';
+import { importFromPublicHost, PRIVATE_PORT, PUBLIC_ADDRESS, PUBLIC_PORT } from './__tests__/public-host';
 
 // Against real git: `git http-backend` on 127.0.0.1 (so IMPORT_ALLOW_PRIVATE_HOSTS and
 // IMPORT_ALLOW_HTTP are on, as in every test), one server open and one with basic auth, and
@@ -226,5 +227,76 @@ describe('fetchGitSource with submodules', () => {
     makeSuperproject(lockedRoot, 'with-sub.git', {}, [{ path: 'sub', url: './../sublib.git', commit: sub[0]! }]);
     const { dir } = await fetchInto({ source: { url: locked.url('with-sub.git'), token: TOKEN, submodules: true } });
     expect(fs.readFileSync(path.join(dir, 'sub', 'sub.txt'), 'utf8')).toBe('inner\n');
+  });
+});
+
+describe('fetchGitSource with private hosts refused: each submodule URL checked on its own', () => {
+  // The superproject is on a public host (git.example.com, a public address in a network namespace
+  // of its own: __tests__/public-host.ts), so it is allowed; a submodule's URL must pass the same
+  // rules by itself, whatever the parent's did.
+  let pubRoot: string;
+  let lib: string[];
+  const names: Record<string, string[][]> = {
+    'git.example.com': [[PUBLIC_ADDRESS]],
+    'internal.example.com': [['10.1.2.3']],
+    'both.example.com': [[PUBLIC_ADDRESS, '127.0.0.1']],
+    // Public when the superproject is checked, loopback when its submodule is (DNS rebinding).
+    'rebind.example.com': [[PUBLIC_ADDRESS], ['127.0.0.1']],
+  };
+  const fetchSuper = (name: string, host = 'git.example.com') => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-git-dest-'));
+    const url = `http://${host}:${PUBLIC_PORT}/${name}`;
+    return importFromPublicHost({ root: pubRoot, source: { url, submodules: true }, names, dir });
+  };
+  beforeAll(() => {
+    pubRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-git-public-'));
+    lib = makeRepo(pubRoot, 'lib.git', [{ 'lib.py': 'A = 1\n' }]);
+  });
+  afterAll(() => fs.rmSync(pubRoot, { recursive: true, force: true }));
+
+  it('fetches a superproject and its submodule from the public host', async () => {
+    makeSuperproject(pubRoot, 'ok.git', { 'main.py': 'import lib\n' }, [
+      { path: 'lib', url: '../lib.git', commit: lib[0]! },
+    ]);
+    const out = await fetchSuper('ok.git');
+    expect(out.error).toBeNull();
+    expect(out.files).toEqual(['.gitmodules', 'lib/', 'lib/lib.py', 'main.py']);
+    expect(out.publicRequests.some((r) => r.startsWith('/lib.git/'))).toBe(true);
+  });
+
+  it.each([
+    [`http://127.0.0.1:${PRIVATE_PORT}/lib.git`, '127.0.0.1 is a loopback address'],
+    [`http://[::1]:${PRIVATE_PORT}/lib.git`, '::1 is a loopback address'],
+    [
+      `http://internal.example.com:${PRIVATE_PORT}/lib.git`,
+      'internal.example.com resolves to 10.1.2.3, a private address',
+    ],
+    [`http://both.example.com:${PRIVATE_PORT}/lib.git`, 'both.example.com resolves to 127.0.0.1, a loopback address'],
+    ['git@169.254.169.254:lib.git', '169.254.169.254 is a link-local address (where cloud metadata services answer)'],
+  ])('refuses a submodule at %s, the superproject allowed, before asking it for anything', async (url, why) => {
+    const name = `sub-${Math.random().toString(36).slice(2)}.git`;
+    makeSuperproject(pubRoot, name, { 'main.py': 'import lib\n' }, [{ path: 'lib', url, commit: lib[0]! }]);
+    const out = await fetchSuper(name);
+    expect(out.error).toEqual({
+      name: 'ImportError',
+      code: 'import_refused',
+      message: `the submodule at lib: ${why}: not allowed (IMPORT_ALLOW_PRIVATE_HOSTS)`,
+    });
+    // The superproject was fetched (it was allowed); the submodule's host was never asked.
+    expect(out.publicRequests.some((r) => r.startsWith(`/${name}/`))).toBe(true);
+    expect(out.privateRequests).toEqual([]);
+    expect(out.lines.filter((l) => l.includes('fetching submodule'))).toEqual([]);
+  });
+
+  it('refuses a relative submodule when the host, resolved again for it, has turned private', async () => {
+    makeSuperproject(pubRoot, 'rebind.git', { 'main.py': 'import lib\n' }, [
+      { path: 'lib', url: '../lib.git', commit: lib[0]! },
+    ]);
+    const out = await fetchSuper('rebind.git', 'rebind.example.com');
+    expect(out.error?.code).toBe('import_refused');
+    expect(out.error?.message).toBe(
+      'the submodule at lib: rebind.example.com resolves to 127.0.0.1, a loopback address: not allowed (IMPORT_ALLOW_PRIVATE_HOSTS)',
+    );
+    expect(out.privateRequests).toEqual([]);
   });
 });

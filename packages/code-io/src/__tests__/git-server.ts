@@ -10,17 +10,25 @@ import { waitForPort } from './wait-for-port';
 // authenticated user, pushes. Every Authorization header it saw is kept (to check a token was sent).
 
 export interface GitServer {
-  /** http://127.0.0.1:<port>/<repo> */
+  /** http://<host>:<port>/<repo> */
   url(repo: string): string;
   root: string;
   /** Authorization headers received, in order. */
   authorizations: string[];
+  /** The paths asked for, in order. */
+  requests: string[];
   close(): Promise<void>;
 }
 
-export async function startGitServer(root: string, auth?: { username: string; password: string }): Promise<GitServer> {
+export async function startGitServer(
+  root: string,
+  auth?: { username: string; password: string },
+  at: { host?: string; port?: number } = {},
+): Promise<GitServer> {
   const authorizations: string[] = [];
+  const requests: string[] = [];
   const server = http.createServer((req, res) => {
+    requests.push(req.url ?? '/');
     const header = req.headers.authorization;
     if (header) authorizations.push(header);
     const expected = auth ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` : null;
@@ -72,12 +80,14 @@ export async function startGitServer(root: string, auth?: { username: string; pa
     });
     child.on('close', () => res.end());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = at.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(at.port ?? 0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: (repo) => `http://127.0.0.1:${port}/${repo}`,
+    url: (repo) => `http://${host}:${port}/${repo}`,
     root,
     authorizations,
+    requests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
