@@ -212,6 +212,102 @@ describe(`running previews on ${ENGINE}`, () => {
     expect((await get(projectId, '/')).body).toBe('the static page');
   }, 120_000);
 
+  it('a server that listens on nothing: 503 in the error shape while it starts, then failed with the reason', async () => {
+    // Its own previews and app with a short PREVIEW_START_SECONDS (the others get 60 s).
+    const docker = await requireDockerApi(IMAGE);
+    const logger = createLogger({ level: 'error', format: 'json', service: 'api' });
+    const config = { ...h.config, PREVIEW_START_SECONDS: 4 };
+    const quick = createRunningPreviews({ docker, redis: h.redis, db: h.db, config, logger });
+    const { createApp } = await import('../src/app');
+    const app = createApp({ db: h.db, queue: h.queue, redis: h.redis, config, logger, runningPreviews: quick });
+    try {
+      const silent = await newProject({ 'index.html': 'the static page' });
+      const started = Date.now();
+      await request(app)
+        .post(`/api/v1/projects/${silent}/preview`)
+        .send({ command: 'echo not listening anywhere; exec sleep 600', port: 3000 })
+        .expect(202);
+      // The origin answers at once, in the API's error shape, with when to try again.
+      const asked = Date.now();
+      const starting = await request(app).get('/').set('Host', host(silent)).expect(503);
+      expect(Date.now() - asked).toBeLessThan(2000);
+      expect(starting.headers['retry-after']).toBe('1');
+      expect(starting.headers['content-security-policy']).toBe(PREVIEW_CSP);
+      expect(starting.body).toMatchObject({
+        code: 503,
+        error: 'service_unavailable',
+        detail: 'The preview server is starting',
+      });
+      const failed = await until('the preview to fail', async () => {
+        const p = (await request(app).get(`/api/v1/projects/${silent}/preview`).expect(200)).body;
+        return p.status === 'starting' ? undefined : p;
+      });
+      expect(failed).toMatchObject({ status: 'failed', reason: 'the server did not answer on port 3000 within 4 s' });
+      expect(failed.log).toContain('not listening anywhere');
+      expect(Date.now() - started).toBeLessThan(15_000);
+      // Its container is gone, and the origin is the static preview again.
+      const left = await docker.listContainers({
+        all: true,
+        filters: previewFilter(h.config.QUEUE_PREFIX, [`${PREVIEW_LABELS.projectId}=${silent}`]),
+      });
+      expect(left).toEqual([]);
+      expect((await request(app).get('/').set('Host', host(silent)).expect(200)).text).toBe('the static page');
+    } finally {
+      await quick.close();
+    }
+  }, 120_000);
+
+  it('a server that stops listening after it started: 502 in the error shape, saying so', async () => {
+    // Answers the start's probe, then closes its listening socket and stays up.
+    const once = `const s = require('http').createServer((q, r) => { r.end('once'); s.close(); });
+s.listen(Number(process.env.PORT), () => console.log('listening once'));
+setInterval(() => {}, 1000);`;
+    const closing = await newProject({ 'once.js': once });
+    await request(h.app).post(`/api/v1/projects/${closing}/preview`).send({ command: 'node once.js', port: 3000 });
+    expect((await settled(closing)).status).toBe('running');
+    const asked = Date.now();
+    const res = await request(h.app).get('/').set('Host', host(closing)).expect(502);
+    expect(Date.now() - asked).toBeLessThan(5000);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.headers['content-security-policy']).toBe(PREVIEW_CSP);
+    expect(res.body).toMatchObject({ code: 502, error: 'bad_gateway' });
+    expect(res.body.detail).toMatch(
+      new RegExp(
+        `^The preview server did not answer \\(\\w+\\): it may have exited or stopped listening on port 3000; GET /api/v1/projects/${closing}/preview has its state and log$`,
+      ),
+    );
+    await request(h.app).delete(`/api/v1/projects/${closing}/preview`).expect(204);
+  }, 120_000);
+
+  it('a server that exits after it started: 502, then failed with its exit code at the next sweep', async () => {
+    const quitter = await newProject({
+      'quit.js': `require('http').createServer((q, r) => r.end('bye', () => process.exit(7))).listen(Number(process.env.PORT));`,
+    });
+    await request(h.app).post(`/api/v1/projects/${quitter}/preview`).send({ command: 'node quit.js', port: 3000 });
+    expect((await settled(quitter)).status).toBe('running');
+    expect((await request(h.app).get('/').set('Host', host(quitter)).expect(502)).body.code).toBe(502);
+    // The engine may take a moment to see the exit.
+    const failed = await until(
+      'the sweep to see the exit',
+      async () => {
+        await previews.sweep();
+        const p = await previewOf(quitter);
+        return p.status === 'running' ? undefined : p;
+      },
+      10_000,
+    );
+    expect(failed).toMatchObject({
+      status: 'failed',
+      reason: 'the server exited with code 7 after it started',
+    });
+    const docker = await requireDockerApi(IMAGE);
+    const left = await docker.listContainers({
+      all: true,
+      filters: previewFilter(h.config.QUEUE_PREFIX, [`${PREVIEW_LABELS.projectId}=${quitter}`]),
+    });
+    expect(left).toEqual([]);
+  }, 120_000);
+
   it('stops after PREVIEW_IDLE_SECONDS without a request', async () => {
     await request(h.app).post(`/api/v1/projects/${projectId}/preview`).send({ command: 'node server.js', port: 3000 });
     expect((await settled(projectId)).status).toBe('running');

@@ -66,7 +66,17 @@ export function previewHost(
         if (target.status === 'starting' || target.url === null) {
           throw new HttpError(503, 'The preview server is starting', { 'Retry-After': '1' });
         }
-        proxy.web(req, res, target.url);
+        // In the API's error shape like every other answer: a server that exited or stopped
+        // listening after it started (its state and log say more).
+        proxy.web(req, res, target.url, (code) =>
+          next(
+            new HttpError(
+              502,
+              `The preview server did not answer (${code}): it may have exited or stopped listening on port ${target.port}; ` +
+                `GET /api/v1/projects/${project.id}/preview has its state and log`,
+            ),
+          ),
+        );
         return;
       }
       await serveStaticPreview(req, res, workspaceOf(deps.config, project.id));

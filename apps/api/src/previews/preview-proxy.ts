@@ -7,10 +7,12 @@ import type { Logger } from '@cwo/logger';
 // upgrades, for dev servers with live reload), with http-proxy-middleware.
 
 export const PREVIEW_TARGET = Symbol('previewTarget');
-type Targeted = IncomingMessage & { [PREVIEW_TARGET]?: string };
+const PREVIEW_FAIL = Symbol('previewFail');
+type Targeted = IncomingMessage & { [PREVIEW_TARGET]?: string; [PREVIEW_FAIL]?: (code: string) => void };
 
 export interface PreviewProxy {
-  web(req: IncomingMessage, res: ServerResponse, target: string): void;
+  /** `fail` is called (with the socket error's code) when the server does not answer, to send the error. */
+  web(req: IncomingMessage, res: ServerResponse, target: string, fail: (code: string) => void): void;
   upgrade(req: IncomingMessage, socket: Socket, head: Buffer, target: string): void;
 }
 
@@ -26,11 +28,11 @@ export function createPreviewProxy(logger: Logger, csp: string): PreviewProxy {
         delete proxyRes.headers['content-security-policy-report-only'];
         delete proxyRes.headers['set-cookie'];
       },
-      error(err, _req, res) {
+      error(err, req, res) {
         logger.warn('preview proxy error', { error: err.message });
-        if ('writeHead' in res && !res.headersSent) {
-          res.writeHead(502, { 'Content-Type': 'text/plain', 'Content-Security-Policy': csp });
-          res.end('The preview server did not answer');
+        const fail = (req as Targeted)[PREVIEW_FAIL];
+        if ('writeHead' in res && !res.headersSent && fail) {
+          fail((err as NodeJS.ErrnoException).code ?? 'no answer');
         } else if ('destroy' in res) {
           res.destroy();
         }
@@ -38,8 +40,9 @@ export function createPreviewProxy(logger: Logger, csp: string): PreviewProxy {
     },
   });
   return {
-    web(req, res, target) {
+    web(req, res, target, fail) {
       (req as Targeted)[PREVIEW_TARGET] = target;
+      (req as Targeted)[PREVIEW_FAIL] = fail;
       void proxy(req, res, () => undefined);
     },
     upgrade(req, socket, head, target) {

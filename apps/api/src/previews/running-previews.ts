@@ -45,7 +45,7 @@ export interface RunningPreviews {
   /** The state, with the container's latest output while it runs. */
   get(projectId: string): Promise<PreviewState | null>;
   /** Where to proxy a request for this project, or null when no server runs; counts as activity. */
-  targetOf(projectId: string): Promise<{ status: PreviewStatus; url: string | null } | null>;
+  targetOf(projectId: string): Promise<{ status: PreviewStatus; url: string | null; port: number } | null>;
   /** One pass of the housekeeping: idle previews stopped, changed workspaces restarted, orphans reaped. */
   sweep(): Promise<void>;
   start_housekeeping(): void;
@@ -182,6 +182,25 @@ export function createRunningPreviews(deps: RunningPreviewsDeps): RunningPreview
     else logger.info('preview did not start', { project_id: projectId, reason: outcome.reason });
   }
 
+  async function failExited(projectId: string, state: PreviewState, containerId: string): Promise<void> {
+    const info = await docker
+      .getContainer(containerId)
+      .inspect()
+      .catch(() => null);
+    const log = await removeContainers(projectId);
+    const reason = `the server exited with code ${info?.State.ExitCode ?? 'unknown'} after it started`;
+    await write(projectId, {
+      ...state,
+      status: 'failed',
+      containerId: null,
+      hostPort: null,
+      stoppedAt: new Date().toISOString(),
+      reason,
+      log: log || state.log,
+    });
+    logger.info('preview server exited', { project_id: projectId, reason });
+  }
+
   async function start(projectId: string, spec: PreviewSpec): Promise<PreviewState> {
     await removeContainers(projectId);
     const name = previewContainerName(projectId);
@@ -285,7 +304,11 @@ export function createRunningPreviews(deps: RunningPreviewsDeps): RunningPreview
       lastTouch.set(projectId, now);
       await redis.set(seenKey(projectId), String(now));
     }
-    return { status: state.status, url: state.hostPort ? `http://127.0.0.1:${state.hostPort}` : null };
+    return {
+      status: state.status,
+      url: state.hostPort ? `http://127.0.0.1:${state.hostPort}` : null,
+      port: state.port,
+    };
   }
 
   async function sweep(): Promise<void> {
@@ -308,6 +331,12 @@ export function createRunningPreviews(deps: RunningPreviewsDeps): RunningPreview
         continue;
       }
       if (state.status !== 'running') continue;
+      if (c.State !== 'running') {
+        // Its server exited after it started: failed, as an exit while starting is, so GET says
+        // why (and its log) while the preview origin answers 502.
+        await failExited(projectId, state, c.Id);
+        continue;
+      }
       const seen = Number((await redis.get(seenKey(projectId))) ?? 0);
       if (Date.now() - seen > config.PREVIEW_IDLE_SECONDS * 1000) {
         await stop(projectId, `idle for ${config.PREVIEW_IDLE_SECONDS} s`);
