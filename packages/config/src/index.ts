@@ -378,6 +378,11 @@ export const ConfigSchema = z
     WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES: int(5, 1),
     /** Deliveries one runner makes at once; 0: this runner delivers none (others do). */
     WEBHOOK_CONCURRENCY: int(8, 0, 256),
+    /**
+     * Deliveries one runner makes at once to one endpoint (at most WEBHOOK_CONCURRENCY - 1): a slow
+     * receiver holds no more slots than this, and the others are left for every other endpoint.
+     */
+    WEBHOOK_ENDPOINT_CONCURRENCY: int(2, 1, 256),
     /** How often a runner moves recorded events from Postgres onto the webhooks queue. */
     WEBHOOK_RELAY_INTERVAL_MS: int(1000, 10, 60_000),
     /** Events, deliveries and attempts older than this are removed. */

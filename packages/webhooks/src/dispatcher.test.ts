@@ -453,6 +453,37 @@ describe('webhook deliveries', () => {
     ).toEqual(['job.completed', 'job.queued', 'job.started']);
   });
 
+  it('a slow endpoint takes at most its share of the slots: another endpoint’s delivery goes out at once', async () => {
+    const config = testConfig({ WEBHOOK_CONCURRENCY: '4' });
+    // A receiver that answers after 1.5 s (slow, but it succeeds: nothing is retried), counting
+    // the requests it holds at once; and one that answers at once.
+    const slow = await receiver();
+    let holding = 0;
+    let mostHeld = 0;
+    slow.reply = (res, status) => {
+      mostHeld = Math.max(mostHeld, ++holding);
+      setTimeout(() => res.writeHead(status).end('slowly', () => holding--), 1500);
+    };
+    const fast = await receiver();
+    const slowOwner = await newOwner();
+    const fastOwner = await newOwner();
+    await endpointFor(slowOwner, slow, ['job.queued']);
+    await endpointFor(fastOwner, fast, ['job.queued']);
+    // In the outbox before the dispatcher starts: 12 for the slow endpoint, then one for the fast.
+    for (let i = 0; i < 12; i++) await newProject(slowOwner, config);
+    await newProject(fastOwner, config);
+
+    const started = Date.now();
+    await dispatcher(config);
+    await waitFor('the fast endpoint’s delivery', async () => fast.arrivals.length === 1);
+    const fastMs = Date.now() - started;
+    // Without a bound per endpoint it waited for 12 / 4 slots x 1.5 s = 4.5 s.
+    expect(fastMs).toBeLessThan(1000);
+    await waitFor('the slow endpoint’s 12 deliveries', async () => slow.arrivals.length === 12, 30_000);
+    expect(mostHeld).toBe(2);
+    expect(new Set(slow.arrivals.map((a) => a.headers['webhook-id'])).size).toBe(12);
+  }, 45_000);
+
   it('shares the outbox among several runners: every event sent once when nothing fails', async () => {
     const config = testConfig();
     const r = await receiver();

@@ -1,4 +1,4 @@
-import { Worker, type Job as BullJob } from 'bullmq';
+import { DelayedError, Worker, type Job as BullJob } from 'bullmq';
 import type { Config } from '@cwo/config';
 import { sqlTransaction, type Db } from '@cwo/db';
 import type { Logger } from '@cwo/logger';
@@ -36,7 +36,9 @@ import { resolveTarget, systemLookup, TargetRefused, type Lookup } from './targe
 //     enqueued, in one transaction: a process that dies in between leaves them in the outbox;
 //   - the delivery worker: a BullMQ worker on that queue makes one attempt per run, records it,
 //     and either ends the delivery or throws so that BullMQ retries it after the delay it was
-//     given (exponential, see retryDelayMs);
+//     given (exponential, see retryDelayMs). At most WEBHOOK_ENDPOINT_CONCURRENCY of its slots
+//     hold one endpoint's attempts: a delivery past that goes back to the queue for a moment
+//     (not an attempt), so a slow receiver cannot keep every slot and starve the others;
 //   - the recovery pass: pending deliveries long past their next attempt (Redis lost them) are
 //     put on the queue again; events past WEBHOOK_RETENTION_DAYS are removed.
 // Delivery never touches a job: it has its own queue, its own Postgres connections and only
@@ -50,6 +52,8 @@ const RELAY_BATCH = 200;
 const RELAY_ENQUEUE_TIMEOUT_MS = 5000;
 const RECOVERY_BATCH = 500;
 const RETENTION_BATCH = 1000;
+/** How long a delivery waits (plus up to half again) when its endpoint already has its share of slots. */
+const ENDPOINT_BUSY_DELAY_MS = 250;
 const HOUR_MS = 3600 * 1000;
 
 export type DispatcherConfig = Pick<
@@ -63,6 +67,7 @@ export type DispatcherConfig = Pick<
   | 'WEBHOOK_BACKOFF_SECONDS'
   | 'WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES'
   | 'WEBHOOK_CONCURRENCY'
+  | 'WEBHOOK_ENDPOINT_CONCURRENCY'
   | 'WEBHOOK_RELAY_INTERVAL_MS'
   | 'WEBHOOK_RETENTION_DAYS'
 >;
@@ -119,6 +124,10 @@ export function createWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
   const queue: WebhooksQueue = createWebhooksQueue(config);
   queue.on('error', (err) => logger.warn('webhooks queue: redis error', { error: err.message }));
   let worker: Worker<DeliveryPayload> | null = null;
+  /** Attempts in progress in this process, per endpoint. */
+  const inFlight = new Map<string, number>();
+  // One slot is always left for the other endpoints (a single slot cannot be shared).
+  const perEndpoint = Math.max(1, Math.min(config.WEBHOOK_ENDPOINT_CONCURRENCY, config.WEBHOOK_CONCURRENCY - 1));
   /** The next run of each periodic pass, and the passes running now. */
   const timers = new Map<string, NodeJS.Timeout>();
   const running = new Set<Promise<unknown>>();
@@ -199,7 +208,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
     return result;
   }
 
-  async function deliver(job: BullJob<DeliveryPayload>): Promise<string> {
+  async function deliver(job: BullJob<DeliveryPayload>, token?: string): Promise<string> {
     const { deliveryId } = job.data;
     const ctx = await loadAttemptContext(db, deliveryId);
     if (!ctx) return 'gone';
@@ -208,6 +217,26 @@ export function createWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
       await abandonDelivery(db, deliveryId, 'not sent: the endpoint is disabled');
       return 'abandoned';
     }
+    const busy = inFlight.get(ctx.endpointId) ?? 0;
+    if (busy >= perEndpoint) {
+      // Its endpoint has its share of this worker's slots: back to the queue for a moment, not an
+      // attempt (BullMQ counts none for a DelayedError), and the slot goes to another delivery.
+      await job.moveToDelayed(Date.now() + ENDPOINT_BUSY_DELAY_MS * (1 + Math.random() / 2), token);
+      throw new DelayedError();
+    }
+    inFlight.set(ctx.endpointId, busy + 1);
+    try {
+      return await attemptAndRecord(ctx);
+    } finally {
+      const left = (inFlight.get(ctx.endpointId) ?? 1) - 1;
+      if (left > 0) inFlight.set(ctx.endpointId, left);
+      else inFlight.delete(ctx.endpointId);
+    }
+  }
+
+  /** One attempt of a pending delivery, recorded: its outcome, or RetryLater. */
+  async function attemptAndRecord(ctx: AttemptContext): Promise<string> {
+    const { deliveryId } = ctx;
     const number = ctx.attempts + 1;
     const startedAt = new Date();
     const result = await attempt(ctx, number);
@@ -272,7 +301,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
       every('relay', config.WEBHOOK_RELAY_INTERVAL_MS, 0, relayOnce);
       const recoveryEvery = deps.recoveryIntervalMs ?? 60_000;
       every('recovery', recoveryEvery, recoveryEvery, recoverOnce);
-      logger.info('webhooks: delivering', { concurrency: config.WEBHOOK_CONCURRENCY });
+      logger.info('webhooks: delivering', { concurrency: config.WEBHOOK_CONCURRENCY, perEndpoint });
     },
 
     async stop() {
