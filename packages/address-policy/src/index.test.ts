@@ -28,6 +28,12 @@ describe('address policy', () => {
     expect(nonPublicKind('169.254.169.254')).toBe('a link-local address (where cloud metadata services answer)');
     expect(nonPublicKind('224.0.0.1')).toBe('a non-public address (multicast)');
     expect(nonPublicKind('example.com')).toBe('not an IP address');
+    // ::/96 embeds an IPv4 address in its last 32 bits (RFC 4291's deprecated form); ipaddr.js
+    // calls ::7f00:1 unicast, though it is ::127.0.0.1, which it calls loopback.
+    for (const a of ['::7f00:1', '::a00:1', '::5db8:d822'])
+      expect(nonPublicKind(a)).toBe('an IPv4-compatible address (deprecated, ::/96)');
+    expect(nonPublicKind('::1')).toBe('a loopback address');
+    expect(nonPublicKind('::')).toBe('the unspecified address');
   });
 
   it("refuses a name with any non-public address, naming the caller's setting; allows it with the setting", async () => {

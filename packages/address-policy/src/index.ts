@@ -45,6 +45,15 @@ export function nonPublicKind(address: string): string | null {
     return 'not an IP address';
   }
   const range = parsed.range();
+  // ::/96 (but :: and ::1) is RFC 4291's deprecated IPv4-compatible form, an IPv4 address in its
+  // last 32 bits, which ipaddr.js calls unicast (::7f00:1, though ::127.0.0.1 it calls loopback):
+  // never a public host.
+  if (
+    range === 'unicast' &&
+    parsed.kind() === 'ipv6' &&
+    (parsed as ipaddr.IPv6).parts.slice(0, 6).every((p) => p === 0)
+  )
+    return 'an IPv4-compatible address (deprecated, ::/96)';
   return range === 'unicast' ? null : describeRange(range);
 }
 

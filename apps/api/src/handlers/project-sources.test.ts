@@ -146,6 +146,7 @@ describe('POST /projects with a source', () => {
       ['git@10.0.0.7:org/repo.git', /^10\.0\.0\.7 is a private address: not allowed \(IMPORT_ALLOW_PRIVATE_HOSTS\)$/],
       ['git@localhost:org/repo.git', /^localhost resolves to 127\.0\.0\.1, a loopback address/],
       ['git@[::1]:org/repo.git', /^::1 is a loopback address/],
+      ['git@[::7f00:1]:org/repo.git', /^::7f00:1 is an IPv4-compatible address \(deprecated, ::\/96\)/],
       ['git@169.254.169.254:latest', /link-local/],
       // ssh would take these as options (a ProxyCommand runs a command before any check).
       ['-oProxyCommand=touch${IFS}pwned@example.com:repo.git', /^the user name must not start with "-"$/],

@@ -66,6 +66,11 @@ describe('webhooks API', () => {
       '169.254.169.254 is a link-local address (where cloud metadata services answer): not allowed (WEBHOOK_ALLOW_PRIVATE_HOSTS)',
     ],
     ['https://[::1]:8443/hook', '::1 is a loopback address: not allowed (WEBHOOK_ALLOW_PRIVATE_HOSTS)'],
+    // [::127.0.0.1] as a URL normalises it: the deprecated IPv4-compatible form, with 127.0.0.1 in it.
+    [
+      'https://[::127.0.0.1]/hook',
+      '::7f00:1 is an IPv4-compatible address (deprecated, ::/96): not allowed (WEBHOOK_ALLOW_PRIVATE_HOSTS)',
+    ],
     [
       'https://loopback.example.test/hook',
       'loopback.example.test resolves to 127.0.0.1, a loopback address: not allowed (WEBHOOK_ALLOW_PRIVATE_HOSTS)',
