@@ -75,6 +75,10 @@ function phasesOf(log) {
     after_ms: Number(after[3]),
     commit_ms: Number(commit[1]),
   };
+  // How the walks by find went: records it printed, unchanged files taken over unlisted.
+  const walks = [...log.matchAll(/find printed (\d+) records, (\d+) unchanged files taken over/g)];
+  p.find_records = walks.map((m) => Number(m[1])).join('+') || 'none';
+  p.taken_over = walks.map((m) => Number(m[2])).join('+') || 'none';
   p.total_ms = p.before_ms + p.check_ms + p.after_ms + p.commit_ms;
   return p;
 }
@@ -188,6 +192,9 @@ async function measureLine(env, pg, queue, top) {
         commit: med('commit_ms'),
       },
       files_read_per_edit: { before: med('before_read'), after: med('after_read') },
+      // The last edit's two walks (before+after).
+      find_records_last_edit: runner.at(-1).find_records,
+      taken_over_last_edit: runner.at(-1).taken_over,
       snapshot_files: runner[0].files,
       job_wall_ms_median: med('wall_ms'),
       first_job_over_the_files: {

@@ -73,6 +73,11 @@ export interface ExecutedJob {
 }
 
 const ms = (x: number) => Math.round(x);
+/** How a walk by find went (@cwo/history's walkSince): what an operator looks at when snapshots are slow. */
+const walkOf = (s: Snapshot) =>
+  s.walker !== 'find'
+    ? ''
+    : `; find printed ${s.recordsParsed ?? 0} records, ${s.carried ?? 0} unchanged files taken over`;
 
 export async function executeJob(ctx: ExecuteContext): Promise<ExecutedJob> {
   const executed: Omit<ExecutedJob, 'outcome'> = { after: null, diskFull: false };
@@ -92,11 +97,12 @@ async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'out
   const started = performance.now();
   let before = await takeSnapshot(workspace, { ...opts, previous: ctx.statIndex?.() });
   const { size, filesRead } = before;
+  const walked = walkOf(before);
   const taken = performance.now();
   if (ctx.restore && (await ctx.restore(before))) before = await takeSnapshot(workspace, { ...opts, previous: before });
   log.step(
     `workspace snapshot: ${size} files, ${filesRead} read (${ms(taken - started)} ms; ` +
-      `checked against the history in ${ms(performance.now() - taken)} ms)`,
+      `checked against the history in ${ms(performance.now() - taken)} ms)${walked}`,
   );
 
   const limitSeconds = ctx.config.JOB_TIMEOUT_SECONDS;
@@ -144,7 +150,7 @@ async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'out
     const afterStarted = performance.now();
     const after = await takeSnapshot(workspace, { ...opts, previous: before });
     log.step(
-      `workspace snapshot after the run: ${after.size} files, ${after.filesRead} read (${ms(performance.now() - afterStarted)} ms)`,
+      `workspace snapshot after the run: ${after.size} files, ${after.filesRead} read (${ms(performance.now() - afterStarted)} ms)${walkOf(after)}`,
     );
     executed.after = after;
     files = diffSnapshots(before, after);

@@ -10,9 +10,18 @@ import { scanFind } from '@cwo/workspace';
 //   `<type> <size> <inode> <mtime> <ctime> <mode> <path>` (type f, d, l, ...; times as seconds with
 //   the nanoseconds after the point; mode in octal), or `P <path>` for a directory find did not
 //   enter because its name is one of `prune` (snapshot.ts decides whether it is really ignored).
+//
+// With `changedAfter` (`@<seconds>.<nanoseconds>`), a regular file whose ctime and mtime are both
+// no later than that moment is not printed (it is lstat'ed all the same): a walk that knows the
+// workspace as it was after that moment prints only the directories, the links and the files
+// changed since, a few records where a workspace has tens of thousands (snapshot.ts, walkSince).
 
 /** find's arguments for a walk (two walks' records compare only under the same ones). */
-export function findArgs(opts: { exclude: readonly string[]; prune: readonly string[] }): string[] {
+export function findArgs(opts: {
+  exclude: readonly string[];
+  prune: readonly string[];
+  changedAfter?: string;
+}): string[] {
   const excluded = opts.exclude.flatMap((name, i) => [...(i > 0 ? ['-o'] : []), '-path', `./${globEscape(name)}`]);
   const pruned = opts.prune.flatMap((name, i) => [...(i > 0 ? ['-o'] : []), '-name', globEscape(name)]);
   return [
@@ -28,6 +37,10 @@ export function findArgs(opts: { exclude: readonly string[]; prune: readonly str
     '-prune',
     '-o',
     ...(pruned.length > 0 ? ['(', '-type', 'd', '(', ...pruned, ')', '-printf', 'P %P\\0', '-prune', ')', '-o'] : []),
+    // True (nothing printed) for a file unchanged since then; the rest of the expression is find-split.ts's to extend.
+    ...(opts.changedAfter !== undefined
+      ? ['(', '-type', 'f', '!', '-newerct', opts.changedAfter, '!', '-newermt', opts.changedAfter, ')', '-o']
+      : []),
     '-printf',
     '%y %s %i %T@ %C@ %m %P\\0',
   ];

@@ -58,8 +58,10 @@ export type Snapshot = Map<string, SnapshotEntry> & {
   ignoreKey?: string;
   /** How the walk got its stats: from one find child, or by an lstat per file in JS. */
   walker?: 'find' | 'js';
-  /** Of find's records, how many were parsed (those that differ from the walk before's, when it was by find). */
+  /** How many records find printed (only the directories, links and changed files after a walk by find). */
   recordsParsed?: number;
+  /** How many entries are `previous`'s, taken over without find printing them (walkSince). */
+  carried?: number;
 };
 
 /** What decides a snapshot's trees besides its entries: HISTORY_IGNORE (the .gitignore files are entries). */
@@ -231,6 +233,11 @@ function newWalk(opts: SnapshotOptions, takenAtNs = BigInt(Date.now()) * 1_000_0
     if (++seen > maxEntries) throw new SnapshotLimitError(maxEntries);
     return slicer.tick();
   };
+  /** Counts entries taken over from `previous` unwalked (walkSince). */
+  const countKept = (n: number): void => {
+    seen += n;
+    if (seen > maxEntries) throw new SnapshotLimitError(maxEntries);
+  };
 
   /** A regular file whose stat was not `previous`'s: hashed. Returns whether it has `previous`'s contents. */
   async function hashed(
@@ -249,6 +256,35 @@ function newWalk(opts: SnapshotOptions, takenAtNs = BigInt(Date.now()) * 1_000_0
     if (key !== undefined) statKeys.set(entry, key);
     snapshot.set(rel, entry);
     return old?.kind === 'file' && old.hash === hash && old.executable === executable;
+  }
+
+  /**
+   * A regular file by an lstat in JS: kept as `previous`'s entry when its stat is, and settled;
+   * hashed otherwise. Returns whether it has `previous`'s contents; null when it is not a regular
+   * file (any more).
+   */
+  async function fileByLstat(rel: string, abs: string): Promise<boolean | null> {
+    const st = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+    if (!st?.isFile()) return null;
+    const size = Number(st.size);
+    const old = previous?.get(rel);
+    const executable = (Number(st.mode) & 0o100) !== 0;
+    if (
+      old?.kind === 'file' &&
+      old.size === size &&
+      old.executable === executable &&
+      old.stat.mtimeNs === st.mtimeNs &&
+      old.stat.ctimeNs === st.ctimeNs &&
+      old.stat.ino === st.ino &&
+      st.ctimeNs < settledBefore &&
+      st.mtimeNs < settledBefore
+    ) {
+      // The very entry: nothing about it changed (entries are shared between snapshots).
+      snapshot.set(rel, old);
+      return true;
+    }
+    const stat = { mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino };
+    return hashed(rel, abs, size, executable, stat);
   }
 
   /** A symlink: its target read (a readlink is its stat). Returns whether it is `previous`'s. */
@@ -313,28 +349,7 @@ function newWalk(opts: SnapshotOptions, takenAtNs = BigInt(Date.now()) * 1_000_0
           same = link(rel, child) && same;
           n++;
         } else if (entry.isFile()) {
-          const st = fs.lstatSync(child, { bigint: true, throwIfNoEntry: false });
-          if (!st?.isFile()) continue;
-          const size = Number(st.size);
-          const old = previous?.get(rel);
-          const executable = (Number(st.mode) & 0o100) !== 0;
-          if (
-            old?.kind === 'file' &&
-            old.size === size &&
-            old.executable === executable &&
-            old.stat.mtimeNs === st.mtimeNs &&
-            old.stat.ctimeNs === st.ctimeNs &&
-            old.stat.ino === st.ino &&
-            st.ctimeNs < settledBefore &&
-            st.mtimeNs < settledBefore
-          ) {
-            // The very entry: nothing about it changed (entries are shared between snapshots).
-            snapshot.set(rel, old);
-            n++;
-            continue;
-          }
-          const stat = { mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino };
-          const kept = await hashed(rel, child, size, executable, stat);
+          const kept = await fileByLstat(rel, child);
           if (kept === null) continue;
           same &&= kept;
           n++;
@@ -356,9 +371,11 @@ function newWalk(opts: SnapshotOptions, takenAtNs = BigInt(Date.now()) * 1_000_0
     settledBefore,
     settledText,
     count,
+    countKept,
     seen: () => seen,
     tick: () => slicer.tick(),
     hashed,
+    fileByLstat,
     link,
     dir,
     finishDir,
@@ -373,14 +390,15 @@ function newWalk(opts: SnapshotOptions, takenAtNs = BigInt(Date.now()) * 1_000_0
 type Walk = ReturnType<typeof newWalk>;
 
 /**
- * What a walk by find leaves for the next one (kept beside its snapshot, in memory only): its
- * output, and what it decided for each directory. The next walk by find under the same arguments
- * parses only the records that differ from it (walkDelta).
+ * What a walk by find leaves for the next one (kept beside its snapshot, in memory only): the
+ * stat of each directory it walked, and what it decided for each. The next walk by find under
+ * the same arguments has find print only what changed since (walkSince).
  */
 interface FindState {
-  /** The workspace, find's arguments and the ignore patterns: outputs compare only under the same. */
+  /** The workspace, find's arguments and the ignore patterns: walks compare only under the same. */
   key: string;
-  records: string[];
+  /** Each directory walked ('' the top) -> its stat as text (dirKey): same text, same directory. */
+  dirs: Map<string, string>;
   /** Entries counted against maxEntries (every record not ignored, as `count` counts them). */
   seen: number;
   /** Each directory walked -> the rules that apply to its entries. */
@@ -389,7 +407,7 @@ interface FindState {
   ignoredDirs: Set<string>;
   /** The .gitignore files whose rules were read (their entries must be settled for the rules to be). */
   gitignores: string[];
-  /** Whether the snapshot is the output's alone: no record of it vanished before it was read. */
+  /** Whether the snapshot is find's output alone: no record of it vanished before it was read. */
   exact: boolean;
 }
 const findStates = new WeakMap<Snapshot, FindState>();
@@ -438,35 +456,73 @@ async function fileFromRecord(
 
 class NotFindOutput extends Error {}
 
+/** A directory's stat as walkSince compares it, and whether it is older than `since` (see changedAfter). */
+interface DirStat {
+  key: string;
+  settled: boolean;
+}
+
+/** The top directory's (find prints only what is under it); null when it cannot be lstat'ed. */
+function topDirStat(root: string, sinceNs: bigint | null): DirStat | null {
+  const st = fs.lstatSync(root, { bigint: true, throwIfNoEntry: false });
+  if (!st?.isDirectory()) return null;
+  return {
+    key: `top ${st.ino} ${st.mtimeNs} ${st.ctimeNs} ${st.mode}`,
+    settled: sinceNs !== null && st.mtimeNs < sinceNs && st.ctimeNs < sinceNs,
+  };
+}
+
+/**
+ * The moment before which nothing a walk after `previous` finds can have changed unseen by it:
+ * `previous`'s start less the timestamps' coarseness (SETTLED_NS), and never later than what its
+ * options trust; null when `previous` has no start.
+ */
+function changedAfter(previous: Snapshot, opts: SnapshotOptions): { ns: bigint; text: string; arg: string } | null {
+  const taken = previous.takenAtNs;
+  if (taken === undefined) return null;
+  const trusted = taken - (opts.settledNs ?? SETTLED_NS);
+  const ns = trusted < taken - SETTLED_NS ? trusted : taken - SETTLED_NS;
+  if (ns <= 0n) return null;
+  return { ns, text: String(ns), arg: `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}` };
+}
+
 /**
  * The walk from find's output (find-walk.ts): the same decisions as the JS walk, in the same
  * order (find prints a directory, then everything under it), the ignore rules applied here. Null
  * when find could not walk it: the JS walk does it all then. When `previous` was taken by find
- * too, only the records that differ from its output are looked at (walkDelta).
+ * too, find prints only the directories, links and files changed since (walkSince), and the
+ * other entries are `previous`'s.
  */
 async function walkWithFind(root: string, opts: SnapshotOptions): Promise<Snapshot | null> {
   // Before find's first stat: what the next walk trusts must be older than this.
   const takenAtNs = BigInt(Date.now()) * 1_000_000n;
   const exclude = [...new Set(opts.exclude ?? DEFAULT_SNAPSHOT_EXCLUDE)];
-  const args = findArgs({ exclude, prune: prunableNames(opts.ignore) });
+  const prune = prunableNames(opts.ignore);
+  const args = findArgs({ exclude, prune });
   // What it may print beyond the snapshot's own limit: ignored entries it cannot leave unentered.
   const maxRecords = (opts.maxEntries ?? DEFAULT_MAX_ENTRIES) * 4 + 1000;
   const split = splitDirs(opts, exclude);
   // Split or not, the same records (find-split.ts); one find again when the split walk failed.
-  const records =
-    (split && (await splitFindRecords(root, args, split, maxRecords))) ?? (await findRecords(root, args, maxRecords));
-  if (records === null) {
-    if (!(await findWorks())) findUnusable = true;
-    return null;
-  }
+  const run = async (a: string[]) =>
+    (split && (await splitFindRecords(root, a, split, maxRecords))) ?? (await findRecords(root, a, maxRecords));
   const key = JSON.stringify([root, args, ignoreKey(opts.ignore)]);
   const last = opts.previous ? findStates.get(opts.previous) : undefined;
+  const since =
+    last?.key === key && last.exact && opts.incremental !== false ? changedAfter(opts.previous!, opts) : null;
+  const top = topDirStat(root, since?.ns ?? null);
+  if (top === null) return null;
   try {
-    if (last?.key === key && last.exact && opts.incremental !== false) {
-      const delta = await walkDelta(root, newWalk(opts, takenAtNs), last, records);
-      if (delta) return delta;
+    if (since) {
+      const changed = await run(findArgs({ exclude, prune, changedAfter: since.arg }));
+      const snapshot = changed && (await walkSince(root, newWalk(opts, takenAtNs), last!, changed, top, since.text));
+      if (snapshot) return snapshot;
     }
-    return await walkRecords(root, newWalk(opts, takenAtNs), key, records);
+    const records = await run(args);
+    if (records === null) {
+      if (!(await findWorks())) findUnusable = true;
+      return null;
+    }
+    return await walkRecords(root, newWalk(opts, takenAtNs), key, records, top);
   } catch (err) {
     if (err instanceof NotFindOutput) return null;
     throw err;
@@ -493,10 +549,16 @@ function splitDirs(opts: SnapshotOptions, exclude: readonly string[]): string[] 
 }
 
 /** Every record of find's output, in order. */
-async function walkRecords(root: string, walk: Walk, key: string, records: string[]): Promise<Snapshot> {
+async function walkRecords(
+  root: string,
+  walk: Walk,
+  key: string,
+  records: string[],
+  topDir: DirStat,
+): Promise<Snapshot> {
   const state: FindState = {
     key,
-    records,
+    dirs: new Map([['', topDir.key]]),
     seen: 0,
     rules: new Map(),
     ignoredDirs: new Set(),
@@ -577,6 +639,7 @@ async function walkRecords(root: string, walk: Walk, key: string, records: strin
         top.count += sub.count;
         top.same &&= sub.same;
       } else if (type === 100) {
+        state.dirs.set(rel, r.slice(0, pathAt - 1));
         stack.push(frame(rel, rulesOf(rel, top.rules)));
       } else if (type === 108 /* l */) {
         top.same = walk.link(rel, abs) && top.same;
@@ -605,167 +668,170 @@ async function walkRecords(root: string, walk: Walk, key: string, records: strin
   return snapshot;
 }
 
-// How far ahead a record that differs is looked for (an entry created or removed shifts the
-// rest), and after how many differing places parsing everything is cheaper.
-const RESYNC_RECORDS = 512;
-const MAX_DIFFERENCES = 2000;
-
 /**
- * The records of two walks by find that are not in both (an entry's record is its path and stat:
- * one in both is the same entry, unchanged): `was` the old walk's, `now` the new one's. Both are
- * in find's order, so they are compared in step; where they differ, the next common record is
- * looked for a little ahead in each. Null when they differ in too many places.
+ * The snapshot from the output of a find told to leave out the files unchanged since `since`
+ * (changedAfter), when the walk before, `last`, was by find under the same arguments: a file that
+ * did not change since then, in a directory that did not either (the same stat as in `last`, older
+ * than `since`: no entry came, went or was renamed in it since), is `previous`'s entry, unread.
+ * The directories that did change (or came) are listed again here, each entry of theirs decided as
+ * the full walk does; those that went take their entries with them. The same snapshot as
+ * walkRecords would make; null when the walk must be a full one after all (a .gitignore changed,
+ * came or went; find's output and the listings disagree, as when something changed meanwhile).
  */
-function changedRecords(before: string[], after: string[]): { was: string[]; now: string[] } | null {
-  const was: string[] = [];
-  const now: string[] = [];
-  let i = 0;
-  let j = 0;
-  for (let differences = 0; i < before.length && j < after.length;) {
-    if (before[i] === after[j]) {
-      i++;
-      j++;
-      continue;
-    }
-    if (++differences > MAX_DIFFERENCES) return null;
-    const ahead = (list: string[], from: number, r: string) => {
-      const to = Math.min(list.length, from + RESYNC_RECORDS);
-      for (let k = from + 1; k < to; k++) if (list[k] === r) return k;
-      return -1;
-    };
-    const inAfter = ahead(after, j, before[i]!);
-    const inBefore = ahead(before, i, after[j]!);
-    if (inAfter >= 0 && (inBefore < 0 || inAfter - j <= inBefore - i)) {
-      while (j < inAfter) now.push(after[j++]!); // created (or changed) before the old record comes again
-    } else if (inBefore >= 0) {
-      while (i < inBefore) was.push(before[i++]!); // removed (or changed)
-    } else {
-      was.push(before[i++]!); // changed in place
-      now.push(after[j++]!);
-    }
-  }
-  while (i < before.length) was.push(before[i++]!);
-  while (j < after.length) now.push(after[j++]!);
-  return { was, now };
-}
-
-/**
- * The snapshot from find's output when the walk before was by find too, under the same arguments:
- * a record in both outputs is the same entry with the same stat, so only the records that differ
- * are parsed, and the other entries are `previous`'s (those still unsettled hashed again, the
- * links read again, as the full walk does). The same snapshot
- * as walkRecords would make; null when the differing records are not only files, links and
- * directories whose stats changed (a directory created or removed, a .gitignore changed).
- */
-async function walkDelta(root: string, walk: Walk, last: FindState, records: string[]): Promise<Snapshot | null> {
+async function walkSince(
+  root: string,
+  walk: Walk,
+  last: FindState,
+  records: string[],
+  top: DirStat,
+  since: string,
+): Promise<Snapshot | null> {
   const previous = walk.previous!;
-  const changed = changedRecords(last.records, records);
-  if (!changed) return null;
   const previousDirs = previous.ignoreKey === walk.snapshot.ignoreKey ? previous.dirs : undefined;
-  if (!previousDirs) return null;
+  const topRules = last.rules.get('');
+  if (!previousDirs || !topRules) return null;
   const settled = walk.settledBefore;
   const unsettled = (e: SnapshotEntry) => e.stat.mtimeNs >= settled || e.stat.ctimeNs >= settled;
   // The rules are those the walk before read: only if their files are as they were then.
-  for (const rel of last.gitignores) {
+  const gitignores = new Set(last.gitignores);
+  for (const rel of gitignores) {
     const e = previous.get(rel);
     if (e?.kind !== 'file' || unsettled(e)) return null;
   }
 
-  const ignoredUnder = (rel: string): boolean => {
-    for (let d = rel; ;) {
-      if (last.ignoredDirs.has(d)) return true;
-      const slash = d.lastIndexOf('/');
-      if (slash < 0) return false;
-      d = d.slice(0, slash);
+  // What find printed: every directory (its stat tells whether it changed), every link, other
+  // kinds, and the files changed since.
+  const dirs = new Map<string, string>([['', top.key]]);
+  const rules = new Map<string, Rules[]>([['', topRules]]);
+  const ignoredDirs = new Set<string>();
+  const relisted = new Set<string>();
+  if (last.dirs.get('') !== top.key || !top.settled) relisted.add('');
+  type Printed = { type: number; r: string; pathAt: number };
+  const printed = new Map<string, Printed>();
+  let skipUnder: string | null = null;
+  for (const r of records) {
+    const type = r.charCodeAt(0);
+    const pathAt = type === 80 /* P */ ? 2 : nthSpace(r, 6) + 1;
+    if (pathAt <= 0) return null;
+    const rel = r.slice(pathAt);
+    if (rel === '') continue;
+    // Under an ignored directory: nothing there is content (find printed it all together).
+    if (skipUnder !== null) {
+      if (rel.startsWith(skipUnder)) continue;
+      skipUnder = null;
     }
-  };
-  const dirsChanged = { was: new Set<string>(), now: new Set<string>() };
-  type Item = { type: number; rel: string; r: string; pathAt: number };
-  /** The content records among the changed ones; null when they are not of the kinds handled here. */
-  const contentOf = (records: string[], dirs: Set<string>): Item[] | null => {
-    const items: Item[] = [];
-    for (const r of records) {
-      const type = r.charCodeAt(0);
-      if (type === 80) return null;
-      const pathAt = nthSpace(r, 6) + 1;
-      if (pathAt === 0) return null;
-      const rel = r.slice(pathAt);
-      const slash = rel.lastIndexOf('/');
-      const parent = slash < 0 ? '' : rel.slice(0, slash);
-      const rules = last.rules.get(parent);
-      if (rules === undefined) {
-        if (ignoredUnder(parent)) continue;
-        return null;
+    const slash = rel.lastIndexOf('/');
+    const parent = slash < 0 ? '' : rel.slice(0, slash);
+    const dirRules = rules.get(parent);
+    if (dirRules === undefined) return null; // not in find's order after all
+    const isDir = type === 100 /* d */ || type === 80;
+    if ((isDir ? dirRules.length > 0 : dirRules.some((x) => x.filesToo)) && isIgnored(dirRules, rel, isDir)) {
+      if (isDir) {
+        skipUnder = `${rel}/`;
+        ignoredDirs.add(rel);
       }
-      if (type === 100) {
-        // A directory whose stat changed is handled (its entries tell); one that came or went is not.
-        if (!last.rules.has(rel) && !last.ignoredDirs.has(rel)) return null;
-        dirs.add(rel);
-        continue;
-      }
-      if (rel.slice(slash + 1) === '.gitignore') return null;
-      if (rules.some((x) => x.filesToo) && isIgnored(rules, rel, false)) continue;
-      items.push({ type, rel, r, pathAt });
+      continue;
     }
-    return items;
-  };
-  const was = contentOf(changed.was, dirsChanged.was);
-  const now = was && contentOf(changed.now, dirsChanged.now);
-  if (!was || !now || dirsChanged.was.size !== dirsChanged.now.size) return null;
-  for (const d of dirsChanged.now) if (!dirsChanged.was.has(d)) return null;
-
-  // The entries around the changed records whose stat is too recent to trust, and the links.
-  const touched = new Set<string>();
-  for (const item of was) touched.add(item.rel);
-  for (const item of now) touched.add(item.rel);
-  const again: string[] = [];
-  for (const [rel, e] of previous) {
-    if (!touched.has(rel) && (e.kind === 'symlink' || unsettled(e))) again.push(rel);
+    // Left unentered by name, yet not ignored: the full walk walks it in JS.
+    if (type === 80) return null;
+    if (type === 100) {
+      const key = r.slice(0, pathAt - 1);
+      const own = last.rules.get(rel);
+      // A directory that came inherits its parent's rules (a .gitignore in it is seen by its listing).
+      rules.set(rel, own ?? dirRules);
+      dirs.set(rel, key);
+      if (own === undefined || last.dirs.get(rel) !== key || !dirSettled(r, pathAt, since)) relisted.add(rel);
+      continue;
+    }
+    if (type === 102 /* f */ && rel.slice(slash + 1) === '.gitignore') return null; // its rules changed
+    printed.set(rel, { type, r, pathAt });
   }
-  const seen = last.seen - was.length + now.length;
-  if (seen > walk.maxEntries) throw new SnapshotLimitError(walk.maxEntries);
 
-  // From here on the snapshot is made: previous's entries, then what changed.
+  // previous's entries in the directories that did not change, unless find printed them.
   const snapshot = walk.snapshot;
-  for (const [rel, e] of previous) snapshot.set(rel, e);
-  for (const item of was) snapshot.delete(item.rel);
+  const touched = new Set<string>();
+  for (const [rel, e] of previous) {
+    const slash = rel.lastIndexOf('/');
+    const parent = slash < 0 ? '' : rel.slice(0, slash);
+    if (!dirs.has(parent) || relisted.has(parent) || printed.has(rel)) {
+      touched.add(rel);
+      continue;
+    }
+    // find prints every link: one it did not print is gone, and its directory changed after all.
+    if (e.kind === 'symlink') return null;
+    snapshot.set(rel, e);
+  }
+  const carried = snapshot.size;
+  walk.countKept(carried + dirs.size - 1);
+
   let exact = true;
-  for (const item of now) {
-    const turn = walk.tick();
+  /** One entry decided as the full walk decides it (find's record for it, when find printed one). */
+  const decide = async (rel: string, abs: string, kind: 'file' | 'symlink' | 'other', item?: Printed) => {
+    touched.add(rel);
+    const turn = walk.count();
     if (turn) await turn;
-    const abs = `${root}/${item.rel}`;
     try {
-      if (item.type === 102) {
-        if ((await fileFromRecord(walk, item.rel, abs, item.r, item.pathAt)) === null) exact = false;
-      } else if (item.type === 108) walk.link(item.rel, abs);
+      if (kind === 'symlink') walk.link(rel, abs);
+      else if (kind === 'file') {
+        const kept =
+          item?.type === 102
+            ? await fileFromRecord(walk, rel, abs, item.r, item.pathAt)
+            : await walk.fileByLstat(rel, abs);
+        if (kept === null) exact = false;
+      }
       // Sockets, FIFOs and devices: counted, not content.
     } catch (err) {
       if (!isGone(err)) throw err;
       exact = false;
     }
+  };
+  const kindOf = (type: number) => (type === 102 ? 'file' : type === 108 /* l */ ? 'symlink' : 'other');
+  for (const [rel, item] of printed) {
+    const slash = rel.lastIndexOf('/');
+    if (!relisted.has(slash < 0 ? '' : rel.slice(0, slash)))
+      await decide(rel, `${root}/${rel}`, kindOf(item.type), item);
   }
-  for (const rel of again) {
-    const turn = walk.tick();
-    if (turn) await turn;
-    const e = previous.get(rel)!;
-    const abs = `${root}/${rel}`;
-    snapshot.delete(rel);
+
+  // The directories that changed or came: their entries as they are now.
+  for (const d of relisted) {
+    const abs = d === '' ? root : `${root}/${d}`;
+    let entries: fs.Dirent[];
     try {
-      if (e.kind === 'symlink') walk.link(rel, abs);
-      else if ((await walk.hashed(rel, abs, e.size, e.executable, e.stat, statKeyOf(e))) === null) exact = false;
+      entries = fs.readdirSync(abs, { withFileTypes: true });
     } catch (err) {
       if (!isGone(err)) throw err;
       exact = false;
+      continue;
     }
+    const dirRules = rules.get(d)!;
+    const fileRules = dirRules.some((x) => x.filesToo);
+    for (const entry of entries) {
+      if (d === '' && walk.exclude.has(entry.name)) continue;
+      if (entry.name === '.git') continue;
+      const rel = d === '' ? entry.name : `${d}/${entry.name}`;
+      if (entry.isDirectory()) {
+        // One find did not print came meanwhile.
+        if (!dirs.has(rel) && !ignoredDirs.has(rel)) return null;
+        continue;
+      }
+      if (fileRules && isIgnored(dirRules, rel, false)) continue;
+      if (entry.name === '.gitignore' && entry.isFile() && !gitignores.has(rel)) return null; // a .gitignore came
+      const kind = entry.isSymbolicLink() ? 'symlink' : entry.isFile() ? 'file' : 'other';
+      await decide(rel, `${abs}/${entry.name}`, kind, printed.get(rel));
+    }
+    const own = d === '' ? '.gitignore' : `${d}/.gitignore`;
+    if (gitignores.has(own) && !snapshot.has(own)) return null; // a .gitignore went
   }
+  // A .gitignore of a directory that went goes with it.
+  for (const rel of gitignores) if (!snapshot.has(rel)) return null;
 
   // The directories above an entry that changed lose their tree; their counts follow.
-  const dirs = snapshot.dirs!;
-  for (const [d, info] of previousDirs) dirs.set(d, info.oid !== undefined ? info : { count: info.count });
+  const dirInfo = snapshot.dirs!;
+  for (const [d, info] of previousDirs) dirInfo.set(d, info.oid !== undefined ? info : { count: info.count });
   const sameEntry = (a: SnapshotEntry | undefined, b: SnapshotEntry | undefined) =>
     a === b ||
     (a !== undefined && b !== undefined && a.kind === b.kind && a.hash === b.hash && a.executable === b.executable);
-  for (const rel of [...touched, ...again]) {
+  for (const rel of touched) {
     const old = previous.get(rel);
     const cur = snapshot.get(rel);
     if (sameEntry(old, cur)) continue;
@@ -773,15 +839,30 @@ async function walkDelta(root: string, walk: Walk, last: FindState, records: str
     for (let d = rel; d !== '';) {
       const slash = d.lastIndexOf('/');
       d = slash < 0 ? '' : d.slice(0, slash);
-      const count = (dirs.get(d)?.count ?? 0) + delta;
-      if (count > 0) dirs.set(d, { count });
-      else dirs.delete(d);
+      const count = (dirInfo.get(d)?.count ?? 0) + delta;
+      if (count > 0) dirInfo.set(d, { count });
+      else dirInfo.delete(d);
     }
   }
   const done = walk.done('find');
-  done.recordsParsed = changed.now.length;
-  findStates.set(done, { ...last, records, seen, exact });
+  done.recordsParsed = records.length;
+  done.carried = carried;
+  findStates.set(done, {
+    key: last.key,
+    dirs,
+    seen: walk.seen(),
+    rules,
+    ignoredDirs,
+    gitignores: last.gitignores,
+    exact,
+  });
   return done;
+}
+
+/** Whether a directory's record says it has not changed since `since` (decimal nanoseconds). */
+function dirSettled(r: string, pathAt: number, since: string): boolean {
+  const { mtime, ctime } = fileRecord(r, pathAt);
+  return decimalLess(mtime, since) && decimalLess(ctime, since);
 }
 
 /** The index of the n-th space of a record (1-based). */
