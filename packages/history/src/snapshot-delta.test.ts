@@ -268,6 +268,23 @@ describe('a walk by find after one by find', () => {
     }
   });
 
+  it("compares file times with the workspace filesystem's clock, not this host's", async () => {
+    // This host's clock 10 s fast (or a file server's slow): by it, a change made now would be
+    // older than the walk before's start less 2 s, and find would not print it.
+    const fast = () => BigInt(Date.now() + 10_000) * 1_000_000n;
+    fs.mkdirSync(path.join(ws, '.codex'));
+    fs.mkdirSync(path.join(ws, 'lib'));
+    fs.writeFileSync(path.join(ws, 'lib', 'a.js'), 'a\n');
+    fs.writeFileSync(path.join(ws, 'lib', 'b.js'), 'b\n');
+    await new Promise((r) => setTimeout(r, 2_100));
+    const first = await takeSnapshot(ws, { walker: 'find', now: fast });
+    fs.writeFileSync(path.join(ws, 'lib', 'a.js'), 'A\n');
+    const next = await takeSnapshot(ws, { walker: 'find', previous: first, now: fast });
+    expect(next.carried).toBe(1);
+    expect(next.get('lib/a.js')!.hash).not.toBe(first.get('lib/a.js')!.hash);
+    expect(next.get('lib/b.js')).toBe(first.get('lib/b.js'));
+  });
+
   it('walks in full again when a .gitignore changed or the walk before was not by find', async () => {
     fs.mkdirSync(path.join(ws, 'lib'));
     fs.writeFileSync(path.join(ws, 'lib', 'a.js'), 'a\n');

@@ -97,6 +97,8 @@ export interface SnapshotOptions {
   walker?: 'find' | 'js';
   /** Tests: false parses all of find's output even when `previous` was taken by find too. */
   incremental?: boolean;
+  /** Tests: this host's clock in nanoseconds (Date.now's); file times are compared with the workspace's own (walkStart). */
+  now?: () => bigint;
 }
 
 const DEFAULT_SNAPSHOT_EXCLUDE: readonly string[] = [CODEX_DIR];
@@ -199,18 +201,46 @@ function prunableNames(patterns: readonly string[] | undefined): string[] {
  */
 export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}): Promise<Snapshot> {
   const root = path.resolve(workspace);
+  // Before the first stat: what the next walk trusts must be older than this.
+  const takenAtNs = walkStart(root, opts);
   const large = (opts.previous?.size ?? 0) >= FIND_FROM_ENTRIES;
   if (!findUnusable && (opts.walker === 'find' || (opts.walker !== 'js' && large)) && fs.existsSync(root)) {
-    const viaFind = await walkWithFind(root, opts);
+    const viaFind = await walkWithFind(root, opts, takenAtNs);
     if (viaFind) return viaFind;
   }
-  const walk = newWalk(opts);
+  const walk = newWalk(opts, takenAtNs);
   walk.finishDir('', await walk.dir(root, '', baseRules(opts.ignore)));
   return walk.done('js');
 }
 
+/**
+ * When a walk starts, by the workspace's own filesystem clock: the ctime a change made there now
+ * gets (read off the runner's `.codex/`, which no walk enters, its times set to what they were),
+ * so that file times are compared with a time of their own clock (a file server's may not be this
+ * host's; git likewise compares with its index file's mtime). This host's clock where there is no
+ * `.codex/` directory to touch.
+ */
+function walkStart(root: string, opts: SnapshotOptions): bigint {
+  const host = opts.now?.() ?? BigInt(Date.now()) * 1_000_000n;
+  if (!(opts.exclude ?? DEFAULT_SNAPSHOT_EXCLUDE).includes(CODEX_DIR)) return host;
+  let fd: number | undefined;
+  try {
+    // Never through a link, whatever the agent put there.
+    const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
+    fd = fs.openSync(`${root}/${CODEX_DIR}`, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    // Setting its times sets its ctime to the filesystem's now.
+    const st = fs.fstatSync(fd);
+    fs.futimesSync(fd, st.atime, st.mtime);
+    return fs.fstatSync(fd, { bigint: true }).ctimeNs;
+  } catch {
+    return host;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
 /** What both walks share: the snapshot being made, and how each entry and directory goes in it. */
-function newWalk(opts: SnapshotOptions, takenAtNs = BigInt(Date.now()) * 1_000_000n) {
+function newWalk(opts: SnapshotOptions, takenAtNs: bigint) {
   const exclude = new Set(opts.exclude ?? DEFAULT_SNAPSHOT_EXCLUDE);
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const snapshot: Snapshot = new Map();
@@ -493,9 +523,7 @@ function changedAfter(previous: Snapshot, opts: SnapshotOptions): { ns: bigint; 
  * too, find prints only the directories, links and files changed since (walkSince), and the
  * other entries are `previous`'s.
  */
-async function walkWithFind(root: string, opts: SnapshotOptions): Promise<Snapshot | null> {
-  // Before find's first stat: what the next walk trusts must be older than this.
-  const takenAtNs = BigInt(Date.now()) * 1_000_000n;
+async function walkWithFind(root: string, opts: SnapshotOptions, takenAtNs: bigint): Promise<Snapshot | null> {
   const exclude = [...new Set(opts.exclude ?? DEFAULT_SNAPSHOT_EXCLUDE)];
   const prune = prunableNames(opts.ignore);
   const args = findArgs({ exclude, prune });
