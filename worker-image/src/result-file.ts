@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { WorkerRequest, type WorkerResult } from '@cwo/contracts';
@@ -42,9 +43,10 @@ export async function readRequest(workspace: string): Promise<WorkerRequest> {
 export async function writeResultAtomically(workspace: string, result: WorkerResult): Promise<string> {
   const file = resultFile(workspace);
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.result.json.${process.pid}.tmp`);
+  // A name no one can guess, made anew ('wx': never through a FIFO or a link planted there).
+  const tmp = path.join(path.dirname(file), `.result.json.${crypto.randomBytes(6).toString('hex')}.tmp`);
   try {
-    await fs.writeFile(tmp, `${JSON.stringify(result, null, 2)}\n`);
+    await fs.writeFile(tmp, `${JSON.stringify(result, null, 2)}\n`, { flag: 'wx' });
     await fs.rename(tmp, file);
   } catch (err) {
     await fs.rm(tmp, { force: true }).catch(() => undefined);

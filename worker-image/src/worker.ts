@@ -7,6 +7,7 @@ import {
   type WorkerRequest,
 } from '@cwo/contracts';
 import { agentNames, findAgent, type Agent } from './agents';
+import { stopLeftovers } from './leftovers';
 import { readRequest, writeResultAtomically } from './result-file';
 
 export interface WorkerOptions {
@@ -65,6 +66,8 @@ async function produceResult({ workspace, env, log, signal }: WorkerOptions): Pr
     env: checkEnvironment(env),
     log,
     signal,
+    // Each check with nothing of the agent's, or of an earlier check's, still running.
+    settle: () => stopLeftovers(log),
   });
 }
 
@@ -108,6 +111,8 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   const produced = await produceResult(options);
   const result = { ...produced, logs: withPresenceLines(presence, produced.logs) };
   try {
+    // Nothing else runs once the result is written: no one can replace it before the runner reads it.
+    await stopLeftovers(log);
     const file = await writeResultAtomically(workspace, result);
     log(
       `worker: wrote ${file} (status ${result.status}${result.errors.length ? `, errors: ${result.errors.join('; ')}` : ''})`,

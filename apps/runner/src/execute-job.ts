@@ -1,5 +1,6 @@
 import {
   agentErrorCode,
+  type CheckResults,
   type EgressRecord,
   type ErrorCode,
   type WorkerRequest,
@@ -110,6 +111,8 @@ async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'out
   const timer = setTimeout(() => controller.abort(new JobAbort('timeout')), limitSeconds * 1000);
   let runError: unknown = null;
   let egress: EgressRecord | null = null;
+  // Set when the executor saw the checks run itself (see ExecutorRun.recordChecks).
+  let observed: { checks: CheckResults | null } | null = null;
   try {
     await executor.run({
       workspace,
@@ -118,6 +121,7 @@ async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'out
       signal,
       mayChangeWorkspace: ctx.mayChangeWorkspace,
       recordEgress: (record) => (egress = record),
+      recordChecks: (checks) => (observed = { checks }),
     });
   } catch (err) {
     runError = err;
@@ -209,7 +213,12 @@ async function runAndCheck(ctx: ExecuteContext, executed: Omit<ExecutedJob, 'out
       result.status === 'error' && result.errors.length === 0
         ? ['the agent reported an error without details']
         : result.errors;
-    const verdict = judgeChecks(request.checks, result);
+    // The checks' results as the executor saw them when it ran them here, else as the worker reported them.
+    const reported = observed as { checks: CheckResults | null } | null;
+    const verdict = judgeChecks(
+      request.checks,
+      reported ? { ...result, checks: reported.checks ?? undefined } : result,
+    );
     const checks = verdict.kind === 'none' ? null : verdict.checks;
     const agentDone = result.status === 'success';
     const checksFailed = agentDone && verdict.kind === 'failed';

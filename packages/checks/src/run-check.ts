@@ -13,6 +13,12 @@ export interface CheckContext {
   signal?: AbortSignal;
   /** Between SIGTERM and SIGKILL when a check is stopped. */
   killGraceMs?: number;
+  /**
+   * Called before each check: stops whatever the agent or an earlier check left running, where
+   * the sandbox allows it (the worker as its container's first process), so that a check sees the
+   * workspace as they left it, not as something still running changes it.
+   */
+  settle?: () => Promise<void>;
 }
 
 /** Longest log line passed on in one piece (as the runner's own line splitter). */

@@ -12,6 +12,7 @@ export async function runCheckRound(checks: CheckSpec[], round: number, ctx: Che
   const results = [];
   for (const check of checks) {
     if (ctx.signal?.aborted) break;
+    await ctx.settle?.();
     ctx.log(`checks: round ${round}: running "${check.name}": ${check.run}`);
     const result = await runCheck(check, ctx);
     const how = result.timed_out

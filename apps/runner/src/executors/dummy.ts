@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { checkEnvironment, runAgentWithChecks } from '@cwo/checks';
 import { WorkerRequest, openAiPresenceLines, withPresenceLines } from '@cwo/contracts';
 import { runDummyAgent } from '@cwo/dummy-agent';
-import { requestFile, resultFile } from '@cwo/workspace';
+import { relativeResultPath, requestFile } from '@cwo/workspace';
+import { writeFileDirect } from '../safe-fs';
 import type { Executor, ExecutorRun } from './types';
 
 /** What a check on this host gets of the runner's environment: never its secrets (DATABASE_URL…). */
@@ -36,7 +37,7 @@ export function createDummyExecutor(opts: DummyExecutorOptions = {}): Executor {
   const env = opts.env ?? process.env;
   return {
     name: 'dummy',
-    async run({ workspace, log, signal, mayChangeWorkspace }: ExecutorRun): Promise<void> {
+    async run({ workspace, log, signal, mayChangeWorkspace, recordChecks }: ExecutorRun): Promise<void> {
       const request = WorkerRequest.parse(JSON.parse(fs.readFileSync(requestFile(workspace), 'utf8')));
       // The worker protocol's presence lines, as the container's worker writes them.
       const presence = openAiPresenceLines(env);
@@ -59,8 +60,11 @@ export function createDummyExecutor(opts: DummyExecutorOptions = {}): Executor {
         signal,
       });
       if (signal.aborted) return;
+      // What this process saw the checks do is the verdict's; result.json is only the agent's word.
+      recordChecks?.(agentResult.checks ?? null);
       const result = { ...agentResult, logs: withPresenceLines(presence, agentResult.logs) };
-      fs.writeFileSync(resultFile(workspace), `${JSON.stringify(result, null, 2)}\n`);
+      // Never through a FIFO or a link a check left at its place (it would hold or misdirect the write).
+      writeFileDirect(workspace, relativeResultPath(), `${JSON.stringify(result, null, 2)}\n`);
       log(`dummy executor: wrote .codex/result.json (${result.status})`);
     },
   };

@@ -1,4 +1,4 @@
-import type { EgressRecord, ErrorCode, WorkerRequest } from '@cwo/contracts';
+import type { CheckResults, EgressRecord, ErrorCode, WorkerRequest } from '@cwo/contracts';
 import type { Db } from '@cwo/db';
 import type { Redis } from 'ioredis';
 
@@ -18,6 +18,12 @@ export interface ExecutorRun {
   mayChangeWorkspace?: () => boolean;
   /** Receives the job's egress record once the agent has stopped, when it ran behind the egress proxy. */
   recordEgress?: (record: EgressRecord) => void;
+  /**
+   * Receives the job's check results (null: no round ran) from an executor that ran the checks
+   * in this process, where it saw each exit code itself: the verdict then takes these, never the
+   * `checks` of result.json, a file in the workspace that what the agent left running can write.
+   */
+  recordChecks?: (checks: CheckResults | null) => void;
 }
 
 /**
