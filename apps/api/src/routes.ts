@@ -17,6 +17,8 @@ import {
   ProjectDetail,
   ProjectList,
   ProjectListQuery,
+  ProjectSummary,
+  ProjectUpdate,
   PushRequest,
   PushResult,
   Readiness,
@@ -38,7 +40,7 @@ import { readJobDiff } from './handlers/diff';
 import { readJobLog } from './handlers/logs';
 import { getSession, signIn, signOut } from './handlers/session';
 import { getPreview, startPreview, stopPreview } from './handlers/previews';
-import { createProject, deleteProject, getProject, listAllProjects } from './handlers/projects';
+import { createProject, deleteProject, getProject, listAllProjects, updateProject } from './handlers/projects';
 import {
   createWebhook,
   deleteWebhook,
@@ -100,6 +102,21 @@ const projectRoutes: Route[] = [
       summary: 'A project with its jobs in creation order',
       responses: { 200: { description: 'The project', schema: ProjectDetail } },
       errors: [404],
+    },
+  }),
+  route({
+    method: 'patch',
+    path: '/projects/:projectId',
+    body: ProjectUpdate,
+    handler: updateProject,
+    doc: {
+      tag: 'projects',
+      summary: "Change a project's default checks and fix attempts (for the jobs made from now on)",
+      description:
+        'Only the fields it names change; `checks: []` removes them. Jobs already made, queued or not, keep the ' +
+        'checks they were made with. See docs/checks.md.',
+      responses: { 200: { description: 'The project, with its new defaults', schema: ProjectSummary } },
+      errors: [404, 413, 415, 422],
     },
   }),
   route({

@@ -39,7 +39,12 @@ describe("another tenant's project", () => {
   });
   afterAll(() => h.close());
 
-  type Call = [label: string, method: 'get' | 'post' | 'delete', path: (p: string, j: string) => string, body?: object];
+  type Call = [
+    label: string,
+    method: 'get' | 'post' | 'patch' | 'delete',
+    path: (p: string, j: string) => string,
+    body?: object,
+  ];
   const reads: Call[] = [
     ['read it', 'get', (p) => `/projects/${p}`],
     ['list its jobs', 'get', (p) => `/projects/${p}/jobs`],
@@ -61,6 +66,7 @@ describe("another tenant's project", () => {
     ['add a job', 'post', (p) => `/projects/${p}/jobs`, { job_type: 'edit', instruction: 'add a --count flag' }],
     ['add a job (short form)', 'post', (p) => `/${p}/jobs`, { job_type: 'edit', instruction: 'add a --count flag' }],
     ['cancel a job', 'post', (p, j) => `/projects/${p}/jobs/${j}/cancel`],
+    ['change its checks', 'patch', (p) => `/projects/${p}`, { checks: [{ name: 'x', run: 'true' }], fix_attempts: 3 }],
     ['delete it', 'delete', (p) => `/projects/${p}`],
     ['delete it (short form)', 'delete', (p) => `/${p}`],
   ];
@@ -98,6 +104,7 @@ describe("another tenant's project", () => {
   it("alice's attempts changed nothing of bob's", async () => {
     const project = await h.db.project.findUniqueOrThrow({ where: { id: projectId }, include: { jobs: true } });
     expect(project.ownerId).toBe(bob.userId);
+    expect({ checks: project.checks, fixAttempts: project.fixAttempts }).toEqual({ checks: [], fixAttempts: 0 });
     expect(project.jobs.map((j) => [j.id, j.status])).toEqual([[jobId, 'queued']]);
     expect(fs.existsSync(path.join(workspaceOf(h.config, projectId), 'app.py'))).toBe(true);
   });

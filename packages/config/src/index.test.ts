@@ -8,7 +8,7 @@ describe('loadConfig', () => {
     expect(c.API_V1_STR).toBe('/api/v1');
     expect(c.USE_DUMMY_WORKER).toBe(true);
     expect(c.ALLOW_ORIGINS).toEqual(['http://localhost:3000', 'http://127.0.0.1:3000']);
-    expect(c.ALLOW_METHODS).toEqual(['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS']);
+    expect(c.ALLOW_METHODS).toEqual(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
     expect(c.ALLOW_HEADERS).toEqual(['Authorization', 'Content-Type']);
     expect(c.ALLOW_CREDENTIALS).toBe(false);
     expect(c.workspaceRoot).toBe(path.resolve('/srv/app', 'workspaces'));

@@ -145,7 +145,7 @@ export const ConfigSchema = z
       .default('/api/v1')
       .refine((v) => v.startsWith('/') && !v.endsWith('/'), { message: 'expected a path like /api/v1' }),
     ALLOW_ORIGINS: list(['http://localhost:3000', 'http://127.0.0.1:3000']),
-    ALLOW_METHODS: list(['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS']),
+    ALLOW_METHODS: list(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']),
     ALLOW_HEADERS: list(['Authorization', 'Content-Type']),
     ALLOW_CREDENTIALS: bool(false),
     /** Unset: on with AUTH_MODE=none on a loopback HOST, off with api_key (apps/api/src/admin/board-setting.ts). */

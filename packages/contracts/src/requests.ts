@@ -44,6 +44,20 @@ export const ProjectCreate = z
   });
 export type ProjectCreate = z.infer<typeof ProjectCreate>;
 
+/**
+ * PATCH /projects/{id}: new defaults for the project's later jobs (jobs already made keep theirs).
+ * Only the fields it names change; it must name one.
+ */
+export const ProjectUpdate = z
+  .object(checkFields)
+  .refine((u) => u.checks !== undefined || u.fix_attempts !== undefined, {
+    message: 'Give checks or fix_attempts (the only fields a project update changes)',
+  })
+  .openapi('ProjectUpdate', {
+    example: { checks: [{ name: 'tests', run: 'python3 -m pytest -q', timeout_seconds: 120 }], fix_attempts: 1 },
+  });
+export type ProjectUpdate = z.infer<typeof ProjectUpdate>;
+
 export const JobCreate = z
   .object({ job_type: CreatableJobType, instruction: instruction(1, 2000), ...checkFields })
   .openapi('JobCreate', {

@@ -48,6 +48,7 @@ export {
   type RunnableJob,
   type UnfinishedJob,
 } from './runner-queries';
+export { updateProjectDefaults, type ProjectDefaults } from './project-defaults';
 export { isUuid } from './ids';
 export { toJobDetail, toJobSummary, toProjectSummary } from './serialize';
 export { jobFromJson, projectFromJson } from './rows';

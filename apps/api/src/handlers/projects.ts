@@ -7,6 +7,8 @@ import type {
   ProjectList,
   ProjectListQuery,
   ProjectSource,
+  ProjectSummary,
+  ProjectUpdate,
 } from '@cwo/contracts';
 import {
   createProjectWithInitialJob,
@@ -15,6 +17,7 @@ import {
   listProjects,
   toJobSummary,
   toProjectSummary,
+  updateProjectDefaults,
 } from '@cwo/jobs';
 import { notFound } from '../http/errors';
 import { empty, json, type Reply } from '../http/reply';
@@ -97,6 +100,20 @@ export async function getProject({ deps, params, principal }: RequestContext): P
     preview_url: deps.previews.linkFor(project.id).url,
   };
   return json(200, detail);
+}
+
+/**
+ * PATCH /projects/{id}: the project's default checks and fix attempts, for the jobs made from now
+ * on (docs/checks.md); a job already made keeps its own. 200 with the project as it now is.
+ */
+export async function updateProject({ deps, params, principal, body }: RequestContext<ProjectUpdate>): Promise<Reply> {
+  const project = await updateProjectDefaults(deps.db, principal.userId, params.projectId!, {
+    checks: body.checks,
+    fixAttempts: body.fix_attempts,
+  });
+  if (!project) throw notFound('Project not found');
+  const summary: ProjectSummary = toProjectSummary(project);
+  return json(200, summary);
 }
 
 /**

@@ -76,9 +76,16 @@ describe('request bodies and queries', () => {
           .send(`{"job_type":"edit","instruction":${json}}`)
           .expect(422);
         // Routes whose body has no instruction (POST /webhooks, /push) also list the fields it
-        // lacks, and, where the body is strict (/push), the keys it does not know.
-        const lacking = (res.body.detail as Array<{ type: string }>).slice(1);
-        expect(lacking.every((issue) => issue.type === 'missing' || issue.type === 'unrecognized_keys')).toBe(true);
+        // lacks, and, where the body is strict (/push), the keys it does not know; PATCH
+        // /projects/{id}, that it names none of its fields.
+        const lacking = (res.body.detail as Array<{ type: string; loc: string[] }>).slice(1);
+        const nothingToChange = (issue: { type: string; loc: string[] }) =>
+          route.method === 'patch' && issue.type === 'value_error' && issue.loc.join('.') === 'body';
+        expect(
+          lacking.every(
+            (issue) => issue.type === 'missing' || issue.type === 'unrecognized_keys' || nothingToChange(issue),
+          ),
+        ).toBe(true);
         expect(res.body).toEqual({
           error: 'validation_error',
           message: 'Validation failed',

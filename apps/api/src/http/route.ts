@@ -10,7 +10,7 @@ import type { Reply } from './reply';
 // and what the OpenAPI document says about it. The Express adapter and the OpenAPI generator both
 // read it.
 
-export type Method = 'get' | 'post' | 'delete';
+export type Method = 'get' | 'post' | 'patch' | 'delete';
 
 /** What a public route's handler gets (the probes): no caller identity. */
 export interface PublicContext<Body = unknown, Query = unknown> {
