@@ -47,7 +47,11 @@ export interface Runner {
 export function createRunner(deps: RunnerDeps): Runner {
   const { db, config, logger, executor } = deps;
   const id = createRunnerId();
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  // Reconnects to Redis no further apart than RUNNER_REDIS_RETRY_MS (ioredis's own: up to 2 s, BullMQ's
+  // up to 20 s), so that a runner takes jobs again within about that once Redis is back.
+  const retryMs = config.RUNNER_REDIS_RETRY_MS;
+  const retryStrategy = (times: number) => Math.min(times * 100, retryMs);
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy });
   redis.on('error', (err) => logger.warn('runner redis: error', { error: err.message }));
   const locks = new ProjectLocks({
     redis,
@@ -83,8 +87,11 @@ export function createRunner(deps: RunnerDeps): Runner {
       await redis.connect();
       await executor.start?.({ runnerId: id, db, redis });
       await cancelWatcher.start();
+      // BullMQ's own waits after Redis went away (reconnects backing off to 20 s, 15 s after a
+      // failed fetch) left a runner idle for up to ~20 s once Redis was back.
       worker = new Worker<QueuePayload, ProcessResult>(JOBS_QUEUE_NAME, processor, {
-        connection: redisConnection(config.REDIS_URL),
+        connection: redisConnection(config.REDIS_URL, { retryStrategy }),
+        runRetryDelay: retryMs,
         prefix: config.QUEUE_PREFIX,
         concurrency: config.RUNNER_CONCURRENCY,
         name: id,

@@ -173,6 +173,11 @@ export const ConfigSchema = z
     PROJECT_BUSY_RETRY_MS: int(1000, 10),
     /** BullMQ's job lock and stalled-job check: a dead runner's job moves on within about twice this. */
     STALLED_CHECK_SECONDS: int(30, 1),
+    /**
+     * The longest the runner's queue worker waits before trying Redis again once it went away:
+     * between reconnects, and after a failed fetch (BullMQ's own: up to 20 s and 15 s).
+     */
+    RUNNER_REDIS_RETRY_MS: int(1000, 10, 60_000),
     /** Fallback poll of jobs.cancel_requested_at for running jobs (the pub/sub message can be missed). */
     CANCEL_POLL_SECONDS: int(5, 1),
     /** The reconciler leaves alone queued jobs younger than this (the API may be enqueueing them). */

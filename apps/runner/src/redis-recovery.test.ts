@@ -1,0 +1,37 @@
+import { createDummyExecutor } from './executors/dummy';
+import { TcpProxy } from './__tests__/tcp-proxy';
+import { createProject, testConfig, useRunnerHarness, waitForJob } from './__tests__/helpers';
+
+// Redis going away under an idle runner and coming back: the runner reaches Redis through a proxy
+// the test cuts; the job is enqueued on Redis directly the moment the proxy is back. BullMQ's
+// worker waits `runRetryDelay` after a failed fetch before it fetches again (15 s by default);
+// the runner sets it from RUNNER_RETRY_DELAY_MS.
+
+describe('the runner after a Redis outage', () => {
+  const harness = useRunnerHarness();
+  const { db } = harness;
+
+  it('takes a job enqueued right after Redis is back within a few seconds', async () => {
+    const redis = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const proxy = new TcpProxy(redis.hostname, Number(redis.port || 6379));
+    await proxy.up();
+    harness.onCleanup(() => proxy.down());
+    const viaProxy = new URL(redis);
+    viaProxy.port = String(proxy.port);
+    const config = testConfig();
+    const queue = harness.queue(config); // straight to Redis
+    await harness.startRunner({ ...config, REDIS_URL: viaProxy.toString() }, createDummyExecutor());
+    const { jobId } = await createProject(db, config);
+
+    await proxy.down();
+    await new Promise((r) => setTimeout(r, 12_000)); // long enough for the reconnects to back off
+    await proxy.up();
+    const back = Date.now();
+    await queue.enqueue(jobId);
+    const job = await waitForJob(db, jobId, 40_000);
+    const tookMs = job.startedAt!.getTime() - back;
+    console.log(`job started ${tookMs} ms after Redis came back`);
+    expect(job.status).toBe('completed');
+    expect(tookMs).toBeLessThan(3000);
+  }, 60_000);
+});
