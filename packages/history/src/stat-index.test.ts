@@ -116,6 +116,31 @@ describe('the stat index beside a project history', () => {
     expect((await indexed()).filesRead).toBe(0);
   });
 
+  it('is kept in memory for each of many small projects: the next job starts from the very snapshot', async () => {
+    const projects = Array.from({ length: 12 }, () => {
+      const id = randomUUID();
+      const ws = path.join(root, id);
+      fs.mkdirSync(ws);
+      fs.writeFileSync(path.join(ws, 'app.py'), `print("${id}")\n`);
+      return { id, ws, gitDir: projectHistoryDir(root, id) };
+    });
+    const saved: Snapshot[] = [];
+    for (const p of projects) {
+      const snapshot = await takeSnapshot(p.ws, { walker: 'find' });
+      await commitJob({
+        workspaceRoot: root,
+        projectId: p.id,
+        workspace: p.ws,
+        job: { id: randomUUID(), jobType: 'edit', instruction: 'x' },
+        author,
+        snapshot,
+      });
+      saved.push(snapshot);
+    }
+    // Not parsed again from the file: the snapshot the commit saved, with what its walk knew.
+    projects.forEach((p, i) => expect(loadStatIndex(p.gitDir, p.ws)).toBe(saved[i]));
+  });
+
   it('a missing, truncated, corrupt or foreign index is no index: every file is read, and the next commit writes a good one', async () => {
     for (let i = 0; i < 20; i++) write(`src/f${i}.txt`, `${i}\n`);
     await sleep(80);

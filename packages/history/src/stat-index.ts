@@ -104,15 +104,30 @@ export function writeStatIndex(gitDir: string, bytes: Uint8Array): boolean {
 
 // The last index each history's runner wrote or read, with the snapshot it is: the next job of the
 // project starts from it without parsing the file again when the file still holds exactly those
-// bytes (read and compared: a few milliseconds where parsing took a hundred or more).
-const REMEMBERED_MAX = 4;
+// bytes (read and compared: a few milliseconds where parsing took a hundred or more), and its walk
+// by find prints only what changed (snapshot.ts). Kept for the projects used last, up to a total
+// of entries (what their memory grows with, about 2 KB each; the last one whatever its size), so
+// that a runner serving many small projects keeps them all, and one serving large ones a few.
+const REMEMBERED_MAX = 256;
+const REMEMBERED_MAX_ENTRIES = 50_000;
 const remembered = new Map<string, { bytes: Buffer; dev: bigint; snapshot: Snapshot }>();
+let rememberedEntries = 0;
 
 /** Records that `bytes`, the index of `gitDir` (its workspace on device `dev`), are `snapshot`. */
 export function rememberStatIndex(gitDir: string, bytes: Uint8Array, dev: bigint, snapshot: Snapshot): void {
-  remembered.delete(gitDir);
+  forget(gitDir);
   remembered.set(gitDir, { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), dev, snapshot });
-  if (remembered.size > REMEMBERED_MAX) remembered.delete(remembered.keys().next().value!);
+  rememberedEntries += snapshot.size;
+  while (remembered.size > 1 && (remembered.size > REMEMBERED_MAX || rememberedEntries > REMEMBERED_MAX_ENTRIES)) {
+    forget(remembered.keys().next().value!);
+  }
+}
+
+function forget(gitDir: string): void {
+  const known = remembered.get(gitDir);
+  if (!known) return;
+  rememberedEntries -= known.snapshot.size;
+  remembered.delete(gitDir);
 }
 
 /**
@@ -141,7 +156,12 @@ export function loadStatIndex(gitDir: string, workspace: string): Snapshot | nul
     return null;
   }
   const known = remembered.get(gitDir);
-  if (known && known.dev === dev && known.bytes.equals(buf)) return known.snapshot;
+  if (known && known.dev === dev && known.bytes.equals(buf)) {
+    // Used last: forgotten last.
+    remembered.delete(gitDir);
+    remembered.set(gitDir, known);
+    return known.snapshot;
+  }
   let snapshot: Snapshot | null;
   try {
     snapshot = parse(buf, dev);
