@@ -1,6 +1,6 @@
 import pg from 'pg';
 import request from 'supertest';
-import { TcpProxy } from '../../runner/src/__tests__/tcp-proxy';
+import { TcpProxy } from '../../../e2e/helpers/tcp-proxy';
 import { startHarness, type Harness } from '../test/harness';
 
 // Postgres going away while the API serves: every request answers 503 in the standard shape

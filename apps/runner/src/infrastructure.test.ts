@@ -5,7 +5,7 @@ import { projectWorkspace } from '@cwo/workspace';
 import { createDummyExecutor } from './executors/dummy';
 import { InfrastructureError, UnreachableError, type Executor } from './executors/types';
 import { outcomeFile } from './outcome';
-import { TcpProxy } from './__tests__/tcp-proxy';
+import { TcpProxy } from '../../../e2e/helpers/tcp-proxy';
 import {
   addEdit,
   createProject,

@@ -1,5 +1,5 @@
 import { createDummyExecutor } from './executors/dummy';
-import { TcpProxy } from './__tests__/tcp-proxy';
+import { TcpProxy } from '../../../e2e/helpers/tcp-proxy';
 import { createProject, testConfig, useRunnerHarness, waitForJob } from './__tests__/helpers';
 
 // Redis going away under an idle runner and coming back: the runner reaches Redis through a proxy

@@ -4,7 +4,7 @@ import { cancelChannel, JOBS_QUEUE_NAME, type QueuePayload } from '@cwo/contract
 import type { Config } from '@cwo/config';
 import type { Db } from '@cwo/db';
 import type { Logger } from '@cwo/logger';
-import { createJobsQueue, redisConnection, type JobsQueue } from '@cwo/queue';
+import { createJobsQueue, redisConnection, redisRetryStrategy, type JobsQueue } from '@cwo/queue';
 import { gitVersion, useHistoryThreads } from '@cwo/history';
 import type { Dispatcher } from '@cwo/webhooks';
 import { createCancelWatcher, type CancelWatcher } from './cancel-watcher';
@@ -50,7 +50,7 @@ export function createRunner(deps: RunnerDeps): Runner {
   // Reconnects to Redis no further apart than RUNNER_REDIS_RETRY_MS (ioredis's own: up to 2 s, BullMQ's
   // up to 20 s), so that a runner takes jobs again within about that once Redis is back.
   const retryMs = config.RUNNER_REDIS_RETRY_MS;
-  const retryStrategy = (times: number) => Math.min(times * 100, retryMs);
+  const retryStrategy = redisRetryStrategy(retryMs);
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy });
   redis.on('error', (err) => logger.warn('runner redis: error', { error: err.message }));
   const locks = new ProjectLocks({

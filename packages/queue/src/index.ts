@@ -19,6 +19,16 @@ export function redisConnection(redisUrl: string, overrides: Record<string, unkn
 }
 
 /**
+ * The wait before the `times`-th reconnect to Redis after it went away: 100 ms more each time, never
+ * more than `maxMs` (RUNNER_REDIS_RETRY_MS; ioredis's own backs off to 2 s, BullMQ's to 20 s), so a
+ * client is back within about `maxMs` once Redis is. The runner's and the webhook dispatcher's
+ * clients take it from here.
+ */
+export function redisRetryStrategy(maxMs: number): (times: number) => number {
+  return (times) => Math.min(times * 100, maxMs);
+}
+
+/**
  * How every job is added, by the API and by the runner's reconciler alike. The BullMQ job id is
  * the database job id, so adding a job twice is harmless. Finished jobs leave Redis after a while:
  * Postgres keeps the history.

@@ -17,6 +17,7 @@ import {
 } from '@cwo/jobs';
 import { createLogger } from '@cwo/logger';
 import { eventually } from '../../../e2e/helpers/poll';
+import { TcpProxy } from '../../../e2e/helpers/tcp-proxy';
 import { startReceiver, type Receiver } from '../../../e2e/helpers/webhook-receiver';
 import { listDeliveries, redeliver } from './deliveries';
 import { createWebhookDispatcher, type Dispatcher, type DispatcherDeps } from './dispatcher';
@@ -525,4 +526,35 @@ describe('webhook deliveries', () => {
     await waitFor('the second attempt', async () => r.arrivals.length === 2);
     expect(r.arrivals.map((a) => a.answered)).toEqual([500, 200]);
   });
+});
+
+// Redis going away under an idle dispatcher and coming back: the dispatcher reaches Redis through
+// a proxy the test cuts. BullMQ's own reconnects back off to 20 s, and its worker waits
+// runRetryDelay (15 s by default) after a failed fetch: the dispatcher bounds both by
+// RUNNER_REDIS_RETRY_MS, as the runner's job worker does.
+describe('webhook deliveries after a Redis outage', () => {
+  it('sends a delivery made right after Redis is back within a few seconds', async () => {
+    const redis = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const proxy = new TcpProxy(redis.hostname, Number(redis.port || 6379));
+    await proxy.up();
+    cleanups.push(() => proxy.down());
+    const viaProxy = new URL(redis);
+    viaProxy.port = String(proxy.port);
+    const config = testConfig({ REDIS_URL: viaProxy.toString() });
+    const r = await receiver();
+    const owner = await newOwner();
+    await endpointFor(owner, r, ['job.queued']);
+    await dispatcher(config);
+
+    await proxy.down();
+    await new Promise((resolve) => setTimeout(resolve, 12_000)); // long enough for the reconnects to back off
+    await proxy.up();
+    const back = Date.now();
+    await newProject(owner, config); // its job.queued event goes to the outbox, then the queue
+    await waitFor('the delivery', async () => r.arrivals.length >= 1, 40_000);
+    const tookMs = Date.now() - back;
+    console.log(`webhook delivered ${tookMs} ms after Redis came back`);
+    expect(r.arrivals.map((a) => a.answered)).toEqual([200]);
+    expect(tookMs).toBeLessThan(3000);
+  }, 70_000);
 });

@@ -2,7 +2,7 @@ import { DelayedError, Worker, type Job as BullJob } from 'bullmq';
 import type { Config } from '@cwo/config';
 import { sqlTransaction, type Db } from '@cwo/db';
 import type { Logger } from '@cwo/logger';
-import { redisConnection } from '@cwo/queue';
+import { redisConnection, redisRetryStrategy } from '@cwo/queue';
 import {
   abandonDelivery,
   keepBody,
@@ -70,6 +70,7 @@ export type DispatcherConfig = Pick<
   | 'WEBHOOK_ENDPOINT_CONCURRENCY'
   | 'WEBHOOK_RELAY_INTERVAL_MS'
   | 'WEBHOOK_RETENTION_DAYS'
+  | 'RUNNER_REDIS_RETRY_MS'
 >;
 
 export interface DispatcherDeps {
@@ -121,7 +122,12 @@ export function createWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
   const rules = { allowHttp: config.WEBHOOK_ALLOW_HTTP, allowPrivateHosts: config.WEBHOOK_ALLOW_PRIVATE_HOSTS };
   const timeoutMs = deps.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
   const recoveryGraceMs = deps.recoveryGraceMs ?? 5 * 60 * 1000;
-  const queue: WebhooksQueue = createWebhooksQueue(config);
+  // Its queue's and its worker's reconnects to Redis no further apart than RUNNER_REDIS_RETRY_MS
+  // (BullMQ's own back off to 20 s), as the runner's job worker's: deliveries go out again within
+  // about that once Redis is back.
+  const retryMs = config.RUNNER_REDIS_RETRY_MS;
+  const retryStrategy = redisRetryStrategy(retryMs);
+  const queue: WebhooksQueue = createWebhooksQueue(config, { retryStrategy });
   queue.on('error', (err) => logger.warn('webhooks queue: redis error', { error: err.message }));
   let worker: Worker<DeliveryPayload> | null = null;
   /** Attempts in progress in this process, per endpoint. */
@@ -283,7 +289,9 @@ export function createWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
         return;
       }
       worker = new Worker<DeliveryPayload>(WEBHOOKS_QUEUE_NAME, deliver, {
-        connection: redisConnection(config.REDIS_URL),
+        connection: redisConnection(config.REDIS_URL, { retryStrategy }),
+        // After a failed fetch (Redis away), BullMQ's own wait is 15 s.
+        runRetryDelay: retryMs,
         prefix: config.QUEUE_PREFIX,
         concurrency: config.WEBHOOK_CONCURRENCY,
         // An attempt is bounded by its time limit; the lock outlasts it.

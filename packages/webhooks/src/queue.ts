@@ -16,9 +16,12 @@ export interface DeliveryPayload {
 }
 export type WebhooksQueue = Queue<DeliveryPayload>;
 
-export function createWebhooksQueue(config: Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX'>): WebhooksQueue {
+export function createWebhooksQueue(
+  config: Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX'>,
+  connectionOverrides: Record<string, unknown> = {},
+): WebhooksQueue {
   return new Queue<DeliveryPayload>(WEBHOOKS_QUEUE_NAME, {
-    connection: redisConnection(config.REDIS_URL),
+    connection: redisConnection(config.REDIS_URL, connectionOverrides),
     prefix: config.QUEUE_PREFIX,
   });
 }

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { TcpProxy } from '../../../runner/src/__tests__/tcp-proxy';
+import { TcpProxy } from '../../../../e2e/helpers/tcp-proxy';
 import { DEAD_REDIS_URL, startHarness, type Harness } from '../../test/harness';
 
 // The queue board while Redis is away: its page still loads, its API answers 503 in the standard

@@ -2,7 +2,8 @@ import net from 'node:net';
 
 /**
  * A TCP proxy in front of a real service, to make that service unreachable on demand (as a
- * network failure or a restart would), then reachable again on the same port.
+ * network failure or a restart would), then reachable again on the same port. A test helper shared
+ * by the runner's, the API's and the webhooks' tests.
  */
 export class TcpProxy {
   private server: net.Server | null = null;
