@@ -174,9 +174,9 @@ export const ConfigSchema = z
     /** BullMQ's job lock and stalled-job check: a dead runner's job moves on within about twice this. */
     STALLED_CHECK_SECONDS: int(30, 1),
     /**
-     * The longest the runner's queue worker and its webhook dispatcher (queue and delivery worker)
-     * wait before trying Redis again once it went away: between reconnects, and after a failed
-     * fetch (BullMQ's own: up to 20 s and 15 s).
+     * The longest the runner's queue worker, its webhook dispatcher (queue and delivery worker) and
+     * the API's jobs queue wait before trying Redis again once it went away: between reconnects,
+     * and after a failed fetch (BullMQ's own: up to 20 s and 15 s).
      */
     RUNNER_REDIS_RETRY_MS: int(1000, 10, 60_000),
     /** Fallback poll of jobs.cancel_requested_at for running jobs (the pub/sub message can be missed). */
