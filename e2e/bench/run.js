@@ -47,7 +47,7 @@ function headline(name, r) {
         )
         .join('; ')}`;
     case 'B4':
-      return `list_ratio ${r.list_ratio} (api ${r.list_api_ms} ms, find ${r.list_find_ms} ms); rss_growth_mb ${r.rss_growth_mb}`;
+      return `list_ratio ${r.list_ratio} (api ${r.list_api_ms} ms, find ${r.list_find_ms} ms); settled ${r.settled_list_ratio} (api ${r.settled_api_ms} ms); rss_growth_mb ${r.rss_growth_mb}`;
     case 'B5':
       return `ratio ${r.ratio} lib/ (runner ${r.lib.runner_overhead_ms.median} ms [${r.lib.runner_overhead_ms.min}–${r.lib.runner_overhead_ms.max}] per edit, git ${r.lib.git_ms.median} ms [${r.lib.git_ms.min}–${r.lib.git_ms.max}]; per edit ${r.lib.per_edit_ratios[0]}–${r.lib.per_edit_ratios.at(-1)}); node_modules/ ${r.node_modules_ratio} (runner ${r.node_modules.runner_overhead_ms.median} ms, git ${r.node_modules.git_ms.median} ms); load ${r.load_1min.join('/')}`;
     case 'B6':

@@ -5,7 +5,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { findArgs, findRecords } from './find-walk';
 import { chooseSplit, splitFindRecords, splittable } from './find-split';
-import { CODEX_DIR, timeSlicer, withRegularFile } from '@cwo/workspace';
+import { CODEX_DIR, filesystemNow, hostNowNs, timeSlicer, withRegularFile } from '@cwo/workspace';
 import { baseRules, isIgnored, readGitignore, withGitignore, type Rules } from './ignore-rules';
 
 // What a workspace holds at one moment, so that the runner can tell for itself which files a job
@@ -214,29 +214,14 @@ export async function takeSnapshot(workspace: string, opts: SnapshotOptions = {}
 }
 
 /**
- * When a walk starts, by the workspace's own filesystem clock: the ctime a change made there now
- * gets (read off the runner's `.codex/`, which no walk enters, its times set to what they were),
- * so that file times are compared with a time of their own clock (a file server's may not be this
- * host's; git likewise compares with its index file's mtime). This host's clock where there is no
- * `.codex/` directory to touch.
+ * When a walk starts, by the workspace's own filesystem clock (@cwo/workspace's filesystemNow,
+ * read off the runner's `.codex/`, which no walk enters), so that file times are compared with a
+ * time of their own clock; this host's where there is no `.codex/` directory to touch.
  */
 function walkStart(root: string, opts: SnapshotOptions): bigint {
-  const host = opts.now?.() ?? BigInt(Date.now()) * 1_000_000n;
-  if (!(opts.exclude ?? DEFAULT_SNAPSHOT_EXCLUDE).includes(CODEX_DIR)) return host;
-  let fd: number | undefined;
-  try {
-    // Never through a link, whatever the agent put there.
-    const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
-    fd = fs.openSync(`${root}/${CODEX_DIR}`, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    // Setting its times sets its ctime to the filesystem's now.
-    const st = fs.fstatSync(fd);
-    fs.futimesSync(fd, st.atime, st.mtime);
-    return fs.fstatSync(fd, { bigint: true }).ctimeNs;
-  } catch {
-    return host;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
+  const host = () => opts.now?.() ?? hostNowNs();
+  if (!(opts.exclude ?? DEFAULT_SNAPSHOT_EXCLUDE).includes(CODEX_DIR)) return host();
+  return filesystemNow(`${root}/${CODEX_DIR}`, host);
 }
 
 /** What both walks share: the snapshot being made, and how each entry and directory goes in it. */

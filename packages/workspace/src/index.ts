@@ -16,3 +16,4 @@ export { withRegularFile } from './regular-file';
 export { timeSlicer, type TimeSlicer } from './time-slice';
 export { runOnThread, stopThreads, taskModule } from './thread-pool';
 export { scanFind, type FindRecords } from './find';
+export { filesystemNow, hostNowNs } from './fs-clock';

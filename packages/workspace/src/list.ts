@@ -1,6 +1,15 @@
 import fs, { type Dirent, type Stats } from 'node:fs';
 import { isInsideDirectory } from './containment';
 import { scanFind } from './find';
+import {
+  changedAfter,
+  listingArgs,
+  listingStart,
+  listingWalks,
+  regularSince,
+  rememberListing,
+  topKey,
+} from './listing-cache';
 import { GONE, statSizesElsewhere } from './stat-worker';
 import { DEFAULT_SLICE_MS, timeSlicer, type TimeSlicer } from './time-slice';
 
@@ -99,17 +108,49 @@ function linkedFileSize(realRoot: string, abs: string): number | null {
 }
 
 /**
- * The listing from what one find child printed: `<type> <size> <path>` per entry (its own lstat:
- * right where readdir reports no types), symlinks judged here as in the JS walk; unsorted. Null
- * when find could not walk it to the end. (Exported for its tests.)
+ * The listing from what find printed: `<type> <size> <path>` per entry (its own lstat: right where
+ * readdir reports no types), symlinks judged here as in the JS walk; unsorted. After a listing by
+ * find of the same workspace, find prints only what changed since, and when no directory changed
+ * the listing is that one's with the new sizes (listing-cache.ts). Null when find could not walk
+ * it to the end. (Exported for its tests.)
  */
 export async function listWithFind(realRoot: string): Promise<WorkspaceFile[] | null> {
+  const takenAtNs = listingStart(realRoot);
+  const top = topKey(realRoot);
+  if (!top) return null;
+  const since = changedAfter(realRoot);
+  if (since) {
+    const walked = await walkByFind(realRoot, listingArgs(since.arg));
+    const regular = walked && regularSince(realRoot, takenAtNs, top, walked.dirs, walked.files);
+    if (regular) {
+      listingWalks.since++;
+      return withLinks(realRoot, regular.slice(), walked.links);
+    }
+  }
+  listingWalks.full++;
+  const walked = await walkByFind(realRoot, listingArgs());
+  if (!walked) return null;
+  const regular = walked.files.sort(byPath);
+  rememberListing(realRoot, takenAtNs, top, walked.dirs, regular);
+  return withLinks(realRoot, regular.slice(), walked.links);
+}
+
+/** What one find child printed (see listingArgs): the directories' records, the files, the links. */
+async function walkByFind(
+  realRoot: string,
+  args: string[],
+): Promise<{ dirs: string[]; files: WorkspaceFile[]; links: string[] } | null> {
+  const dirs: string[] = [];
   const files: WorkspaceFile[] = [];
   const links: string[] = [];
-  const walked = await scanFind(realRoot, ['.', '-mindepth', '1', '-printf', '%y %s %P\\0'], (buf) => {
+  const walked = await scanFind(realRoot, args, (buf) => {
     for (let start = 0, end = buf.indexOf(0); end >= 0; start = end + 1, end = buf.indexOf(0, start)) {
       const type = buf[start];
-      if (type !== FILE && type !== LINK) continue; // directories are walked by find; FIFOs, sockets, devices are not content
+      if (type === DIR) {
+        dirs.push(buf.toString('utf8', start, end));
+        continue;
+      }
+      if (type !== FILE && type !== LINK) continue; // FIFOs, sockets, devices are not content
       let size = 0;
       let at = start + 2;
       for (; buf[at] !== SPACE; at++) size = size * 10 + buf[at]! - ZERO;
@@ -121,7 +162,11 @@ export async function listWithFind(realRoot: string): Promise<WorkspaceFile[] | 
       else links.push(rel);
     }
   });
-  if (!walked) return null;
+  return walked ? { dirs, files, links } : null;
+}
+
+/** `files` with the symlinked files of `links` whose targets are files inside the workspace. */
+async function withLinks(realRoot: string, files: WorkspaceFile[], links: string[]): Promise<WorkspaceFile[]> {
   const slicer = timeSlicer();
   for (const rel of links) {
     const turn = slicer.tick();
@@ -132,6 +177,7 @@ export async function listWithFind(realRoot: string): Promise<WorkspaceFile[] | 
   return files;
 }
 
+const DIR = 0x64; // d
 const FILE = 0x66; // f
 const LINK = 0x6c; // l
 const SPACE = 0x20;
