@@ -615,17 +615,15 @@ async function walkRecords(
   let skipUnder: string | null = null;
 
   for (const r of records) {
-    const type = r.charCodeAt(0);
-    const pathAt = type === 80 /* P */ ? 2 : nthSpace(r, 6) + 1;
-    const rel = r.slice(pathAt);
+    const parts = recordParts(r);
+    if (!parts) throw new NotFindOutput();
+    const { type, pathAt, rel, parent: parentRel } = parts;
     if (rel === '') continue;
     // Under an ignored directory: nothing there is content (find printed it all together).
     if (skipUnder !== null) {
       if (rel.startsWith(skipUnder)) continue;
       skipUnder = null;
     }
-    const slash = rel.lastIndexOf('/');
-    const parentRel = slash < 0 ? '' : rel.slice(0, slash);
     while (stack.at(-1)!.rel !== parentRel) {
       if (stack.length === 1) throw new NotFindOutput(); // not in find's order after all
       pop();
@@ -723,18 +721,15 @@ async function walkSince(
   const printed = new Map<string, Printed>();
   let skipUnder: string | null = null;
   for (const r of records) {
-    const type = r.charCodeAt(0);
-    const pathAt = type === 80 /* P */ ? 2 : nthSpace(r, 6) + 1;
-    if (pathAt <= 0) return null;
-    const rel = r.slice(pathAt);
+    const parts = recordParts(r);
+    if (!parts) return null;
+    const { type, pathAt, rel, slash, parent } = parts;
     if (rel === '') continue;
     // Under an ignored directory: nothing there is content (find printed it all together).
     if (skipUnder !== null) {
       if (rel.startsWith(skipUnder)) continue;
       skipUnder = null;
     }
-    const slash = rel.lastIndexOf('/');
-    const parent = slash < 0 ? '' : rel.slice(0, slash);
     const dirRules = rules.get(parent);
     if (dirRules === undefined) return null; // not in find's order after all
     const isDir = type === 100 /* d */ || type === 80;
@@ -876,6 +871,16 @@ async function walkSince(
 function dirSettled(r: string, pathAt: number, since: string): boolean {
   const { mtime, ctime } = fileRecord(r, pathAt);
   return decimalLess(mtime, since) && decimalLess(ctime, since);
+}
+
+/** A record's type, where its path starts, its path and its directory's ('' the top); null when not find's. */
+function recordParts(r: string) {
+  const type = r.charCodeAt(0);
+  const pathAt = type === 80 /* P */ ? 2 : nthSpace(r, 6) + 1;
+  if (pathAt <= 0) return null;
+  const rel = r.slice(pathAt);
+  const slash = rel.lastIndexOf('/');
+  return { type, pathAt, rel, slash, parent: slash < 0 ? '' : rel.slice(0, slash) };
 }
 
 /** The index of the n-th space of a record (1-based). */
