@@ -5,7 +5,15 @@ import path from 'node:path';
 import os from 'node:os';
 import { findArgs, findRecords } from './find-walk';
 import { chooseSplit, splitFindRecords, splittable } from './find-split';
-import { CODEX_DIR, filesystemNow, hostNowNs, timeSlicer, withRegularFile } from '@cwo/workspace';
+import {
+  CODEX_DIR,
+  filesystemNow,
+  findTimeArg,
+  findTimeNs,
+  hostNowNs,
+  timeSlicer,
+  withRegularFile,
+} from '@cwo/workspace';
 import { baseRules, isIgnored, readGitignore, withGitignore, type Rules } from './ignore-rules';
 
 // What a workspace holds at one moment, so that the runner can tell for itself which files a job
@@ -164,15 +172,6 @@ export function statKeyOf(e: SnapshotEntry): string {
 /** Records an entry's stat key when it is known as text already (stat-index.ts). */
 export function setStatKey(e: SnapshotEntry, key: string): void {
   statKeys.set(e, key);
-}
-
-/** find's time (`1796135953.6730605220`: seconds, then the nanoseconds and more) as decimal nanoseconds. */
-function findTimeNs(t: string): string {
-  const dot = t.indexOf('.');
-  if (dot < 0) return t === '0' ? '0' : `${t}000000000`;
-  const frac = t.slice(dot + 1, dot + 10);
-  const ns = t.slice(0, dot) + (frac.length === 9 ? frac : frac.padEnd(9, '0'));
-  return ns.charCodeAt(0) === 48 /* 0 */ ? ns.replace(/^0+(?=\d)/, '') : ns;
 }
 
 /** a < b for non-negative decimal integers without leading zeros. */
@@ -498,7 +497,7 @@ function changedAfter(previous: Snapshot, opts: SnapshotOptions): { ns: bigint; 
   const trusted = taken - (opts.settledNs ?? SETTLED_NS);
   const ns = trusted < taken - SETTLED_NS ? trusted : taken - SETTLED_NS;
   if (ns <= 0n) return null;
-  return { ns, text: String(ns), arg: `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}` };
+  return { ns, text: String(ns), arg: findTimeArg(ns) };
 }
 
 /**

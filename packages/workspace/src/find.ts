@@ -187,3 +187,16 @@ function startLauncher(): Launcher | null {
   hold(false);
   return self;
 }
+
+/** find's time (`%T@`, `%C@`: `1796135953.6730605220`, seconds then the nanoseconds and more) as decimal nanoseconds. */
+export function findTimeNs(t: string): string {
+  const dot = t.indexOf('.');
+  if (dot < 0) return t === '0' ? '0' : `${t}000000000`;
+  const frac = t.slice(dot + 1, dot + 10);
+  const ns = t.slice(0, dot) + (frac.length === 9 ? frac : frac.padEnd(9, '0'));
+  return ns.charCodeAt(0) === 48 /* 0 */ ? ns.replace(/^0+(?=\d)/, '') : ns;
+}
+
+/** A moment (nanoseconds) as find's `-newerXt` reference: `@<seconds>.<nanoseconds>`. */
+export const findTimeArg = (ns: bigint): string =>
+  `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`;

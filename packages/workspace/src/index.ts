@@ -15,5 +15,5 @@ export { openWorkspaceFile, readSmallText, decodeText, NotAFileError, type Opene
 export { withRegularFile } from './regular-file';
 export { timeSlicer, type TimeSlicer } from './time-slice';
 export { runOnThread, stopThreads, taskModule } from './thread-pool';
-export { scanFind, type FindRecords } from './find';
+export { findTimeArg, findTimeNs, scanFind, type FindRecords } from './find';
 export { filesystemNow, hostNowNs } from './fs-clock';

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { findTimeArg, findTimeNs } from './find';
 import { filesystemNow, hostNowNs } from './fs-clock';
 import type { WorkspaceFile } from './list';
 
@@ -85,7 +86,7 @@ export function rememberListing(
     if (!d) return;
     dirs.set(d.rel, d.key);
     for (const t of [d.mtime, d.ctime]) {
-      const ns = findTimeNs(t);
+      const ns = timeNs(t);
       if (ns === null) return;
       if (ns > newestDirNs) newestDirNs = ns;
     }
@@ -108,16 +109,13 @@ export function changedAfter(realRoot: string): { ns: bigint; arg: string } | nu
   if (!known) return null;
   const ns = known.takenAtNs - SETTLED_NS;
   if (ns <= 0n || known.newestDirNs >= ns) return null;
-  return { ns, arg: `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}` };
+  return { ns, arg: findTimeArg(ns) };
 }
 
-/** find's `1796135953.6730605220` as nanoseconds; null when it is not such a time. */
-function findTimeNs(findTime: string): bigint | null {
-  const dot = findTime.indexOf('.');
-  const whole = dot < 0 ? findTime : findTime.slice(0, dot);
-  const frac = dot < 0 ? '' : findTime.slice(dot + 1, dot + 10);
+/** find's time as nanoseconds; null when it is not one. */
+function timeNs(findTime: string): bigint | null {
   try {
-    return BigInt(whole + frac.padEnd(9, '0'));
+    return BigInt(findTimeNs(findTime));
   } catch {
     return null;
   }
@@ -125,7 +123,7 @@ function findTimeNs(findTime: string): bigint | null {
 
 /** Whether find's time is earlier than `ns`. */
 function earlier(findTime: string, ns: bigint): boolean {
-  const t = findTimeNs(findTime);
+  const t = timeNs(findTime);
   return t !== null && t < ns;
 }
 
