@@ -25,6 +25,17 @@ import { openPreviewNetwork, removePreviewNetworks, type PreviewNetworkConfig } 
 // PREVIEW_START_SECONDS); running -> stopped (idle, project deleted, DELETE, API gone) and
 // restarted when a job finished after it started.
 
+/** `state` ended (failed or stopped): no container or host port any more, from now. */
+const ended = (state: PreviewState, status: 'failed' | 'stopped', reason: string, log: string): PreviewState => ({
+  ...state,
+  status,
+  containerId: null,
+  hostPort: null,
+  stoppedAt: new Date().toISOString(),
+  reason,
+  log,
+});
+
 export interface PreviewState {
   status: PreviewStatus;
   command: string;
@@ -189,15 +200,7 @@ export function createRunningPreviews(deps: RunningPreviewsDeps): RunningPreview
       .catch(() => null);
     const log = await removeContainers(projectId);
     const reason = `the server exited with code ${info?.State.ExitCode ?? 'unknown'} after it started`;
-    await write(projectId, {
-      ...state,
-      status: 'failed',
-      containerId: null,
-      hostPort: null,
-      stoppedAt: new Date().toISOString(),
-      reason,
-      log: log || state.log,
-    });
+    await write(projectId, ended(state, 'failed', reason, log || state.log));
     logger.info('preview server exited', { project_id: projectId, reason });
   }
 
@@ -240,14 +243,7 @@ export function createRunningPreviews(deps: RunningPreviewsDeps): RunningPreview
       // Nothing could ever reach it: say so now rather than time out after PREVIEW_START_SECONDS.
       const reason = `the container engine published no host port for port ${spec.port} on ${network.description}; set PREVIEW_NETWORK to sealed or to a network that publishes ports (docs/previews.md)`;
       const log = await removeContainers(projectId);
-      const failed: PreviewState = {
-        ...state,
-        status: 'failed',
-        containerId: null,
-        stoppedAt: new Date().toISOString(),
-        reason,
-        log,
-      };
+      const failed = ended(state, 'failed', reason, log);
       await write(projectId, failed);
       logger.warn('preview did not start', { project_id: projectId, reason });
       return failed;
@@ -273,15 +269,7 @@ export function createRunningPreviews(deps: RunningPreviewsDeps): RunningPreview
     const log = await removeContainers(projectId);
     if (!current) return null;
     if (current.status === 'stopped' || current.status === 'failed') return current;
-    const stopped: PreviewState = {
-      ...current,
-      status: 'stopped',
-      containerId: null,
-      hostPort: null,
-      stoppedAt: new Date().toISOString(),
-      reason,
-      log: log || current.log,
-    };
+    const stopped = ended(current, 'stopped', reason, log || current.log);
     await write(projectId, stopped);
     logger.info('preview stopped', { project_id: projectId, reason });
     return stopped;
