@@ -90,7 +90,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestId());
   app.use(accessLog(logger));
   // Preview hosts are other sites: answered before anything of the app's own (previews/preview-host.ts).
-  const previewProxy = createPreviewProxy(logger, PREVIEW_CSP);
+  const previewProxy = createPreviewProxy(logger, PREVIEW_CSP, config.PREVIEW_PROXY_TIMEOUT_SECONDS * 1000);
   app.use(previewHost(deps, previews, previewProxy));
   // The HTTP server hands WebSocket upgrades to this (main.ts; tests that need them).
   app.locals.previewUpgrade = previewUpgrade(deps, previews, previewProxy);

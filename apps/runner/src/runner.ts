@@ -48,7 +48,7 @@ export function createRunner(deps: RunnerDeps): Runner {
   const { db, config, logger, executor } = deps;
   const id = createRunnerId();
   // Reconnects to Redis no further apart than RUNNER_REDIS_RETRY_MS (ioredis's own: up to 2 s, BullMQ's
-  // up to 20 s), so that a runner takes jobs again within about that once Redis is back.
+  // up to 20 s), so that a runner takes and reconciles jobs again within about that once Redis is back.
   const retryMs = config.RUNNER_REDIS_RETRY_MS;
   const retryStrategy = redisRetryStrategy(retryMs);
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy });
@@ -60,7 +60,8 @@ export function createRunner(deps: RunnerDeps): Runner {
     logger,
   });
   const running = new RunningJobs();
-  const queue: JobsQueue = createJobsQueue(config);
+  // The reconciler's and the next-job wake-up's queue: the same reconnects as the worker's.
+  const queue: JobsQueue = createJobsQueue(config, { retryStrategy });
   queue.on('error', (err) => logger.warn('runner queue: redis error', { error: err.message }));
   const reconciler = createReconciler({ db, queue, config, locks, logger });
   const cancelWatcher = createCancelWatcher({

@@ -413,6 +413,11 @@ export const ConfigSchema = z
     /** How long a preview server gets to answer on its port before the preview counts as failed. */
     PREVIEW_START_SECONDS: int(60, 1, 3600),
     /**
+     * How long a running preview's server gets to start its answer (its status line and headers)
+     * before the preview origin answers 504; an answer that has started is never cut.
+     */
+    PREVIEW_PROXY_TIMEOUT_SECONDS: int(60, 1, 3600),
+    /**
      * The network of preview containers. sealed: a network of its own per preview, cut off from
      * the host and the internet like the agent's (its bridge named WORKER_EGRESS_BRIDGE_PREFIX…,
      * which the host firewall rules match); otherwise an existing Docker network (e.g. one with

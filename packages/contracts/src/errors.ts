@@ -32,5 +32,6 @@ export const ERROR_KINDS = {
   500: { error: 'internal_error', message: 'Internal server error' },
   502: { error: 'bad_gateway', message: 'Bad gateway' },
   503: { error: 'service_unavailable', message: 'Service unavailable' },
+  504: { error: 'gateway_timeout', message: 'Gateway timeout' },
 } as const;
 export type ErrorStatus = keyof typeof ERROR_KINDS;

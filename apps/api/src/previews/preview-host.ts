@@ -6,7 +6,7 @@ import type { AppDeps } from '../deps';
 import { HttpError, notFound } from '../http/errors';
 import { workspaceOf } from '../workspace-dirs';
 import type { PreviewAccess } from './preview-access';
-import type { PreviewProxy } from './preview-proxy';
+import { PREVIEW_TIMEOUT_CODE, type PreviewProxy } from './preview-proxy';
 import { serveStaticPreview } from './static-preview';
 
 // Requests whose Host is a preview origin (PREVIEW_BASE_URL) are answered here, before any of the
@@ -68,13 +68,19 @@ export function previewHost(
         }
         // In the API's error shape like every other answer: a server that exited or stopped
         // listening after it started (its state and log say more).
+        const timeoutS = deps.config.PREVIEW_PROXY_TIMEOUT_SECONDS;
+        const state = `GET /api/v1/projects/${project.id}/preview has its state and log`;
         proxy.web(req, res, target.url, (code) =>
           next(
-            new HttpError(
-              502,
-              `The preview server did not answer (${code}): it may have exited or stopped listening on port ${target.port}; ` +
-                `GET /api/v1/projects/${project.id}/preview has its state and log`,
-            ),
+            code === PREVIEW_TIMEOUT_CODE
+              ? new HttpError(
+                  504,
+                  `The preview server did not start its answer within ${timeoutS} s (PREVIEW_PROXY_TIMEOUT_SECONDS); ${state}`,
+                )
+              : new HttpError(
+                  502,
+                  `The preview server did not answer (${code}): it may have exited or stopped listening on port ${target.port}; ${state}`,
+                ),
           ),
         );
         return;

@@ -6,21 +6,40 @@ import type { Logger } from '@cwo/logger';
 // The reverse proxy from a preview's origin to its server's published port (HTTP and WebSocket
 // upgrades, for dev servers with live reload), with http-proxy-middleware.
 
+/** The code a request's `fail` gets when the server did not start its answer within the timeout. */
+export const PREVIEW_TIMEOUT_CODE = 'ETIMEDOUT';
+
 export const PREVIEW_TARGET = Symbol('previewTarget');
 const PREVIEW_FAIL = Symbol('previewFail');
 type Targeted = IncomingMessage & { [PREVIEW_TARGET]?: string; [PREVIEW_FAIL]?: (code: string) => void };
 
 export interface PreviewProxy {
-  /** `fail` is called (with the socket error's code) when the server does not answer, to send the error. */
+  /**
+   * `fail` is called (with the socket error's code, or PREVIEW_TIMEOUT_CODE) when the server does
+   * not answer, to send the error.
+   */
   web(req: IncomingMessage, res: ServerResponse, target: string, fail: (code: string) => void): void;
   upgrade(req: IncomingMessage, socket: Socket, head: Buffer, target: string): void;
 }
 
-export function createPreviewProxy(logger: Logger, csp: string): PreviewProxy {
+/**
+ * `answerTimeoutMs` bounds the wait for the server's status line and headers only: http-proxy's
+ * own `proxyTimeout` is a socket idle timeout, which would also cut an event stream or a long
+ * download that pauses longer than it.
+ */
+export function createPreviewProxy(logger: Logger, csp: string, answerTimeoutMs: number): PreviewProxy {
   const proxy: RequestHandler = createProxyMiddleware({
     router: (req) => (req as Targeted)[PREVIEW_TARGET]!,
     xfwd: true,
     on: {
+      proxyReq(proxyReq) {
+        const timer = setTimeout(() => {
+          proxyReq.destroy(Object.assign(new Error('the preview server did not answer in time'), { code: PREVIEW_TIMEOUT_CODE }));
+        }, answerTimeoutMs);
+        const stop = () => clearTimeout(timer);
+        proxyReq.once('response', stop);
+        proxyReq.once('close', stop);
+      },
       proxyRes(proxyRes) {
         // The preview's own policy wins over whatever the server says, and the server sets no
         // cookies: one with Domain=localhost would reach the app's origin.
