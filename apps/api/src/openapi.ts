@@ -101,6 +101,8 @@ const EXAMPLE_DETAILS: Record<ErrorStatus, ErrorResponse['detail'] | undefined> 
   500: undefined,
   502: "The push failed: git push failed: fatal: Authentication failed for 'https://git.example.com/org/tool.git/'",
   503: 'Database unavailable',
+  // Answered by preview origins only, which are not API routes.
+  504: 'The preview server did not start its answer within 60 s (PREVIEW_PROXY_TIMEOUT_SECONDS)',
 };
 
 /** What the route's own validation answers for a typical mistake: a missing body field, a typo in the query. */

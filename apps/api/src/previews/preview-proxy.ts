@@ -34,7 +34,9 @@ export function createPreviewProxy(logger: Logger, csp: string, answerTimeoutMs:
     on: {
       proxyReq(proxyReq) {
         const timer = setTimeout(() => {
-          proxyReq.destroy(Object.assign(new Error('the preview server did not answer in time'), { code: PREVIEW_TIMEOUT_CODE }));
+          proxyReq.destroy(
+            Object.assign(new Error('the preview server did not answer in time'), { code: PREVIEW_TIMEOUT_CODE }),
+          );
         }, answerTimeoutMs);
         const stop = () => clearTimeout(timer);
         proxyReq.once('response', stop);
