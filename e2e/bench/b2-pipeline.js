@@ -234,7 +234,7 @@ async function measureBaseline(disposeLater, { withFiles = false } = {}) {
 module.exports = async function b2() {
   // Each part's workspaces are removed only once all three have run: on an ext4 without a journal
   // (these machines) the kernel passes over inodes freed in the last 60–300 s each time it makes a
-  // file, so the part that ran after a removal paid for it (README, "Benchmarks").
+  // file, so the part that ran after a removal paid for it (docs/benchmarks.md).
   const envs = [];
   let baseline, withFiles, runner;
   try {

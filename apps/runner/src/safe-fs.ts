@@ -8,7 +8,7 @@ import { withRegularFile } from '@cwo/workspace';
 //
 // The calls are synchronous on purpose: a few small files per job on a local disk, where the
 // hand-off of a promise-based call to the thread pool and back costs the event loop several times
-// the work itself (README, "Benchmarks"), and a job makes dozens.
+// the work itself (docs/benchmarks.md), and a job makes dozens.
 
 const isMissing = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'ENOENT';
 const realpathOrNull = (p: string): string | null => {

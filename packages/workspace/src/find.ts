@@ -9,7 +9,7 @@ import path from 'node:path';
 //
 // Each find is started by a long-lived `sh` (the launcher below) rather than by this process: a
 // child is a fork, and forking a large Node process copies its page tables on this thread, many
-// times what the small shell's fork costs (README, "Benchmarks", B4).
+// times what the small shell's fork costs (docs/benchmarks.md, B4).
 
 /**
  * Called with the records that arrived, in find's order: `buf` holds one or more whole records,

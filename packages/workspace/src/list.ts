@@ -18,7 +18,7 @@ import { DEFAULT_SLICE_MS, timeSlicer, type TimeSlicer } from './time-slice';
 // symlinked file is listed only when its real path stays inside the workspace.
 //
 // A workspace that last listed large is walked by one `find` child (find.ts): an lstat from Node
-// costs a Stats object of four Dates each, most of a JS listing's time (README, "Benchmarks", B4),
+// costs a Stats object of four Dates each, most of a JS listing's time (docs/benchmarks.md, B4),
 // where find makes the same calls in C while this thread parses what it printed. Small ones, and
 // any walk find could not finish, are walked here with synchronous calls in short time slices:
 // about twice as fast as callbacks through libuv's thread pool, while the event loop still gets a
