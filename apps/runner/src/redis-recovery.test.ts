@@ -11,7 +11,8 @@ describe('the runner after a Redis outage', () => {
   const harness = useRunnerHarness();
   const { db } = harness;
 
-  it('takes a job enqueued right after Redis is back within a few seconds', async () => {
+  /** A started runner that reaches Redis through a proxy the test can cut; its queue straight to Redis. */
+  async function runnerBehindProxy() {
     const redis = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
     const proxy = new TcpProxy(redis.hostname, Number(redis.port || 6379));
     await proxy.up();
@@ -19,8 +20,13 @@ describe('the runner after a Redis outage', () => {
     const viaProxy = new URL(redis);
     viaProxy.port = String(proxy.port);
     const config = testConfig();
-    const queue = harness.queue(config); // straight to Redis
-    await harness.startRunner({ ...config, REDIS_URL: viaProxy.toString() }, createDummyExecutor());
+    const queue = harness.queue(config); // also clears the prefix at teardown
+    const runner = await harness.startRunner({ ...config, REDIS_URL: viaProxy.toString() }, createDummyExecutor());
+    return { proxy, config, queue, runner };
+  }
+
+  it('takes a job enqueued right after Redis is back within a few seconds', async () => {
+    const { proxy, config, queue } = await runnerBehindProxy();
     const { jobId } = await createProject(db, config);
 
     await proxy.down();
@@ -36,15 +42,7 @@ describe('the runner after a Redis outage', () => {
   }, 60_000);
 
   it('its reconciler enqueues again within a few seconds of Redis coming back', async () => {
-    const redis = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    const proxy = new TcpProxy(redis.hostname, Number(redis.port || 6379));
-    await proxy.up();
-    harness.onCleanup(() => proxy.down());
-    const viaProxy = new URL(redis);
-    viaProxy.port = String(proxy.port);
-    const config = testConfig();
-    harness.queue(config); // clears the prefix at teardown
-    const runner = await harness.startRunner({ ...config, REDIS_URL: viaProxy.toString() }, createDummyExecutor());
+    const { proxy, config, runner } = await runnerBehindProxy();
     await runner.reconciler.runOnce();
 
     // Long enough for BullMQ's own reconnects to back off to ~20 s (they wait e^attempts ms).
