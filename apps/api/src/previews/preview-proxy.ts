@@ -6,8 +6,11 @@ import type { Logger } from '@cwo/logger';
 // The reverse proxy from a preview's origin to its server's published port (HTTP and WebSocket
 // upgrades, for dev servers with live reload), with http-proxy-middleware.
 
-/** The code a request's `fail` gets when the server did not start its answer within the timeout. */
-export const PREVIEW_TIMEOUT_CODE = 'ETIMEDOUT';
+/**
+ * The code a request's `fail` gets when the server did not start its answer within the timeout:
+ * our own, so that a socket's real ETIMEDOUT (a dead route) stays a 502, not a 504 for the timeout.
+ */
+export const PREVIEW_TIMEOUT_CODE = 'CWO_PREVIEW_ANSWER_TIMEOUT';
 
 export const PREVIEW_TARGET = Symbol('previewTarget');
 const PREVIEW_FAIL = Symbol('previewFail');

@@ -162,6 +162,73 @@ describe('a static preview (AUTH_MODE=none)', () => {
   });
 });
 
+describe('a static preview of a workspace without index.html', () => {
+  let h: Harness;
+  let projectId: string;
+  const get = (p: string) => request(h.app).get(p).set('Host', hostOf(projectId));
+  const linksOf = (html: string) => [...html.matchAll(/href="([^"]*)"/g)].map((m) => m[1]);
+
+  beforeAll(async () => {
+    h = await startHarness({ PREVIEW_BASE_URL: BASE });
+    projectId = await createProject(h);
+    const ws = write(h, projectId, {
+      'app.py': 'print("fib")\n',
+      'README.md': '# A Fibonacci CLI',
+      'src/<b>&lib.py': 'x = 1',
+      'src/deep/mod.py': 'y = 2',
+      'many/.keep': '',
+    });
+    for (let i = 0; i < 1004; i++) fs.writeFileSync(path.join(ws, 'many', `f${String(i).padStart(4, '0')}.txt`), '');
+    fs.mkdirSync(path.join(ws, '.codex'), { recursive: true });
+    fs.writeFileSync(path.join(ws, '.codex', 'request.json'), '{"instruction":"secret"}');
+    fs.symlinkSync('/etc/passwd', path.join(ws, 'passwd'));
+    fs.symlinkSync('.codex', path.join(ws, 'codex-link'));
+    fs.symlinkSync('src', path.join(ws, 'src-link'));
+  });
+  afterAll(() => h.close());
+
+  it('lists the root as a page of links: directories first, what a link points at, nothing of .codex or outside', async () => {
+    const res = await get('/').expect(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.headers['content-security-policy']).toBe(PREVIEW_CSP);
+    expect(res.text).toContain('<title>Index of /</title>');
+    expect(linksOf(res.text)).toEqual(['./many/', './src/', './src-link/', './README.md', './app.py']);
+    expect(res.text).not.toContain('secret');
+    expect(res.text).not.toContain('passwd');
+    expect(res.text).not.toContain('codex');
+  });
+
+  it('escapes names, and its links lead to the files and back up', async () => {
+    const res = await get('/src/').expect(200);
+    expect(res.text).toContain('&lt;b&gt;&amp;lib.py');
+    expect(res.text).not.toContain('<b>&');
+    expect(linksOf(res.text)).toEqual(['../', './deep/', './%3Cb%3E%26lib.py']);
+    const file = await get('/src/%3Cb%3E%26lib.py').buffer(true).expect(200);
+    expect((file.body as Buffer).toString()).toBe('x = 1');
+    expect(linksOf((await get('/src-link/deep/').expect(200)).text)).toEqual(['../', './mod.py']);
+  });
+
+  it('sends a directory named without its slash to it', async () => {
+    expect((await get('/src?x=1').expect(301)).headers.location).toBe('/src/?x=1');
+  });
+
+  it('lists at most 1,000 entries of a directory and says how many more there are', async () => {
+    const res = await get('/many/').expect(200);
+    expect(linksOf(res.text)).toHaveLength(1 + 1000);
+    expect(res.text).toContain('and 5 more entries, not listed');
+  });
+
+  it('answers HEAD with the page’s headers, and 404 for .codex/, links out and files named as directories', async () => {
+    const head = await request(h.app).head('/').set('Host', hostOf(projectId)).expect(200);
+    expect(Number(head.headers['content-length'])).toBeGreaterThan(0);
+    for (const p of ['/.codex/', '/codex-link/', '/codex-link', '/passwd/', '/app.py/', '/missing/']) {
+      const res = await get(p);
+      expect([p, res.status]).toEqual([p, 404]);
+      expect(res.text).not.toContain('secret');
+    }
+  });
+});
+
 describe('a static preview (AUTH_MODE=api_key)', () => {
   let h: Harness;
   let alice: Tenant;

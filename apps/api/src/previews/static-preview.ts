@@ -11,9 +11,11 @@ import {
   InvalidPathError,
   isInsideDirectory,
   openWorkspaceFile,
+  resolveInsideWorkspace,
   type OpenedWorkspaceFile,
 } from '@cwo/workspace';
 import { HttpError, notFound } from '../http/errors';
+import { listDirectory, renderDirectoryIndex } from './directory-index';
 
 // A workspace served as a static site. Hand-written over the workspace's file policy rather than
 // `send`/express.static: those open files by path, following any symlink an agent planted between
@@ -52,14 +54,30 @@ async function openServable(workspace: string, userPath: string): Promise<Opened
 
 const notFoundHere = () => notFound('Not found in this preview');
 
+/** The real path of a directory of the workspace the policy allows ("" is the root), or null. */
+async function servableDirectory(workspace: string, relative: string): Promise<{ root: string; real: string } | null> {
+  try {
+    const root = await fs.realpath(workspace);
+    const real = relative === '' ? root : (await resolveInsideWorkspace(workspace, relative)).absolute;
+    const realRelative = path.relative(root, real).split(path.sep).join('/');
+    if (isCodexPath(realRelative) || !(await fs.stat(real)).isDirectory()) return null;
+    return { root, real };
+  } catch (err) {
+    if (err instanceof InvalidPathError || err instanceof FileMissingError) return null;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
 /** Content-Type by extension, with a charset for text. */
 function contentTypeOf(relative: string): string {
   return mime.contentType(path.extname(relative)) || 'application/octet-stream';
 }
 
 /**
- * GET/HEAD of a path of the preview: the file (index.html for a directory), its type, ETag and
- * Last-Modified, 304 when the client's copy is fresh, and one byte range (206) on request.
+ * GET/HEAD of a path of the preview: the file (index.html for a directory, else a page listing
+ * it), its type, ETag and Last-Modified, 304 when the client's copy is fresh, and one byte range
+ * (206) on request.
  */
 export async function serveStaticPreview(req: Request, res: Response, workspace: string): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -70,17 +88,22 @@ export async function serveStaticPreview(req: Request, res: Response, workspace:
   // file: a site has no use for the difference.
   if (isCodexPath(urlPath.replace(/^\/+/, '').replace(/\/+$/, ''))) throw notFoundHere();
   const file = await openServable(workspace, requestedPath(urlPath));
-  if (!file && !urlPath.endsWith('/')) {
-    // A directory named without its slash: send the browser to it, so relative links resolve.
-    const index = await openServable(workspace, `${urlPath.replace(/^\/+/, '')}/${INDEX}`);
-    if (index) {
-      await index.handle.close();
+  if (!file) {
+    const relative = urlPath.replace(/^\/+/, '').replace(/\/+$/, '');
+    const directory = await servableDirectory(workspace, relative);
+    if (directory && !urlPath.endsWith('/')) {
+      // A directory named without its slash: send the browser to it, so relative links resolve.
       const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
       res.redirect(301, `${urlPath}/${query}`);
       return;
     }
+    const listing = directory && (await listDirectory(directory.root, directory.real));
+    if (!listing) throw notFoundHere();
+    const page = Buffer.from(renderDirectoryIndex(urlPath, listing));
+    res.status(200).set({ 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': String(page.length) });
+    res.end(req.method === 'HEAD' ? undefined : page);
+    return;
   }
-  if (!file) throw notFoundHere();
   try {
     await sendOpened(req, res, file);
   } finally {
