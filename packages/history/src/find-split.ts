@@ -1,18 +1,20 @@
-import { scanFind } from '@cwo/workspace';
+import { globEscape, scanFind } from '@cwo/workspace';
 
-// One walk by find split over two children at once (the walk waits on find's syscalls, and a
-// machine with two cores does them twice as fast): the first walks the workspace as usual but
+export { chooseSplit, splittable } from '@cwo/workspace';
+
+// One walk by find split over two children at once (their arguments and the choice of directories:
+// @cwo/workspace's find-split.ts): the first walks the workspace as usual but
 // prints `S <path>` for each directory of `dirs` instead of entering it; the second walks those
 // directories as its start points, each printing its own record then its contents. Each marker
 // is replaced by its directory's records, which gives the order one find prints (a directory
 // before its contents, readdir's order within one), so the records do not depend on the split.
 
 /**
- * The two finds' arguments for `args` (findArgs's, find-walk.ts) with `dirs` (workspace-relative,
+ * The two finds' arguments for `args` (findArgs's, find-walk.ts: `. -mindepth 1 <expression>
+ * -printf <record>`) with `dirs` (workspace-relative,
  * disjoint, none a start of find's expression, none left out by name) walked by the second.
  */
 export function splitArgs(args: readonly string[], dirs: readonly string[]): [string[], string[]] {
-  // findArgs's shape: `. -mindepth 1 <expression> -printf <record>`.
   const expression = args.slice(3, -2);
   const record = args.at(-1)!;
   const paths = dirs.flatMap((d, i) => [...(i > 0 ? ['-o'] : []), '-path', `./${globEscape(d)}`]);
@@ -24,49 +26,6 @@ export function splitArgs(args: readonly string[], dirs: readonly string[]): [st
   const toWhole = (a: string) => a.replaceAll('%P', '%p');
   const second = [...dirs, ...expression.map(toWhole), '-printf', toWhole(record)];
   return [first, second];
-}
-
-/** A path find's command line would not take as a start point, or the launcher as one line. */
-export const splittable = (rel: string) => !/^[-(!),]/.test(rel) && !rel.includes('\n');
-
-// At most this many start points (each also a test on the first's command line).
-const MAX_SPLIT_DIRS = 256;
-
-/**
- * Disjoint directories holding about half of a workspace's entries, from an earlier snapshot's
- * directory counts ('' the top); null when no such set is near half. `usable` says which may be
- * walked as start points (not left out by name, see splittable): those under one are not either.
- */
-export function chooseSplit(
-  dirs: ReadonlyMap<string, { count: number }>,
-  usable: (rel: string) => boolean,
-): string[] | null {
-  const total = dirs.get('')?.count ?? 0;
-  const children = new Map<string, string[]>();
-  for (const d of dirs.keys()) {
-    if (d === '') continue;
-    const slash = d.lastIndexOf('/');
-    const parent = slash < 0 ? '' : d.slice(0, slash);
-    let list = children.get(parent);
-    if (!list) children.set(parent, (list = []));
-    list.push(d);
-  }
-  const chosen: string[] = [];
-  let want = total / 2;
-  const close = total / 32;
-  const visit = (dir: string) => {
-    for (const d of children.get(dir) ?? []) {
-      if (want <= close || chosen.length >= MAX_SPLIT_DIRS) return;
-      if (!usable(d)) continue;
-      const n = dirs.get(d)!.count;
-      if (n <= want) {
-        chosen.push(d);
-        want -= n;
-      } else visit(d);
-    }
-  };
-  visit('');
-  return chosen.length > 0 && want <= total / 4 ? chosen : null;
 }
 
 type Collect = (records: string[]) => boolean;
@@ -137,5 +96,3 @@ function recordPath(r: string): string {
   for (let i = 0; i < 6; i++) at = r.indexOf(' ', at + 1);
   return r.slice(at + 1);
 }
-
-const globEscape = (name: string) => name.replace(/[*?[\]\\]/g, (c) => `\\${c}`);

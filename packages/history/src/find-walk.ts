@@ -1,4 +1,4 @@
-import { scanFind } from '@cwo/workspace';
+import { globEscape, scanFind } from '@cwo/workspace';
 
 // The stats of a workspace's entries from one `find` child (GNU findutils' -printf, run by
 // @cwo/workspace's scanFind), instead of an lstat call per file from JavaScript: Node's lstatSync
@@ -59,5 +59,3 @@ export async function findRecords(workspace: string, args: string[], maxRecords:
   });
   return ok ? records : null;
 }
-
-const globEscape = (name: string) => name.replace(/[*?[\]\\]/g, (c) => `\\${c}`);

@@ -16,4 +16,5 @@ export { withRegularFile } from './regular-file';
 export { timeSlicer, type TimeSlicer } from './time-slice';
 export { runOnThread, stopThreads, taskModule } from './thread-pool';
 export { findTimeArg, findTimeNs, scanFind, type FindRecords } from './find';
+export { chooseSplit, globEscape, splittable } from './find-split';
 export { filesystemNow, hostNowNs } from './fs-clock';

@@ -3,7 +3,9 @@ import { isInsideDirectory } from './containment';
 import { scanFind } from './find';
 import {
   changedAfter,
+  dirRecord,
   listingArgs,
+  listingSplit,
   listingStart,
   listingWalks,
   regularSince,
@@ -119,8 +121,9 @@ export async function listWithFind(realRoot: string): Promise<WorkspaceFile[] | 
   const top = topKey(realRoot);
   if (!top) return null;
   const since = changedAfter(realRoot);
+  const split = listingSplit(realRoot) ?? undefined;
   if (since) {
-    const walked = await walkByFind(realRoot, listingArgs(since.arg));
+    const walked = await walkByFind(realRoot, listingArgs(since.arg, split), split);
     const regular = walked && regularSince(realRoot, takenAtNs, top, walked.dirs, walked.files);
     if (regular) {
       listingWalks.since++;
@@ -128,26 +131,35 @@ export async function listWithFind(realRoot: string): Promise<WorkspaceFile[] | 
     }
   }
   listingWalks.full++;
-  const walked = await walkByFind(realRoot, listingArgs());
+  const walked = await walkByFind(realRoot, listingArgs(undefined, split), split);
   if (!walked) return null;
   const regular = walked.files.sort(byPath);
   rememberListing(realRoot, takenAtNs, top, walked.dirs, regular);
   return withLinks(realRoot, regular.slice(), walked.links);
 }
 
-/** What one find child printed (see listingArgs): the directories' records, the files, the links. */
+/**
+ * What the find children printed (see listingArgs: one, or two at once over a split): the
+ * directories' records, the files, the links. Null when a find could not walk to the end, or a
+ * directory of `split` was not walked as one (gone or replaced meanwhile: the second find would
+ * have printed it as a file or link that the first printed too).
+ */
 async function walkByFind(
   realRoot: string,
-  args: string[],
+  argLists: string[][],
+  split?: readonly string[],
 ): Promise<{ dirs: string[]; files: WorkspaceFile[]; links: string[] } | null> {
   const dirs: string[] = [];
   const files: WorkspaceFile[] = [];
   const links: string[] = [];
-  const walked = await scanFind(realRoot, args, (buf) => {
+  const startedAsDirs = new Set<string>();
+  const parse = (buf: Buffer) => {
     for (let start = 0, end = buf.indexOf(0); end >= 0; start = end + 1, end = buf.indexOf(0, start)) {
       const type = buf[start];
       if (type === DIR) {
-        dirs.push(buf.toString('utf8', start, end));
+        const record = buf.toString('utf8', start, end);
+        dirs.push(record);
+        if (split) startedAsDirs.add(dirRecord(record)?.rel ?? '');
         continue;
       }
       if (type !== FILE && type !== LINK) continue; // FIFOs, sockets, devices are not content
@@ -161,8 +173,12 @@ async function walkByFind(
       if (type === FILE) files.push({ path: rel, size });
       else links.push(rel);
     }
-  });
-  return walked ? { dirs, files, links } : null;
+  };
+  const walked = await Promise.all(argLists.map((args) => scanFind(realRoot, args, parse)));
+  if (walked.includes(false)) return null;
+  if (split?.some((d) => !startedAsDirs.has(d))) return null;
+  if (split) listingWalks.split++;
+  return { dirs, files, links };
 }
 
 /** `files` with the symlinked files of `links` whose targets are files inside the workspace. */

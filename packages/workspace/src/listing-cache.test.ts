@@ -99,3 +99,66 @@ describe('a listing after a listing by find', () => {
     expect(listed).toEqual(await inJs());
   });
 });
+
+describe('a large listing split over two finds', () => {
+  let root: string;
+  let ws: string;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'cwo-split-'));
+    ws = path.join(root, 'ws');
+    // 5,000 files in nested folders, with names find's patterns and command line treat specially.
+    for (let d = 0; d < 50; d++) {
+      const dir = path.join(ws, 'src', d % 2 ? `pkg[${d}]*` : `pkg${d}`, 'lib');
+      fs.mkdirSync(dir, { recursive: true });
+      for (let f = 0; f < 100; f++) fs.writeFileSync(path.join(dir, `m${f}.js`), `// ${d} ${f}\n`);
+    }
+    fs.mkdirSync(path.join(ws, '-dash'));
+    fs.writeFileSync(path.join(ws, '-dash', 'x.txt'), 'x');
+    fs.writeFileSync(path.join(ws, '.hidden'), 'h');
+    fs.symlinkSync('../pkg0/lib/m1.js', path.join(ws, 'src', 'pkg2', 'linked.js'));
+    forgetListings();
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  const byFind = () => listWorkspaceFiles(ws, { walker: 'find' });
+  const inJs = () => listWorkspaceFiles(ws, { walker: 'js' });
+  const afterTheAnswer = () => new Promise((r) => setImmediate(r));
+
+  it('lists exactly what one walk lists, in full and from the last listing', async () => {
+    const one = await byFind();
+    expect(one).toEqual(await inJs());
+    expect(one).toHaveLength(5003);
+    await afterTheAnswer();
+    const walks = { ...listingWalks };
+    expect(await byFind()).toEqual(one); // a full walk (the tree is new), split
+    expect(listingWalks.split - walks.split).toBe(1);
+    await settle();
+    await byFind();
+    await afterTheAnswer();
+    fs.appendFileSync(path.join(ws, 'src', 'pkg[1]*', 'lib', 'm3.js'), 'more\n');
+    fs.appendFileSync(path.join(ws, 'src', 'pkg0', 'lib', 'm4.js'), 'more\n');
+    const since = { ...listingWalks };
+    const grown = await byFind();
+    expect(listingWalks.since - since.since).toBe(1);
+    expect(listingWalks.split - since.split).toBe(1);
+    expect(grown).toEqual(await inJs());
+  });
+
+  it('lists what is there when a directory of the split is replaced by a link to a file', async () => {
+    await byFind();
+    await afterTheAnswer();
+    const walks = { ...listingWalks };
+    await byFind();
+    expect(listingWalks.split - walks.split).toBe(1);
+    await afterTheAnswer();
+    // Whichever directories the split holds: each is now a link to a file inside.
+    for (const d of fs.readdirSync(path.join(ws, 'src'))) {
+      fs.rmSync(path.join(ws, 'src', d), { recursive: true });
+      fs.symlinkSync('../.hidden', path.join(ws, 'src', d));
+    }
+    const listed = await byFind();
+    expect(listed).toEqual(await inJs());
+    expect(listed.filter((f) => f.path === 'src/pkg0')).toHaveLength(1);
+    expect(listed).toHaveLength(2 + 50);
+  });
+});

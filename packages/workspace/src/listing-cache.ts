@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { findTimeArg, findTimeNs } from './find';
+import { chooseSplit, globEscape, splittable } from './find-split';
 import { filesystemNow, hostNowNs } from './fs-clock';
 import type { WorkspaceFile } from './list';
 
@@ -13,17 +14,32 @@ import type { WorkspaceFile } from './list';
 // history's snapshots do the same (@cwo/history's walkSince).
 
 /** find's record of a directory: `d <inode> <mtime> <ctime> <path>`. */
-const DIR_RECORD = ['(', '-type', 'd', '-printf', 'd %i %T@ %C@ %P\\0', ')', '-o'];
+const dirRecordArgs = (p: string) => ['(', '-type', 'd', '-printf', `d %i %T@ %C@ ${p}\\0`, ')', '-o'];
 /** Of any other entry: `<type> <size> <path>`. */
-const ENTRY_RECORD = ['-printf', '%y %s %P\\0'];
+const entryRecord = (p: string) => ['-printf', `%y %s ${p}\\0`];
 
-/** find's arguments for a listing; with `changedAfter` (`@<s>.<ns>`), files unchanged since are left out. */
-export function listingArgs(changedAfter?: string): string[] {
+/**
+ * find's arguments for a listing; with `changedAfter` (`@<s>.<ns>`), files unchanged since are
+ * left out. With `split` (listingSplit), two finds that walk it together, in parallel: the first
+ * prunes those directories, the second starts at them (their paths printed whole, %p, are the
+ * same as %P from the top); the records of both, in any order, are one find's.
+ */
+export function listingArgs(changedAfter?: string, split?: readonly string[]): string[][] {
   const unchanged =
     changedAfter === undefined
       ? []
       : ['(', '-type', 'f', '!', '-newerct', changedAfter, '!', '-newermt', changedAfter, ')', '-o'];
-  return ['.', '-mindepth', '1', ...DIR_RECORD, ...unchanged, ...ENTRY_RECORD];
+  const whole = ['.', '-mindepth', '1', ...dirRecordArgs('%P'), ...unchanged, ...entryRecord('%P')];
+  if (!split?.length) return [whole];
+  const paths = split.flatMap((d, i) => [...(i > 0 ? ['-o'] : []), '-path', `./${globEscape(d)}`]);
+  // The prune comes before the directory's own record: the second find prints that one. The empty
+  // -printf keeps the paths behind -type d: find moves tests on names before others in a
+  // conjunction (every file would be matched against every path), not past an action.
+  const pruned = ['(', '-type', 'd', '-printf', '', '(', ...paths, ')', '-prune', ')', '-o'];
+  return [
+    ['.', '-mindepth', '1', ...pruned, ...dirRecordArgs('%P'), ...unchanged, ...entryRecord('%P')],
+    [...split, ...dirRecordArgs('%p'), ...unchanged, ...entryRecord('%p')],
+  ];
 }
 
 /** A coarse clock can give two changes one timestamp: only a stat this much older than a listing is trusted. */
@@ -41,6 +57,8 @@ interface Listing {
   regular: WorkspaceFile[];
   /** Path -> index in `regular`, made when first needed. */
   index?: Map<string, number>;
+  /** The directories a second find walks (listingSplit), chosen when first needed. */
+  split?: string[] | null;
 }
 
 // Kept for the workspaces listed last, up to a total of files (about 150 bytes each).
@@ -94,6 +112,8 @@ export function rememberListing(
   forget(realRoot);
   listings.set(realRoot, { takenAtNs, top: top.key, dirs, newestDirNs, regular });
   keptFiles += regular.length;
+  // Chosen once this answer has gone, for the next listing.
+  setImmediate(() => listingSplit(realRoot));
   while (listings.size > 1 && (listings.size > MAX_LISTINGS || keptFiles > MAX_FILES)) {
     forget(listings.keys().next().value!);
   }
@@ -127,7 +147,7 @@ function earlier(findTime: string, ns: bigint): boolean {
   return t !== null && t < ns;
 }
 
-/** The parts of a directory record (see DIR_RECORD): its key (without the path) and its times. */
+/** The parts of a directory record (see dirRecordArgs): its key (without the path) and its times. */
 export function dirRecord(r: string): { key: string; rel: string; mtime: string; ctime: string } | null {
   const s1 = r.indexOf(' ', 2);
   const s2 = r.indexOf(' ', s1 + 1);
@@ -182,8 +202,44 @@ export function regularSince(
   return regular;
 }
 
-/** How the listings by find went (tests, diagnostics): in full, or from the last one. */
-export const listingWalks = { full: 0, since: 0 };
+/** Below this many entries a second find costs more than it saves (a process start, ~1-2 ms). */
+const SPLIT_FROM_ENTRIES = 4000;
+
+/**
+ * Disjoint directories holding about half of the entries of the last listing of `realRoot`, for
+ * a second find to walk at once (chooseSplit); null for one find (a small workspace, no listing
+ * kept, no such set). A directory gone or replaced since makes that walk fail, and the listing
+ * walks in JS then (list.ts).
+ */
+export function listingSplit(realRoot: string): string[] | null {
+  const known = listings.get(realRoot);
+  if (!known) return null;
+  if (known.split !== undefined) return known.split;
+  const total = known.regular.length + known.dirs.size;
+  if (total < SPLIT_FROM_ENTRIES) return (known.split = null);
+  // Entries under each directory: each file and directory counted in its parent, then each
+  // directory's count added to its parent's, deepest first.
+  const counts = new Map<string, { count: number }>([['', { count: 0 }]]);
+  for (const d of known.dirs.keys()) counts.set(d, { count: 0 });
+  const parentOf = (p: string) => {
+    const slash = p.lastIndexOf('/');
+    return slash < 0 ? '' : p.slice(0, slash);
+  };
+  for (const f of known.regular) {
+    const c = counts.get(parentOf(f.path));
+    if (c) c.count++;
+  }
+  const byDepth = [...known.dirs.keys()].sort((a, b) => b.split('/').length - a.split('/').length);
+  for (const d of byDepth) {
+    const parent = counts.get(parentOf(d));
+    if (parent) parent.count += counts.get(d)!.count + 1;
+  }
+  known.split = chooseSplit(counts, splittable);
+  return known.split;
+}
+
+/** How the listings by find went (tests, diagnostics): in full, or from the last one; split over two finds. */
+export const listingWalks = { full: 0, since: 0, split: 0 };
 
 /** Tests: forgets every kept listing. */
 export function forgetListings(): void {
