@@ -47,6 +47,8 @@ describe('a static preview (AUTH_MODE=none)', () => {
       'game.js': 'console.log("snake")',
       'docs/index.html': '<p>docs</p>',
       'data.bin': Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+      'latin1.dat': Buffer.from('caf\xe9', 'latin1'),
+      'long.py': `${'x'.repeat(8191)}é and more`,
       'notes.md': '# notes',
     });
     fs.mkdirSync(path.join(ws, '.codex'), { recursive: true });
@@ -80,6 +82,9 @@ describe('a static preview (AUTH_MODE=none)', () => {
     expect((await get('/game.js').expect(200)).headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect((await get('/notes.md').expect(200)).headers['content-type']).toBe('text/markdown; charset=utf-8');
     expect((await get('/data.bin').expect(200)).headers['content-type']).toBe('application/octet-stream');
+    // No registered type: text when its start is UTF-8 (a character cut by the sample is no matter).
+    expect((await get('/latin1.dat').expect(200)).headers['content-type']).toBe('application/octet-stream');
+    expect((await get('/long.py').expect(200)).headers['content-type']).toBe('text/plain; charset=utf-8');
   });
 
   it('serves a directory’s index.html, and sends a directory without its slash to it', async () => {
@@ -203,8 +208,10 @@ describe('a static preview of a workspace without index.html', () => {
     expect(res.text).toContain('&lt;b&gt;&amp;lib.py');
     expect(res.text).not.toContain('<b>&');
     expect(linksOf(res.text)).toEqual(['../', './deep/', './%3Cb%3E%26lib.py']);
-    const file = await get('/src/%3Cb%3E%26lib.py').buffer(true).expect(200);
-    expect((file.body as Buffer).toString()).toBe('x = 1');
+    // A source file of no registered type opens as text, not as a download.
+    const file = await get('/src/%3Cb%3E%26lib.py').expect(200);
+    expect(file.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(file.text).toBe('x = 1');
     expect(linksOf((await get('/src-link/deep/').expect(200)).text)).toEqual(['../', './mod.py']);
   });
 

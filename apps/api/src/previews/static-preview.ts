@@ -69,9 +69,28 @@ async function servableDirectory(workspace: string, relative: string): Promise<{
   }
 }
 
-/** Content-Type by extension, with a charset for text. */
-function contentTypeOf(relative: string): string {
-  return mime.contentType(path.extname(relative)) || 'application/octet-stream';
+/** The bytes of a file of no known type looked at to tell text from binary. */
+const SNIFF_BYTES = 8192;
+
+/**
+ * Content-Type by extension, with a charset for text. A file of no registered type (the sources of
+ * a .py, .rs or .go project) is text/plain when its first bytes are UTF-8 without NULs, so that it
+ * opens as text (from the directory page) rather than downloads; else application/octet-stream.
+ */
+async function contentTypeOf(file: OpenedWorkspaceFile): Promise<string> {
+  const known = mime.contentType(path.extname(file.relative));
+  if (known) return known;
+  const head = Buffer.alloc(Math.min(file.size, SNIFF_BYTES));
+  const { bytesRead } = await file.handle.read(head, 0, head.length, 0);
+  const bytes = head.subarray(0, bytesRead);
+  if (bytes.includes(0)) return 'application/octet-stream';
+  try {
+    // stream: a character cut at the end of the sample is not an error (the end of the file is).
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: file.size > bytes.length });
+    return 'text/plain; charset=utf-8';
+  } catch {
+    return 'application/octet-stream';
+  }
 }
 
 /**
@@ -117,7 +136,7 @@ async function sendOpened(req: Request, res: Response, file: OpenedWorkspaceFile
   const etag = `W/"${size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
   const lastModified = stat.mtime.toUTCString();
   res.set({
-    'Content-Type': contentTypeOf(file.relative),
+    'Content-Type': await contentTypeOf(file),
     ETag: etag,
     'Last-Modified': lastModified,
     'Accept-Ranges': 'bytes',
