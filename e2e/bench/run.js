@@ -38,7 +38,7 @@ function headline(name, r) {
     case 'B1':
       return `ratio ${r.ratio} (api ${r.api.rps} req/s p50 ${r.api.p50_ms} ms p99 ${r.api.p99_ms} ms; bare ${r.bare_express.rps} req/s)`;
     case 'B2':
-      return `ratio ${r.ratio} (runner ${r.jobs_per_s} jobs/s, minimal loop ${r.minimal_loop.drain.jobs_per_s} jobs/s); with file writes ${r.ratio_with_files} (loop with the protocol's files ${r.loop_with_files.drain.jobs_per_s} jobs/s); idle p50 ${r.p50_ms} ms p99 ${r.p99_ms} ms (minimal loop p50 ${r.minimal_loop.p50_ms} ms); CPU per job: runner ${r.cpu_ms_per_job} ms, loop with files ${r.loop_with_files.drain.cpu_ms_per_job} ms, minimal loop ${r.minimal_loop.drain.cpu_ms_per_job} ms`;
+      return `ratio ${r.ratio_with_files} against the loop with the protocol's files (runner ${r.runners.map((x) => x.drain.jobs_per_s).join(', ')} jobs/s; loop with files ${r.loop_with_files.parts.map((x) => x.drain.jobs_per_s).join(', ')} jobs/s, in the order loop, runner, runner, loop; each runner against the loop beside it ${r.pair_ratios.join(', ')}); ${r.ratio} against the minimal loop (${r.minimal_loop.drain.jobs_per_s} jobs/s); idle p50 ${r.p50_ms} ms p99 ${r.p99_ms} ms (minimal loop p50 ${r.minimal_loop.p50_ms} ms); CPU per job: runner ${r.cpu_ms_per_job} ms, loop with files ${r.loop_with_files.cpu_ms_per_job} ms, minimal loop ${r.minimal_loop.drain.cpu_ms_per_job} ms`;
     case 'B3':
       return `ratio ${r.ratio}: ${Object.entries(r.engines)
         .map(
